@@ -1,0 +1,99 @@
+"""`citytwin`: run a scenario ensemble and print the verdict.
+
+    citytwin run scenarios/dak_lak.toml --runs 20 --set budget.dx_share=0.05
+
+Bad input (scenario or arguments) prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from sim.scenario import ScenarioError, load_scenario
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, status 2, no usage dump
+        sys.stderr.write(f"citytwin: error: {message} (see citytwin {self.prog.split()[-1]} --help)\n")
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="citytwin", description="Digital twin of a Vietnamese province's digital transformation.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run a scenario ensemble, print the verdict, write results")
+    run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    run.add_argument("--runs", type=int, help="ensemble size (default: the scenario's ensemble.runs)")
+    run.add_argument("--seed", type=int, help="base seed; run r uses seed + r")
+    run.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1 (1 = every adult)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     help="override any scenario key, e.g. --set budget.dx_share=0.05 (repeatable)")
+    run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    run.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    run.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
+                     help="where runs execute (dask: a local cluster, or $CITYTWIN_DASK_SCHEDULER)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """Command-line options are scenario overrides, so they are validated by the same schema."""
+    extra = [f"ensemble.{k}={getattr(args, k)}" for k in ("runs", "seed", "scale", "workers")
+             if getattr(args, k) is not None]
+    return list(args.set) + extra
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.ensemble import run_ensemble
+    from sim.report import manifest, pilot_codes, pilot_year, write_outputs
+    from sim.targets import resolve_targets
+    from sim.verdict import pilot_comparison, verdict_table, verdicts
+
+    spec = load_scenario(args.scenario, _overrides(args))
+    out = args.out or Path("results") / spec.name
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    targets = resolve_targets(spec, args.scenario)
+    e = spec.ensemble
+    print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}",
+          file=sys.stderr)
+    result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
+    items = verdicts(targets, result)
+    meta = manifest(spec, result, e.seed, e.scale, sys.argv)
+    write_outputs(out, spec, result, items, meta)
+    print(verdict_table(items))
+    if any(p.communes for p in spec.policies):
+        from sim.geography import build_geography, world_rng
+
+        geo = build_geography(spec, world_rng(e.seed))
+        year = pilot_year(spec)
+        print(f"\nPilot vs control communes, end of {year} (median over runs of the commune mean):")
+        print(pilot_comparison(result, pilot_codes(spec, geo), year).to_string(float_format=lambda v: f"{v:.3f}"))
+    r0 = result.runs[0]
+    print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months in "
+          f"{result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers). Results: {out}/")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return cmd_run(args)
+    except ScenarioError as exc:
+        sys.stderr.write(f"citytwin: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("citytwin: interrupted; nothing was written\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the planner, the trace on request
+        if os.environ.get("CITYTWIN_DEBUG"):
+            raise
+        sys.stderr.write(f"citytwin: internal error: {type(exc).__name__}: {exc} (set CITYTWIN_DEBUG=1 for details)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

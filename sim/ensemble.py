@@ -1,0 +1,150 @@
+"""Ensembles: many runs of one scenario, in-process, over local processes, or on a dask cluster.
+
+Run r uses seed `ensemble.seed + r`, whatever the executor, so the same
+scenario and seed give identical results anywhere, and two scenarios run with
+the same seeds are paired (common random numbers). Workers receive only the
+validated scenario (a few kB) and build their own world; results come back as
+compact arrays.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.scenario import Scenario
+
+EXECUTORS = ("processes", "inline", "dask")
+
+
+@dataclass
+class RunResult:
+    run: int
+    seed: int
+    years: np.ndarray        # (months,)
+    months: np.ndarray       # (months,)
+    names: list[str]         # indicator names
+    values: np.ndarray       # (months, indicators)
+    communes: list[dict]
+    citizens: int
+    businesses: int
+    build_seconds: float
+    run_seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | None = None,
+            threads: int | None = None) -> RunResult:
+    """Build the world and run one member of the ensemble."""
+    if threads:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    from sim.model import CityModel
+
+    base = spec.ensemble.seed if seed is None else seed
+    t0 = time.perf_counter()
+    model = CityModel(spec, seed=base + run, scale=scale, world_seed=base)
+    t1 = time.perf_counter()
+    model.run()
+    t2 = time.perf_counter()
+    names = list(model.latest)
+    k = len(names)
+    rec = model.records
+    values = np.array([r[3] for r in rec], dtype=np.float64).reshape(-1, k)
+    return RunResult(run=run, seed=base + run, years=np.array([r[0] for r in rec[::k]]),
+                     months=np.array([r[1] for r in rec[::k]]), names=names, values=values,
+                     communes=model.commune_records, citizens=model.citizens.n, businesses=model.businesses.n,
+                     build_seconds=t1 - t0, run_seconds=t2 - t1,
+                     notes=model.government.adapted if model.government else [])
+
+
+@dataclass
+class EnsembleResult:
+    runs: list[RunResult]
+    wall_seconds: float
+    executor: str
+    workers: int
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        """Long table: run, year, month, indicator, value."""
+        frames = []
+        for r in self.runs:
+            k = len(r.names)
+            frames.append(pd.DataFrame({
+                "run": r.run, "year": np.repeat(r.years, k), "month": np.repeat(r.months, k),
+                "indicator": np.tile(r.names, len(r.years)), "value": r.values.ravel()}))
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def communes(self) -> pd.DataFrame:
+        rows = [{"run": r.run, **row} for r in self.runs for row in r.communes]
+        df = pd.DataFrame(rows)
+        front = ["run", "year", "code", "commune", "kind"]
+        return df[front + [c for c in df.columns if c not in front]]
+
+    def year_end(self, indicator: str) -> pd.DataFrame:
+        """runs x years table of the indicator's value in December (or the last month)."""
+        df = self.indicators
+        df = df[df.indicator == indicator]
+        last = df.groupby(["run", "year"]).month.transform("max")
+        return df[df.month == last].pivot(index="run", columns="year", values="value")
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = None, seed: int | None = None,
+                 workers: int | None = None, executor: str = "processes", progress: bool = True,
+                 on_result: Callable[[RunResult], None] | None = None) -> EnsembleResult:
+    """Run the ensemble; results are ordered by run whatever order they finish in."""
+    runs = spec.ensemble.runs if runs is None else runs
+    workers = workers or spec.ensemble.workers or default_workers()
+    workers = min(workers, runs)
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}")
+    if workers == 1 and executor == "processes":
+        executor = "inline"
+    t0 = time.perf_counter()
+    bar = tqdm(total=runs, desc=f"{spec.name}: runs", unit="run", disable=not progress, leave=False)
+    results: list[RunResult] = []
+
+    def collect(items: Iterable[RunResult]) -> None:
+        for res in items:
+            results.append(res)
+            bar.update(1)
+            if on_result:
+                on_result(res)
+
+    if executor == "inline":
+        collect(run_one(spec, r, scale, seed) for r in range(runs))
+    elif executor == "processes":
+        # Each worker gets one thread so the two cores are not oversubscribed.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+            futures = [pool.submit(run_one, spec, r, scale, seed, 1) for r in range(runs)]
+            collect(f.result() for f in as_completed(futures))
+    else:
+        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+
+        address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
+        cluster = None if address else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                     dashboard_address=None)
+        with Client(address or cluster) as client:
+            futures = client.map(run_one, [spec] * runs, range(runs), [scale] * runs, [seed] * runs,
+                                 [1] * runs, pure=False)
+            collect(f.result() for f in dask_completed(futures))
+        if cluster is not None:
+            cluster.close()
+    bar.close()
+    results.sort(key=lambda r: r.run)
+    return EnsembleResult(runs=results, wall_seconds=time.perf_counter() - t0, executor=executor, workers=workers)

@@ -1,0 +1,202 @@
+"""Geography: the province's communes and wards, their polygons, and where people live.
+
+The list of units is real (post-2025, from `vietnam-provinces`). Polygons come
+from a GeoJSON file when the scenario names one; otherwise a *schematic* map is
+drawn: Voronoi cells inside an outline with the province's true area, wards
+clustered around the urban centres. Coordinates are kilometres on a local plane.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, Polygon
+
+from sim.scenario import ScenarioError, Scenario
+
+KINDS = {"phường": "ward", "xã": "commune", "đặc khu": "special zone"}
+
+
+@dataclass
+class Geography:
+    """Communes as parallel arrays, indexed 0..C-1."""
+
+    codes: np.ndarray          # int, vietnam-provinces ward code
+    names: list[str]
+    kinds: list[str]           # "ward" (urban), "commune" (rural), "special zone"
+    urban: np.ndarray          # bool
+    polygons: np.ndarray       # shapely Polygons, km
+    seeds: np.ndarray          # (C, 2) settlement centre of each unit, km
+    population: np.ndarray     # people (all ages) per unit
+    schematic: bool
+    outline: Polygon
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    @property
+    def area_km2(self) -> np.ndarray:
+        return shapely.area(self.polygons)
+
+    def lookup(self, keys: list[str], file: str = "scenario", where: str = "communes") -> np.ndarray:
+        """Indices of communes named by name or code; unknown names are errors."""
+        by_name = {n.lower(): i for i, n in enumerate(self.names)}
+        by_code = {str(c): i for i, c in enumerate(self.codes)}
+        out = []
+        for k in keys:
+            key = str(k).strip()
+            if key.lower() in by_name:
+                out.append(by_name[key.lower()])
+            elif key in by_code:
+                out.append(by_code[key])
+            else:
+                raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province")
+        return np.array(sorted(set(out)), dtype=np.int64)
+
+
+def province_units(code: int) -> list[tuple[int, str, str]]:
+    """(ward code, name, kind) of every commune/ward of a post-2025 province, sorted by code."""
+    from vietnam_provinces import Ward
+
+    units = [(int(w.code), w.name, KINDS.get(str(w.division_type), "commune"))
+             for w in Ward.iter_all() if int(w.province_code) == code]
+    return sorted(units)
+
+
+def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
+    """An irregular blob with exactly the given area."""
+    angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    radius = 1.0 + 0.18 * np.sin(3 * angles + rng.uniform(0, 6.28)) + 0.06 * rng.standard_normal(48)
+    shape = Polygon(np.c_[radius * np.cos(angles), radius * np.sin(angles)]).buffer(0)
+    factor = np.sqrt(area_km2 / shape.area)
+    return shapely.affinity.scale(shape, factor, factor, origin=(0, 0))
+
+
+def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n uniform points inside a polygon (vectorised rejection sampling)."""
+    minx, miny, maxx, maxy = poly.bounds
+    out = np.empty((0, 2))
+    shapely.prepare(poly)
+    while len(out) < n:
+        k = max(64, 2 * (n - len(out)))
+        cand = np.c_[rng.uniform(minx, maxx, k), rng.uniform(miny, maxy, k)]
+        out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
+    return out[:n]
+
+
+def _schematic(units: list[tuple[int, str, str]], area_km2: float, centres: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Polygon]:
+    outline = _outline(area_km2, rng)
+    urban = np.array([k == "ward" for _, _, k in units])
+    scale = np.sqrt(area_km2)
+    hubs = _points_in(outline.buffer(-0.15 * scale), centres, rng)
+    seeds = np.empty((len(units), 2))
+    # Wards cluster tightly around the urban centres; communes spread over the rest.
+    n_ward = int(urban.sum())
+    hub_of = np.arange(n_ward) % centres
+    ward_pts = hubs[hub_of] + rng.normal(0, 0.05 * scale, (n_ward, 2))
+    inside = shapely.contains_xy(outline, ward_pts[:, 0], ward_pts[:, 1])
+    ward_pts[~inside] = hubs[hub_of[~inside]]
+    seeds[urban] = ward_pts + rng.normal(0, 1e-3, ward_pts.shape)
+    seeds[~urban] = _points_in(outline, int((~urban).sum()), rng)
+    cells = shapely.voronoi_polygons(MultiPoint(seeds), extend_to=outline, ordered=True)
+    polys = np.array([shapely.intersection(c, outline) for c in shapely.get_parts(cells)], dtype=object)
+    return polys, seeds, outline
+
+
+def _project(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equirectangular projection to km around (lon0, lat0); fine at province size."""
+    return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
+
+
+def _from_geojson(path: Path, units: list[tuple[int, str, str]]) -> tuple[np.ndarray, np.ndarray, Polygon]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    geoms = {}
+    for f in data.get("features", []):
+        props = f.get("properties", {})
+        key = str(props.get("code", props.get("name", ""))).strip().lower()
+        geoms[key] = shapely.geometry.shape(f["geometry"])
+    polys = []
+    for code, name, _ in units:
+        g = geoms.get(str(code)) or geoms.get(name.lower())
+        if g is None:
+            raise ScenarioError(f"{path}: no feature with code {code} or name {name!r}")
+        polys.append(g)
+    allg = shapely.union_all(polys)
+    lon0, lat0 = allg.centroid.x, allg.centroid.y
+    projected = np.array([shapely.transform(p, lambda xy: np.c_[_project(xy[:, 0], xy[:, 1], lon0, lat0)])
+                          for p in polys], dtype=object)
+    seeds = np.array([[p.representative_point().x, p.representative_point().y] for p in projected])
+    return projected, seeds, shapely.union_all(projected)
+
+
+def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> np.ndarray:
+    total = scenario.province.population.value
+    if scenario.province.communes_csv:
+        import pandas as pd
+
+        path = base / scenario.province.communes_csv
+        table = pd.read_csv(path)
+        if not {"code", "population"} <= set(table.columns):
+            raise ScenarioError(f"{path}: expected columns code,population")
+        pop = dict(zip(table["code"].astype(int), table["population"].astype(float)))
+        missing = [c for c, _, _ in units if c not in pop]
+        if missing:
+            raise ScenarioError(f"{path}: no population for ward codes {missing[:5]}")
+        return np.array([pop[c] for c, _, _ in units])
+    weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.5}
+    w = np.array([weight[k] for _, _, k in units])
+    return total * w / w.sum()
+
+
+def world_rng(seed: int) -> np.random.Generator:
+    """The map's random stream: one per ensemble seed, shared by every run and by the figures."""
+    return np.random.default_rng([seed, zlib.crc32(b"geography")])
+
+
+def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
+    units = province_units(scenario.province.code)
+    base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
+    if scenario.province.geojson:
+        polys, seeds, outline = _from_geojson(base / scenario.province.geojson, units)
+        schematic = False
+    else:
+        polys, seeds, outline = _schematic(units, scenario.province.area_km2.value,
+                                           scenario.province.centres, rng)
+        schematic = True
+    return Geography(
+        codes=np.array([c for c, _, _ in units]), names=[n for _, n, _ in units],
+        kinds=[k for _, _, k in units], urban=np.array([k == "ward" for _, _, k in units]),
+        polygons=polys, seeds=seeds, population=_populations(scenario, units, base),
+        schematic=schematic, outline=outline,
+    )
+
+
+def place_people(geo: Geography, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(N, 2) float32 homes for counts[c] people per commune, in commune order.
+
+    Two thirds live in the settlement around the commune's centre, the rest anywhere
+    in the commune, so coverage from a site near the centre reaches most people.
+    """
+    out = np.empty((int(counts.sum()), 2), dtype=np.float32)
+    start = 0
+    for c, n in enumerate(counts):
+        n = int(n)
+        if n == 0:
+            continue
+        poly = geo.polygons[c]
+        n_centre = (2 * n) // 3
+        spread = 0.2 * np.sqrt(poly.area)
+        pts = geo.seeds[c] + rng.normal(0, spread, (n_centre, 2))
+        inside = shapely.contains_xy(poly, pts[:, 0], pts[:, 1])
+        # People who would fall outside the commune are placed uniformly instead.
+        uniform = _points_in(poly, n - int(inside.sum()), rng)
+        out[start:start + n] = np.vstack([pts[inside], uniform])
+        start += n
+    return out

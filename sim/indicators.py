@@ -1,0 +1,114 @@
+"""Indicators: the model's state reduced to the stable, named shares of DESIGN §3.6.
+
+Each function reads the model and returns plain numbers; nothing here changes state.
+`INDICATORS` documents every name; targets may only use these names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import ADOPTER, digital_economy_share
+from sim.scenario import PROGRAMMES, SECTORS
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+INDICATORS: dict[str, str] = {
+    "online_services_adoption": "share of adult citizens who are adopters of online public services",
+    "online_services_uptake": "share of people and businesses with a dossier in the last 12 months who filed online",
+    "online_dossier_share": "share of the month's dossiers filed online",
+    "cashless_adoption": "share of adult citizens who pay cashless",
+    "cashless_share": "share of the month's retail transactions (count) paid cashless",
+    "merchant_acceptance": "share of consumer-facing businesses accepting cashless",
+    "account_ownership": "share of adults with a payment account",
+    "smartphone_ownership": "share of adults with a smartphone",
+    "coverage_4g": "share of adults whose home is covered by 4G",
+    "coverage_5g": "share of adults whose home is covered by 5G",
+    "digital_economy_share": "digital economy as a share of GRDP",
+    "digital_economy_min_sector_share": "digital share of the least digital sector's value added",
+    "business_online_services": "share of businesses using online public services",
+    "backoffice_wait_days": "population-weighted mean wait for a dossier at the commune office",
+    "dx_budget_share": "DX budget / total spending of the year",
+    "dx_spent_vnd": "DX money actually disbursed (cumulative, VND)",
+    **{f"dx_spent_{p}_vnd": f"DX money disbursed to {p} (cumulative, VND)" for p in PROGRAMMES},
+}
+
+COMMUNE_INDICATORS = ("online_services_adoption", "online_services_uptake", "cashless_adoption", "cashless_share",
+                      "merchant_acceptance", "smartphone_ownership", "coverage_4g", "coverage_5g",
+                      "backoffice_wait_days")
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else 0.0
+
+
+def sector_digital_shares(model: "CityModel") -> np.ndarray:
+    b, de = model.businesses, model.spec.behaviour.digital_economy
+    shares = np.zeros(len(SECTORS))
+    for s in range(len(SECTORS)):
+        mask = b.sector == s
+        if mask.any():
+            shares[s] = digital_economy_share(b.value_added[mask], b.sector[mask], b.digital_level[mask],
+                                              np.array(de.level_weights), de.sector_digital_base)
+    return shares
+
+
+def province_indicators(model: "CityModel") -> dict[str, float]:
+    c, b = model.citizens, model.businesses
+    n = c.n
+    d = model.dossiers  # per commune: online, offline, recent, recent online
+    b_on, b_off = model.business_dossiers
+    month = model.month
+    b_recent = int((b.last_dossier > month - 12).sum())
+    b_recent_on = int((b.last_online > month - 12).sum())
+    experienced = model.acceptance_experienced()
+    sizes = np.diff(c.commune_start)
+    de = model.spec.behaviour.digital_economy
+    gov = model.government
+    out = {
+        "online_services_adoption": _ratio(model.online_services_by_commune.sum(), n),
+        "online_services_uptake": _ratio(d[:, 3].sum() + b_recent_on, d[:, 2].sum() + b_recent),
+        "online_dossier_share": _ratio(d[:, 0].sum() + b_on, d[:, :2].sum() + b_on + b_off),
+        "cashless_adoption": _ratio(model.cashless_by_commune.sum(), n),
+        # Every adult makes the same number of purchases; an adopter's purchase is cashless
+        # when the merchant accepts (expected count over the month's transactions).
+        "cashless_share": _ratio((model.cashless_by_commune * experienced).sum(), n),
+        "merchant_acceptance": _ratio((b.accepts_cashless & b.consumer_facing).sum(), b.consumer_facing.sum()),
+        "account_ownership": float(c.account.mean()),
+        "smartphone_ownership": float(c.smartphone.mean()),
+        "coverage_4g": float(model.coverage.covered["4g"].mean()),
+        "coverage_5g": float(model.coverage.covered["5g"].mean()),
+        "digital_economy_share": digital_economy_share(b.value_added, b.sector, b.digital_level,
+                                                       np.array(de.level_weights), de.sector_digital_base),
+        "digital_economy_min_sector_share": float(sector_digital_shares(model).min()),
+        "business_online_services": float(b.online_services.mean()),
+        "backoffice_wait_days": float((model.backoffice.wait_days * sizes).sum() / n),
+        "dx_budget_share": gov.dx_budget_share if gov else 0.0,
+        "dx_spent_vnd": gov.dx_spent_vnd if gov else 0.0,
+    }
+    for p in PROGRAMMES:
+        out[f"dx_spent_{p}_vnd"] = gov.spent_by_programme[p] if gov else 0.0
+    return out
+
+
+def commune_indicators(model: "CityModel") -> list[dict]:
+    """One row per commune: the indicators a map shows."""
+    c, geo = model.citizens, model.geo
+    sizes = np.diff(c.commune_start).astype(float)
+    d = model.dossiers
+    per = {
+        "online_services_adoption": model.online_services_by_commune / sizes,
+        "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
+        "cashless_adoption": model.cashless_by_commune / sizes,
+        "cashless_share": model.cashless_by_commune / sizes * model.acceptance_experienced(),
+        "merchant_acceptance": model.acceptance_by_commune(),
+        "smartphone_ownership": np.add.reduceat(c.smartphone, c.commune_start[:-1]) / sizes,
+        "coverage_4g": np.add.reduceat(model.coverage.covered["4g"], c.commune_start[:-1]) / sizes,
+        "coverage_5g": np.add.reduceat(model.coverage.covered["5g"], c.commune_start[:-1]) / sizes,
+        "backoffice_wait_days": model.backoffice.wait_days,
+    }
+    return [{"commune": geo.names[i], "code": int(geo.codes[i]), "kind": geo.kinds[i],
+             **{k: float(v[i]) for k, v in per.items()}} for i in range(geo.n)]

@@ -1,0 +1,111 @@
+"""Figures: a fan chart per target, DX money by programme, a commune map of the headline indicator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Polygon as MplPolygon  # noqa: E402
+
+from sim.ensemble import EnsembleResult  # noqa: E402
+from sim.geography import Geography  # noqa: E402
+from sim.indicators import INDICATORS  # noqa: E402
+from sim.scenario import PROGRAMMES  # noqa: E402
+from sim.verdict import Verdict  # noqa: E402
+
+
+def _monthly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal time and runs x months values."""
+    df = result.indicators
+    df = df[df.indicator == indicator]
+    wide = df.pivot_table(index="run", columns=["year", "month"], values="value")
+    t = np.array([y + (m - 0.5) / 12 for y, m in wide.columns])
+    return t, wide.to_numpy()
+
+
+def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str) -> None:
+    t, values = _monthly(result, v.indicator)
+    q = np.percentile(values, [5, 25, 50, 75, 95], axis=0)
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    ax.fill_between(t, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95% of runs")
+    ax.fill_between(t, q[1], q[3], color="tab:blue", alpha=0.32, label="25–75%")
+    ax.plot(t, q[2], color="tab:blue", lw=2, label="median")
+    ax.axhline(v.threshold, color="tab:red", ls="--", lw=1.2, label=f"goal {v.comparison} {v.threshold:g}")
+    ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
+    ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
+    prob = "" if v.probability is None else f" — P(reach) = {v.probability:.2f}, {v.status}"
+    ax.set_title(f"{scenario_name}: {v.indicator}{prob}", fontsize=10)
+    ax.set_ylabel(INDICATORS.get(v.indicator, v.indicator), fontsize=8)
+    ax.set_xlabel("year")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def budget_by_programme(result: EnsembleResult, path: Path, scenario_name: str) -> None:
+    """DX money disbursed each year by programme (median run, billion VND)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    bottom = None
+    for p in PROGRAMMES:
+        cum = result.year_end(f"dx_spent_{p}_vnd").median(axis=0)
+        yearly = np.diff(np.r_[0.0, cum.to_numpy()]) / 1e9
+        years = cum.index.to_numpy()
+        ax.bar(years, yearly, bottom=bottom, label=p)
+        bottom = yearly if bottom is None else bottom + yearly
+    ax.set_title(f"{scenario_name}: DX money disbursed by programme", fontsize=10)
+    ax.set_ylabel("billion VND per year")
+    ax.legend(fontsize=8, ncol=3)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _patches(geom) -> list[MplPolygon]:
+    polys = geom.geoms if hasattr(geom, "geoms") else [geom]
+    return [MplPolygon(np.asarray(p.exterior.coords), closed=True) for p in polys if not p.is_empty]
+
+
+def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, path: Path,
+                scenario_name: str, threshold: float | None = None, highlight: set[int] | None = None) -> None:
+    """Choropleth of one indicator per commune (median over runs)."""
+    fig, ax = plt.subplots(figsize=(7.5, 7), dpi=110)
+    patches, colours = [], []
+    for i, poly in enumerate(geo.polygons):
+        for p in _patches(poly):
+            patches.append(p)
+            colours.append(values[i])
+    coll = PatchCollection(patches, cmap="viridis", edgecolor="white", linewidth=0.4)
+    coll.set_array(np.array(colours))
+    coll.set_clim(0, 1)
+    ax.add_collection(coll)
+    if highlight:
+        for i in highlight:
+            for p in _patches(geo.polygons[i]):
+                p.set_fill(False)
+                p.set_edgecolor("red")
+                p.set_linewidth(1.8)
+                ax.add_patch(p)
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_xlabel("km")
+    ax.set_ylabel("km")
+    cbar = fig.colorbar(coll, ax=ax, shrink=0.8)
+    cbar.set_label(indicator)
+    if threshold is not None:
+        cbar.ax.axhline(threshold, color="red", lw=2)
+        below = int((values < threshold).sum())
+        ax.text(0.01, 0.01, f"{below} of {geo.n} communes/wards below {threshold:g}",
+                transform=ax.transAxes, fontsize=8)
+    kind = "SCHEMATIC map (Voronoi cells, true area; not real boundaries)" if geo.schematic else "map"
+    ax.set_title(f"{scenario_name}: {indicator}, end of {year}\n{kind}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,185 @@
+"""Citizens (adults 15+) and businesses as structure-of-arrays populations.
+
+One array per attribute, indexed by agent id; agents are stored commune by
+commune (`commune_start[c]:commune_start[c+1]` is commune c), which keeps the
+monthly loop cache-friendly and makes per-commune work a slice.
+Starting states match the scenario's baseline shares exactly (rank assignment on
+a score plus noise), so who adopts first is plausible (skilled, better-off, urban)
+without the baseline share itself being random.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.geography import Geography, place_people
+from sim.scenario import SECTORS, SIZES, Scenario
+
+NEVER, ADOPTER, LAPSED = 0, 1, 2
+AGE_BANDS = ("15-24", "25-39", "40-59", "60+")
+
+
+def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split an integer total in proportion to weights, exactly (Hamilton's method)."""
+    raw = total * weights / weights.sum()
+    out = np.floor(raw).astype(np.int64)
+    out[np.argsort(raw - out)[::-1][: total - out.sum()]] += 1
+    return out
+
+
+def top_share(score: np.ndarray, share: float, eligible: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the `share` of all agents with the highest score (among the eligible).
+
+    >>> top_share(np.array([0.1, 0.9, 0.5, 0.3]), 0.5).tolist()
+    [False, True, True, False]
+    """
+    n = len(score)
+    k = int(round(share * n))
+    s = score.astype(np.float64, copy=True)
+    if eligible is not None:
+        s[~eligible] = -np.inf
+        k = min(k, int(eligible.sum()))
+    mask = np.zeros(n, dtype=bool)
+    if k > 0:
+        mask[np.argpartition(-s, k - 1)[:k]] = True
+    return mask
+
+
+@dataclass
+class Citizens:
+    commune: np.ndarray        # int32
+    commune_start: np.ndarray  # int64, C+1 offsets
+    xy: np.ndarray             # (N, 2) float32 km
+    age: np.ndarray            # uint8 band index into AGE_BANDS
+    income: np.ndarray         # uint8 quintile 0..4
+    skill: np.ndarray          # float32 0..1
+    smartphone: np.ndarray     # bool
+    account: np.ndarray        # bool
+    broadband: np.ndarray      # bool, household has fixed broadband
+    trained: np.ndarray        # bool, reached by a community digital team
+    online_services: np.ndarray  # uint8 NEVER/ADOPTER/LAPSED
+    cashless: np.ndarray         # uint8
+    last_dossier: np.ndarray     # int16, month index of the last dossier (-100 = none)
+    last_online: np.ndarray      # int16, month index of the last online dossier
+
+    @property
+    def n(self) -> int:
+        return len(self.commune)
+
+
+@dataclass
+class Businesses:
+    commune: np.ndarray
+    xy: np.ndarray
+    sector: np.ndarray         # uint8 index into SECTORS
+    size: np.ndarray           # uint8 index into SIZES
+    value_added: np.ndarray    # float32, relative
+    consumer_facing: np.ndarray  # bool
+    accepts_cashless: np.ndarray  # bool
+    online_services: np.ndarray   # bool
+    digital_level: np.ndarray     # uint8 0..3
+    last_dossier: np.ndarray
+    last_online: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.commune)
+
+
+def adult_counts(scenario: Scenario, geo: Geography, scale: float) -> np.ndarray:
+    adults = scenario.province.population.value * scenario.province.adult_share.value
+    n = max(int(round(adults * scale)), geo.n)
+    # Every commune keeps at least one agent so per-commune shares are defined.
+    return largest_remainder(n - geo.n, geo.population) + 1
+
+
+def _dossier_history(n: int, needs_per_year: float, adopter: np.ndarray, procedures_online: float,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Last dossier and last online dossier in the 12 months before the start (months -12..-1)."""
+    k = rng.poisson(needs_per_year, n)
+    last = np.where(k > 0, -1 - rng.integers(0, 12, n), -100).astype(np.int16)
+    online = adopter & (k > 0) & (rng.random(n) < 1 - (1 - procedures_online) ** k)
+    return last, np.where(online, last, -100).astype(np.int16)
+
+
+def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator) -> Citizens:
+    b, pop = scenario.baseline, scenario.population
+    counts = adult_counts(scenario, geo, scale)
+    n = int(counts.sum())
+    commune = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
+    urban = geo.urban[commune]
+    age = rng.choice(4, size=n, p=np.array(pop.age_shares)).astype(np.uint8)
+    # Income quintiles: towns are better off; the quintiles are province-wide ranks.
+    wealth = rng.random(n) + 0.35 * urban
+    income = np.empty(n, dtype=np.uint8)
+    income[np.argsort(wealth, kind="stable")] = (np.arange(n) * 5 // n).astype(np.uint8)
+    # Digital skill: age and rurality matter; rescaled so the mean is the baseline.
+    raw = (np.array(pop.skill_by_age)[age] * np.where(urban, 1.0, pop.rural_skill_factor)
+           * (0.7 + 0.15 * income) * rng.lognormal(0, 0.35, n))
+    skill = np.clip(raw * b.digital_skill.value / raw.mean(), 0, 1).astype(np.float32)
+    noise = lambda: rng.normal(0, 0.15, n)  # noqa: E731  (fresh noise per attribute)
+    smartphone = top_share(skill + noise(), b.smartphone_ownership.value)
+    account = top_share(0.12 * income + skill + noise(), b.account_ownership.value)
+    broadband = top_share(0.5 * urban + 0.1 * income + noise(), b.fixed_broadband.value)
+    os_adopt = top_share(skill + noise(), b.online_services_adoption.value, smartphone)
+    cl_adopt = top_share(skill + noise(), b.cashless_adoption.value, smartphone & account)
+    last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, b.procedures_online.value, rng)
+    return Citizens(
+        commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        xy=place_people(geo, counts, rng), age=age, income=income, skill=skill,
+        smartphone=smartphone, account=account, broadband=broadband, trained=np.zeros(n, dtype=bool),
+        online_services=os_adopt.astype(np.uint8) * ADOPTER, cashless=cl_adopt.astype(np.uint8) * ADOPTER,
+        last_dossier=last, last_online=last_online,
+    )
+
+
+def digital_economy_share(value_added: np.ndarray, sector: np.ndarray, level: np.ndarray,
+                          level_weights: np.ndarray, ict_share: float) -> float:
+    """Digital value added over all value added: ICT counts at `ict_share`, others by digital level."""
+    w = np.where(sector == SECTORS.index("ict"), np.maximum(ict_share, level_weights[level]), level_weights[level])
+    return float((value_added * w).sum() / value_added.sum())
+
+
+def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator) -> Businesses:
+    spec, b = scenario.businesses, scenario.baseline
+    total = scenario.province.population.value * scenario.province.businesses_per_1000.value / 1000
+    n = max(int(round(total * scale)), geo.n)
+    # Businesses concentrate in towns a little more than people do.
+    counts = largest_remainder(n - geo.n, geo.population * np.where(geo.urban, 1.5, 1.0)) + 1
+    commune = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
+    sector = rng.choice(len(SECTORS), size=n, p=np.array([spec.sector_shares[s] for s in SECTORS])).astype(np.uint8)
+    size = rng.choice(len(SIZES), size=n, p=np.array([spec.size_shares[s] for s in SIZES])).astype(np.uint8)
+    value_added = np.array([spec.size_value_added[s] for s in SIZES], dtype=np.float32)[size]
+    consumer = np.isin(sector, [SECTORS.index(s) for s in spec.consumer_facing])
+    urban = geo.urban[commune]
+    score = size + 0.5 * urban + rng.normal(0, 0.5, n)
+    accepts = top_share(score, b.merchant_acceptance.value * consumer.mean(), consumer)
+    online = top_share(score + rng.normal(0, 0.5, n), b.business_online_services.value)
+    level = _levels_for_share(score, value_added, sector, scenario, rng)
+    last = np.where(rng.random(n) < 1 - np.exp(-scenario.behaviour.business_services.needs_per_year),
+                    -1 - rng.integers(0, 12, n), -100).astype(np.int16)
+    last_online = np.where(online & (rng.random(n) < b.procedures_online.value), last, -100).astype(np.int16)
+    return Businesses(commune=commune, xy=place_people(geo, counts, rng), sector=sector, size=size,
+                      value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts,
+                      online_services=online, digital_level=level, last_dossier=last, last_online=last_online)
+
+
+def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.ndarray,
+                      scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Digital levels 0..3 whose digital economy share matches the baseline (bisection on one knob)."""
+    de = scenario.behaviour.digital_economy
+    weights = np.array(de.level_weights)
+    target = scenario.baseline.digital_economy_share.value
+    # Rank businesses by score; level = floor(4 * rank_quantile ** k): larger k, fewer digital firms.
+    quantile = (np.argsort(np.argsort(score + rng.normal(0, 0.3, len(score)))) + 0.5) / len(score)
+    lo, hi = 0.01, 100.0
+    for _ in range(60):
+        k = np.sqrt(lo * hi)
+        level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
+        if digital_economy_share(value_added, sector, level, weights, de.sector_digital_base) > target:
+            lo = k
+        else:
+            hi = k
+    return np.minimum((4 * quantile ** hi).astype(np.uint8), 3)

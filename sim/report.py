@@ -1,0 +1,121 @@
+"""Writing a run's outputs: tables, verdict, manifest and figures, all or nothing.
+
+Everything is written into a fresh sibling folder which then replaces the
+destination in one rename, so a failed or interrupted run never leaves a
+half-written results folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from sim.ensemble import EnsembleResult
+from sim.geography import build_geography, world_rng
+from sim.indicators import COMMUNE_INDICATORS
+from sim.plots import budget_by_programme, commune_map, fan_chart
+from sim.scenario import Scenario
+from sim.verdict import Verdict, pilot_comparison
+
+
+def headline(verdicts: list[Verdict]) -> tuple[str, int, float | None]:
+    """The indicator a map shows: the first modelled target that has a per-commune value."""
+    for v in verdicts:
+        if v.status != "NOT MODELLED" and v.indicator in COMMUNE_INDICATORS:
+            return v.indicator, v.year, v.threshold
+    return "online_services_uptake", verdicts[0].year if verdicts else 2030, None
+
+
+def pilot_codes(spec: Scenario, geo) -> set[int]:
+    codes: set[int] = set()
+    for i, p in enumerate(spec.policies):
+        if p.communes:
+            codes |= {int(geo.codes[j]) for j in geo.lookup(p.communes, spec.source_file, f"policies.{i}.communes")}
+    return codes
+
+
+def pilot_year(spec: Scenario) -> int:
+    return min(max(int(p.end[:4]) for p in spec.policies if p.communes), spec.time.end_year)
+
+
+def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, argv: list[str]) -> dict:
+    runs = result.runs
+    return {
+        "scenario": spec.name,
+        "scenario_file": spec.source_file,
+        "citytwin_version": version("citytwin"),
+        "seed": seed,
+        "run_seeds": [r.seed for r in runs],
+        "runs": len(runs),
+        "scale": scale,
+        "citizens": runs[0].citizens,
+        "businesses": runs[0].businesses,
+        "months": int(len(runs[0].years)),
+        "executor": result.executor,
+        "workers": result.workers,
+        "timings": {
+            "wall_seconds": round(result.wall_seconds, 3),
+            "build_seconds_mean": round(float(np.mean([r.build_seconds for r in runs])), 3),
+            "run_seconds_mean": round(float(np.mean([r.run_seconds for r in runs])), 3),
+            "citizen_months_per_second": round(float(np.mean(
+                [r.citizens * len(r.years) / r.run_seconds for r in runs])), 1),
+        },
+        "adaptive_rule": sorted({n for r in runs for n in r.notes}),
+        "command": argv,
+        "platform": {"python": sys.version.split()[0], "machine": platform.machine(),
+                     "numpy": np.__version__, "mesa": version("mesa")},
+        "resolved_scenario": spec.model_dump(mode="json"),
+    }
+
+
+def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
+                  meta: dict) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "figures").mkdir(parents=True)
+    try:
+        result.indicators.to_csv(tmp / "indicators.csv", index=False)
+        result.communes.to_csv(tmp / "communes.csv", index=False)
+        (tmp / "verdict.json").write_text(json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _figures(tmp / "figures", spec, result, verdicts, meta["seed"])
+        if any(p.communes for p in spec.policies):
+            geo = build_geography(spec, world_rng(meta["seed"]))
+            pilot_comparison(result, pilot_codes(spec, geo), pilot_year(spec)).to_csv(tmp / "pilot.csv")
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict], seed: int) -> None:
+    for v in verdicts:
+        if v.status != "NOT MODELLED":
+            fan_chart(v, result, folder / f"fan_{v.id}.png", spec.name)
+    budget_by_programme(result, folder / "budget_by_programme.png", spec.name)
+    indicator, year, threshold = headline(verdicts)
+    df = result.communes
+    df = df[df.year == year]
+    per = df.groupby("code")[indicator].median()
+    geo = build_geography(spec, world_rng(seed))
+    values = np.array([per.get(int(c), np.nan) for c in geo.codes])
+    pilots = pilot_codes(spec, geo)
+    highlight = {i for i, c in enumerate(geo.codes) if int(c) in pilots}
+    commune_map(geo, values, indicator, year, folder / f"map_{indicator}.png", spec.name, threshold, highlight)
