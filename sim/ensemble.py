@@ -39,6 +39,7 @@ class RunResult:
     build_seconds: float
     run_seconds: float
     notes: list[str] = field(default_factory=list)
+    parameters: dict[str, float] = field(default_factory=dict)  # the assumptions drawn for this run
 
 
 def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | None = None,
@@ -52,6 +53,11 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
 
     base = spec.ensemble.seed if seed is None else seed
     t0 = time.perf_counter()
+    parameters: dict[str, float] = {}
+    if spec.ensemble.uncertainty:
+        from sim.uncertainty import draw_assumptions
+
+        spec, parameters = draw_assumptions(spec, base + run)
     model = CityModel(spec, seed=base + run, scale=scale, world_seed=base)
     t1 = time.perf_counter()
     model.run()
@@ -64,7 +70,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
                      months=np.array([r[1] for r in rec[::k]]), names=names, values=values,
                      communes=model.commune_records, citizens=model.citizens.n, businesses=model.businesses.n,
                      build_seconds=t1 - t0, run_seconds=t2 - t1,
-                     notes=model.government.adapted if model.government else [])
+                     notes=model.government.adapted if model.government else [], parameters=parameters)
 
 
 @dataclass

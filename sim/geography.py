@@ -150,7 +150,8 @@ def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Pa
         if missing:
             raise ScenarioError(f"{path}: no population for ward codes {missing[:5]}")
         return np.array([pop[c] for c, _, _ in units])
-    weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.5}
+    # Special zones are island districts (Hoang Sa, Bach Long Vi, ...): few or no residents.
+    weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.05}
     w = np.array([weight[k] for _, _, k in units])
     return total * w / w.sum()
 

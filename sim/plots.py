@@ -39,8 +39,8 @@ def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str
     ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
     ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
     prob = "" if v.probability is None else f" — P(reach) = {v.probability:.2f}, {v.status}"
-    ax.set_title(f"{scenario_name}: {v.indicator}{prob}", fontsize=10)
-    ax.set_ylabel(INDICATORS.get(v.indicator, v.indicator), fontsize=8)
+    ax.set_title(f"{scenario_name}: {v.indicator}{prob}\n{INDICATORS.get(v.indicator, '')}", fontsize=9)
+    ax.set_ylabel(v.indicator, fontsize=8)
     ax.set_xlabel("year")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)

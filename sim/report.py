@@ -67,6 +67,7 @@ def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, ar
             "citizen_months_per_second": round(float(np.mean(
                 [r.citizens * len(r.years) / r.run_seconds for r in runs])), 1),
         },
+        "assumption_draws": {str(r.run): r.parameters for r in runs},
         "adaptive_rule": sorted({n for r in runs for n in r.notes}),
         "command": argv,
         "platform": {"python": sys.version.split()[0], "machine": platform.machine(),

@@ -326,6 +326,7 @@ class EnsembleSpec(Strict):
     seed: Annotated[int, Field(ge=0)]
     scale: Annotated[float, Field(gt=0.0, le=1.0)]
     workers: Annotated[int, Field(ge=0, le=256)] = 0
+    uncertainty: bool = Field(True, description="draw every assumption with a range afresh for each run")
 
 
 class Observation(Strict):
@@ -393,10 +394,13 @@ def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], pa
     """Deep-merge `top` into `base` in place, recording which file set each key."""
     for key, value in top.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        # A sourced number ({value, source, range}) is replaced whole: a new source never
+        # inherits the old range.
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and "value" not in value:
             _merge(base[key], value, origin, path, dotted + ".")
         else:
             base[key] = copy.deepcopy(value)
+            origin.pop(dotted, None)  # re-insert: the order of `origin` is the order of setting
             origin[dotted] = path
 
 
@@ -461,12 +465,10 @@ def _apply_override(data: dict[str, Any], keys: list[str], value: Any, text: str
 def _format_error(exc: ValidationError, origin: dict[str, str], default: str) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
-    file = default
-    parts = loc.split(".")
-    for n in range(len(parts), 0, -1):
-        if ".".join(parts[:n]) in origin:
-            file = origin[".".join(parts[:n])]
-            break
+    # The file that last set this key, a key inside it, or the section holding it.
+    related = [f for k, f in origin.items()
+               if loc and (k == loc or k.startswith(loc + ".") or loc.startswith(k + "."))]
+    file = related[-1] if related else default
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling against the scenario schema)"
@@ -489,6 +491,7 @@ def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     for text in overrides:
         keys, value = parse_override(text)
         _apply_override(data, keys, value, text)
+        origin.pop(".".join(keys), None)
         origin[".".join(keys)] = f"--set {text}"
     return data, origin
 
@@ -510,10 +513,23 @@ def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None
         name = getattr(scenario.province, key)
         if name is not None and not (base / name).is_file():
             raise ScenarioError(f"{file}: province.{key}: file not found: {base / name}")
+    _check_policy_communes(scenario, file)
     from sim.targets import resolve_targets  # late import: targets read seeds/
 
     resolve_targets(scenario, file)
     return scenario
+
+
+def _check_policy_communes(scenario: Scenario, file: str) -> None:
+    from sim.geography import province_units
+
+    units = province_units(scenario.province.code)
+    known = {n.lower() for _, n, _ in units} | {str(c) for c, _, _ in units}
+    for i, policy in enumerate(scenario.policies):
+        for name in policy.communes:
+            if str(name).strip().lower() not in known:
+                raise ScenarioError(f"{file}: policies.{i}.communes: no commune or ward named {name!r} in "
+                                    f"{scenario.province.name}; allowed: names or codes from vietnam-provinces")
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:

@@ -1,0 +1,27 @@
+"""Shared fixtures: small, fast versions of the real scenarios."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DAK_LAK = ROOT / "scenarios" / "dak_lak.toml"
+# A small but complete configuration: every mechanism runs, in a few seconds.
+FAST = ["ensemble.scale=0.003", "time.end=\"2031-12\""]
+
+
+def citytwin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI as a planner would (a fresh interpreter), capturing output."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

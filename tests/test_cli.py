@@ -1,0 +1,114 @@
+"""The CLI contract of `citytwin run` (issue 2, point 5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import DAK_LAK, FAST, citytwin
+
+VERDICT_KEYS = {"indicator", "comparison", "threshold", "year", "probability", "median", "p5", "p95",
+                "year_reached", "status", "source"}
+
+
+def _sets(*extra: str) -> list[str]:
+    out = []
+    for s in (*FAST, *extra):
+        out += ["--set", s]
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("cli") / "dak"
+    proc = citytwin("run", str(DAK_LAK), "--runs", "3", "--seed", "7", "--out", str(out), *_sets())
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
+
+
+def test_prints_verdict_table(run_dir):
+    _, stdout = run_dir
+    header = stdout.splitlines()[0]
+    for column in ("target", "year", "goal", "median [5-95%]", "P(reach)", "reached", "status"):
+        assert column in header
+    assert "online_services_uptake" in stdout
+    assert any(s in stdout for s in ("ON TRACK", "AT RISK", "OFF TRACK"))
+
+
+def test_indicators_csv_is_long_and_complete(run_dir):
+    out, _ = run_dir
+    df = pd.read_csv(out / "indicators.csv")
+    assert list(df.columns) == ["run", "year", "month", "indicator", "value"]
+    months = (2031 - 2025 + 1) * 12
+    n_ind = df.indicator.nunique()
+    assert len(df) == 3 * months * n_ind  # one row per run, month and indicator
+    assert not df.duplicated(["run", "year", "month", "indicator"]).any()
+    required = {"online_services_adoption", "online_services_uptake", "online_dossier_share", "cashless_adoption",
+                "cashless_share", "merchant_acceptance", "account_ownership", "smartphone_ownership",
+                "coverage_4g", "coverage_5g", "digital_economy_share", "dx_budget_share", "dx_spent_vnd"}
+    assert required <= set(df.indicator)
+    shares = df[~df.indicator.str.endswith(("_vnd", "_days"))]
+    assert shares.value.between(0, 1).all()
+
+
+def test_verdict_manifest_communes(run_dir):
+    out, _ = run_dir
+    verdict = json.loads((out / "verdict.json").read_text())
+    assert isinstance(verdict, list) and verdict
+    for item in verdict:
+        assert VERDICT_KEYS <= set(item)
+        assert item["status"] in {"ON TRACK", "AT RISK", "OFF TRACK", "NOT MODELLED"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["runs"] == 3
+    assert manifest["citizens"] > 1000 and manifest["businesses"] > 10 and manifest["months"] == 84
+    assert manifest["resolved_scenario"]["ensemble"]["scale"] == 0.003
+    assert {"wall_seconds", "build_seconds_mean", "run_seconds_mean"} <= set(manifest["timings"])
+    communes = pd.read_csv(out / "communes.csv")
+    assert communes.code.nunique() == 102  # every commune and ward of post-2025 Dak Lak
+
+
+def test_figures(run_dir):
+    out, _ = run_dir
+    verdict = json.loads((out / "verdict.json").read_text())
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    for item in verdict:
+        if item["status"] != "NOT MODELLED":
+            assert f"fan_{item['id']}.png" in figures
+    assert "budget_by_programme.png" in figures
+    assert any(f.startswith("map_") for f in figures)
+    assert all((out / "figures" / f).stat().st_size > 5000 for f in figures)
+
+
+def test_set_dx_share(tmp_path):
+    out = tmp_path / "r"
+    proc = citytwin("run", str(DAK_LAK), "--runs", "1", "--out", str(out), "--quiet",
+                    *_sets("budget.dx_share=0.05"))
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(out / "indicators.csv")
+    assert df[df.indicator == "dx_budget_share"].value.round(6).eq(0.05).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resolved_scenario"]["budget"]["dx_share"] == 0.05
+
+
+def test_below_floor_is_allowed_and_marked_missed(tmp_path):
+    out = tmp_path / "r"
+    proc = citytwin("run", str(DAK_LAK), "--runs", "2", "--out", str(out), "--quiet",
+                    *_sets("budget.dx_share=0.02"))
+    assert proc.returncode == 0, proc.stderr
+    floor = [v for v in json.loads((out / "verdict.json").read_text()) if v["indicator"] == "dx_budget_share"]
+    assert floor and floor[0]["probability"] == 0.0 and floor[0]["status"] == "OFF TRACK"
+
+
+def test_set_any_key_nested_and_sourced(tmp_path):
+    out = tmp_path / "r"
+    proc = citytwin("run", str(DAK_LAK), "--runs", "1", "--out", str(out), "--quiet",
+                    *_sets("behaviour.cashless.q=0.5", "baseline.procedures_online=0.7",
+                           "budget.allocation.skills=0.1", "infrastructure.operators=[\"Viettel\"]"))
+    assert proc.returncode == 0, proc.stderr
+    resolved = json.loads((out / "manifest.json").read_text())["resolved_scenario"]
+    assert resolved["behaviour"]["cashless"]["q"] == 0.5
+    assert resolved["baseline"]["procedures_online"]["value"] == 0.7
+    assert resolved["infrastructure"]["operators"] == ["Viettel"]
