@@ -35,6 +35,8 @@ class Programmes:
         self.rng = model.stream("programmes")
         # Bought but not yet whole (half a site): carried to the next tranche.
         self._carry: dict[str, float] = {}
+        self._order: np.ndarray | None = None
+        self._trained_upto = 0
 
     def _whole(self, key: str, amount: float) -> int:
         total = self._carry.get(key, 0.0) + amount
@@ -72,17 +74,41 @@ class Programmes:
             m.backoffice.add_capacity(capacity, communes, days=365)
 
     def skills(self, vnd: float, communes: np.ndarray) -> None:
-        m = self.m
+        m, c = self.m, self.m.citizens
         k = stochastic_round(vnd / m.spec.costs.trainee_vnd * m.scale, self.rng)
-        cand = m.candidates(communes, ~m.citizens.trained)
-        if k == 0 or len(cand) == 0:
+        if k == 0:
             return
-        c = m.citizens
-        # Community digital teams go to older and rural people first.
-        priority = c.age[cand] + 1.5 * ~m.geo.urban[c.commune[cand]] + self.rng.random(len(cand))
-        chosen = cand[np.argsort(-priority, kind="stable")[:k]]
+        order = self._training_order()
+        if len(communes) < m.geo.n:
+            order = order[np.isin(c.commune[order], communes)]
+        chosen: list[np.ndarray] = []
+        need = k
+        # Walk the fixed priority order, skipping people already trained (by a pilot, say).
+        start = self._trained_upto if len(communes) == m.geo.n else 0
+        while need > 0 and start < len(order):
+            chunk = order[start:start + 2 * need]
+            fresh = np.flatnonzero(~c.trained[chunk])
+            if len(fresh) > need:
+                fresh = fresh[:need]
+                start += int(fresh[-1]) + 1
+            else:
+                start += len(chunk)
+            chosen.append(chunk[fresh])
+            need -= len(fresh)
+        chosen = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+        if len(communes) == m.geo.n:
+            self._trained_upto = start
         c.skill[chosen] = np.minimum(1.0, c.skill[chosen] + m.spec.effects.training_gain)
         c.trained[chosen] = True
+
+    def _training_order(self) -> np.ndarray:
+        """Community digital teams go to older and rural people first (order fixed at the first use)."""
+        if self._order is None:
+            m, c = self.m, self.m.citizens
+            priority = c.age + 1.5 * ~m.geo.urban[c.commune] + self.rng.random(c.n)
+            self._order = np.argsort(-priority, kind="stable")
+            self._trained_upto = 0
+        return self._order
 
     def incentives(self, vnd: float, communes: np.ndarray) -> None:
         mix, costs, m = self.m.spec.budget.incentives_mix, self.m.spec.costs, self.m
