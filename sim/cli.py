@@ -48,9 +48,9 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.ensemble import run_ensemble
-    from sim.report import manifest, pilot_codes, pilot_year, write_outputs
+    from sim.report import manifest, pilot_year, write_outputs
     from sim.targets import resolve_targets
-    from sim.verdict import pilot_comparison, verdict_table, verdicts
+    from sim.verdict import verdict_table, verdicts
 
     spec = load_scenario(args.scenario, _overrides(args))
     out = args.out or Path("results") / spec.name
@@ -63,15 +63,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
     items = verdicts(targets, result)
     meta = manifest(spec, result, e.seed, e.scale, sys.argv)
-    write_outputs(out, spec, result, items, meta)
+    pilot = write_outputs(out, spec, result, items, meta)
     print(verdict_table(items))
-    if any(p.communes for p in spec.policies):
-        from sim.geography import build_geography, world_rng
-
-        geo = build_geography(spec, world_rng(e.seed))
-        year = pilot_year(spec)
-        print(f"\nPilot vs control communes, end of {year} (median over runs of the commune mean):")
-        print(pilot_comparison(result, pilot_codes(spec, geo), year).to_string(float_format=lambda v: f"{v:.3f}"))
+    if pilot is not None:
+        print(f"\nPilot vs control communes, end of {pilot_year(spec)} (median over runs of the commune mean):")
+        print(pilot.to_string(float_format=lambda v: f"{v:.3f}"))
     r0 = result.runs[0]
     print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months in "
           f"{result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers). Results: {out}/")

@@ -13,6 +13,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import cached_property
 from multiprocessing import get_context
 from typing import Callable, Iterable
 
@@ -80,7 +81,7 @@ class EnsembleResult:
     executor: str
     workers: int
 
-    @property
+    @cached_property
     def indicators(self) -> pd.DataFrame:
         """Long table: run, year, month, indicator, value."""
         frames = []
@@ -91,7 +92,7 @@ class EnsembleResult:
                 "indicator": np.tile(r.names, len(r.years)), "value": r.values.ravel()}))
         return pd.concat(frames, ignore_index=True)
 
-    @property
+    @cached_property
     def communes(self) -> pd.DataFrame:
         rows = [{"run": r.run, **row} for r in self.runs for row in r.communes]
         df = pd.DataFrame(rows)

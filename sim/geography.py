@@ -46,18 +46,26 @@ class Geography:
 
     def lookup(self, keys: list[str], file: str = "scenario", where: str = "communes") -> np.ndarray:
         """Indices of communes named by name or code; unknown names are errors."""
-        by_name = {n.lower(): i for i, n in enumerate(self.names)}
-        by_code = {str(c): i for i, c in enumerate(self.codes)}
-        out = []
-        for k in keys:
-            key = str(k).strip()
-            if key.lower() in by_name:
-                out.append(by_name[key.lower()])
-            elif key in by_code:
-                out.append(by_code[key])
-            else:
-                raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province")
-        return np.array(sorted(set(out)), dtype=np.int64)
+        return lookup_communes(self.names, self.codes, keys, file, where)
+
+
+def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scenario",
+                    where: str = "communes") -> np.ndarray:
+    """Sorted indices of the units named in `keys` (names, any case, or ward codes).
+
+    >>> lookup_communes(["Phường A", "Xã B"], [10, 20], ["xã b", "10"]).tolist()
+    [0, 1]
+    """
+    index = {n.lower(): i for i, n in enumerate(names)} | {str(c): i for i, c in enumerate(codes)}
+    out = set()
+    for k in keys:
+        key = str(k).strip()
+        i = index.get(key.lower(), index.get(key))
+        if i is None:
+            raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province; "
+                                f"allowed: names or codes from vietnam-provinces")
+        out.add(i)
+    return np.array(sorted(out), dtype=np.int64)
 
 
 def province_units(code: int) -> list[tuple[int, str, str]]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import ADOPTER, digital_economy_share
+from sim.population import digital_economy_share, digital_weights
 from sim.scenario import PROGRAMMES, SECTORS
 
 if TYPE_CHECKING:
@@ -46,14 +46,12 @@ def _ratio(a: float, b: float) -> float:
 
 
 def sector_digital_shares(model: "CityModel") -> np.ndarray:
+    """Digital share of each sector's value added (same weights as `digital_economy_share`)."""
     b, de = model.businesses, model.spec.behaviour.digital_economy
-    shares = np.zeros(len(SECTORS))
-    for s in range(len(SECTORS)):
-        mask = b.sector == s
-        if mask.any():
-            shares[s] = digital_economy_share(b.value_added[mask], b.sector[mask], b.digital_level[mask],
-                                              np.array(de.level_weights), de.sector_digital_base)
-    return shares
+    weights = digital_weights(b.sector, b.digital_level, np.array(de.level_weights), de.sector_digital_base)
+    digital = np.bincount(b.sector, weights=b.value_added * weights, minlength=len(SECTORS))
+    total = np.bincount(b.sector, weights=b.value_added, minlength=len(SECTORS))
+    return np.divide(digital, total, out=np.zeros(len(SECTORS)), where=total > 0)
 
 
 def province_indicators(model: "CityModel") -> dict[str, float]:

@@ -55,13 +55,3 @@ class Coverage:
 
     def count(self, tech: str) -> int:
         return int(sum(len(s) for s in self.sites[tech]))
-
-    def footprint(self, tech: str) -> shapely.Geometry:
-        """Union of coverage discs, for maps."""
-        t = self.site_table(tech)
-        if len(t) == 0:
-            return shapely.Polygon()
-        return shapely.union_all(shapely.buffer(shapely.points(t[:, 0], t[:, 1]), t[:, 2], quad_segs=8))
-
-    def uncovered_by_commune(self, tech: str) -> np.ndarray:
-        return np.add.reduceat(~self.covered[tech], self.commune_start[:-1]) if len(self.xy) else np.zeros(0)

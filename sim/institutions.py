@@ -99,6 +99,7 @@ class Government(mesa.Agent):
         self.allocation = dict(spec.allocation)
         self.spending_vnd = 0.0
         self.dx_budget_vnd = 0.0
+        self.programme_budget_vnd = 0.0
         self.dx_spent_vnd = 0.0
         self.spent_by_programme = {p: 0.0 for p in PROGRAMMES}
         self.spent_by_year: dict[int, dict[str, float]] = {}
@@ -118,6 +119,7 @@ class Government(mesa.Agent):
         self.spending_vnd = spec.spending_vnd.value * (1 + spec.growth) ** years
         share = spec.dx_share + spec.dx_share_growth * years
         self.dx_budget_vnd = max(0.0, share) * self.spending_vnd
+        self.programme_budget_vnd = self.dx_budget_vnd  # allocated to programmes; policies pay themselves
         # Policies in force this year add to the DX budget.
         for p in self.model.spec.policies:
             if _year_month(p.start)[0] <= year <= _year_month(p.end)[0]:
@@ -134,10 +136,8 @@ class Government(mesa.Agent):
                 if m.spec.budget.adaptive and year == m.adaptive_year:
                     self._adapt()
                 self._year_budget(year)
-            base = self.dx_budget_vnd - sum(p.amount_vnd_per_year for p in m.spec.policies
-                                            if _year_month(p.start)[0] <= year <= _year_month(p.end)[0])
             for programme, share in self.allocation.items():
-                self._pay(programme, base * share / 12, m.all_communes, year)
+                self._pay(programme, self.programme_budget_vnd * share / 12, m.all_communes, year)
 
     def _policy(self, i: int, policy):
         m = self.model

@@ -155,6 +155,8 @@ class CityModel(mesa.Model):
                              self._key("citizens.smartphone", month))
         kern.ownership_month(c.account, cs, pop.account_uptake * income_factor, c.income, DT,
                              self._key("citizens.account", month))
+        kern.ownership_month(c.broadband, cs, np.full(5, spec.infrastructure.broadband_growth) * income_factor,
+                             c.income, DT, self._key("citizens.broadband", month))
         connected = self.coverage.covered["4g"] | c.broadband
         cov5g = self.coverage.covered["5g"]
         beh = spec.behaviour
@@ -197,7 +199,7 @@ class CityModel(mesa.Model):
         counts = kern.adoption_month(
             state, self.nbr[name], self.degree, c.commune_start, gate, c.skill, cov5g,
             p_c.astype(np.float64), np.asarray(attract_c, dtype=np.float64), spec.q, spec.skill_weight,
-            spec.five_g_boost, np.broadcast_to(np.asarray(lapse_c, dtype=np.float64), (self.geo.n,)).copy(),
+            spec.five_g_boost, np.asarray(lapse_c, dtype=np.float64),
             DT, mean_field, self._key(f"adoption.{name}", month), self._change)
         setattr(self, f"{name}_by_commune", counts)
         if self.network is not None:

@@ -135,10 +135,17 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     )
 
 
+def digital_weights(sector: np.ndarray, level: np.ndarray, level_weights: np.ndarray,
+                    ict_share: float) -> np.ndarray:
+    """Digital share of each business's value added: by digital level, at least `ict_share` in ICT."""
+    w = level_weights[level]
+    return np.where(sector == SECTORS.index("ict"), np.maximum(ict_share, w), w)
+
+
 def digital_economy_share(value_added: np.ndarray, sector: np.ndarray, level: np.ndarray,
                           level_weights: np.ndarray, ict_share: float) -> float:
-    """Digital value added over all value added: ICT counts at `ict_share`, others by digital level."""
-    w = np.where(sector == SECTORS.index("ict"), np.maximum(ict_share, level_weights[level]), level_weights[level])
+    """Digital value added over all value added."""
+    w = digital_weights(sector, level, level_weights, ict_share)
     return float((value_added * w).sum() / value_added.sum())
 
 

@@ -16,9 +16,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sim.ensemble import EnsembleResult
-from sim.geography import build_geography, world_rng
+from sim.geography import Geography, build_geography, world_rng
 from sim.indicators import COMMUNE_INDICATORS
 from sim.plots import budget_by_programme, commune_map, fan_chart
 from sim.scenario import Scenario
@@ -42,7 +43,9 @@ def pilot_codes(spec: Scenario, geo) -> set[int]:
 
 
 def pilot_year(spec: Scenario) -> int:
-    return min(max(int(p.end[:4]) for p in spec.policies if p.communes), spec.time.end_year)
+    """The year pilots are compared: the end of the last pilot, within the horizon."""
+    return min(max((int(p.end[:4]) for p in spec.policies if p.communes), default=spec.time.end_year),
+               spec.time.end_year)
 
 
 def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, argv: list[str]) -> dict:
@@ -77,8 +80,12 @@ def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, ar
 
 
 def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
-                  meta: dict) -> Path:
+                  meta: dict) -> pd.DataFrame | None:
+    """Write the output folder; returns the pilot-vs-control table when the scenario has pilots."""
     out = Path(out)
+    geo = build_geography(spec, world_rng(meta["seed"]))  # the map every run shared
+    pilots = pilot_codes(spec, geo)
+    pilot = pilot_comparison(result, pilots, pilot_year(spec)) if pilots else None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
@@ -90,10 +97,9 @@ def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: l
         (tmp / "verdict.json").write_text(json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False),
                                           encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-        _figures(tmp / "figures", spec, result, verdicts, meta["seed"])
-        if any(p.communes for p in spec.policies):
-            geo = build_geography(spec, world_rng(meta["seed"]))
-            pilot_comparison(result, pilot_codes(spec, geo), pilot_year(spec)).to_csv(tmp / "pilot.csv")
+        _figures(tmp / "figures", spec, result, verdicts, geo, pilots)
+        if pilot is not None:
+            pilot.to_csv(tmp / "pilot.csv")
         old = out.parent / f".{out.name}.old-{os.getpid()}"
         if out.exists():
             out.rename(old)
@@ -103,10 +109,11 @@ def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: l
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return out
+    return pilot
 
 
-def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict], seed: int) -> None:
+def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict], geo: Geography,
+             pilots: set[int]) -> None:
     for v in verdicts:
         if v.status != "NOT MODELLED":
             fan_chart(v, result, folder / f"fan_{v.id}.png", spec.name)
@@ -115,8 +122,6 @@ def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: lis
     df = result.communes
     df = df[df.year == year]
     per = df.groupby("code")[indicator].median()
-    geo = build_geography(spec, world_rng(seed))
     values = np.array([per.get(int(c), np.nan) for c in geo.codes])
-    pilots = pilot_codes(spec, geo)
     highlight = {i for i, c in enumerate(geo.codes) if int(c) in pilots}
     commune_map(geo, values, indicator, year, folder / f"map_{indicator}.png", spec.name, threshold, highlight)

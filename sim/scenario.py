@@ -145,7 +145,6 @@ class PopulationSpec(Strict):
     smartphone_uptake: NonNeg = Field(description="yearly hazard for a non-owner to get a smartphone")
     account_uptake: NonNeg = Field(description="yearly hazard for an adult without one to open an account")
     needs_per_year: Positive = Field(description="administrative dossiers per adult per year")
-    transactions_per_month: Positive
     home_commune_share: Share = 0.8
 
     @field_validator("age_shares")
@@ -329,19 +328,6 @@ class EnsembleSpec(Strict):
     uncertainty: bool = Field(True, description="draw every assumption with a range afresh for each run")
 
 
-class Observation(Strict):
-    year: int
-    indicator: str
-    value: float
-    source: str = Field(min_length=3)
-
-
-class FreeParameter(Strict):
-    key: str
-    low: float
-    high: float
-
-
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -360,8 +346,6 @@ class Scenario(Strict):
     policies: list[PolicySpec] = Field(default_factory=list)
     targets: TargetsSpec = Field(default_factory=TargetsSpec)
     ensemble: EnsembleSpec
-    observed: list[Observation] = Field(default_factory=list)
-    free: list[FreeParameter] = Field(default_factory=list)
     source_file: str = ""
 
     @model_validator(mode="after")
@@ -521,21 +505,9 @@ def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None
 
 
 def _check_policy_communes(scenario: Scenario, file: str) -> None:
-    from sim.geography import province_units
+    from sim.geography import lookup_communes, province_units
 
     units = province_units(scenario.province.code)
-    known = {n.lower() for _, n, _ in units} | {str(c) for c, _, _ in units}
     for i, policy in enumerate(scenario.policies):
-        for name in policy.communes:
-            if str(name).strip().lower() not in known:
-                raise ScenarioError(f"{file}: policies.{i}.communes: no commune or ward named {name!r} in "
-                                    f"{scenario.province.name}; allowed: names or codes from vietnam-provinces")
-
-
-def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    """A copy of a validated scenario with dotted keys replaced (used by sweeps and calibration)."""
-    data = scenario.model_dump()
-    for key, value in overrides.items():
-        keys = key.split(".")
-        _apply_override(data, keys, value, f"{key}={value}")
-    return validate_scenario(data, {}, scenario.source_file or scenario.name)
+        lookup_communes([n for _, n, _ in units], [c for c, _, _ in units], policy.communes, file,
+                        f"policies.{i}.communes")

@@ -45,8 +45,6 @@ def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, flo
             continue
         rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
         value = float(rng.triangular(low, node["value"], high))
-        if key.endswith(("sites_4g", "sites_5g", "population")):
-            value = float(round(value))
         node["value"] = value
         draws[key] = value
     return Scenario.model_validate(data), draws

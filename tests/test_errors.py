@@ -47,8 +47,8 @@ CASES = [
 def test_bad_input(tmp_path, name, body, args, words):
     scenario = _variant(tmp_path, body) if body is not None else str(DAK_LAK)
     out = tmp_path / "out"
-    proc = citytwin("run", scenario, "--out", str(out), "--runs", "1", "--scale", "0.002", *args) \
-        if "--runs" not in args and "--scale" not in args else citytwin("run", scenario, "--out", str(out), *args)
+    small = [] if {"--runs", "--scale"} & set(args) else ["--runs", "1", "--scale", "0.002"]
+    proc = citytwin("run", scenario, "--out", str(out), *small, *args)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr

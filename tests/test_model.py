@@ -111,3 +111,48 @@ def test_pilot_policy_only_touches_its_communes():
     pilot = model.geo.lookup(["Phường Buôn Ma Thuột"])[0]
     trained = np.bincount(model.citizens.commune[model.citizens.trained], minlength=model.geo.n)
     assert trained[pilot] > 0 and trained.sum() == trained[pilot]
+
+
+def test_geojson_geography_replaces_the_schematic_map(tmp_path):
+    """A scenario naming a GeoJSON file gets those polygons (projected to km), not Voronoi cells."""
+    import json
+
+    import shapely
+
+    from sim.geography import province_units
+    from sim.model import CityModel
+
+    units = province_units(66)
+    side = 0.05  # degrees: ~5.5 km squares on a grid
+    features = []
+    for k, (code, name, _) in enumerate(units):
+        x0, y0 = 108.0 + (k % 12) * side, 12.5 + (k // 12) * side
+        ring = [[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side], [x0, y0]]
+        features.append({"type": "Feature", "properties": {"code": code, "name": name},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    (tmp_path / "dak_lak.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    variant = tmp_path / "variant.toml"
+    variant.write_text(f'extends = "{DAK_LAK.as_posix()}"\n[province]\ngeojson = "dak_lak.geojson"\n')
+    model = CityModel(load_scenario(variant, FAST), seed=1)
+    geo, c = model.geo, model.citizens
+    assert not geo.schematic and geo.n == len(units)
+    # 0.05 degrees at 12.5-13 N is about 5.4 x 5.5 km.
+    assert np.allclose(geo.area_km2, 5.43 * 5.53, rtol=0.03)
+    # Everyone lives inside their own commune's polygon.
+    for i in (0, 50, 101):
+        lo, hi = c.commune_start[i], c.commune_start[i + 1]
+        assert shapely.contains_xy(geo.polygons[i], c.xy[lo:hi, 0], c.xy[lo:hi, 1]).all()
+
+
+def test_broadband_grows_only_when_the_scenario_says_so():
+    from sim.model import CityModel
+
+    shares = {}
+    for growth in (0.0, 0.3):
+        model = CityModel(_spec(f"infrastructure.broadband_growth={growth}", "budget.dx_share=0.0"), seed=4)
+        start = model.citizens.broadband.mean()
+        for _ in range(12):
+            model.step()
+        shares[growth] = (start, model.citizens.broadband.mean())
+    assert shares[0.0][1] == shares[0.0][0]
+    assert shares[0.3][1] > shares[0.3][0] + 0.1
