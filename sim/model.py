@@ -4,9 +4,9 @@ Example:
     >>> from sim.scenario import load_scenario
     >>> from sim.model import CityModel
     >>> model = CityModel(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.01)
-    >>> model.run()
-    >>> round(model.latest["online_services_uptake"], 2)  # doctest: +SKIP
-    0.83
+    >>> _ = model.run()                      # 132 months, 2025-01 to 2035-12
+    >>> 0.0 <= model.latest["online_services_uptake"] <= 1.0
+    True
 """
 
 from __future__ import annotations
