@@ -98,12 +98,23 @@ def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
     return out[:n]
 
 
+def _spread_out(candidates: np.ndarray, k: int) -> np.ndarray:
+    """k of the candidate points, each as far as possible from those already chosen (urban
+    centres of a province are towns apart, not one blob)."""
+    chosen = [0]
+    dist = np.linalg.norm(candidates - candidates[0], axis=1)
+    for _ in range(k - 1):
+        chosen.append(int(np.argmax(dist)))
+        dist = np.minimum(dist, np.linalg.norm(candidates - candidates[chosen[-1]], axis=1))
+    return candidates[chosen]
+
+
 def _schematic(units: list[tuple[int, str, str]], area_km2: float, centres: int,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Polygon]:
     outline = _outline(area_km2, rng)
     urban = np.array([k == "ward" for _, _, k in units])
     scale = np.sqrt(area_km2)
-    hubs = _points_in(outline.buffer(-0.15 * scale), centres, rng)
+    hubs = _spread_out(_points_in(outline.buffer(-0.15 * scale), 64 * centres, rng), centres)
     seeds = np.empty((len(units), 2))
     # Wards cluster tightly around the urban centres; communes spread over the rest.
     n_ward = int(urban.sum())
