@@ -1,6 +1,7 @@
-"""`citytwin`: run a scenario ensemble and print the verdict.
+"""`citytwin`: run a scenario ensemble and print the verdict; calibrate a scenario to history.
 
     citytwin run scenarios/dak_lak.toml --runs 20 --set budget.dx_share=0.05
+    citytwin calibrate scenarios/validation/vietnam_accounts.toml --until 2014
 
 Bad input (scenario or arguments) prints one line and exits with status 2.
 """
@@ -8,6 +9,7 @@ Bad input (scenario or arguments) prints one line and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -36,13 +38,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
                      help="where runs execute (dask: a local cluster, or $CITYTWIN_DASK_SCHEDULER)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cal = sub.add_parser("calibrate", help="fit the scenario's [free] parameters to its [observed] series")
+    cal.add_argument("scenario", help="scenario TOML file with [observed] and [free], "
+                                      "e.g. scenarios/validation/vietnam_dossiers.toml")
+    cal.add_argument("--trials", type=int, default=60, help="candidate parameter sets to try (default 60)")
+    cal.add_argument("--runs", type=int, help="runs per candidate (default: the scenario's ensemble.runs)")
+    cal.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
+    cal.add_argument("--seed", type=int, help="base seed of the runs and of the search")
+    cal.add_argument("--until", type=int, metavar="YEAR",
+                     help="fit only observations up to YEAR and forecast the later ones (a hindcast)")
+    cal.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     help="override any scenario key before fitting (repeatable)")
+    cal.add_argument("--write", type=Path, metavar="TOML",
+                     help="where to write the calibrated scenario (default: <scenario>_calibrated.toml beside it)")
+    cal.add_argument("--out", type=Path, help="results folder (default results/<scenario name>_calibration/)")
+    cal.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
     """Command-line options are scenario overrides, so they are validated by the same schema."""
     extra = [f"ensemble.{k}={getattr(args, k)}" for k in ("runs", "seed", "scale", "workers")
-             if getattr(args, k) is not None]
+             if getattr(args, k, None) is not None]
     return list(args.set) + extra
 
 
@@ -74,10 +93,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate, write_calibration
+    from sim.ensemble import default_workers
+
+    spec = load_scenario(args.scenario, _overrides(args))
+    if args.trials < 1:
+        raise ScenarioError(f"--trials {args.trials}: expected at least 1")
+    stem = Path(args.scenario).stem + ("_calibrated" if args.until is None else f"_calibrated_until{args.until}")
+    variant = args.write or Path(args.scenario).parent / f"{stem}.toml"
+    if variant.suffix != ".toml":
+        raise ScenarioError(f"--write {variant}: expected a .toml file name")
+    if not variant.resolve().parent.is_dir():
+        raise ScenarioError(f"--write {variant}: folder {variant.parent} does not exist")
+    default_out = f"{spec.name}_calibration" if args.until is None else f"{spec.name}_hindcast_{args.until}"
+    out = args.out or Path("results") / default_out
+    e = spec.ensemble
+    print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
+          + (f" (up to {args.until})" if args.until else "")
+          + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
+    cal = calibrate(spec, trials=args.trials, until=args.until, workers=args.workers or default_workers(),
+                    progress=not args.quiet)
+    command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
+        f"citytwin calibrate {args.scenario}"
+    write_calibration(cal, out, variant, command)
+    print(cal.fit[["year", "month", "indicator", "value", "sigma", "model", "residual", "fitted"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nparameter                       best      approx. 95% range")
+    for k, v in cal.best.items():
+        lo, hi = cal.ranges[k]
+        print(f"{k:<30} {v:9.4g}   [{lo:.4g}, {hi:.4g}]")
+    rmse, persistence = cal.hindcast_rmse()
+    if not math.isnan(rmse):
+        print(f"\nhindcast after {args.until}: RMSE {rmse:.3f} (no-change forecast: {persistence:.3f})")
+    print(f"\nlog-likelihood {cal.log_likelihood:.3f}; {cal.seconds:.0f} s. "
+          f"Calibrated scenario: {variant}  Fit plot: {out}/fit.png")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return cmd_run(args)
+        return cmd_run(args) if args.command == "run" else cmd_calibrate(args)
     except ScenarioError as exc:
         sys.stderr.write(f"citytwin: error: {exc}\n")
         return 2

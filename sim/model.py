@@ -135,6 +135,7 @@ class CityModel(mesa.Model):
     def step(self) -> None:
         month = self.month
         self.env.run(until=self.calendar.day(month + 1))  # the month's institutional events
+        self._apply_forcing(month)
         self._citizens_month(month)
         self._businesses_month(month)
         self._record(month)
@@ -143,6 +144,14 @@ class CityModel(mesa.Model):
         for _ in range(self.calendar.months):
             self.step()
         return self
+
+    def _apply_forcing(self, month: int) -> None:
+        """Known history (hindcasts) overrides what the programmes would have done."""
+        points = self.spec.forcing.procedures_online
+        if points:
+            start_year, start_month = self.calendar.year_month(0)
+            at = [(p.year - start_year) * 12 + p.month - start_month for p in points]
+            self.procedures_online[:] = np.interp(month, at, [p.value for p in points])
 
     def _key(self, name: str, month: int) -> np.uint64:
         return kern.stream_key(self.base_seed, name, month)

@@ -109,3 +109,38 @@ def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, p
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def calibration_fit(cal, path: Path) -> None:
+    """Observed points (±2σ) against the model at the fitted parameters; held-out points hollow."""
+    spec = cal.scenario
+    y0, m0 = int(spec.time.start[:4]), int(spec.time.start[5:])
+    indicators = list(cal.series)
+    fig, axes = plt.subplots(len(indicators), 1, figsize=(8, 3.8 * len(indicators)), dpi=110, squeeze=False)
+    for ax, name in zip(axes[:, 0], indicators):
+        runs = cal.series[name]
+        t = y0 + (m0 - 1 + np.arange(1, runs.shape[1] + 1)) / 12  # end of each month
+        ax.fill_between(t, runs.min(axis=0), runs.max(axis=0), color="tab:blue", alpha=0.25,
+                        label=f"model, range of {runs.shape[0]} runs")
+        ax.plot(t, runs.mean(axis=0), color="tab:blue", lw=2, label="model mean")
+        obs = cal.fit[cal.fit.indicator == name]
+        ot = obs.year + obs.month / 12
+        for fitted, style in ((True, dict(fmt="o", color="k", label="observed, fitted (±2σ)")),
+                              (False, dict(fmt="s", color="tab:red", mfc="white", label="observed, held out (±2σ)"))):
+            sel = obs.fitted == fitted
+            if sel.any():
+                ax.errorbar(ot[sel], obs.value[sel], yerr=2 * obs.sigma[sel], capsize=3, **style)
+        if cal.until is not None:
+            ax.axvline(cal.until + 1, color="0.3", ls=":", lw=1.2)
+            ax.annotate(f"fitted up to {cal.until}", (cal.until + 1, ax.get_ylim()[1]), ha="right", va="top",
+                        fontsize=8, color="0.3")
+        ax.set_ylabel(name, fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    params = ", ".join(f"{k.split('.')[-1]} = {v:.3g}" for k, v in cal.best.items())
+    axes[0, 0].set_title(f"{spec.name}: maximum-likelihood fit ({params}; log L = {cal.log_likelihood:.2f})",
+                         fontsize=9)
+    axes[-1, 0].set_xlabel("year")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

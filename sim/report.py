@@ -13,7 +13,9 @@ import platform
 import shutil
 import sys
 from importlib.metadata import version
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -79,27 +81,17 @@ def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, ar
     }
 
 
-def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
-                  meta: dict) -> pd.DataFrame | None:
-    """Write the output folder; returns the pilot-vs-control table when the scenario has pilots."""
+@contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Yield a fresh sibling folder to fill; it replaces `out` in one rename only if the block succeeds."""
     out = Path(out)
-    geo = build_geography(spec, world_rng(meta["seed"]))  # the map every run shared
-    pilots = pilot_codes(spec, geo)
-    pilot = pilot_comparison(result, pilots, pilot_year(spec)) if pilots else None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    (tmp / "figures").mkdir(parents=True)
+    tmp.mkdir()
     try:
-        result.indicators.to_csv(tmp / "indicators.csv", index=False)
-        result.communes.to_csv(tmp / "communes.csv", index=False)
-        (tmp / "verdict.json").write_text(json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False),
-                                          encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-        _figures(tmp / "figures", spec, result, verdicts, geo, pilots)
-        if pilot is not None:
-            pilot.to_csv(tmp / "pilot.csv")
+        yield tmp
         old = out.parent / f".{out.name}.old-{os.getpid()}"
         if out.exists():
             out.rename(old)
@@ -109,6 +101,25 @@ def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: l
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
+                  meta: dict) -> pd.DataFrame | None:
+    """Write the output folder; returns the pilot-vs-control table when the scenario has pilots."""
+    out = Path(out)
+    geo = build_geography(spec, world_rng(meta["seed"]))  # the map every run shared
+    pilots = pilot_codes(spec, geo)
+    pilot = pilot_comparison(result, pilots, pilot_year(spec)) if pilots else None
+    with atomic_folder(out) as tmp:
+        (tmp / "figures").mkdir()
+        result.indicators.to_csv(tmp / "indicators.csv", index=False)
+        result.communes.to_csv(tmp / "communes.csv", index=False)
+        (tmp / "verdict.json").write_text(json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _figures(tmp / "figures", spec, result, verdicts, geo, pilots)
+        if pilot is not None:
+            pilot.to_csv(tmp / "pilot.csv")
     return pilot
 
 

@@ -320,6 +320,50 @@ class TargetsSpec(Strict):
     custom: list[TargetSpec] = Field(default_factory=list)
 
 
+class ObservedSpec(Strict):
+    """One observed value of a model indicator, for calibration and hindcasts."""
+
+    year: int
+    month: Annotated[int, Field(ge=1, le=12)] = 12
+    indicator: str
+    value: float
+    sigma: Positive = Field(description="standard error of the observation against the model's indicator "
+                                        "(sampling plus definitional error), in the indicator's units")
+    source: str = Field(min_length=3)
+
+    @field_validator("indicator")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        from sim.indicators import INDICATORS  # late import: indicators import this module
+
+        if name not in INDICATORS:
+            raise ValueError(f"unknown indicator {name!r}; allowed: {sorted(INDICATORS)}")
+        return name
+
+
+class ForcingPoint(Strict):
+    year: int
+    month: Annotated[int, Field(ge=1, le=12)] = 12
+    value: Share
+    source: str = Field(min_length=3)
+
+
+class ForcingSpec(Strict):
+    """Known history fed in from outside (hindcasts): the value is interpolated linearly between
+    points month by month and held flat before the first and after the last."""
+
+    procedures_online: list[ForcingPoint] = Field(
+        default_factory=list, description="share of procedures offered online, replacing the services programme")
+
+    @field_validator("procedures_online")
+    @classmethod
+    def _in_order(cls, points: list[ForcingPoint]) -> list[ForcingPoint]:
+        times = [(p.year, p.month) for p in points]
+        if times != sorted(set(times)):
+            raise ValueError("forcing points must be in time order, one per month")
+        return points
+
+
 class EnsembleSpec(Strict):
     runs: Annotated[int, Field(ge=1, le=100_000)]
     seed: Annotated[int, Field(ge=0)]
@@ -345,6 +389,10 @@ class Scenario(Strict):
     institutions: bool = Field(True, description="false switches off government and operators")
     policies: list[PolicySpec] = Field(default_factory=list)
     targets: TargetsSpec = Field(default_factory=TargetsSpec)
+    forcing: ForcingSpec = Field(default_factory=ForcingSpec)
+    observed: list[ObservedSpec] = Field(default_factory=list, description="observed series to calibrate on")
+    free: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="parameters `citytwin calibrate` fits: dotted key = [low, high]")
     ensemble: EnsembleSpec
     source_file: str = ""
 
@@ -354,10 +402,38 @@ class Scenario(Strict):
         for i, t in enumerate(self.targets.custom):
             if not lo <= t.year <= hi:
                 raise ValueError(f"targets.custom.{i}.year {t.year} lies outside the horizon {lo}-{hi}")
+        for i, o in enumerate(self.observed):
+            if not _year_month(self.time.start) <= (o.year, o.month) <= _year_month(self.time.end):
+                raise ValueError(f"observed.{i}: {o.year}-{o.month:02d} lies outside the horizon "
+                                 f"{self.time.start}..{self.time.end}")
+        for key, (low, high) in self.free.items():
+            if not low < high:
+                raise ValueError(f"free.{key}: expected [low, high] with low < high, got {[low, high]}")
+            value = self._numeric(key)
+            if value is None:
+                raise ValueError(f"free.{key}: not a number in the scenario (give a dotted key such as "
+                                 f"behaviour.online_services.p)")
+            if not low <= value <= high:
+                raise ValueError(f"free.{key}: the scenario's value {value} lies outside [{low}, {high}]")
         for i, p in enumerate(self.policies):
             if _year_month(p.start) < _year_month(self.time.start) or _year_month(p.start) > _year_month(self.time.end):
                 raise ValueError(f"policies.{i}.start {p.start} lies outside {self.time.start}..{self.time.end}")
         return self
+
+
+    def _numeric(self, key: str) -> float | None:
+        """The number at a dotted key (a sourced number's value), or None if there is none."""
+        node: Any = self.model_dump()
+        for part in key.split("."):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                return None
+        if isinstance(node, dict) and "value" in node:
+            node = node["value"]
+        return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
 
 
 # --------------------------------------------------------------------------- loading
