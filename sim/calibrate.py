@@ -133,21 +133,26 @@ class _Evaluator:
             self.pool.shutdown()
 
 
+def check_calibratable(spec: Scenario, until: int | None = None) -> None:
+    """Raise ScenarioError (one line) unless the scenario has free parameters and something to fit."""
+    if not spec.free:
+        raise ScenarioError(f"{spec.source_file}: free: nothing to calibrate; declare [free] parameters "
+                            f"with [low, high] ranges")
+    if not spec.observed:
+        raise ScenarioError(f"{spec.source_file}: observed: no observations to calibrate on")
+    if until is not None and all(o.year > until for o in spec.observed):
+        first = min(o.year for o in spec.observed)
+        raise ScenarioError(f"--until {until}: no observation left to fit (the first is in {first})")
+
+
 def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: float | None = None,
               until: int | None = None, workers: int = 1, seed: int | None = None, progress: bool = True,
               on_trial: Callable[[int, float], None] | None = None) -> Calibration:
     """Fit `spec.free` to `spec.observed` (up to `until`, if given) by maximum likelihood."""
     import optuna
 
-    if not spec.free:
-        raise ScenarioError(f"{spec.source_file}: free: nothing to calibrate; declare [free] parameters "
-                            f"with [low, high] ranges")
-    if not spec.observed:
-        raise ScenarioError(f"{spec.source_file}: observed: no observations to calibrate on")
+    check_calibratable(spec, until)
     fitted = np.array([until is None or o.year <= until for o in spec.observed])
-    if not fitted.any():
-        first = min(o.year for o in spec.observed)
-        raise ScenarioError(f"--until {until}: no observation left to fit (the first is in {first})")
     # Calibrate at the scenario's central assumptions: drawing them would make the likelihood noisy.
     spec = spec.model_copy(update={"ensemble": spec.ensemble.model_copy(update={"uncertainty": False})})
     runs = runs or spec.ensemble.runs

@@ -94,12 +94,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate, write_calibration
+    from sim.calibrate import calibrate, check_calibratable, write_calibration
     from sim.ensemble import default_workers
 
     spec = load_scenario(args.scenario, _overrides(args))
     if args.trials < 1:
         raise ScenarioError(f"--trials {args.trials}: expected at least 1")
+    check_calibratable(spec, args.until)
     stem = Path(args.scenario).stem + ("_calibrated" if args.until is None else f"_calibrated_until{args.until}")
     variant = args.write or Path(args.scenario).parent / f"{stem}.toml"
     if variant.suffix != ".toml":
