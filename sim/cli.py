@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     items = verdicts(targets, result)
     meta = manifest(spec, result, e.seed, e.scale, sys.argv)
     pilot = write_outputs(out, spec, result, items, meta)
-    print(verdict_table(items))
+    print(verdict_table(items) if items else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if pilot is not None:
         print(f"\nPilot vs control communes, end of {pilot_year(spec)} (median over runs of the commune mean):")
         print(pilot.to_string(float_format=lambda v: f"{v:.3f}"))
