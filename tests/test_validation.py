@@ -38,7 +38,8 @@ def test_step_error_bound_holds_and_is_tight_over_a_grid() -> None:
 
 @pytest.mark.parametrize("p,q", vx.BASS_CASES)
 def test_mean_field_engine_follows_the_bass_curve(p: float, q: float) -> None:
-    runs = vx.bass_ensemble(p, q, runs=4, scale=0.01)
+    # 12 runs of ~10,000 citizens: enough runs that their spread is a reliable standard error
+    runs = vx.bass_ensemble(p, q, runs=12, scale=0.004)
     months = runs.shape[1]
     t = MONTH * np.arange(1, months + 1)
     mean = runs.mean(axis=0)

@@ -39,7 +39,7 @@ def bass_section(workers: int) -> str:
                              sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     rows = []
     for j, (p, q) in enumerate(vx.BASS_CASES):
-        runs = vx.bass_ensemble(p, q, runs=6, scale=0.02, workers=workers)
+        runs = vx.bass_ensemble(p, q, runs=12, scale=0.02, workers=workers)
         months = runs.shape[1]
         t = MONTH * np.arange(1, months + 1)
         mean = runs.mean(axis=0)
@@ -49,7 +49,7 @@ def bass_section(workers: int) -> str:
                      np.abs(mean - monthly).max(), 4 * se.max()))
         ax = axes[0, j]
         ax.plot(t, closed, color="k", lw=1.5, label="Bass closed form")
-        ax.plot(t[::6], mean[::6], "o", ms=3, color="tab:blue", label="engine (mean of 6 runs)")
+        ax.plot(t[::6], mean[::6], "o", ms=3, color="tab:blue", label="engine (mean of 12 runs)")
         ax.set_title(f"p = {p:g}, q = {q:g} (q/p = {q / p:.3g})", fontsize=9)
         ax.grid(alpha=0.3)
         ax = axes[1, j]
@@ -199,7 +199,7 @@ delay times the slope, at most f_max = (p + q)²/(4q), so
 
 Over a grid of p ∈ [0.0005, 1] and q ∈ [0.05, 3] the largest gap is 0.8–0.9 B: the bound is the
 size of the error, not a loose over-estimate (`test_step_error_bound_holds_and_is_tight_over_a_grid`).
-The engine agrees with the monthly map within sampling error (4 standard errors of the mean of 6
+The engine agrees with the monthly map within sampling error (4 standard errors of the mean of 12
 runs of ~51,000 citizens), hence with the closed form within B plus sampling error:
 
 {bass_table}
