@@ -102,7 +102,8 @@ def test_paired_seeds_shrink_the_variance_of_a_policy_difference() -> None:
 
 def test_a_policy_does_not_touch_unrelated_draws() -> None:
     """An awareness pilot starting in 2027 leaves 2025-2026 identical, and never changes device or account
-    uptake or cashless payments: their random draws do not depend on it."""
+    uptake or coverage: their random draws do not depend on it. (Campaigns raise p of both online
+    services and cashless, so those may change.)"""
     from sim.ensemble import run_one
 
     base = load_scenario(vx.DAK_LAK, vx.CRN_FAST)
@@ -113,7 +114,7 @@ def test_a_policy_does_not_touch_unrelated_draws() -> None:
     assert a.parameters == b.parameters  # the same assumptions were drawn
     before = a.years < 2027
     assert np.array_equal(a.values[before], b.values[before])
-    for name in ("smartphone_ownership", "account_ownership", "cashless_adoption", "coverage_4g"):
+    for name in ("smartphone_ownership", "account_ownership", "coverage_4g", "coverage_5g"):
         k = a.names.index(name)
         assert np.array_equal(a.values[:, k], b.values[:, k])
     k = a.names.index("online_services_adoption")

@@ -232,7 +232,7 @@ unpaired: the policy runs use 20 other seeds):
 {crn_table}
 
 A policy also leaves unrelated draws alone: an awareness pilot in one ward from 2027 gives
-bit-identical results before 2027 and identical smartphone, account, cashless and coverage series
+bit-identical results before 2027 and identical smartphone, account and coverage series
 throughout (`test_a_policy_does_not_touch_unrelated_draws`).
 
 ![CRN](scenarios/validation/figures/crn.png)
