@@ -211,6 +211,7 @@ def place_people(geo: Geography, counts: np.ndarray, rng: np.random.Generator) -
         if n == 0:
             continue
         poly = geo.polygons[c]
+        shapely.prepare(poly)  # prepared polygons answer point-in-polygon many times faster
         n_centre = (2 * n) // 3
         spread = 0.2 * np.sqrt(poly.area)
         pts = geo.seeds[c] + rng.normal(0, spread, (n_centre, 2))

@@ -72,6 +72,7 @@ class Citizens:
 @dataclass
 class Businesses:
     commune: np.ndarray
+    commune_start: np.ndarray  # int64, C+1 offsets (stored commune by commune, like citizens)
     xy: np.ndarray
     sector: np.ndarray         # uint8 index into SECTORS
     size: np.ndarray           # uint8 index into SIZES
@@ -114,7 +115,9 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     # Income quintiles: towns are better off; the quintiles are province-wide ranks.
     wealth = rng.random(n) + 0.35 * urban
     income = np.empty(n, dtype=np.uint8)
-    income[np.argsort(wealth, kind="stable")] = (np.arange(n) * 5 // n).astype(np.uint8)
+    # Ranks of continuous random scores: ties (probability ~1e-3 per province) are immaterial,
+    # so the unstable sort, four times faster than the stable one, gives the same quintiles.
+    income[np.argsort(wealth)] = (np.arange(n) * 5 // n).astype(np.uint8)
     # Digital skill: age and rurality matter; rescaled so the mean is the baseline.
     raw = (np.array(pop.skill_by_age)[age] * np.where(urban, 1.0, pop.rural_skill_factor)
            * (0.7 + 0.15 * income) * rng.lognormal(0, 0.35, n))
@@ -168,7 +171,8 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
     last = np.where(rng.random(n) < 1 - np.exp(-scenario.behaviour.business_services.needs_per_year),
                     -1 - rng.integers(0, 12, n), -100).astype(np.int16)
     last_online = np.where(online & (rng.random(n) < b.procedures_online.value), last, -100).astype(np.int16)
-    return Businesses(commune=commune, xy=place_people(geo, counts, rng), sector=sector, size=size,
+    return Businesses(commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
+                      xy=place_people(geo, counts, rng), sector=sector, size=size,
                       value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts,
                       online_services=online, digital_level=level, last_dossier=last, last_online=last_online)
 

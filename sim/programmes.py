@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.sampling import choose
+
 if TYPE_CHECKING:
     from sim.model import CityModel
 
@@ -60,9 +62,9 @@ class Programmes:
                 op.build(tech, n, communes, cofunded=True)
         households = vnd * mix.get("fibre", 0.0) / costs.fibre_household_vnd
         adults = stochastic_round(households * m.spec.network.household_adults * m.scale, self.rng)
-        cand = m.candidates(communes, ~m.citizens.broadband)
-        if adults and len(cand):
-            m.citizens.broadband[self.rng.choice(cand, min(adults, len(cand)), replace=False)] = True
+        if adults:
+            c = m.citizens
+            c.broadband[choose(self.rng, c.commune_start, communes, c.broadband, False, adults)] = True
 
     def services(self, vnd: float, communes: np.ndarray) -> None:
         mix, costs, m = self.m.spec.budget.services_mix, self.m.spec.costs, self.m
@@ -106,7 +108,7 @@ class Programmes:
         if self._order is None:
             m, c = self.m, self.m.citizens
             priority = c.age + 1.5 * ~m.geo.urban[c.commune] + self.rng.random(c.n)
-            self._order = np.argsort(-priority, kind="stable")
+            self._order = np.argsort(-priority)  # continuous priorities: no ties to keep stable
             self._trained_upto = 0
         return self._order
 
@@ -115,7 +117,8 @@ class Programmes:
         b = m.businesses
         k = stochastic_round(vnd * mix.get("merchant_onboarding", 0.0) / costs.merchant_onboarding_vnd * m.scale,
                              self.rng)
-        cand = np.flatnonzero(np.isin(b.commune, communes) & b.consumer_facing & ~b.accepts_cashless)
+        open_ = b.consumer_facing & ~b.accepts_cashless
+        cand = np.flatnonzero(open_ if len(communes) == m.geo.n else np.isin(b.commune, communes) & open_)
         if k and len(cand):
             b.accepts_cashless[self.rng.choice(cand, min(k, len(cand)), replace=False)] = True
         pop = m.geo.population[communes]
@@ -130,9 +133,11 @@ class Programmes:
     def research(self, vnd: float, communes: np.ndarray) -> None:
         m, b = self.m, self.m.businesses
         k = stochastic_round(vnd / m.spec.costs.research_business_vnd * m.scale, self.rng)
-        cand = np.flatnonzero(np.isin(b.commune, communes) & (b.digital_level < 3))
+        below_top = b.digital_level < 3
+        cand = np.flatnonzero(below_top if len(communes) == m.geo.n else np.isin(b.commune, communes) & below_top)
         if k == 0 or len(cand) == 0:
             return
         priority = b.size[cand] + self.rng.random(len(cand))
-        chosen = cand[np.argsort(-priority, kind="stable")[:k]]
-        b.digital_level[chosen] += 1
+        # The k highest priorities; a partition, not a sort, since their order does not matter.
+        top = np.argpartition(-priority, k - 1)[:k] if k < len(cand) else np.arange(len(cand))
+        b.digital_level[cand[top]] += 1
