@@ -59,21 +59,6 @@ def uniform(key: np.uint64, i: np.int64) -> float:
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@nb.njit(inline="always", cache=True)
-def happens(u: float, x: float) -> bool:
-    """u < 1 - exp(-x) for x >= 0, evaluating exp only near the boundary.
-
-    x - x²/2 <= 1 - exp(-x) <= x, and monthly hazards x are small, so almost every
-    draw is decided by the bounds; the margin keeps the answer exactly that of the
-    full formula despite rounding.
-    """
-    if u >= x + 1e-12:
-        return False
-    if u < x - 0.5 * x * x - 1e-12:
-        return True
-    return u < 1.0 - np.exp(-x)
-
-
 _MASK = (1 << 64) - 1
 
 
@@ -116,132 +101,290 @@ def work_units(commune_start: np.ndarray, size: int = 16384) -> tuple[np.ndarray
     return bounds.astype(np.int64), commune.astype(np.int64)
 
 
-@nb.njit(inline="always", cache=True)
-def _behaviour(i, u, state, nbr, degree, gate, skill_i, five_g, pc, ac, lapse_p, q, skill_weight, boost5g,
-               mean_field_share, dt, change):
-    """One citizen, one behaviour: lapse or adopt. Returns 1 if an adopter after the month.
+LAPSING = 3  # transient state within a month: lapsed this month (becomes 2 when contacts are told)
+# Sweeps of `citizens_month`, in order; the per-sweep candidate probability and key follow this order.
+SWEEPS = ("citizens.smartphone", "citizens.account", "citizens.broadband", "lapse.online_services",
+          "adoption.online_services", "lapse.cashless", "adoption.cashless", "citizens.dossiers")
 
-    Written with selects rather than branches: who is an adopter or gated is close to
-    random from one agent to the next, and mispredicted branches cost more than the
-    arithmetic they would skip.
+
+def ceiling_probability(p: float) -> float:
+    """The smallest of 1, 2^-1/4, 2^-2/4, ... that is >= p: candidate probabilities move in
+    steps, so a small change of a parameter leaves the candidates, and the draws, as they were.
+
+    >>> ceiling_probability(0.037), ceiling_probability(1.0)
+    (0.04419417382415922, 1.0)
     """
-    adopter = state[i] == 1
-    lapses = adopter and u < lapse_p
-    if mean_field_share >= 0.0:
-        s = mean_field_share
-    else:
-        d = degree[i]
-        s = nbr[i] / (d if d > 0 else 1)
-    a = ac * (1.0 - skill_weight + skill_weight * skill_i)
-    a *= 1.0 + boost5g * five_g
-    adopts = (not adopter) and gate and happens(u, (pc * a + q * s) * dt)
-    change[i] = np.int8(adopts) - np.int8(lapses)
-    state[i] = np.uint8(2) if lapses else (np.uint8(1) if adopts else state[i])
-    return (adopter and not lapses) or adopts
+    if p >= 1.0:
+        return 1.0
+    k = int(np.floor(-4.0 * np.log2(max(p, 1e-12))))
+    return float(2.0 ** (-k / 4.0))
+
+
+@nb.njit(inline="always", cache=True)
+def _unit_key(key: np.uint64, first: np.int64) -> np.uint64:
+    """A work unit's own stream of a component's month (keyed on its first agent)."""
+    return _mix(key ^ (np.uint64(first) * np.uint64(0xD1B54A32D192ED03)))
+
+
+@nb.njit(inline="always", cache=True)
+def _gap(u: float, log_q: float) -> np.int64:
+    """Geometric number of agents skipped before the next candidate (log_q = log(1 - P))."""
+    return np.int64(np.log(1.0 - u) / log_q)
+
+
+@nb.njit(cache=True)
+def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4g, cov5g, online_services,
+                   cashless, nbr_os, nbr_cl, degree, last_dossier, last_online, hist_all, hist_online,
+                   changed_os, changed_cl, own_p, cand_p, coef, gated0, gated1, month, dt, keys, row):
+    """`citizens_month` on one work unit of m agents starting at agent `first`.
+
+    Each process is a sweep over candidates: agents drawn independently with the sweep's
+    candidate probability P (geometric gaps), each accepted with probability p_i / P.
+    That is exactly a Bernoulli(p_i) draw for every agent, but costs work only for the
+    few per cent who are candidates. Sweeps run in the order of the old per-agent loop
+    (devices, lapse and adoption of each behaviour, dossiers) and an agent's state at the
+    start of the month decides what may happen to it, so the rule is unchanged.
+    Returns the numbers of changed agents in the unit (online services, cashless).
+    """
+    pc0, ac0, lp0, q0, sw0, b0, mf0 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6]
+    pc1, ac1, lp1, q1, sw1, b1, mf1 = coef[7], coef[8], coef[9], coef[10], coef[11], coef[12], coef[13]
+    po = coef[14]
+    d_sp = d_ac = d_bb = d_os = d_cl = on = off = 0
+    n_os = n_cl = 0
+    for sweep in range(8):
+        big_p = cand_p[sweep]
+        if big_p <= 0.0:
+            continue
+        log_q = np.log(1.0 - big_p) if big_p < 1.0 else -np.inf
+        key = _unit_key(keys[sweep], first)
+        t = 0
+        j = _gap(uniform(key, t), log_q)
+        while j < m:
+            v = uniform(key, t + 1) * big_p  # P x U[0,1): accept when below the agent's probability
+            if sweep == 0:
+                if not smartphone[j] and v < own_p[0, income[j]]:
+                    smartphone[j] = True
+                    d_sp += 1
+            elif sweep == 1:
+                if not account[j] and v < own_p[1, income[j]]:
+                    account[j] = True
+                    d_ac += 1
+            elif sweep == 2:
+                if not broadband[j] and v < own_p[2, income[j]]:
+                    broadband[j] = True
+                    d_bb += 1
+            elif sweep == 3 or sweep == 5:
+                state = online_services if sweep == 3 else cashless
+                if state[j] == 1 and v < (lp0 if sweep == 3 else lp1):
+                    state[j] = LAPSING
+                    if sweep == 3:
+                        changed_os[n_os] = first + j
+                        n_os += 1
+                        d_os -= 1
+                    else:
+                        changed_cl[n_cl] = first + j
+                        n_cl += 1
+                        d_cl -= 1
+            elif sweep == 4 or sweep == 6:
+                os_ = sweep == 4
+                state = online_services if os_ else cashless
+                if state[j] == 0 or state[j] == 2:
+                    sp = smartphone[j]
+                    connected = sp and (cov4g[j] or broadband[j])
+                    gate = (connected if os_ else (connected and account[j])) or not (gated0 if os_ else gated1)
+                    if gate:
+                        mf = mf0 if os_ else mf1
+                        if mf >= 0.0:
+                            s = mf
+                        else:
+                            d = degree[j]
+                            s = (nbr_os[j] if os_ else nbr_cl[j]) / d if d > 0 else 0.0
+                        sw = sw0 if os_ else sw1
+                        a = (ac0 if os_ else ac1) * (1.0 - sw + sw * skill[j])
+                        if cov5g[j]:
+                            a *= 1.0 + (b0 if os_ else b1)
+                        rate = (pc0 if os_ else pc1) * a + (q0 if os_ else q1) * s
+                        if v < 1.0 - np.exp(-rate * dt):
+                            state[j] = 1
+                            if os_:
+                                changed_os[n_os] = first + j
+                                n_os += 1
+                                d_os += 1
+                            else:
+                                changed_cl[n_cl] = first + j
+                                n_cl += 1
+                                d_cl += 1
+            else:
+                # An administrative need (P is the need probability itself: every candidate files);
+                # adopters file online where the procedure is offered online.
+                old = last_dossier[j]
+                if old >= -12:
+                    hist_all[old + 12] -= 1
+                last_dossier[j] = month
+                hist_all[month + 12] += 1
+                if online_services[j] == 1 and v < po * big_p:
+                    old = last_online[j]
+                    if old >= -12:
+                        hist_online[old + 12] -= 1
+                    last_online[j] = month
+                    hist_online[month + 12] += 1
+                    on += 1
+                else:
+                    off += 1
+            t += 2
+            j += 1 + _gap(uniform(key, t), log_q)
+    recent = recent_on = 0
+    for slot in range(max(0, month + 1), month + 13):
+        recent += hist_all[slot]
+        recent_on += hist_online[slot]
+    row[SMARTPHONE], row[ACCOUNT], row[BROADBAND] = d_sp, d_ac, d_bb
+    row[ONLINE_SERVICES], row[CASHLESS] = d_os, d_cl
+    row[DOSSIERS_ONLINE], row[DOSSIERS_OFFLINE], row[RECENT], row[RECENT_ONLINE] = on, off, recent, recent_on
+    return n_os, n_cl
 
 
 @nb.njit(parallel=True, cache=True)
 def citizens_month(bounds, unit_commune, n_communes, income, skill, smartphone, account, broadband, cov4g, cov5g,
-                   online_services, cashless, nbr_os, nbr_cl, degree, last_dossier, last_online,
-                   change_os, change_cl, own_rate, p_c, attract_c, lapse_c, params, need_p, procedures_c,
-                   month, dt, keys):
-    """One month of every citizen, fused: devices, online services, cashless, dossiers.
+                   online_services, cashless, nbr_os, nbr_cl, degree, last_dossier, last_online, hist_all,
+                   hist_online, changed_os, changed_cl, n_changed, own_p, cand_p, p_c, attract_c, lapse_p, params,
+                   procedures_c, month, dt, keys):
+    """One month of every citizen: devices, online services, cashless, dossiers.
 
-    own_rate: (3, 5) yearly hazards of acquiring a smartphone, an account, broadband, by
-    income quintile. p_c, attract_c, lapse_c: (2, C) per behaviour (online services,
-    cashless) and commune. params: (2, 5) per behaviour: q, skill_weight, 5G boost,
-    gates (1/0), mean-field share (< 0: use the network). keys: smartphone, account,
-    broadband, online services, cashless, dossiers. Writes change_* (+1 adopts, -1
-    lapses, 0) and returns (C, CITIZEN_COUNTS) counts after the month.
+    own_p: (3, 5) monthly probabilities of acquiring a smartphone, an account, broadband,
+    by income quintile. cand_p: (8,) candidate probability of each sweep (`SWEEPS`), at
+    least the largest probability in it. p_c, attract_c, lapse_p: (2, C) per behaviour
+    (online services, cashless) and commune; lapse_p is monthly. params: (2, 5) per
+    behaviour: q, skill_weight, 5G boost, gates (1/0), mean-field share (< 0: use the
+    network). hist_*: (units, months + 12) agents whose last (online) dossier fell in each
+    month, from month -12. keys: one per sweep. Agents who adopt or lapse are listed in
+    changed_* (unit k's from bounds[k], n_changed[k] of them) and lapsers are left in
+    state LAPSING for `update_contact_counts`. Returns (C, CITIZEN_COUNTS): changes in
+    the owner and adopter counts, and the month's dossier counts.
     """
-    own_p = 1.0 - np.exp(-own_rate * dt)
-    lapse_p = 1.0 - np.exp(-lapse_c * dt)
     n_units = len(bounds) - 1
     per_unit = np.zeros((n_units, CITIZEN_COUNTS), np.int64)
-    q0, sw0, b0, mf0 = params[0, 0], params[0, 1], params[0, 2], params[0, 4]
-    q1, sw1, b1, mf1 = params[1, 0], params[1, 1], params[1, 2], params[1, 4]
     gated0, gated1 = params[0, 3] > 0.0, params[1, 3] > 0.0
-    k_sp, k_ac, k_bb, k_os, k_cl, k_do = keys[0], keys[1], keys[2], keys[3], keys[4], keys[5]
     for k in nb.prange(n_units):
         c = unit_commune[k]
-        pc0, ac0, lp0 = p_c[0, c], attract_c[0, c], lapse_p[0, c]
-        pc1, ac1, lp1 = p_c[1, c], attract_c[1, c], lapse_p[1, c]
-        po = procedures_c[c]
-        n_sp = n_ac = n_bb = n_os = n_cl = on = off = recent = recent_on = 0
-        for i in range(bounds[k], bounds[k + 1]):
-            quintile = income[i]
-            sp = smartphone[i] | (uniform(k_sp, i) < own_p[0, quintile])
-            ac = account[i] | (uniform(k_ac, i) < own_p[1, quintile])
-            bb = broadband[i] | (uniform(k_bb, i) < own_p[2, quintile])
-            smartphone[i], account[i], broadband[i] = sp, ac, bb
-            n_sp += sp
-            n_ac += ac
-            n_bb += bb
-            connected = sp & (cov4g[i] | bb)
-            gate0 = connected | (not gated0)
-            gate1 = (connected & ac) | (not gated1)
-            sk, five_g = skill[i], cov5g[i]
-            n_os += _behaviour(i, uniform(k_os, i), online_services, nbr_os, degree, gate0, sk, five_g,
-                               pc0, ac0, lp0, q0, sw0, b0, mf0, dt, change_os)
-            n_cl += _behaviour(i, uniform(k_cl, i), cashless, nbr_cl, degree, gate1, sk, five_g,
-                               pc1, ac1, lp1, q1, sw1, b1, mf1, dt, change_cl)
-            # Administrative needs (at most one a month); adopters file online where offered.
-            if uniform(k_do, 2 * i) < need_p:
-                last_dossier[i] = month
-                if online_services[i] == 1 and uniform(k_do, 2 * i + 1) < po:
-                    last_online[i] = month
-                    on += 1
-                else:
-                    off += 1
-            is_recent = last_dossier[i] > month - 12
-            recent += is_recent
-            recent_on += is_recent & (last_online[i] > month - 12)
-        row = per_unit[k]
-        row[SMARTPHONE], row[ACCOUNT], row[BROADBAND] = n_sp, n_ac, n_bb
-        row[ONLINE_SERVICES], row[CASHLESS] = n_os, n_cl
-        row[DOSSIERS_ONLINE], row[DOSSIERS_OFFLINE], row[RECENT], row[RECENT_ONLINE] = on, off, recent, recent_on
+        coef = np.empty(15)
+        for b in range(2):
+            coef[7 * b] = p_c[b, c]
+            coef[7 * b + 1] = attract_c[b, c]
+            coef[7 * b + 2] = lapse_p[b, c]
+            coef[7 * b + 3] = params[b, 0]
+            coef[7 * b + 4] = params[b, 1]
+            coef[7 * b + 5] = params[b, 2]
+            coef[7 * b + 6] = params[b, 4]
+        coef[14] = procedures_c[c]
+        lo, hi = bounds[k], bounds[k + 1]
+        n_os, n_cl = _citizens_unit(
+            lo, hi - lo, income[lo:hi], skill[lo:hi], smartphone[lo:hi], account[lo:hi], broadband[lo:hi],
+            cov4g[lo:hi], cov5g[lo:hi], online_services[lo:hi], cashless[lo:hi], nbr_os[lo:hi], nbr_cl[lo:hi],
+            degree[lo:hi], last_dossier[lo:hi], last_online[lo:hi], hist_all[k], hist_online[k],
+            changed_os[lo:hi], changed_cl[lo:hi], own_p, cand_p, coef, gated0, gated1, month, dt, keys,
+            per_unit[k])
+        n_changed[k, 0] = n_os
+        n_changed[k, 1] = n_cl
     out = np.zeros((n_communes, CITIZEN_COUNTS), np.int64)
     for k in range(n_units):
-        out[unit_commune[k]] += per_unit[k]
+        for col in range(CITIZEN_COUNTS):
+            out[unit_commune[k], col] += per_unit[k, col]
     return out
 
 
-@nb.njit(parallel=True, cache=True)
-def update_contact_counts(commune_start, change_os, change_cl, indptr, indices, nbr_os, nbr_cl):
-    """Incremental adopter-contact counts: only the month's adopters and lapsers touch their contacts.
+@nb.njit(cache=True)
+def dossier_histograms(bounds, last_dossier, last_online, months):
+    """(units, months + 12) counts of agents by the month of their last (online) dossier."""
+    n_units = len(bounds) - 1
+    hist_all = np.zeros((n_units, months + 12), np.int64)
+    hist_online = np.zeros((n_units, months + 12), np.int64)
+    for k in range(n_units):
+        for i in range(bounds[k], bounds[k + 1]):
+            if last_dossier[i] >= -12:
+                hist_all[k, last_dossier[i] + 12] += 1
+            if last_online[i] >= -12:
+                hist_online[k, last_online[i] + 12] += 1
+    return hist_all, hist_online
 
-    A few per cent of agents change in a month, so this touches far fewer entries than
-    recounting every contact list. Most contacts live in the same commune, so communes
-    update their own members in parallel; the few ties to other communes (at the ends of
-    the sorted contact lists) follow in one serial pass.
-    """
+
+@nb.njit(parallel=True, cache=True)
+def contacts_outside(commune_start, indptr, indices):
+    """The largest number of contacts anyone has outside their own commune."""
     n_c = len(commune_start) - 1
+    most = np.zeros(n_c, np.int64)
     for c in nb.prange(n_c):
         lo, hi = commune_start[c], commune_start[c + 1]
         for i in range(lo, hi):
-            d0, d1 = change_os[i], change_cl[i]
-            if d0 != 0 or d1 != 0:
-                for k in range(indptr[i], indptr[i + 1]):
-                    j = indices[k]
-                    if lo <= j < hi:
-                        nbr_os[j] += d0
-                        nbr_cl[j] += d1
+            count = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                count += not (lo <= indices[k] < hi)
+            most[c] = max(most[c], count)
+    return most.max() if n_c else 0
+
+
+@nb.njit(inline="always", cache=True)
+def _tell_contacts(i, d, nbr, indptr, indices, lo, hi, away, n_away):
+    """Add d to the counts of i's contacts in [lo, hi); queue the others in `away`."""
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        if lo <= j < hi:
+            nbr[j] += d
+        else:
+            away[n_away, 0] = j
+            away[n_away, 1] = d
+            n_away += 1
+    return n_away
+
+
+@nb.njit(parallel=True, cache=True)
+def update_contact_counts(bounds, unit_commune, commune_start, n_changed, changed_os, changed_cl,
+                          online_services, cashless, indptr, indices, nbr_os, nbr_cl, outside_max):
+    """Incremental adopter-contact counts: only the month's adopters and lapsers touch their contacts.
+
+    Most contacts live in the same commune, so communes update their own members in
+    parallel and queue the few ties to other communes, which a serial pass then applies;
+    it also turns LAPSING into lapsed (2). Each changed agent's contact list is read once.
+    Without a network (mean field) only the last step happens.
+    """
+    n_units, n_c = len(bounds) - 1, len(commune_start) - 1
+    unit_start = np.searchsorted(unit_commune, np.arange(n_c + 1))
+    # Room for the queued ties of each commune: its changed agents times the most anyone has.
+    room = np.zeros(n_c + 1, np.int64)
+    for k in range(n_units):
+        room[unit_commune[k] + 1] += (n_changed[k, 0] + n_changed[k, 1]) * outside_max
+    room = np.cumsum(room)
+    away_os = np.empty((room[-1], 2), np.int64)
+    away_cl = np.empty((room[-1], 2), np.int64)
+    n_away = np.zeros((n_c, 2), np.int64)
+    if len(indptr) > 0:
+        for c in nb.prange(n_c):
+            lo, hi = commune_start[c], commune_start[c + 1]
+            a_os, a_cl = away_os[room[c]:room[c + 1]], away_cl[room[c]:room[c + 1]]
+            n_os = n_cl = 0
+            for k in range(unit_start[c], unit_start[c + 1]):
+                for t in range(n_changed[k, 0]):
+                    i = changed_os[bounds[k] + t]
+                    n_os = _tell_contacts(i, 1 if online_services[i] == 1 else -1, nbr_os, indptr, indices,
+                                          lo, hi, a_os, n_os)
+                for t in range(n_changed[k, 1]):
+                    i = changed_cl[bounds[k] + t]
+                    n_cl = _tell_contacts(i, 1 if cashless[i] == 1 else -1, nbr_cl, indptr, indices,
+                                          lo, hi, a_cl, n_cl)
+            n_away[c, 0], n_away[c, 1] = n_os, n_cl
     for c in range(n_c):
-        lo, hi = commune_start[c], commune_start[c + 1]
-        for i in range(lo, hi):
-            d0, d1 = change_os[i], change_cl[i]
-            if d0 != 0 or d1 != 0:
-                first, last = indptr[i], indptr[i + 1]
-                k = first
-                while k < last and indices[k] < lo:
-                    nbr_os[indices[k]] += d0
-                    nbr_cl[indices[k]] += d1
-                    k += 1
-                k = last - 1
-                while k >= first and indices[k] >= hi:
-                    nbr_os[indices[k]] += d0
-                    nbr_cl[indices[k]] += d1
-                    k -= 1
+        for t in range(room[c], room[c] + n_away[c, 0]):
+            nbr_os[away_os[t, 0]] += away_os[t, 1]
+        for t in range(room[c], room[c] + n_away[c, 1]):
+            nbr_cl[away_cl[t, 0]] += away_cl[t, 1]
+    for k in range(n_units):
+        for t in range(n_changed[k, 0]):
+            i = changed_os[bounds[k] + t]
+            if online_services[i] == LAPSING:
+                online_services[i] = 2
+        for t in range(n_changed[k, 1]):
+            i = changed_cl[bounds[k] + t]
+            if cashless[i] == LAPSING:
+                cashless[i] = 2
 
 
 @nb.njit(parallel=True, cache=True)

@@ -31,6 +31,11 @@ from sim.scenario import SECTORS, Scenario
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
 
 
+def _prob(rate):
+    """Monthly probability of an event with a yearly hazard `rate`."""
+    return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
+
+
 class CityModel(mesa.Model):
     """The province, month by month. Citizens and businesses are arrays; institutions are agents."""
 
@@ -73,10 +78,20 @@ class CityModel(mesa.Model):
         else:
             self.network = build_network(c.commune_start, spec.network, self.stream("network"))
             self.degree = self.network.degree
+        self._outside_max = (0 if self.network is None else
+                             int(kern.contacts_outside(c.commune_start, self.network.indptr, self.network.indices)))
         self.nbr = {b: self._adopting_contacts(getattr(c, b)) for b in ("online_services", "cashless")}
-        self._change = {b: np.zeros(c.n, dtype=np.int8) for b in ("online_services", "cashless")}
-        for b in ("online_services", "cashless"):
-            setattr(self, f"{b}_by_commune", count_where(c.commune_start, self.all_communes, getattr(c, b), ADOPTER))
+        # Per-commune counts kept up to date by the monthly kernel (and the fibre programme).
+        self.citizen_counts = np.zeros((self.geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
+        for col, attr, value in ((kern.SMARTPHONE, "smartphone", True), (kern.ACCOUNT, "account", True),
+                                 (kern.BROADBAND, "broadband", True), (kern.ONLINE_SERVICES, "online_services", ADOPTER),
+                                 (kern.CASHLESS, "cashless", ADOPTER)):
+            self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
+        self.online_services_by_commune = self.citizen_counts[:, kern.ONLINE_SERVICES]
+        self.cashless_by_commune = self.citizen_counts[:, kern.CASHLESS]
+        self._hist = kern.dossier_histograms(self._units[0], c.last_dossier, c.last_online, self.calendar.months)
+        self._changed = np.empty((2, c.n), dtype=np.int32)   # the month's adopters and lapsers, by unit
+        self._n_changed = np.zeros((len(self._units[1]), 2), dtype=np.int64)
         b = spec.baseline
         self.procedures_online = np.full(self.geo.n, b.procedures_online.value)
         self.fee_pool = np.zeros(self.geo.n)
@@ -146,49 +161,59 @@ class CityModel(mesa.Model):
 
     def _citizens_month(self, month: int) -> None:
         spec, c = self.spec, self.citizens
-        pop, beh = spec.population, spec.behaviour
+        pop, beh, eff = spec.population, spec.behaviour, spec.effects
         income_factor = 0.6 + 0.2 * np.arange(5)  # the better-off acquire devices sooner
         own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
                              np.full(5, spec.infrastructure.broadband_growth) * income_factor])
+        own_p = _prob(own_rate)
         # Online public services: attractiveness = procedures offered online (+ fee discounts).
         os_spec = beh.online_services
-        os_attract = self.procedures_online * (1.0 + spec.effects.fee_discount_boost * (self.fee_pool > 0))
+        os_attract = self.procedures_online * (1.0 + eff.fee_discount_boost * (self.fee_pool > 0))
         wait = self.backoffice.wait_days
-        os_lapse = os_spec.lapse + os_spec.lapse_experience * np.minimum(1.0, wait / spec.effects.wait_tolerance_days)
+        os_lapse = os_spec.lapse + os_spec.lapse_experience * np.minimum(1.0, wait / eff.wait_tolerance_days)
         # Cashless: attractiveness = acceptance where people shop (home commune mostly).
         cl_spec = beh.cashless
         cl_attract = self.acceptance_experienced()
         cl_lapse = cl_spec.lapse + cl_spec.lapse_experience * (1.0 - cl_attract)
-        campaign = 1.0 + spec.effects.campaign_p_boost * (self.campaign_months > 0)
-        p_c, attract_c, lapse_c, params = [], [], [], []
-        for name, b, attract, lapse in (("online_services", os_spec, os_attract, os_lapse),
-                                        ("cashless", cl_spec, cl_attract, cl_lapse)):
+        campaign = 1.0 + eff.campaign_p_boost * (self.campaign_months > 0)
+        p_c, attract_c, lapse_p, params, cand = [], [], [], [], [float(own_p[k].max()) for k in range(3)]
+        for name, b, attract, lapse, most_attractive in (
+                ("online_services", os_spec, os_attract, os_lapse, 1.0 + eff.fee_discount_boost),
+                ("cashless", cl_spec, cl_attract, cl_lapse, 1.0)):
             if b.fixed_attractiveness is not None:
                 attract = np.full(self.geo.n, b.fixed_attractiveness)
+                most_attractive = b.fixed_attractiveness
             # The Bass mean-field limit replaces the contact share by the population share.
             mean_field = getattr(self, f"{name}_by_commune").sum() / c.n if self.network is None else -1.0
             p_c.append(b.p * campaign)
             attract_c.append(attract)
-            lapse_c.append(lapse)
+            lapse_p.append(_prob(lapse))
             params.append([b.q, b.skill_weight, b.five_g_boost, float(b.gates), mean_field])
-        need_p = 1.0 - np.exp(-pop.needs_per_year * DT)
-        keys = np.array([self._key(k, month) for k in ("citizens.smartphone", "citizens.account", "citizens.broadband",
-                                                       "adoption.online_services", "adoption.cashless",
-                                                       "citizens.dossiers")], dtype=np.uint64)
-        ch_os, ch_cl = self._change["online_services"], self._change["cashless"]
-        counts = kern.citizens_month(
+            # Candidate probabilities: the largest this behaviour's rule allows (from the scenario,
+            # so two policies share their candidates), or more if this month needs it.
+            boost = 1.0 + b.five_g_boost
+            top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
+                           float((p_c[-1] * attract_c[-1]).max()) * boost) + max(b.q, 0.0)
+            top_lapse = max(b.lapse + b.lapse_experience, float(lapse.max()))
+            cand += [float(_prob(top_lapse)), float(_prob(top_rate))]
+        cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(pop.needs_per_year))]
+        keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
+        changed, n_changed = self._changed, self._n_changed
+        delta = kern.citizens_month(
             *self._units, self.geo.n, c.income, c.skill, c.smartphone, c.account, c.broadband,
             self.coverage.covered["4g"], self.coverage.covered["5g"], c.online_services, c.cashless,
             self.nbr["online_services"], self.nbr["cashless"], self.degree, c.last_dossier, c.last_online,
-            ch_os, ch_cl, own_rate, np.array(p_c, dtype=np.float64), np.array(attract_c, dtype=np.float64),
-            np.array(lapse_c, dtype=np.float64), np.array(params, dtype=np.float64), need_p,
-            np.asarray(self.procedures_online, dtype=np.float64), month, DT, keys)
-        if self.network is not None:
-            kern.update_contact_counts(c.commune_start, ch_os, ch_cl, self.network.indptr, self.network.indices,
-                                       self.nbr["online_services"], self.nbr["cashless"])
-        self.citizen_counts = counts
-        self.online_services_by_commune = counts[:, kern.ONLINE_SERVICES]
-        self.cashless_by_commune = counts[:, kern.CASHLESS]
+            *self._hist, changed[0], changed[1], n_changed, own_p, np.array(cand),
+            np.array(p_c, dtype=np.float64), np.array(attract_c, dtype=np.float64), np.array(lapse_p),
+            np.array(params, dtype=np.float64), np.asarray(self.procedures_online, dtype=np.float64), month, DT, keys)
+        net = self.network
+        indptr, indices = (net.indptr, net.indices) if net is not None else (np.empty(0, np.int64), np.empty(0, np.int32))
+        kern.update_contact_counts(*self._units, c.commune_start, n_changed, changed[0], changed[1],
+                                   c.online_services, c.cashless, indptr, indices,
+                                   self.nbr["online_services"], self.nbr["cashless"], self._outside_max)
+        counts = self.citizen_counts
+        counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
+        counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]
         # Per commune: online, offline, with a dossier in 12 months, filed online in 12 months.
         self.dossiers = counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
         online = self.dossiers[:, 0].astype(float)
@@ -230,7 +255,7 @@ class CityModel(mesa.Model):
         # Digital levels climb; accepting cashless is a first step onto platforms.
         de = beh.digital_economy
         upgrade = de.upgrade_rate * np.array([1.0, 1.0 + de.acceptance_boost])
-        p = lambda rate: 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)  # noqa: E731
+        p = _prob
         counts, va = kern.businesses_month(
             b.commune_start, b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
             b.value_added, b.last_dossier, b.last_online, p(join_rate), float(p(m.lapse)), float(p(online_rate)),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import behaviour as kern
 from sim.sampling import choose
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ class Programmes:
         adults = stochastic_round(households * m.spec.network.household_adults * m.scale, self.rng)
         if adults:
             c = m.citizens
-            c.broadband[choose(self.rng, c.commune_start, communes, c.broadband, False, adults)] = True
+            picked = choose(self.rng, c.commune_start, communes, c.broadband, False, adults)
+            c.broadband[picked] = True
+            m.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[picked], minlength=m.geo.n)
 
     def services(self, vnd: float, communes: np.ndarray) -> None:
         mix, costs, m = self.m.spec.budget.services_mix, self.m.spec.costs, self.m
