@@ -59,7 +59,8 @@ def province_indicators(model: "CityModel") -> dict[str, float]:
     cc, bc = model.citizen_counts.sum(axis=0), model.business_counts.sum(axis=0)
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
-    experienced = model.acceptance_experienced()
+    # The businesses' month has just counted the merchants.
+    experienced = model.acceptance_experienced(model.business_counts[:, [kern.B_ACCEPTING, kern.B_CONSUMER]])
     va = model.business_value_added.sum(axis=(0, 1))
     sizes = np.diff(c.commune_start)
     gov = model.government
@@ -98,7 +99,8 @@ def commune_indicators(model: "CityModel") -> list[dict]:
         "online_services_adoption": model.online_services_by_commune / sizes,
         "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
         "cashless_adoption": model.cashless_by_commune / sizes,
-        "cashless_share": model.cashless_by_commune / sizes * model.acceptance_experienced(),
+        "cashless_share": model.cashless_by_commune / sizes * model.acceptance_experienced(
+            merchants[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]),
         "merchant_acceptance": np.divide(merchants[:, kern.B_ACCEPTING], merchants[:, kern.B_CONSUMER],
                                          out=np.zeros(geo.n), where=merchants[:, kern.B_CONSUMER] > 0),
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,

@@ -1,11 +1,10 @@
 """Mobile sites and who they cover.
 
 A site covers a disc (smaller in wards than in rural communes); a citizen is
-covered when their home lies in the union of discs. Sites are added in batches;
-a numba kernel tests, commune by commune and in parallel, only the sites whose
-disc reaches the bounding box of the commune's homes, and only citizens not yet
-covered. The number covered per commune is kept up to date, so indicators never
-rescan the province.
+covered when their home lies in the union of discs. Homes are binned once on a
+square grid (`CELL_KM`), so a new site tests only the homes in the grid cells its
+disc overlaps, and only those not yet covered. The number covered per commune is
+kept up to date, so indicators never rescan the province.
 """
 
 from __future__ import annotations
@@ -20,53 +19,52 @@ from sim.geography import Geography
 TECHS = ("4g", "5g")
 
 
-@nb.njit(parallel=True, cache=True)
-def _homes_box(xy, commune_start):
-    """(C, 4) bounding box xmin, xmax, ymin, ymax of each commune's homes."""
-    n_c = len(commune_start) - 1
-    box = np.empty((n_c, 4))
-    for c in nb.prange(n_c):
-        box[c, 0] = box[c, 2] = np.inf
-        box[c, 1] = box[c, 3] = -np.inf
-        for i in range(commune_start[c], commune_start[c + 1]):
-            x, y = np.float64(xy[i, 0]), np.float64(xy[i, 1])
-            box[c, 0] = min(box[c, 0], x)
-            box[c, 1] = max(box[c, 1], x)
-            box[c, 2] = min(box[c, 2], y)
-            box[c, 3] = max(box[c, 3], y)
-    return box
+CELL_KM = 0.5
 
 
-@nb.njit(parallel=True, cache=True)
-def _cover(xy, commune_start, box, x, y, r, covered):
-    """Mark the citizens within a site's disc; returns the number newly covered per commune."""
-    n_c = len(commune_start) - 1
-    added = np.zeros(n_c, np.int64)
-    for c in nb.prange(n_c):
-        near = np.empty(len(x), np.int64)
-        k = 0
-        for s in range(len(x)):
-            # Distance from the site to the box; the disc reaches the box if it is <= r.
-            dx = max(box[c, 0] - x[s], 0.0, x[s] - box[c, 1])
-            dy = max(box[c, 2] - y[s], 0.0, y[s] - box[c, 3])
-            if dx * dx + dy * dy <= r[s] * r[s]:
-                near[k] = s
-                k += 1
-        if k == 0:
-            continue
-        count = 0
-        for i in range(commune_start[c], commune_start[c + 1]):
-            if covered[i]:
-                continue
-            px, py = np.float64(xy[i, 0]), np.float64(xy[i, 1])
-            for t in range(k):
-                s = near[t]
-                if (px - x[s]) ** 2 + (py - y[s]) ** 2 <= r[s] ** 2:
-                    covered[i] = True
-                    count += 1
-                    break
-        added[c] = count
-    return added
+@nb.njit(cache=True)
+def _grid(xy, x0, y0, cell, nx, ny):
+    """Homes sorted by grid cell (counting sort): cell_start (nx*ny + 1), member ids, their x and y."""
+    n = len(xy)
+    cell_of = np.empty(n, np.int64)
+    cell_start = np.zeros(nx * ny + 1, np.int64)
+    for i in range(n):
+        cx = min(nx - 1, max(0, np.int64((xy[i, 0] - x0) / cell)))
+        cy = min(ny - 1, max(0, np.int64((xy[i, 1] - y0) / cell)))
+        cell_of[i] = cy * nx + cx
+        cell_start[cell_of[i] + 1] += 1
+    for k in range(nx * ny):
+        cell_start[k + 1] += cell_start[k]
+    fill = cell_start[:-1].copy()
+    members = np.empty(n, np.int32)
+    mx = np.empty(n, np.float32)
+    my = np.empty(n, np.float32)
+    for i in range(n):
+        k = fill[cell_of[i]]
+        members[k] = i
+        mx[k] = xy[i, 0]
+        my[k] = xy[i, 1]
+        fill[cell_of[i]] += 1
+    return cell_start, members, mx, my
+
+
+@nb.njit(cache=True)
+def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, by_commune):
+    """Mark the citizens within each site's disc and count the newly covered per commune."""
+    for s in range(len(x)):
+        cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
+        cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
+        cy0 = max(0, np.int64(np.floor((y[s] - r[s] - y0) / cell)))
+        cy1 = min(ny - 1, np.int64(np.floor((y[s] + r[s] - y0) / cell)))
+        r2 = r[s] * r[s]
+        for cy in range(cy0, cy1 + 1):
+            for cx in range(cx0, cx1 + 1):
+                k = cy * nx + cx
+                for t in range(cell_start[k], cell_start[k + 1]):
+                    i = members[t]
+                    if not covered[i] and (np.float64(mx[t]) - x[s]) ** 2 + (np.float64(my[t]) - y[s]) ** 2 <= r2:
+                        covered[i] = True
+                        by_commune[commune[i]] += 1
 
 
 @dataclass
@@ -83,7 +81,12 @@ class Coverage:
         self.covered = {t: np.zeros(n, dtype=bool) for t in TECHS}
         self.sites = {t: [] for t in TECHS}
         self.by_commune = {t: np.zeros(self.geo.n, dtype=np.int64) for t in TECHS}
-        self._box = _homes_box(self.xy, self.commune_start)
+        self._commune = np.repeat(np.arange(self.geo.n, dtype=np.int32), np.diff(self.commune_start))
+        lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
+        hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
+        nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
+        self._frame = (float(lo[0]), float(lo[1]), CELL_KM, nx, ny)
+        self._grid = _grid(self.xy, *self._frame)
 
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray,
             cofunded: bool) -> None:
@@ -92,7 +95,7 @@ class Coverage:
             return
         x, y, radius = (np.asarray(a, dtype=np.float64) for a in (x, y, radius))
         self.sites[tech].append(np.c_[x, y, radius, commune, np.full(len(x), float(cofunded))])
-        self.by_commune[tech] += _cover(self.xy, self.commune_start, self._box, x, y, radius, self.covered[tech])
+        _cover(*self._grid, *self._frame, self._commune, x, y, radius, self.covered[tech], self.by_commune[tech])
 
     def share(self, tech: str) -> float:
         """Share of citizens covered."""

@@ -232,9 +232,10 @@ class CityModel(mesa.Model):
         m = self.merchants()
         return np.divide(m[:, 0], m[:, 1], out=np.zeros(self.geo.n), where=m[:, 1] > 0)
 
-    def acceptance_experienced(self) -> np.ndarray:
-        """Chance that a merchant accepts cashless, for shoppers of each commune."""
-        m = self.merchants()
+    def acceptance_experienced(self, merchants: np.ndarray | None = None) -> np.ndarray:
+        """Chance that a merchant accepts cashless, for shoppers of each commune (from
+        `merchants()` counts, counted afresh unless given)."""
+        m = self.merchants() if merchants is None else merchants
         own = np.divide(m[:, 0], m[:, 1], out=np.zeros(self.geo.n), where=m[:, 1] > 0)
         province = m[:, 0].sum() / max(1, m[:, 1].sum())
         home = self.spec.population.home_commune_share

@@ -4,10 +4,10 @@ Returned as an undirected graph in CSR form (`indptr`, `indices`), so that
 "the contacts of i" is `indices[indptr[i]:indptr[i+1]]` and the monthly update
 can count adopting contacts without one Python object per person.
 
-The CSR is written directly (count, fill, sort and dedupe each row) by numba
-kernels; the random ties are counter-based draws, generated twice (once to count,
+The CSR is written directly (count, fill, dedupe each row) by numba kernels; the random ties are counter-based draws, generated twice (once to count,
 once to fill) instead of being stored as edge lists, so building the network of a
-province needs little more memory than the network itself.
+province needs little more memory than the network itself. Contact lists are not
+sorted: households first, then commune ties, then long-range ties.
 
 Example:
     >>> import numpy as np
@@ -69,42 +69,40 @@ def _fill_pairs(src, dst, pos, indices):
 
 
 @nb.njit(parallel=True, cache=True)
-def _sort_rows(indptr, indices, degree):
-    """Sort each contact list and drop repeats and self-loops in place; degree[i] = what is left."""
-    for i in nb.prange(len(indptr) - 1):
-        lo, hi = indptr[i], indptr[i + 1]
-        for a in range(lo + 1, hi):  # insertion sort: lists are short
-            v = indices[a]
-            b = a - 1
-            while b >= lo and indices[b] > v:
-                indices[b + 1] = indices[b]
-                b -= 1
-            indices[b + 1] = v
-        w = lo
-        for a in range(lo, hi):
-            v = indices[a]
-            if v != i and (w == lo or indices[w - 1] != v):
-                indices[w] = v
-                w += 1
-        degree[i] = w - lo
+def _dedupe_rows(indptr, indices, degree, chunks):
+    """Drop repeats and self-loops from each contact list in place, keeping first occurrences
+    in order; degree[i] = what is left. A `seen` stamp per agent makes it linear."""
+    n = len(indptr) - 1
+    for ch in nb.prange(chunks):
+        seen = np.full(n, -1, np.int32)
+        for i in range(ch * n // chunks, (ch + 1) * n // chunks):
+            w = indptr[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if j != i and seen[j] != i:
+                    seen[j] = i
+                    indices[w] = j
+                    w += 1
+            degree[i] = w - indptr[i]
 
 
-@nb.njit(cache=True)
-def _compact(indptr, indices, degree, new_indptr):
-    """Move each row left to its place in the simple graph (rows only ever move left)."""
-    for i in range(len(degree)):
-        src, dst = indptr[i], new_indptr[i]
-        for k in range(degree[i]):
-            indices[dst + k] = indices[src + k]
+@nb.njit(parallel=True, cache=True)
+def _copy_rows(indptr, indices, new_indptr, out):
+    for i in nb.prange(len(new_indptr) - 1):
+        src = indptr[i]
+        for k in range(new_indptr[i], new_indptr[i + 1]):
+            out[k] = indices[src]
+            src += 1
 
 
 def _simplify(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The simple graph: no repeated ties, no self-loops, compact CSR."""
     degree = np.empty(len(indptr) - 1, dtype=np.int64)
-    _sort_rows(indptr, indices, degree)
+    _dedupe_rows(indptr, indices, degree, 4)
     new_indptr = np.r_[0, np.cumsum(degree)].astype(np.int64)
-    _compact(indptr, indices, degree, new_indptr)
-    # A copy, so the slack left by dropped duplicates (about 1%) is freed.
-    return new_indptr, indices[:new_indptr[-1]].copy()
+    out = np.empty(new_indptr[-1], dtype=np.int32)
+    _copy_rows(indptr, indices, new_indptr, out)
+    return new_indptr, out
 
 
 @nb.njit(inline="always", cache=True)
@@ -146,11 +144,22 @@ def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, f
             _put(a, b, pos, indices, fill)
 
 
-@nb.njit(cache=True)
-def _long_pass(n, m, key, pos, indices, fill):
-    for e in range(m):
-        a, b = _long_tie(key, e, n)
-        _put(a, b, pos, indices, fill)
+@nb.njit(parallel=True, cache=True)
+def _long_pass(n, m, key, pos, indices, fill, parts):
+    """Long-range ties. Both ends are anywhere, so each of `parts` slices of the agents goes
+    over all ties and writes only its own contact lists (no two threads share a list)."""
+    for part in nb.prange(parts):
+        lo, hi = part * n // parts, (part + 1) * n // parts
+        for e in range(m):
+            a, b = _long_tie(key, e, n)
+            if lo <= a < hi:
+                if fill:
+                    indices[pos[a]] = b
+                pos[a] += 1
+            if lo <= b < hi:
+                if fill:
+                    indices[pos[b]] = a
+                pos[b] += 1
 
 
 @nb.njit(cache=True)
@@ -204,11 +213,11 @@ def build_network(commune_start: np.ndarray, spec: NetworkSpec, rng: np.random.G
     pos = np.zeros(n, dtype=np.int64)
     dummy = np.empty(0, dtype=np.int32)
     _local_pass(commune_start, first_tie, hh_start, hh_end, key_local, pos, dummy, False)
-    _long_pass(n, m_long, key_long, pos, dummy, False)
+    _long_pass(n, m_long, key_long, pos, dummy, False, 4)
     indptr = np.r_[0, np.cumsum(pos)].astype(np.int64)
     indices = np.empty(indptr[-1], dtype=np.int32)
     pos[:] = indptr[:-1]
     _local_pass(commune_start, first_tie, hh_start, hh_end, key_local, pos, indices, True)
-    _long_pass(n, m_long, key_long, pos, indices, True)
+    _long_pass(n, m_long, key_long, pos, indices, True, 4)
     del pos, hh_start, hh_end
     return Network(*_simplify(indptr, indices))

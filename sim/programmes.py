@@ -65,7 +65,9 @@ class Programmes:
         adults = stochastic_round(households * m.spec.network.household_adults * m.scale, self.rng)
         if adults:
             c = m.citizens
-            picked = choose(self.rng, c.commune_start, communes, c.broadband, False, adults)
+            counts = m.citizen_counts[communes]
+            picked = choose(self.rng, c.commune_start, communes, c.broadband, False, adults,
+                            eligible_c=np.diff(c.commune_start)[communes] - counts[:, kern.BROADBAND])
             c.broadband[picked] = True
             m.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[picked], minlength=m.geo.n)
 
@@ -134,13 +136,18 @@ class Programmes:
         m.campaign_months[communes] += vnd / (m.spec.costs.campaign_month_vnd * share)
 
     def research(self, vnd: float, communes: np.ndarray) -> None:
+        """Businesses move up one digital level, the largest first (ties broken at random)."""
         m, b = self.m, self.m.businesses
         k = stochastic_round(vnd / m.spec.costs.research_business_vnd * m.scale, self.rng)
-        below_top = b.digital_level < 3
-        cand = np.flatnonzero(below_top if len(communes) == m.geo.n else np.isin(b.commune, communes) & below_top)
-        if k == 0 or len(cand) == 0:
-            return
-        priority = b.size[cand] + self.rng.random(len(cand))
-        # The k highest priorities; a partition, not a sort, since their order does not matter.
-        top = np.argpartition(-priority, k - 1)[:k] if k < len(cand) else np.arange(len(cand))
-        b.digital_level[cand[top]] += 1
+        eligible = b.digital_level < 3
+        if len(communes) < m.geo.n:
+            eligible &= np.isin(b.commune, communes)
+        # Priority is size plus a uniform draw, so whole size classes go first and the
+        # class that is cut is sampled uniformly: the same as ranking everyone.
+        for size in range(int(b.size.max()), -1, -1):
+            if k <= 0:
+                break
+            cand = np.flatnonzero(eligible & (b.size == size))
+            chosen = cand if len(cand) <= k else self.rng.choice(cand, k, replace=False)
+            b.digital_level[chosen] += 1
+            k -= len(chosen)

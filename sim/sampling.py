@@ -4,7 +4,9 @@
 other, each with probability proportional to a weight of its commune (successive
 sampling, as `Generator.choice(..., replace=False, p=...)`). Agents are stored
 commune by commune, so it first decides how many picks fall in each commune (from
-per-commune counts of eligible agents) and then picks inside those communes only.
+per-commune counts of eligible agents) and then picks inside those communes only: by
+rejection where eligible agents are common, by enumerating the commune where they
+are rare.
 
 Example:
     >>> rng = np.random.default_rng(1)
@@ -20,6 +22,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from sim.behaviour import uniform
+
 
 @nb.njit(parallel=True, cache=True)
 def count_where(commune_start, communes, mask, want):
@@ -31,6 +35,45 @@ def count_where(commune_start, communes, mask, want):
         for i in range(commune_start[c], commune_start[c + 1]):
             count += mask[i] == want
         out[k] = count
+    return out
+
+
+@nb.njit(cache=True)
+def _pick_within(lo, hi, picks, eligible, mask, want, key):
+    """picks[j] distinct uniform agents of [lo[j], hi[j]) with mask == want (eligible[j] of them).
+
+    Rejection marks each pick in the mask so it is not drawn twice, and the marks are
+    undone at the end: the mask is unchanged on return.
+    """
+    out = np.empty(picks.sum(), np.int64)
+    n = 0
+    t = 0
+    for j in range(len(lo)):
+        size = hi[j] - lo[j]
+        if 16 * eligible[j] >= size:
+            first = n
+            while n - first < picks[j]:
+                i = lo[j] + np.int64(uniform(key, t) * size)
+                t += 1
+                if mask[i] == want:
+                    mask[i] = not want
+                    out[n] = i
+                    n += 1
+            for m in range(first, n):
+                mask[out[m]] = want
+        else:
+            pool = np.empty(eligible[j], np.int64)
+            m = 0
+            for i in range(lo[j], hi[j]):
+                if mask[i] == want:
+                    pool[m] = i
+                    m += 1
+            for m in range(picks[j]):  # partial Fisher-Yates
+                r = m + np.int64(uniform(key, t) * (len(pool) - m))
+                t += 1
+                pool[m], pool[r] = pool[r], pool[m]
+                out[n] = pool[m]
+                n += 1
     return out
 
 
@@ -48,41 +91,6 @@ def _per_commune(rng: np.random.Generator, eligible: np.ndarray, weight: np.ndar
     return picks
 
 
-def _within(rng: np.random.Generator, lo: int, hi: int, mask: np.ndarray | None, want: bool, eligible: int,
-            t: int) -> np.ndarray:
-    """t distinct uniform agents of [lo, hi) with mask == want (there are `eligible` of them)."""
-    size = hi - lo
-    if mask is None or eligible == size:
-        return lo + rng.choice(size, t, replace=False)
-    if eligible >= 0.05 * size and t <= eligible // 2:
-        # Rejection: propose uniform members, keep eligible ones, first occurrences in order.
-        got = np.empty(0, dtype=np.int64)
-        while len(got) < t:
-            prop = lo + rng.integers(0, size, 2 * (t - len(got)) * size // eligible + 16)
-            prop = np.concatenate([got, prop[mask[prop] == want]])
-            _, first = np.unique(prop, return_index=True)
-            got = prop[np.sort(first)]
-        return got[:t]
-    return lo + rng.choice(np.flatnonzero(mask[lo:hi] == want), t, replace=False)
-
-
-def _uniform_rejection(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray, want: bool,
-                       eligible: int, k: int) -> np.ndarray:
-    """k distinct uniform agents with mask == want among the communes [lo, hi): propose
-    uniform members, keep eligible ones, first occurrences in proposal order."""
-    sizes = hi - lo
-    offset = np.cumsum(sizes) - sizes
-    got = np.empty(0, dtype=np.int64)
-    while len(got) < k:
-        r = rng.integers(0, sizes.sum(), 2 * (k - len(got)) * sizes.sum() // eligible + 16)
-        j = np.searchsorted(offset, r, side="right") - 1
-        prop = lo[j] + (r - offset[j])
-        prop = np.concatenate([got, prop[mask[prop] == want]])
-        _, first = np.unique(prop, return_index=True)
-        got = prop[np.sort(first)]
-    return got[:k]
-
-
 def choose(rng: np.random.Generator, commune_start: np.ndarray, communes: np.ndarray, mask: np.ndarray | None,
            want: bool, k: int, weight_c: np.ndarray | None = None,
            eligible_c: np.ndarray | None = None) -> np.ndarray:
@@ -96,13 +104,12 @@ def choose(rng: np.random.Generator, commune_start: np.ndarray, communes: np.nda
     if eligible_c is None:
         eligible_c = hi - lo if mask is None else count_where(commune_start, communes, mask, want)
     eligible_c = np.asarray(eligible_c, dtype=np.int64)
-    total = int(eligible_c.sum())
-    k = int(min(k, total))
+    k = int(min(k, eligible_c.sum()))
     if k <= 0:
         return np.empty(0, dtype=np.int64)
-    if weight_c is None and mask is not None and total >= 0.05 * (hi - lo).sum() and k <= total // 2:
-        return _uniform_rejection(rng, lo, hi, mask, want, total, k)
     picks = _per_commune(rng, eligible_c, None if weight_c is None else weight_c[communes], k)
-    out = [_within(rng, int(lo[j]), int(hi[j]), mask, want, int(eligible_c[j]), int(picks[j]))
-           for j in np.flatnonzero(picks)]
-    return np.concatenate(out).astype(np.int64)
+    j = np.flatnonzero(picks)
+    if mask is None:
+        mask, want = np.ones(int(commune_start[-1]), dtype=bool), True
+    key = np.uint64(rng.integers(0, 2**63))
+    return _pick_within(lo[j], hi[j], picks[j], eligible_c[j], mask, bool(want), key)
