@@ -112,7 +112,7 @@ def ceiling_probability(p: float) -> float:
     steps, so a small change of a parameter leaves the candidates, and the draws, as they were.
 
     >>> ceiling_probability(0.037), ceiling_probability(1.0)
-    (0.04419417382415922, 1.0)
+    (0.03716272234383503, 1.0)
     """
     if p >= 1.0:
         return 1.0
