@@ -342,61 +342,74 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
     """Incremental adopter-contact counts: only the month's adopters and lapsers touch their contacts.
 
     Most contacts live in the same commune, so communes update their own members in
-    parallel and queue the few ties to other communes, which a serial pass then applies;
-    it also turns LAPSING into lapsed (2). Each changed agent's contact list is read once.
-    Without a network (mean field) only the last step happens.
+    parallel (and turn LAPSING into lapsed, 2) and queue the few ties to other communes;
+    the queue is then applied by slices of the agents in parallel, each slice taking the
+    entries that fall in it. Each changed agent's contact list is read once. Without a
+    network (mean field) only LAPSING -> 2 happens.
     """
-    n_units, n_c = len(bounds) - 1, len(commune_start) - 1
+    n_c = len(commune_start) - 1
+    network = len(indptr) > 0
     unit_start = np.searchsorted(unit_commune, np.arange(n_c + 1))
     # Room for the queued ties of each commune: its changed agents times the most anyone has.
     room = np.zeros(n_c + 1, np.int64)
-    for k in range(n_units):
+    for k in range(len(bounds) - 1):
         room[unit_commune[k] + 1] += (n_changed[k, 0] + n_changed[k, 1]) * outside_max
     room = np.cumsum(room)
-    away_os = np.empty((room[-1], 2), np.int64)
-    away_cl = np.empty((room[-1], 2), np.int64)
-    n_away = np.zeros((n_c, 2), np.int64)
-    if len(indptr) > 0:
-        for c in nb.prange(n_c):
-            lo, hi = commune_start[c], commune_start[c + 1]
-            a_os, a_cl = away_os[room[c]:room[c + 1]], away_cl[room[c]:room[c + 1]]
-            n_os = n_cl = 0
-            for k in range(unit_start[c], unit_start[c + 1]):
-                for t in range(n_changed[k, 0]):
-                    i = changed_os[bounds[k] + t]
-                    n_os = _tell_contacts(i, 1 if online_services[i] == 1 else -1, nbr_os, indptr, indices,
-                                          lo, hi, a_os, n_os)
-                for t in range(n_changed[k, 1]):
-                    i = changed_cl[bounds[k] + t]
-                    n_cl = _tell_contacts(i, 1 if cashless[i] == 1 else -1, nbr_cl, indptr, indices,
-                                          lo, hi, a_cl, n_cl)
-            n_away[c, 0], n_away[c, 1] = n_os, n_cl
-    for c in range(n_c):
-        for t in range(room[c], room[c] + n_away[c, 0]):
-            nbr_os[away_os[t, 0]] += away_os[t, 1]
-        for t in range(room[c], room[c] + n_away[c, 1]):
-            nbr_cl[away_cl[t, 0]] += away_cl[t, 1]
-    for k in range(n_units):
-        for t in range(n_changed[k, 0]):
-            i = changed_os[bounds[k] + t]
-            if online_services[i] == LAPSING:
-                online_services[i] = 2
-        for t in range(n_changed[k, 1]):
-            i = changed_cl[bounds[k] + t]
-            if cashless[i] == LAPSING:
-                cashless[i] = 2
+    away = np.empty((room[-1], 3), np.int64)  # agent, change, behaviour (0 online services, 1 cashless)
+    n_away = np.zeros(n_c, np.int64)
+    for c in nb.prange(n_c):
+        lo, hi = commune_start[c], commune_start[c + 1]
+        queued = room[c]
+        for k in range(unit_start[c], unit_start[c + 1]):
+            for b in range(2):
+                changed = changed_os if b == 0 else changed_cl
+                state = online_services if b == 0 else cashless
+                nbr = nbr_os if b == 0 else nbr_cl
+                first, count = bounds[k], n_changed[k, b]
+                for t in range(count):
+                    i = changed[first + t]
+                    d = 1 if state[i] == 1 else -1
+                    if network:
+                        for e in range(indptr[i], indptr[i + 1]):
+                            j = indices[e]
+                            if lo <= j < hi:
+                                nbr[j] += d
+                            else:
+                                away[queued, 0] = j
+                                away[queued, 1] = d
+                                away[queued, 2] = b
+                                queued += 1
+                    if d < 0:
+                        state[i] = 2
+        n_away[c] = queued - room[c]
+    parts = 8
+    n = len(nbr_os)
+    for part in nb.prange(parts):
+        lo, hi = part * n // parts, (part + 1) * n // parts
+        for c in range(n_c):
+            for t in range(room[c], room[c] + n_away[c]):
+                j = away[t, 0]
+                if lo <= j < hi:
+                    if away[t, 2] == 0:
+                        nbr_os[j] += away[t, 1]
+                    else:
+                        nbr_cl[j] += away[t, 1]
 
 
 @nb.njit(parallel=True, cache=True)
-def adopting_contacts(state, indptr, indices):
-    """Number of adopting contacts of every agent, counted from scratch (once, at set-up)."""
+def adopting_contacts(online_services, cashless, indptr, indices):
+    """Number of adopting contacts of every agent for both behaviours, counted from scratch
+    (once, at set-up)."""
     n = len(indptr) - 1
-    out = np.zeros(n, np.int32)
+    out = np.zeros((2, n), np.int32)
     for i in nb.prange(n):
-        count = 0
+        a = b = 0
         for k in range(indptr[i], indptr[i + 1]):
-            count += state[indices[k]] == 1
-        out[i] = count
+            j = indices[k]
+            a += online_services[j] == 1
+            b += cashless[j] == 1
+        out[0, i] = a
+        out[1, i] = b
     return out
 
 

@@ -15,6 +15,7 @@ import numba as nb
 import numpy as np
 
 from sim.geography import Geography
+from sim.sampling import count_where
 
 TECHS = ("4g", "5g")
 
@@ -48,9 +49,18 @@ def _grid(xy, x0, y0, cell, nx, ny):
     return cell_start, members, mx, my
 
 
+@nb.njit(inline="always", cache=True)
+def _cell_inside(cx, cy, x0, y0, cell, x, y, r2):
+    """Whether the whole grid cell lies within the disc (its farthest corner does)."""
+    fx = max(abs(x0 + cx * cell - x), abs(x0 + (cx + 1) * cell - x))
+    fy = max(abs(y0 + cy * cell - y), abs(y0 + (cy + 1) * cell - y))
+    return fx * fx + fy * fy <= r2
+
+
 @nb.njit(cache=True)
-def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, by_commune):
-    """Mark the citizens within each site's disc and count the newly covered per commune."""
+def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune):
+    """Mark the citizens within each site's disc and count the newly covered per commune.
+    Cells a disc has wholly covered are flagged `full` and skipped from then on."""
     for s in range(len(x)):
         cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
         cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
@@ -60,11 +70,42 @@ def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, 
         for cy in range(cy0, cy1 + 1):
             for cx in range(cx0, cx1 + 1):
                 k = cy * nx + cx
+                if full[k]:
+                    continue
+                whole = _cell_inside(cx, cy, x0, y0, cell, x[s], y[s], r2)
                 for t in range(cell_start[k], cell_start[k + 1]):
                     i = members[t]
-                    if not covered[i] and (np.float64(mx[t]) - x[s]) ** 2 + (np.float64(my[t]) - y[s]) ** 2 <= r2:
+                    if not covered[i] and (whole or (np.float64(mx[t]) - x[s]) ** 2
+                                           + (np.float64(my[t]) - y[s]) ** 2 <= r2):
                         covered[i] = True
                         by_commune[commune[i]] += 1
+                full[k] = whole
+
+
+@nb.njit(parallel=True, cache=True)
+def _cover_many(cell_start, members, mx, my, x0, y0, cell, nx, ny, x, y, r, covered, full):
+    """`_cover` for a large batch, sites in parallel. Two threads may mark the same citizen
+    or cell; both write True, so the outcome does not depend on the order. Counts are
+    redone after."""
+    for s in nb.prange(len(x)):
+        cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
+        cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
+        cy0 = max(0, np.int64(np.floor((y[s] - r[s] - y0) / cell)))
+        cy1 = min(ny - 1, np.int64(np.floor((y[s] + r[s] - y0) / cell)))
+        r2 = r[s] * r[s]
+        for cy in range(cy0, cy1 + 1):
+            for cx in range(cx0, cx1 + 1):
+                k = cy * nx + cx
+                if full[k]:
+                    continue
+                if _cell_inside(cx, cy, x0, y0, cell, x[s], y[s], r2):
+                    for t in range(cell_start[k], cell_start[k + 1]):
+                        covered[members[t]] = True
+                    full[k] = True
+                    continue
+                for t in range(cell_start[k], cell_start[k + 1]):
+                    if (np.float64(mx[t]) - x[s]) ** 2 + (np.float64(my[t]) - y[s]) ** 2 <= r2:
+                        covered[members[t]] = True
 
 
 @dataclass
@@ -87,6 +128,7 @@ class Coverage:
         nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
         self._frame = (float(lo[0]), float(lo[1]), CELL_KM, nx, ny)
         self._grid = _grid(self.xy, *self._frame)
+        self._full = {t: np.zeros(nx * ny, dtype=bool) for t in TECHS}  # cells wholly covered
 
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray,
             cofunded: bool) -> None:
@@ -95,7 +137,12 @@ class Coverage:
             return
         x, y, radius = (np.asarray(a, dtype=np.float64) for a in (x, y, radius))
         self.sites[tech].append(np.c_[x, y, radius, commune, np.full(len(x), float(cofunded))])
-        _cover(*self._grid, *self._frame, self._commune, x, y, radius, self.covered[tech], self.by_commune[tech])
+        if len(x) > 256:  # the baseline network: all sites at once
+            _cover_many(*self._grid, *self._frame, x, y, radius, self.covered[tech], self._full[tech])
+            self.by_commune[tech] = count_where(self.commune_start, np.arange(self.geo.n), self.covered[tech], True)
+        else:
+            _cover(*self._grid, *self._frame, self._commune, x, y, radius, self.covered[tech], self._full[tech],
+                   self.by_commune[tech])
 
     def share(self, tech: str) -> float:
         """Share of citizens covered."""

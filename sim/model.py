@@ -80,7 +80,11 @@ class CityModel(mesa.Model):
             self.degree = self.network.degree
         self._outside_max = (0 if self.network is None else
                              int(kern.contacts_outside(c.commune_start, self.network.indptr, self.network.indices)))
-        self.nbr = {b: self._adopting_contacts(getattr(c, b)) for b in ("online_services", "cashless")}
+        if self.network is None:
+            counts = np.zeros((2, c.n), dtype=np.int32)
+        else:
+            counts = kern.adopting_contacts(c.online_services, c.cashless, self.network.indptr, self.network.indices)
+        self.nbr = {"online_services": counts[0], "cashless": counts[1]}
         # Per-commune counts kept up to date by the monthly kernel (and the fibre programme).
         self.citizen_counts = np.zeros((self.geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
         for col, attr, value in ((kern.SMARTPHONE, "smartphone", True), (kern.ACCOUNT, "account", True),
@@ -102,11 +106,6 @@ class CityModel(mesa.Model):
         self._initial_sites()
         bz = self.businesses
         self._business_online = int(bz.online_services.sum())
-
-    def _adopting_contacts(self, state: np.ndarray) -> np.ndarray:
-        if self.network is None:
-            return np.zeros(len(state), dtype=np.int32)
-        return kern.adopting_contacts(state, self.network.indptr, self.network.indices)
 
     def _initial_sites(self) -> None:
         """Baseline sites: one at every commune centre, the rest where people live."""
@@ -189,12 +188,13 @@ class CityModel(mesa.Model):
             attract_c.append(attract)
             lapse_p.append(_prob(lapse))
             params.append([b.q, b.skill_weight, b.five_g_boost, float(b.gates), mean_field])
-            # Candidate probabilities: the largest this behaviour's rule allows (from the scenario,
-            # so two policies share their candidates), or more if this month needs it.
+            # Candidate probabilities. Adoption: the largest the rule allows (from the scenario, so
+            # two policies share their candidates), or more if this month needs it. Lapse: this
+            # month's largest, since the most a bad experience allows is many times the usual.
             boost = 1.0 + b.five_g_boost
             top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
                            float((p_c[-1] * attract_c[-1]).max()) * boost) + max(b.q, 0.0)
-            top_lapse = max(b.lapse + b.lapse_experience, float(lapse.max()))
+            top_lapse = float(lapse.max())
             cand += [float(_prob(top_lapse)), float(_prob(top_rate))]
         cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(pop.needs_per_year))]
         keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
