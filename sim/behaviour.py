@@ -429,11 +429,14 @@ def businesses_month(commune_start, consumer, accepts, online, level, sector, va
     for c in nb.prange(n_c):
         join_p = join_p_c[c]
         po = procedures_c[c]
+        # Local tallies: kept in registers instead of stored to the output every business.
+        accepting = consumers = n_online = d_online = d_all = recent = recent_on = 0
+        digital = np.zeros(n_sectors)
+        total = np.zeros(n_sectors)
         for i in range(commune_start[c], commune_start[c + 1]):
             j = 5 * i
             u = uniform(key, j)
-            was = accepts[i]
-            if was:
+            if accepts[i]:
                 if u < leave_p:
                     accepts[i] = False
             elif consumer[i] and u < join_p:
@@ -442,25 +445,30 @@ def businesses_month(commune_start, consumer, accepts, online, level, sector, va
                 online[i] = True
             if uniform(key, j + 2) < need_p:
                 last_dossier[i] = month
-                counts[c, B_DOSSIERS] += 1
+                d_all += 1
                 if online[i] and uniform(key, j + 3) < po:
                     last_online[i] = month
-                    counts[c, B_DOSSIERS_ONLINE] += 1
+                    d_online += 1
             if level[i] < 3 and uniform(key, j + 4) < upgrade_p[1 if accepts[i] else 0]:
                 level[i] += 1
-            counts[c, B_CONSUMER] += consumer[i]
-            counts[c, B_ACCEPTING] += consumer[i] and accepts[i]
-            counts[c, B_ONLINE] += online[i]
-            if last_dossier[i] > month - 12:
-                counts[c, B_RECENT] += 1
-                if last_online[i] > month - 12:
-                    counts[c, B_RECENT_ONLINE] += 1
+            consumers += consumer[i]
+            accepting += consumer[i] and accepts[i]
+            n_online += online[i]
+            is_recent = last_dossier[i] > month - 12
+            recent += is_recent
+            recent_on += is_recent and last_online[i] > month - 12
             w = level_weights[level[i]]
             s = sector[i]
             if s == ict and w < ict_share:
                 w = ict_share
-            va[c, s, 0] += value_added[i] * w
-            va[c, s, 1] += value_added[i]
+            digital[s] += value_added[i] * w
+            total[s] += value_added[i]
+        counts[c, B_ACCEPTING], counts[c, B_CONSUMER], counts[c, B_ONLINE] = accepting, consumers, n_online
+        counts[c, B_DOSSIERS_ONLINE], counts[c, B_DOSSIERS] = d_online, d_all
+        counts[c, B_RECENT], counts[c, B_RECENT_ONLINE] = recent, recent_on
+        for s in range(n_sectors):
+            va[c, s, 0] = digital[s]
+            va[c, s, 1] = total[s]
     return counts, va
 
 

@@ -193,7 +193,7 @@ def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.nda
     # Rank businesses by score; level = floor(4 * rank_quantile ** k): larger k, fewer digital firms.
     quantile = (np.argsort(np.argsort(score + rng.normal(0, 0.3, len(score)))) + 0.5) / len(score)
     lo, hi = 0.01, 100.0
-    for _ in range(60):
+    while hi > lo * (1 + 1e-9):  # about 35 halvings of the log-interval
         k = np.sqrt(lo * hi)
         level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
         if digital_economy_share(value_added, sector, level, weights, de.sector_digital_base) > target:
