@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
+from sim.behaviour import uniform
 from sim.geography import Geography, place_people
 from sim.scenario import SECTORS, SIZES, Scenario
 
@@ -111,15 +113,39 @@ def _dossier_history(n: int, needs_per_year: float, adopter: np.ndarray, procedu
     return last, np.where(online, last, np.int16(-100)).astype(np.int16)
 
 
+@nb.njit(parallel=True, cache=True)
+def _person_draws(n, key, age_cdf):
+    """Each person's own random numbers, in parallel (counter-based, so any thread count gives
+    the same): age band, a uniform for wealth, and 6 standard normals (Box-Muller)."""
+    age = np.empty(n, np.uint8)
+    wealth = np.empty(n)
+    normal = np.empty((6, n), np.float32)
+    for i in nb.prange(n):
+        base = 10 * i
+        u = uniform(key, base)
+        a = 0
+        while a < len(age_cdf) - 1 and u >= age_cdf[a]:
+            a += 1
+        age[i] = a
+        wealth[i] = uniform(key, base + 1)
+        for k in range(3):
+            r = np.sqrt(-2.0 * np.log(1.0 - uniform(key, base + 2 + 2 * k)))
+            t = 2.0 * np.pi * uniform(key, base + 3 + 2 * k)
+            normal[2 * k, i] = r * np.cos(t)
+            normal[2 * k + 1, i] = r * np.sin(t)
+    return age, wealth, normal
+
+
 def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator) -> Citizens:
     b, pop = scenario.baseline, scenario.population
     counts = adult_counts(scenario, geo, scale)
     n = int(counts.sum())
     commune = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
     urban = geo.urban[commune]
-    age = rng.choice(4, size=n, p=np.array(pop.age_shares)).astype(np.uint8)
+    shares = np.array(pop.age_shares)
+    age, wealth, normal = _person_draws(n, np.uint64(rng.integers(0, 2**63)), np.cumsum(shares) / shares.sum())
     # Income quintiles: towns are better off; the quintiles are province-wide ranks.
-    wealth = rng.random(n) + 0.35 * urban
+    wealth += 0.35 * urban
     # Quintile q holds ranks ceil(q n / 5) .. ceil((q + 1) n / 5) - 1: cut at those order
     # statistics (a partition, not a sort; ties of continuous draws are immaterial).
     cuts = -(-np.arange(1, 5) * n // 5)
@@ -127,14 +153,14 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     income = np.searchsorted(np.partition(wealth, cuts)[cuts], wealth, side="right").astype(np.uint8)
     # Digital skill: age and rurality matter; rescaled so the mean is the baseline.
     raw = (np.array(pop.skill_by_age)[age] * np.where(urban, 1.0, pop.rural_skill_factor)
-           * (0.7 + 0.15 * income) * rng.lognormal(0, 0.35, n))
+           * (0.7 + 0.15 * income) * np.exp(0.35 * normal[5]))
     skill = np.clip(raw * b.digital_skill.value / raw.mean(), 0, 1).astype(np.float32)
-    noise = lambda: 0.15 * rng.standard_normal(n, dtype=np.float32)  # noqa: E731  (fresh noise per attribute)
-    smartphone = top_share(skill + noise(), b.smartphone_ownership.value)
-    account = top_share(0.12 * income + skill + noise(), b.account_ownership.value)
-    broadband = top_share(0.5 * urban + 0.1 * income + noise(), b.fixed_broadband.value)
-    os_adopt = top_share(skill + noise(), b.online_services_adoption.value, smartphone)
-    cl_adopt = top_share(skill + noise(), b.cashless_adoption.value, smartphone & account)
+    noise = 0.15 * normal[:5]  # fresh noise per attribute
+    smartphone = top_share(skill + noise[0], b.smartphone_ownership.value)
+    account = top_share(0.12 * income + skill + noise[1], b.account_ownership.value)
+    broadband = top_share(0.5 * urban + 0.1 * income + noise[2], b.fixed_broadband.value)
+    os_adopt = top_share(skill + noise[3], b.online_services_adoption.value, smartphone)
+    cl_adopt = top_share(skill + noise[4], b.cashless_adoption.value, smartphone & account)
     last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, b.procedures_online.value, rng)
     return Citizens(
         commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
