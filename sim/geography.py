@@ -8,11 +8,13 @@ clustered around the urban centres. Coordinates are kilometres on a local plane.
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Polygon
@@ -68,8 +70,10 @@ def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scena
     return np.array(sorted(out), dtype=np.int64)
 
 
+@functools.lru_cache(maxsize=8)
 def province_units(code: int) -> list[tuple[int, str, str]]:
-    """(ward code, name, kind) of every commune/ward of a post-2025 province, sorted by code."""
+    """(ward code, name, kind) of every commune/ward of a post-2025 province, sorted by code
+    (read once per process: every run of an ensemble worker shares it)."""
     from vietnam_provinces import Ward
 
     units = [(int(w.code), w.name, KINDS.get(str(w.division_type), "commune"))
@@ -86,15 +90,15 @@ def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
     return shapely.affinity.scale(shape, factor, factor, origin=(0, 0))
 
 
-def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
+def _points_in(poly: Polygon, n: int, rng: np.random.Generator, rings: Rings | None = None) -> np.ndarray:
     """n uniform points inside a polygon (vectorised rejection sampling)."""
     minx, miny, maxx, maxy = poly.bounds
     out = np.empty((0, 2))
-    shapely.prepare(poly)
+    rings = rings or Rings.of(poly)
     while len(out) < n:
         k = max(64, 2 * (n - len(out)))
         cand = np.c_[rng.uniform(minx, maxx, k), rng.uniform(miny, maxy, k)]
-        out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
+        out = np.vstack([out, cand[rings.contains(cand[:, 0], cand[:, 1])]])
     return out[:n]
 
 
@@ -198,6 +202,45 @@ def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
     )
 
 
+@nb.njit(parallel=True, cache=True)
+def _contains(vx, vy, ring_start, px, py):
+    """Even-odd point-in-polygon over all rings (exteriors, holes, parts of multipolygons)."""
+    out = np.zeros(len(px), np.bool_)
+    for t in nb.prange(len(px)):
+        x, y = px[t], py[t]
+        inside = False
+        for r in range(len(ring_start) - 1):
+            lo, hi = ring_start[r], ring_start[r + 1]
+            for k in range(lo, hi - 1):  # rings are closed: the last vertex repeats the first
+                x1, y1, x2, y2 = vx[k], vy[k], vx[k + 1], vy[k + 1]
+                if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+                    inside = not inside
+        out[t] = inside
+    return out
+
+
+@dataclass
+class Rings:
+    """A polygon's rings as flat vertex arrays, for the numba point-in-polygon test."""
+
+    vx: np.ndarray
+    vy: np.ndarray
+    ring_start: np.ndarray
+
+    @classmethod
+    def of(cls, geom) -> "Rings":
+        rings = shapely.get_rings(shapely.get_parts(geom))
+        coords = [shapely.get_coordinates(r) for r in rings]
+        start = np.r_[0, np.cumsum([len(c) for c in coords])].astype(np.int64)
+        xy = np.vstack(coords) if coords else np.empty((0, 2))
+        return cls(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), start)
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Which points lie inside (points exactly on an edge may go either way)."""
+        return _contains(self.vx, self.vy, self.ring_start, np.asarray(x, dtype=np.float64),
+                         np.asarray(y, dtype=np.float64))
+
+
 def place_people(geo: Geography, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(N, 2) float32 homes for counts[c] people per commune, in commune order.
 
@@ -211,12 +254,13 @@ def place_people(geo: Geography, counts: np.ndarray, rng: np.random.Generator) -
         if n == 0:
             continue
         poly = geo.polygons[c]
+        rings = Rings.of(poly)
         n_centre = (2 * n) // 3
         spread = 0.2 * np.sqrt(poly.area)
         pts = geo.seeds[c] + rng.normal(0, spread, (n_centre, 2))
-        inside = shapely.contains_xy(poly, pts[:, 0], pts[:, 1])
+        inside = rings.contains(pts[:, 0], pts[:, 1])
         # People who would fall outside the commune are placed uniformly instead.
-        uniform = _points_in(poly, n - int(inside.sum()), rng)
+        uniform = _points_in(poly, n - int(inside.sum()), rng, rings)
         out[start:start + n] = np.vstack([pts[inside], uniform])
         start += n
     return out

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import digital_economy_share, digital_weights
+from sim import behaviour as kern
 from sim.scenario import PROGRAMMES, SECTORS
 
 if TYPE_CHECKING:
@@ -46,43 +46,40 @@ def _ratio(a: float, b: float) -> float:
 
 
 def sector_digital_shares(model: "CityModel") -> np.ndarray:
-    """Digital share of each sector's value added (same weights as `digital_economy_share`)."""
-    b, de = model.businesses, model.spec.behaviour.digital_economy
-    weights = digital_weights(b.sector, b.digital_level, np.array(de.level_weights), de.sector_digital_base)
-    digital = np.bincount(b.sector, weights=b.value_added * weights, minlength=len(SECTORS))
-    total = np.bincount(b.sector, weights=b.value_added, minlength=len(SECTORS))
+    """Digital share of each sector's value added (same weights as `digital_economy_share`),
+    from the per-commune, per-sector sums of the businesses' month."""
+    digital, total = model.business_value_added.sum(axis=0).T
     return np.divide(digital, total, out=np.zeros(len(SECTORS)), where=total > 0)
 
 
 def province_indicators(model: "CityModel") -> dict[str, float]:
+    """Province-wide values, from the per-commune counts the month's kernels return (no rescans)."""
     c, b = model.citizens, model.businesses
     n = c.n
+    cc, bc = model.citizen_counts.sum(axis=0), model.business_counts.sum(axis=0)
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
-    month = model.month
-    b_recent = int((b.last_dossier > month - 12).sum())
-    b_recent_on = int((b.last_online > month - 12).sum())
-    experienced = model.acceptance_experienced()
+    # The businesses' month has just counted the merchants.
+    experienced = model.acceptance_experienced(model.business_counts[:, [kern.B_ACCEPTING, kern.B_CONSUMER]])
+    va = model.business_value_added.sum(axis=(0, 1))
     sizes = np.diff(c.commune_start)
-    de = model.spec.behaviour.digital_economy
     gov = model.government
     out = {
-        "online_services_adoption": _ratio(model.online_services_by_commune.sum(), n),
-        "online_services_uptake": _ratio(d[:, 3].sum() + b_recent_on, d[:, 2].sum() + b_recent),
+        "online_services_adoption": _ratio(cc[kern.ONLINE_SERVICES], n),
+        "online_services_uptake": _ratio(d[:, 3].sum() + bc[kern.B_RECENT_ONLINE], d[:, 2].sum() + bc[kern.B_RECENT]),
         "online_dossier_share": _ratio(d[:, 0].sum() + b_on, d[:, :2].sum() + b_on + b_off),
-        "cashless_adoption": _ratio(model.cashless_by_commune.sum(), n),
+        "cashless_adoption": _ratio(cc[kern.CASHLESS], n),
         # Every adult makes the same number of purchases; an adopter's purchase is cashless
         # when the merchant accepts (expected count over the month's transactions).
         "cashless_share": _ratio((model.cashless_by_commune * experienced).sum(), n),
-        "merchant_acceptance": _ratio((b.accepts_cashless & b.consumer_facing).sum(), b.consumer_facing.sum()),
-        "account_ownership": float(c.account.mean()),
-        "smartphone_ownership": float(c.smartphone.mean()),
-        "coverage_4g": float(model.coverage.covered["4g"].mean()),
-        "coverage_5g": float(model.coverage.covered["5g"].mean()),
-        "digital_economy_share": digital_economy_share(b.value_added, b.sector, b.digital_level,
-                                                       np.array(de.level_weights), de.sector_digital_base),
+        "merchant_acceptance": _ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
+        "account_ownership": _ratio(cc[kern.ACCOUNT], n),
+        "smartphone_ownership": _ratio(cc[kern.SMARTPHONE], n),
+        "coverage_4g": model.coverage.share("4g"),
+        "coverage_5g": model.coverage.share("5g"),
+        "digital_economy_share": _ratio(va[0], va[1]),
         "digital_economy_min_sector_share": float(sector_digital_shares(model).min()),
-        "business_online_services": float(b.online_services.mean()),
+        "business_online_services": _ratio(bc[kern.B_ONLINE], b.n),
         "backoffice_wait_days": float((model.backoffice.wait_days * sizes).sum() / n),
         "dx_budget_share": gov.dx_budget_share if gov else 0.0,
         "dx_spent_vnd": gov.dx_spent_vnd if gov else 0.0,
@@ -97,15 +94,18 @@ def commune_indicators(model: "CityModel") -> list[dict]:
     c, geo = model.citizens, model.geo
     sizes = np.diff(c.commune_start).astype(float)
     d = model.dossiers
+    merchants = model.business_counts
     per = {
         "online_services_adoption": model.online_services_by_commune / sizes,
         "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
         "cashless_adoption": model.cashless_by_commune / sizes,
-        "cashless_share": model.cashless_by_commune / sizes * model.acceptance_experienced(),
-        "merchant_acceptance": model.acceptance_by_commune(),
-        "smartphone_ownership": np.add.reduceat(c.smartphone, c.commune_start[:-1]) / sizes,
-        "coverage_4g": np.add.reduceat(model.coverage.covered["4g"], c.commune_start[:-1]) / sizes,
-        "coverage_5g": np.add.reduceat(model.coverage.covered["5g"], c.commune_start[:-1]) / sizes,
+        "cashless_share": model.cashless_by_commune / sizes * model.acceptance_experienced(
+            merchants[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]),
+        "merchant_acceptance": np.divide(merchants[:, kern.B_ACCEPTING], merchants[:, kern.B_CONSUMER],
+                                         out=np.zeros(geo.n), where=merchants[:, kern.B_CONSUMER] > 0),
+        "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,
+        "coverage_4g": model.coverage.by_commune["4g"] / sizes,
+        "coverage_5g": model.coverage.by_commune["5g"] / sizes,
         "backoffice_wait_days": model.backoffice.wait_days,
     }
     return [{"commune": geo.names[i], "code": int(geo.codes[i]), "kind": geo.kinds[i],

@@ -1,21 +1,111 @@
 """Mobile sites and who they cover.
 
 A site covers a disc (smaller in wards than in rural communes); a citizen is
-covered when their home lies in the union of discs. Sites are added in batches;
-only citizens of communes the new discs touch (found with a shapely STRtree) are
-tested, so adding sites never scans the whole province.
+covered when their home lies in the union of discs. Homes are binned once on a
+square grid (`CELL_KM`), so a new site tests only the homes in the grid cells its
+disc overlaps, and only those not yet covered. The number covered per commune is
+kept up to date, so indicators never rescan the province.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
-import shapely
 
 from sim.geography import Geography
+from sim.sampling import count_where
 
 TECHS = ("4g", "5g")
+
+
+CELL_KM = 0.5
+
+
+@nb.njit(cache=True)
+def _grid(xy, x0, y0, cell, nx, ny):
+    """Homes sorted by grid cell (counting sort): cell_start (nx*ny + 1), member ids, their x and y."""
+    n = len(xy)
+    cell_of = np.empty(n, np.int64)
+    cell_start = np.zeros(nx * ny + 1, np.int64)
+    for i in range(n):
+        cx = min(nx - 1, max(0, np.int64((xy[i, 0] - x0) / cell)))
+        cy = min(ny - 1, max(0, np.int64((xy[i, 1] - y0) / cell)))
+        cell_of[i] = cy * nx + cx
+        cell_start[cell_of[i] + 1] += 1
+    for k in range(nx * ny):
+        cell_start[k + 1] += cell_start[k]
+    fill = cell_start[:-1].copy()
+    members = np.empty(n, np.int32)
+    mx = np.empty(n, np.float32)
+    my = np.empty(n, np.float32)
+    for i in range(n):
+        k = fill[cell_of[i]]
+        members[k] = i
+        mx[k] = xy[i, 0]
+        my[k] = xy[i, 1]
+        fill[cell_of[i]] += 1
+    return cell_start, members, mx, my
+
+
+@nb.njit(inline="always", cache=True)
+def _cell_inside(cx, cy, x0, y0, cell, x, y, r2):
+    """Whether the whole grid cell lies within the disc (its farthest corner does)."""
+    fx = max(abs(x0 + cx * cell - x), abs(x0 + (cx + 1) * cell - x))
+    fy = max(abs(y0 + cy * cell - y), abs(y0 + (cy + 1) * cell - y))
+    return fx * fx + fy * fy <= r2
+
+
+@nb.njit(cache=True)
+def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune):
+    """Mark the citizens within each site's disc and count the newly covered per commune.
+    Cells a disc has wholly covered are flagged `full` and skipped from then on."""
+    for s in range(len(x)):
+        cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
+        cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
+        cy0 = max(0, np.int64(np.floor((y[s] - r[s] - y0) / cell)))
+        cy1 = min(ny - 1, np.int64(np.floor((y[s] + r[s] - y0) / cell)))
+        r2 = r[s] * r[s]
+        for cy in range(cy0, cy1 + 1):
+            for cx in range(cx0, cx1 + 1):
+                k = cy * nx + cx
+                if full[k]:
+                    continue
+                whole = _cell_inside(cx, cy, x0, y0, cell, x[s], y[s], r2)
+                for t in range(cell_start[k], cell_start[k + 1]):
+                    i = members[t]
+                    if not covered[i] and (whole or (np.float64(mx[t]) - x[s]) ** 2
+                                           + (np.float64(my[t]) - y[s]) ** 2 <= r2):
+                        covered[i] = True
+                        by_commune[commune[i]] += 1
+                full[k] = whole
+
+
+@nb.njit(parallel=True, cache=True)
+def _cover_many(cell_start, members, mx, my, x0, y0, cell, nx, ny, x, y, r, covered, full):
+    """`_cover` for a large batch, sites in parallel. Two threads may mark the same citizen
+    or cell; both write True, so the outcome does not depend on the order. Counts are
+    redone after."""
+    for s in nb.prange(len(x)):
+        cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
+        cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
+        cy0 = max(0, np.int64(np.floor((y[s] - r[s] - y0) / cell)))
+        cy1 = min(ny - 1, np.int64(np.floor((y[s] + r[s] - y0) / cell)))
+        r2 = r[s] * r[s]
+        for cy in range(cy0, cy1 + 1):
+            for cx in range(cx0, cx1 + 1):
+                k = cy * nx + cx
+                if full[k]:
+                    continue
+                if _cell_inside(cx, cy, x0, y0, cell, x[s], y[s], r2):
+                    for t in range(cell_start[k], cell_start[k + 1]):
+                        covered[members[t]] = True
+                    full[k] = True
+                    continue
+                for t in range(cell_start[k], cell_start[k + 1]):
+                    if (np.float64(mx[t]) - x[s]) ** 2 + (np.float64(my[t]) - y[s]) ** 2 <= r2:
+                        covered[members[t]] = True
 
 
 @dataclass
@@ -25,29 +115,38 @@ class Coverage:
     commune_start: np.ndarray
     covered: dict[str, np.ndarray] = field(default_factory=dict)
     sites: dict[str, list[np.ndarray]] = field(default_factory=dict)  # per tech: [x, y, r, commune, cofunded]
+    by_commune: dict[str, np.ndarray] = field(default_factory=dict)  # covered citizens per commune
 
     def __post_init__(self) -> None:
         n = len(self.xy)
         self.covered = {t: np.zeros(n, dtype=bool) for t in TECHS}
         self.sites = {t: [] for t in TECHS}
-        self._tree = shapely.STRtree(self.geo.polygons)
+        self.by_commune = {t: np.zeros(self.geo.n, dtype=np.int64) for t in TECHS}
+        self._commune = np.repeat(np.arange(self.geo.n, dtype=np.int32), np.diff(self.commune_start))
+        lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
+        hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
+        nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
+        self._frame = (float(lo[0]), float(lo[1]), CELL_KM, nx, ny)
+        self._grid = _grid(self.xy, *self._frame)
+        self._full = {t: np.zeros(nx * ny, dtype=bool) for t in TECHS}  # cells wholly covered
 
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray,
             cofunded: bool) -> None:
         """Build sites and mark the citizens they cover."""
         if len(x) == 0:
             return
+        x, y, radius = (np.asarray(a, dtype=np.float64) for a in (x, y, radius))
         self.sites[tech].append(np.c_[x, y, radius, commune, np.full(len(x), float(cofunded))])
-        discs = shapely.buffer(shapely.points(x, y), radius, quad_segs=4)
-        site_idx, communes = self._tree.query(discs, predicate="intersects")
-        cov = self.covered[tech]
-        for c in np.unique(communes):
-            lo, hi = self.commune_start[c], self.commune_start[c + 1]
-            own = site_idx[communes == c]
-            px, py = self.xy[lo:hi, 0], self.xy[lo:hi, 1]
-            hit = cov[lo:hi]
-            for s in own:  # a handful of sites per commune per batch
-                hit |= (px - x[s]) ** 2 + (py - y[s]) ** 2 <= radius[s] ** 2
+        if len(x) > 256:  # the baseline network: all sites at once
+            _cover_many(*self._grid, *self._frame, x, y, radius, self.covered[tech], self._full[tech])
+            self.by_commune[tech] = count_where(self.commune_start, np.arange(self.geo.n), self.covered[tech], True)
+        else:
+            _cover(*self._grid, *self._frame, self._commune, x, y, radius, self.covered[tech], self._full[tech],
+                   self.by_commune[tech])
+
+    def share(self, tech: str) -> float:
+        """Share of citizens covered."""
+        return float(self.by_commune[tech].sum() / max(1, len(self.xy)))
 
     def site_table(self, tech: str) -> np.ndarray:
         """(k, 5) array of x, y, radius, commune, cofunded."""

@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 import simpy
 
+from sim.sampling import choose
 from sim.scenario import PROGRAMMES, _year_month
 
 if TYPE_CHECKING:
@@ -213,16 +214,17 @@ class Operator(mesa.Agent):
     def build(self, tech: str, n: int, communes: np.ndarray, cofunded: bool) -> None:
         """Place n sites at the homes of uncovered citizens; commercial sites favour towns (density pays)."""
         m = self.model
-        cand = m.candidates(communes, ~m.coverage.covered[tech])
-        if len(cand) == 0:
+        c = m.citizens
+        uncovered = np.diff(c.commune_start)[communes] - m.coverage.by_commune[tech][communes]
+        weight = np.where(m.geo.urban, 1.0 if cofunded else 4.0, 1.0)
+        pick = choose(self.draws, c.commune_start, communes, m.coverage.covered[tech], False, n,
+                      weight_c=weight, eligible_c=uncovered)
+        if len(pick) == 0:
             return
-        urban = m.geo.urban[m.citizens.commune[cand]]
-        weight = np.where(urban, 1.0 if cofunded else 4.0, 1.0)
-        pick = self.draws.choice(cand, size=min(n, len(cand)), replace=False, p=weight / weight.sum())
-        commune = m.citizens.commune[pick]
+        commune = c.commune[pick]
         spec = m.spec.infrastructure
         radius = (np.full(len(pick), spec.radius_5g_km) if tech == "5g"
                   else np.where(m.geo.urban[commune], spec.radius_urban_km, spec.radius_rural_km))
-        xy = m.citizens.xy[pick].astype(np.float64)
+        xy = c.xy[pick].astype(np.float64)
         m.coverage.add(tech, xy[:, 0], xy[:, 1], radius, commune, cofunded)
         self.built[tech] += len(pick)

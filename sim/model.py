@@ -24,10 +24,16 @@ from sim.infrastructure import Coverage
 from sim.institutions import BackOffice, Calendar, Government, Operator
 from sim.network import build_network
 from sim.population import ADOPTER, build_businesses, build_citizens
+from sim.sampling import choose, count_where
 from sim.programmes import Programmes
-from sim.scenario import Scenario
+from sim.scenario import SECTORS, Scenario
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
+
+
+def _prob(rate):
+    """Monthly probability of an event with a yearly hazard `rate`."""
+    return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
 
 
 class CityModel(mesa.Model):
@@ -64,13 +70,32 @@ class CityModel(mesa.Model):
         self.all_communes = np.arange(self.geo.n)
         self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))
         self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"))
+        self._units = kern.work_units(c.commune_start)
+        self._sizes = np.diff(c.commune_start)
         if spec.network.mean_field:
             self.network = None
             self.degree = np.zeros(c.n, dtype=np.int32)
         else:
             self.network = build_network(c.commune_start, spec.network, self.stream("network"))
             self.degree = self.network.degree
-        self.nbr = {b: self._adopting_contacts(getattr(c, b)) for b in ("online_services", "cashless")}
+        self._outside_max = (0 if self.network is None else
+                             int(kern.contacts_outside(c.commune_start, self.network.indptr, self.network.indices)))
+        if self.network is None:
+            counts = np.zeros((2, c.n), dtype=np.int32)
+        else:
+            counts = kern.adopting_contacts(c.online_services, c.cashless, self.network.indptr, self.network.indices)
+        self.nbr = {"online_services": counts[0], "cashless": counts[1]}
+        # Per-commune counts kept up to date by the monthly kernel (and the fibre programme).
+        self.citizen_counts = np.zeros((self.geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
+        for col, attr, value in ((kern.SMARTPHONE, "smartphone", True), (kern.ACCOUNT, "account", True),
+                                 (kern.BROADBAND, "broadband", True), (kern.ONLINE_SERVICES, "online_services", ADOPTER),
+                                 (kern.CASHLESS, "cashless", ADOPTER)):
+            self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
+        self.online_services_by_commune = self.citizen_counts[:, kern.ONLINE_SERVICES]
+        self.cashless_by_commune = self.citizen_counts[:, kern.CASHLESS]
+        self._hist = kern.dossier_histograms(self._units[0], c.last_dossier, c.last_online, self.calendar.months)
+        self._changed = np.empty((2, c.n), dtype=np.int32)   # the month's adopters and lapsers, by unit
+        self._n_changed = np.zeros((len(self._units[1]), 2), dtype=np.int64)
         b = spec.baseline
         self.procedures_online = np.full(self.geo.n, b.procedures_online.value)
         self.fee_pool = np.zeros(self.geo.n)
@@ -79,15 +104,8 @@ class CityModel(mesa.Model):
                                      spec.effects.online_dossier_effort)
         self.coverage = Coverage(self.geo, c.xy, c.commune_start)
         self._initial_sites()
-        self._change = np.zeros(c.n, dtype=np.int8)
-        self._biz_rng = self.stream("businesses.monthly")
-
-    def _adopting_contacts(self, state: np.ndarray) -> np.ndarray:
-        counts = np.zeros(len(state), dtype=np.int32)
-        if self.network is not None:
-            adopters = np.flatnonzero(state == ADOPTER)
-            counts += np.bincount(self.network.gather(adopters), minlength=len(state)).astype(np.int32)
-        return counts
+        bz = self.businesses
+        self._business_online = int(bz.online_services.sum())
 
     def _initial_sites(self) -> None:
         """Baseline sites: one at every commune centre, the rest where people live."""
@@ -104,8 +122,8 @@ class CityModel(mesa.Model):
         self.coverage.add("4g", x[:n4], y[:n4], radius[:n4], commune[:n4], cofunded=False)
         n5 = int(spec.baseline.sites_5g.value)
         if n5:
-            weight = np.where(geo.urban[c.commune], 4.0, 1.0)
-            pick = rng.choice(c.n, size=min(n5, c.n), replace=False, p=weight / weight.sum())
+            pick = choose(rng, c.commune_start, self.all_communes, None, True, n5,
+                          weight_c=np.where(geo.urban, 4.0, 1.0))
             self.coverage.add("5g", c.xy[pick, 0].astype(float), c.xy[pick, 1].astype(float),
                               np.full(len(pick), inf.radius_5g_km), c.commune[pick], cofunded=False)
 
@@ -117,13 +135,6 @@ class CityModel(mesa.Model):
             self.government = Government(self)
             names = self.spec.infrastructure.operators
             self.operators = [Operator(self, n, 1.0 / len(names)) for n in names]
-
-    def candidates(self, communes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Indices of citizens in `communes` for whom `mask` holds."""
-        if len(communes) == self.geo.n:
-            return np.flatnonzero(mask)
-        cs = self.citizens.commune_start
-        return np.concatenate([lo + np.flatnonzero(mask[lo:hi]) for lo, hi in zip(cs[communes], cs[communes + 1])])
 
     # ----------------------------------------------------------------- the month
 
@@ -157,106 +168,114 @@ class CityModel(mesa.Model):
         return kern.stream_key(self.base_seed, name, month)
 
     def _citizens_month(self, month: int) -> None:
-        spec, c, cs = self.spec, self.citizens, self.citizens.commune_start
-        pop = spec.population
+        spec, c = self.spec, self.citizens
+        pop, beh, eff = spec.population, spec.behaviour, spec.effects
         income_factor = 0.6 + 0.2 * np.arange(5)  # the better-off acquire devices sooner
-        kern.ownership_month(c.smartphone, cs, pop.smartphone_uptake * income_factor, c.income, DT,
-                             self._key("citizens.smartphone", month))
-        kern.ownership_month(c.account, cs, pop.account_uptake * income_factor, c.income, DT,
-                             self._key("citizens.account", month))
-        kern.ownership_month(c.broadband, cs, np.full(5, spec.infrastructure.broadband_growth) * income_factor,
-                             c.income, DT, self._key("citizens.broadband", month))
-        connected = self.coverage.covered["4g"] | c.broadband
-        cov5g = self.coverage.covered["5g"]
-        beh = spec.behaviour
-
+        own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
+                             np.full(5, spec.infrastructure.broadband_growth) * income_factor])
+        own_p = _prob(own_rate)
         # Online public services: attractiveness = procedures offered online (+ fee discounts).
         os_spec = beh.online_services
-        attract = self.procedures_online * (1.0 + spec.effects.fee_discount_boost * (self.fee_pool > 0))
+        os_attract = self.procedures_online * (1.0 + eff.fee_discount_boost * (self.fee_pool > 0))
         wait = self.backoffice.wait_days
-        lapse = os_spec.lapse + os_spec.lapse_experience * np.minimum(1.0, wait / spec.effects.wait_tolerance_days)
-        self._behaviour_month("online_services", os_spec, c.smartphone & connected, attract, lapse, cov5g, month)
-
+        os_lapse = os_spec.lapse + os_spec.lapse_experience * np.minimum(1.0, wait / eff.wait_tolerance_days)
         # Cashless: attractiveness = acceptance where people shop (home commune mostly).
         cl_spec = beh.cashless
-        acceptance = self.acceptance_experienced()
-        lapse = cl_spec.lapse + cl_spec.lapse_experience * (1.0 - acceptance)
-        self._behaviour_month("cashless", cl_spec, c.smartphone & c.account & connected, acceptance, lapse,
-                              cov5g, month)
-
-        # Administrative needs and where the dossiers go.
-        need_p = 1.0 - np.exp(-pop.needs_per_year * DT)
-        self.dossiers = kern.dossiers_month(c.online_services, cs, need_p, self.procedures_online, month,
-                                            self._key("citizens.dossiers", month), c.last_dossier, c.last_online)
-        online, offline = self.dossiers[:, 0].astype(float), self.dossiers[:, 1].astype(float)
+        cl_attract = self.acceptance_experienced()
+        cl_lapse = cl_spec.lapse + cl_spec.lapse_experience * (1.0 - cl_attract)
+        campaign = 1.0 + eff.campaign_p_boost * (self.campaign_months > 0)
+        p_c, attract_c, lapse_p, params, cand = [], [], [], [], [float(own_p[k].max()) for k in range(3)]
+        for name, b, attract, lapse, most_attractive in (
+                ("online_services", os_spec, os_attract, os_lapse, 1.0 + eff.fee_discount_boost),
+                ("cashless", cl_spec, cl_attract, cl_lapse, 1.0)):
+            if b.fixed_attractiveness is not None:
+                attract = np.full(self.geo.n, b.fixed_attractiveness)
+                most_attractive = b.fixed_attractiveness
+            # The Bass mean-field limit replaces the contact share by the population share.
+            mean_field = getattr(self, f"{name}_by_commune").sum() / c.n if self.network is None else -1.0
+            p_c.append(b.p * campaign)
+            attract_c.append(attract)
+            lapse_p.append(_prob(lapse))
+            params.append([b.q, b.skill_weight, b.five_g_boost, float(b.gates), mean_field])
+            # Candidate probabilities. Adoption: the largest the rule allows (from the scenario, so
+            # two policies share their candidates), or more if this month needs it. Lapse: this
+            # month's largest, since the most a bad experience allows is many times the usual.
+            boost = 1.0 + b.five_g_boost
+            top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
+                           float((p_c[-1] * attract_c[-1]).max()) * boost) + max(b.q, 0.0)
+            top_lapse = float(lapse.max())
+            cand += [float(_prob(top_lapse)), float(_prob(top_rate))]
+        cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(pop.needs_per_year))]
+        keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
+        changed, n_changed = self._changed, self._n_changed
+        delta = kern.citizens_month(
+            *self._units, self.geo.n, c.income, c.skill, c.smartphone, c.account, c.broadband,
+            self.coverage.covered["4g"], self.coverage.covered["5g"], c.online_services, c.cashless,
+            self.nbr["online_services"], self.nbr["cashless"], self.degree, c.last_dossier, c.last_online,
+            *self._hist, changed[0], changed[1], n_changed, own_p, np.array(cand),
+            np.array(p_c, dtype=np.float64), np.array(attract_c, dtype=np.float64), np.array(lapse_p),
+            np.array(params, dtype=np.float64), np.asarray(self.procedures_online, dtype=np.float64), month, DT, keys)
+        net = self.network
+        indptr, indices = (net.indptr, net.indices) if net is not None else (np.empty(0, np.int64), np.empty(0, np.int32))
+        kern.update_contact_counts(*self._units, c.commune_start, n_changed, changed[0], changed[1],
+                                   c.online_services, c.cashless, indptr, indices,
+                                   self.nbr["online_services"], self.nbr["cashless"], self._outside_max)
+        counts = self.citizen_counts
+        counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
+        counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]
+        # Per commune: online, offline, with a dossier in 12 months, filed online in 12 months.
+        self.dossiers = counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
+        online = self.dossiers[:, 0].astype(float)
+        offline = self.dossiers[:, 1].astype(float)
         self.backoffice.set_demand(online / self.scale, offline / self.scale, self.calendar.days_in(month))
         # Fee discounts are paid per online dossier until the pool is spent.
         self.fee_pool = np.maximum(0.0, self.fee_pool - online / self.scale * spec.costs.fee_discount_dossier_vnd)
         self.campaign_months = np.maximum(0.0, self.campaign_months - 1)
 
-    def _behaviour_month(self, name: str, spec, gate: np.ndarray, attract_c: np.ndarray,
-                         lapse_c: np.ndarray, cov5g: np.ndarray, month: int) -> None:
-        c = self.citizens
-        state = getattr(c, name)
-        if not spec.gates:
-            gate = np.ones(c.n, dtype=bool)
-        if spec.fixed_attractiveness is not None:
-            attract_c = np.full(self.geo.n, spec.fixed_attractiveness)
-        campaign = 1.0 + self.spec.effects.campaign_p_boost * (self.campaign_months > 0)
-        p_c = spec.p * campaign
-        mean_field = float((state == ADOPTER).mean()) if self.network is None else -1.0
-        counts = kern.adoption_month(
-            state, self.nbr[name], self.degree, c.commune_start, gate, c.skill, cov5g,
-            p_c.astype(np.float64), np.asarray(attract_c, dtype=np.float64), spec.q, spec.skill_weight,
-            spec.five_g_boost, np.asarray(lapse_c, dtype=np.float64),
-            DT, mean_field, self._key(f"adoption.{name}", month), self._change)
-        setattr(self, f"{name}_by_commune", counts)
-        if self.network is not None:
-            kern.update_neighbour_counts(self._change, self.network.indptr, self.network.indices, self.nbr[name])
+    def merchants(self) -> np.ndarray:
+        """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune."""
+        b = self.businesses
+        return kern.merchants_by_commune(b.commune_start, b.consumer_facing, b.accepts_cashless)
 
     def acceptance_by_commune(self) -> np.ndarray:
-        b = self.businesses
-        merchants = np.bincount(b.commune, weights=b.consumer_facing, minlength=self.geo.n)
-        accepting = np.bincount(b.commune, weights=b.consumer_facing & b.accepts_cashless, minlength=self.geo.n)
-        return np.divide(accepting, merchants, out=np.zeros(self.geo.n), where=merchants > 0)
+        m = self.merchants()
+        return np.divide(m[:, 0], m[:, 1], out=np.zeros(self.geo.n), where=m[:, 1] > 0)
 
-    def acceptance_experienced(self) -> np.ndarray:
-        """Chance that a merchant accepts cashless, for shoppers of each commune."""
-        own = self.acceptance_by_commune()
-        b = self.businesses
-        province = (b.consumer_facing & b.accepts_cashless).sum() / max(1, b.consumer_facing.sum())
+    def acceptance_experienced(self, merchants: np.ndarray | None = None) -> np.ndarray:
+        """Chance that a merchant accepts cashless, for shoppers of each commune (from
+        `merchants()` counts, counted afresh unless given)."""
+        m = self.merchants() if merchants is None else merchants
+        own = np.divide(m[:, 0], m[:, 1], out=np.zeros(self.geo.n), where=m[:, 1] > 0)
+        province = m[:, 0].sum() / max(1, m[:, 1].sum())
         home = self.spec.population.home_commune_share
         return home * own + (1 - home) * province
 
     def _businesses_month(self, month: int) -> None:
-        spec, b, rng = self.spec, self.businesses, self._biz_rng
+        spec, b = self.spec, self.businesses
         beh = spec.behaviour
-        # Fixed-size draws every month keep the business streams aligned across scenarios.
-        u = rng.random((5, b.n))
         # Two-sided payments: merchants follow their customers, held back by fees.
-        c = self.citizens
-        adopt_share = (np.bincount(c.commune, weights=c.cashless == ADOPTER, minlength=self.geo.n)
-                       / np.diff(c.commune_start))[b.commune]
         m = beh.merchants
-        rate = (m.p + m.q * adopt_share) * max(0.0, 1.0 - m.fee_sensitivity * m.fee)
-        joins = b.consumer_facing & ~b.accepts_cashless & (u[0] < 1 - np.exp(-rate * DT))
-        leaves = b.accepts_cashless & (u[0] < 1 - np.exp(-m.lapse * DT))
-        b.accepts_cashless = (b.accepts_cashless | joins) & ~leaves
+        adopt_share = self.cashless_by_commune / self._sizes
+        join_rate = (m.p + m.q * adopt_share) * max(0.0, 1.0 - m.fee_sensitivity * m.fee)
         # Online public services: imitation, then mandates (e-tax, e-invoices) with a compliance lag.
         bs = beh.business_services
         year = self.calendar.year_month(month)[0]
-        rate = bs.p + bs.q * b.online_services.mean() + (12.0 / bs.compliance_lag_months if year >= bs.mandate_year else 0.0)
-        b.online_services = b.online_services | (u[1] < 1 - np.exp(-rate * DT))
-        need = u[2] < 1 - np.exp(-bs.needs_per_year * DT)
-        b.last_dossier[need] = month
-        online = need & b.online_services & (u[3] < self.procedures_online[b.commune])
-        b.last_online[online] = month
-        self.business_dossiers = (int(online.sum()), int(need.sum() - online.sum()))
+        online_rate = (bs.p + bs.q * self._business_online / b.n
+                       + (12.0 / bs.compliance_lag_months if year >= bs.mandate_year else 0.0))
         # Digital levels climb; accepting cashless is a first step onto platforms.
         de = beh.digital_economy
-        rate = de.upgrade_rate * (1 + de.acceptance_boost * b.accepts_cashless)
-        up = (b.digital_level < 3) & (u[4] < 1 - np.exp(-rate * DT))
-        b.digital_level = b.digital_level + up.astype(np.uint8)
+        upgrade = de.upgrade_rate * np.array([1.0, 1.0 + de.acceptance_boost])
+        p = _prob
+        counts, va = kern.businesses_month(
+            b.commune_start, b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
+            b.value_added, b.last_dossier, b.last_online, p(join_rate), float(p(m.lapse)), float(p(online_rate)),
+            float(p(bs.needs_per_year)), np.asarray(self.procedures_online, dtype=np.float64), p(upgrade),
+            np.array(de.level_weights, dtype=np.float64), SECTORS.index("ict"), de.sector_digital_base,
+            len(SECTORS), month, self._key("businesses.monthly", month))
+        self.business_counts, self.business_value_added = counts, va
+        self._business_online = int(counts[:, kern.B_ONLINE].sum())
+        on = int(counts[:, kern.B_DOSSIERS_ONLINE].sum())
+        self.business_dossiers = (on, int(counts[:, kern.B_DOSSIERS].sum()) - on)
 
     # ----------------------------------------------------------------- records
 

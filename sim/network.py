@@ -4,6 +4,11 @@ Returned as an undirected graph in CSR form (`indptr`, `indices`), so that
 "the contacts of i" is `indices[indptr[i]:indptr[i+1]]` and the monthly update
 can count adopting contacts without one Python object per person.
 
+The CSR is written directly (count, fill, dedupe each row) by numba kernels; the random ties are counter-based draws, generated twice (once to count,
+once to fill) instead of being stored as edge lists, so building the network of a
+province needs little more memory than the network itself. Contact lists are not
+sorted: households first, then commune ties, then long-range ties.
+
 Example:
     >>> import numpy as np
     >>> net = Network.from_edges(3, np.array([0, 1]), np.array([1, 2]))
@@ -13,11 +18,12 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
-import scipy.sparse as sp
 
+from sim.behaviour import uniform
 from sim.scenario import NetworkSpec
 
 
@@ -25,6 +31,7 @@ from sim.scenario import NetworkSpec
 class Network:
     indptr: np.ndarray   # int64, n + 1
     indices: np.ndarray  # int32
+    _degree: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -32,67 +39,185 @@ class Network:
 
     @property
     def degree(self) -> np.ndarray:
-        return np.diff(self.indptr).astype(np.int32)
+        """Contacts per agent (int32), computed once."""
+        if self._degree is None:
+            self._degree = np.diff(self.indptr).astype(np.int32)
+        return self._degree
 
     @classmethod
     def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray) -> "Network":
         """Undirected simple graph from an edge list (duplicates and self-loops dropped)."""
-        keep = src != dst
-        src, dst = src[keep], dst[keep]
-        rows = np.concatenate([src, dst]).astype(np.int32)
-        cols = np.concatenate([dst, src]).astype(np.int32)
-        m = sp.csr_array((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-        m.sum_duplicates()
-        return cls(indptr=m.indptr.astype(np.int64), indices=m.indices.astype(np.int32))
+        src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+        degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
+        indptr = np.r_[0, np.cumsum(degree)].astype(np.int64)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        _fill_pairs(src, dst, indptr.copy(), indices)
+        return cls(*_simplify(indptr, indices))
 
     def neighbours(self, i: int) -> np.ndarray:
         return self.indices[self.indptr[i]:self.indptr[i + 1]]
 
-    def gather(self, nodes: np.ndarray) -> np.ndarray:
-        """The concatenated contact lists of `nodes` (with repeats), vectorised."""
-        starts, ends = self.indptr[nodes], self.indptr[nodes + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.empty(0, dtype=np.int32)
-        offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-        return self.indices[offsets + np.arange(total)]
+
+@nb.njit(cache=True)
+def _fill_pairs(src, dst, pos, indices):
+    for e in range(len(src)):
+        a, b = src[e], dst[e]
+        indices[pos[a]] = b
+        pos[a] += 1
+        indices[pos[b]] = a
+        pos[b] += 1
 
 
-def _household_edges(commune_start: np.ndarray, mean_size: float,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Cliques of consecutive agents; sizes 1 + Poisson(mean - 1), never across communes."""
+@nb.njit(parallel=True, cache=True)
+def _dedupe_rows(indptr, indices, degree, chunks):
+    """Drop repeats and self-loops from each contact list in place, keeping first occurrences
+    in order; degree[i] = what is left. A `seen` stamp per agent makes it linear."""
+    n = len(indptr) - 1
+    for ch in nb.prange(chunks):
+        seen = np.full(n, -1, np.int32)
+        for i in range(ch * n // chunks, (ch + 1) * n // chunks):
+            w = indptr[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if j != i and seen[j] != i:
+                    seen[j] = i
+                    indices[w] = j
+                    w += 1
+            degree[i] = w - indptr[i]
+
+
+@nb.njit(parallel=True, cache=True)
+def _copy_rows(indptr, indices, new_indptr, out):
+    for i in nb.prange(len(new_indptr) - 1):
+        src = indptr[i]
+        for k in range(new_indptr[i], new_indptr[i + 1]):
+            out[k] = indices[src]
+            src += 1
+
+
+def _simplify(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The simple graph: no repeated ties, no self-loops, compact CSR."""
+    degree = np.empty(len(indptr) - 1, dtype=np.int64)
+    _dedupe_rows(indptr, indices, degree, 4)
+    new_indptr = np.r_[0, np.cumsum(degree)].astype(np.int64)
+    out = np.empty(new_indptr[-1], dtype=np.int32)
+    _copy_rows(indptr, indices, new_indptr, out)
+    return new_indptr, out
+
+
+@nb.njit(inline="always", cache=True)
+def _put(a, b, pos, indices, fill):
+    """Count (or write) the tie a-b into both contact lists; a self-loop takes two slots,
+    dropped later, so counting and filling agree."""
+    if fill:
+        indices[pos[a]] = b
+    pos[a] += 1
+    if fill:
+        indices[pos[b]] = a
+    pos[b] += 1
+
+
+@nb.njit(inline="always", cache=True)
+def _local_tie(key, e, lo, size):
+    return lo + np.int64(uniform(key, 2 * e) * size), lo + np.int64(uniform(key, 2 * e + 1) * size)
+
+
+@nb.njit(inline="always", cache=True)
+def _long_tie(key, e, n):
+    return np.int64(uniform(key, 2 * e) * n), np.int64(uniform(key, 2 * e + 1) * n)
+
+
+@nb.njit(parallel=True, cache=True)
+def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, fill):
+    """Household cliques and commune ties, commune by commune (both ends of every tie lie in
+    the commune, so communes are independent). Counts contacts into pos, or fills indices."""
+    for c in nb.prange(len(commune_start) - 1):
+        lo, size = commune_start[c], commune_start[c + 1] - commune_start[c]
+        for i in range(lo, lo + size):
+            for j in range(hh_start[i], hh_end[i]):
+                if j != i:
+                    if fill:
+                        indices[pos[i]] = j
+                    pos[i] += 1
+        for e in range(first_tie[c], first_tie[c + 1]):
+            a, b = _local_tie(key, e, lo, size)
+            _put(a, b, pos, indices, fill)
+
+
+@nb.njit(parallel=True, cache=True)
+def _long_pass(n, m, key, pos, indices, fill, parts):
+    """Long-range ties. Both ends are anywhere, so each of `parts` slices of the agents goes
+    over all ties and writes only its own contact lists (no two threads share a list)."""
+    for part in nb.prange(parts):
+        lo, hi = part * n // parts, (part + 1) * n // parts
+        for e in range(m):
+            a, b = _long_tie(key, e, n)
+            if lo <= a < hi:
+                if fill:
+                    indices[pos[a]] = b
+                pos[a] += 1
+            if lo <= b < hi:
+                if fill:
+                    indices[pos[b]] = a
+                pos[b] += 1
+
+
+@nb.njit(cache=True)
+def _household_bounds(sizes, commune_start, hh_start, hh_end):
+    """Households are runs of consecutive agents of the given sizes, cut at commune borders."""
+    n = len(hh_start)
+    pos = 0
+    c = 0
+    for k in range(len(sizes)):
+        end = min(pos + sizes[k], n)
+        s = pos
+        while s < end:
+            while commune_start[c + 1] <= s:
+                c += 1
+            e = min(end, commune_start[c + 1])
+            for i in range(s, e):
+                hh_start[i] = s
+                hh_end[i] = e
+            s = e
+        pos = end
+        if pos >= n:
+            break
+
+
+def _households(commune_start: np.ndarray, mean_size: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) of each agent's household: runs of consecutive agents of sizes
+    1 + Poisson(mean - 1), cut at commune borders (a household never spans two communes)."""
     n = int(commune_start[-1])
     sizes = 1 + rng.poisson(mean_size - 1, n)
-    bounds = np.cumsum(sizes)
-    bounds = bounds[bounds < n]
-    hh = np.zeros(n, dtype=np.int64)
-    hh[bounds] = 1
-    hh = np.cumsum(hh)
-    commune = np.repeat(np.arange(len(commune_start) - 1), np.diff(commune_start))
-    key = hh * (len(commune_start)) + commune  # a household cut by a commune border splits in two
-    src, dst = [], []
-    for d in range(1, int(sizes.max())):
-        i = np.arange(n - d)
-        same = key[i] == key[i + d]
-        src.append(i[same])
-        dst.append(i[same] + d)
-    return np.concatenate(src), np.concatenate(dst)
+    hh_start, hh_end = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    _household_bounds(sizes, commune_start.astype(np.int64), hh_start, hh_end)
+    return hh_start, hh_end
 
 
 def build_network(commune_start: np.ndarray, spec: NetworkSpec, rng: np.random.Generator) -> Network:
-    """Households + `local_contacts` ties within the commune + `long_range_contacts` anywhere (mean degrees)."""
+    """Households + `local_contacts` ties within the commune + `long_range_contacts` anywhere (mean degrees).
+
+    Each undirected tie adds one contact to both ends, so n*k/2 ties give mean degree k.
+    A local tie joins two uniform members of a commune chosen in proportion to its size
+    (the commune counts are multinomial); a long-range tie joins two uniform agents.
+    """
     n = int(commune_start[-1])
     sizes = np.diff(commune_start)
-    commune = np.repeat(np.arange(len(sizes)), sizes)
-    h_src, h_dst = _household_edges(commune_start, spec.household_adults, rng)
-    # Each undirected tie adds one contact to both ends, so n*k/2 ties give mean degree k.
+    hh_start, hh_end = _households(commune_start, spec.household_adults, rng)
     m_local = int(round(n * spec.local_contacts / 2))
-    l_src = rng.integers(0, n, m_local)
-    c = commune[l_src]
-    l_dst = commune_start[c] + (rng.random(m_local) * sizes[c]).astype(np.int64)
+    per_commune = rng.multinomial(m_local, sizes / n) if n else np.zeros(len(sizes), dtype=np.int64)
+    first_tie = np.r_[0, np.cumsum(per_commune)].astype(np.int64)
     m_long = int(round(n * spec.long_range_contacts / 2))
-    g_src, g_dst = rng.integers(0, n, m_long), rng.integers(0, n, m_long)
-    src = np.concatenate([h_src, l_src, g_src])
-    dst = np.concatenate([h_dst, l_dst, g_dst])
-    return Network.from_edges(n, src, dst)
+    key_local, key_long = (np.uint64(k) for k in rng.integers(0, 2**63, 2))
+    pos = np.zeros(n, dtype=np.int64)
+    dummy = np.empty(0, dtype=np.int32)
+    _local_pass(commune_start, first_tie, hh_start, hh_end, key_local, pos, dummy, False)
+    _long_pass(n, m_long, key_long, pos, dummy, False, 4)
+    indptr = np.r_[0, np.cumsum(pos)].astype(np.int64)
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    pos[:] = indptr[:-1]
+    _local_pass(commune_start, first_tie, hh_start, hh_end, key_local, pos, indices, True)
+    _long_pass(n, m_long, key_long, pos, indices, True, 4)
+    del pos, hh_start, hh_end
+    return Network(*_simplify(indptr, indices))

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
+from sim.behaviour import uniform
 from sim.geography import Geography, place_people
 from sim.scenario import SECTORS, SIZES, Scenario
 
@@ -72,6 +74,7 @@ class Citizens:
 @dataclass
 class Businesses:
     commune: np.ndarray
+    commune_start: np.ndarray  # int64, C+1 offsets (stored commune by commune, like citizens)
     xy: np.ndarray
     sector: np.ndarray         # uint8 index into SECTORS
     size: np.ndarray           # uint8 index into SIZES
@@ -97,11 +100,40 @@ def adult_counts(scenario: Scenario, geo: Geography, scale: float) -> np.ndarray
 
 def _dossier_history(n: int, needs_per_year: float, adopter: np.ndarray, procedures_online: float,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Last dossier and last online dossier in the 12 months before the start (months -12..-1)."""
-    k = rng.poisson(needs_per_year, n)
-    last = np.where(k > 0, -1 - rng.integers(0, 12, n), -100).astype(np.int16)
-    online = adopter & (k > 0) & (rng.random(n) < 1 - (1 - procedures_online) ** k)
-    return last, np.where(online, last, -100).astype(np.int16)
+    """Last dossier and last online dossier in the 12 months before the start (months -12..-1).
+
+    Dossiers are Poisson(needs_per_year); an adopter filed online if any of them was offered
+    online, and those are Poisson(needs_per_year * procedures_online): one uniform decides
+    both "any dossier" and "any online-able dossier", with the right joint probabilities.
+    """
+    u = rng.random(n)
+    has = u < 1 - np.exp(-needs_per_year)
+    online = adopter & (u < 1 - np.exp(-needs_per_year * procedures_online))
+    last = np.where(has, -1 - rng.integers(0, 12, n, dtype=np.int16), np.int16(-100)).astype(np.int16)
+    return last, np.where(online, last, np.int16(-100)).astype(np.int16)
+
+
+@nb.njit(parallel=True, cache=True)
+def _person_draws(n, key, age_cdf):
+    """Each person's own random numbers, in parallel (counter-based, so any thread count gives
+    the same): age band, a uniform for wealth, and 6 standard normals (Box-Muller)."""
+    age = np.empty(n, np.uint8)
+    wealth = np.empty(n)
+    normal = np.empty((6, n), np.float32)
+    for i in nb.prange(n):
+        base = 10 * i
+        u = uniform(key, base)
+        a = 0
+        while a < len(age_cdf) - 1 and u >= age_cdf[a]:
+            a += 1
+        age[i] = a
+        wealth[i] = uniform(key, base + 1)
+        for k in range(3):
+            r = np.sqrt(-2.0 * np.log(1.0 - uniform(key, base + 2 + 2 * k)))
+            t = 2.0 * np.pi * uniform(key, base + 3 + 2 * k)
+            normal[2 * k, i] = r * np.cos(t)
+            normal[2 * k + 1, i] = r * np.sin(t)
+    return age, wealth, normal
 
 
 def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator) -> Citizens:
@@ -110,21 +142,25 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     n = int(counts.sum())
     commune = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
     urban = geo.urban[commune]
-    age = rng.choice(4, size=n, p=np.array(pop.age_shares)).astype(np.uint8)
+    shares = np.array(pop.age_shares)
+    age, wealth, normal = _person_draws(n, np.uint64(rng.integers(0, 2**63)), np.cumsum(shares) / shares.sum())
     # Income quintiles: towns are better off; the quintiles are province-wide ranks.
-    wealth = rng.random(n) + 0.35 * urban
-    income = np.empty(n, dtype=np.uint8)
-    income[np.argsort(wealth, kind="stable")] = (np.arange(n) * 5 // n).astype(np.uint8)
+    wealth += 0.35 * urban
+    # Quintile q holds ranks ceil(q n / 5) .. ceil((q + 1) n / 5) - 1: cut at those order
+    # statistics (a partition, not a sort; ties of continuous draws are immaterial).
+    cuts = -(-np.arange(1, 5) * n // 5)
+    cuts = cuts[cuts < n]
+    income = np.searchsorted(np.partition(wealth, cuts)[cuts], wealth, side="right").astype(np.uint8)
     # Digital skill: age and rurality matter; rescaled so the mean is the baseline.
     raw = (np.array(pop.skill_by_age)[age] * np.where(urban, 1.0, pop.rural_skill_factor)
-           * (0.7 + 0.15 * income) * rng.lognormal(0, 0.35, n))
+           * (0.7 + 0.15 * income) * np.exp(0.35 * normal[5]))
     skill = np.clip(raw * b.digital_skill.value / raw.mean(), 0, 1).astype(np.float32)
-    noise = lambda: rng.normal(0, 0.15, n)  # noqa: E731  (fresh noise per attribute)
-    smartphone = top_share(skill + noise(), b.smartphone_ownership.value)
-    account = top_share(0.12 * income + skill + noise(), b.account_ownership.value)
-    broadband = top_share(0.5 * urban + 0.1 * income + noise(), b.fixed_broadband.value)
-    os_adopt = top_share(skill + noise(), b.online_services_adoption.value, smartphone)
-    cl_adopt = top_share(skill + noise(), b.cashless_adoption.value, smartphone & account)
+    noise = 0.15 * normal[:5]  # fresh noise per attribute
+    smartphone = top_share(skill + noise[0], b.smartphone_ownership.value)
+    account = top_share(0.12 * income + skill + noise[1], b.account_ownership.value)
+    broadband = top_share(0.5 * urban + 0.1 * income + noise[2], b.fixed_broadband.value)
+    os_adopt = top_share(skill + noise[3], b.online_services_adoption.value, smartphone)
+    cl_adopt = top_share(skill + noise[4], b.cashless_adoption.value, smartphone & account)
     last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, b.procedures_online.value, rng)
     return Citizens(
         commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
@@ -168,7 +204,8 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
     last = np.where(rng.random(n) < 1 - np.exp(-scenario.behaviour.business_services.needs_per_year),
                     -1 - rng.integers(0, 12, n), -100).astype(np.int16)
     last_online = np.where(online & (rng.random(n) < b.procedures_online.value), last, -100).astype(np.int16)
-    return Businesses(commune=commune, xy=place_people(geo, counts, rng), sector=sector, size=size,
+    return Businesses(commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
+                      xy=place_people(geo, counts, rng), sector=sector, size=size,
                       value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts,
                       online_services=online, digital_level=level, last_dossier=last, last_online=last_online)
 
@@ -182,7 +219,7 @@ def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.nda
     # Rank businesses by score; level = floor(4 * rank_quantile ** k): larger k, fewer digital firms.
     quantile = (np.argsort(np.argsort(score + rng.normal(0, 0.3, len(score)))) + 0.5) / len(score)
     lo, hi = 0.01, 100.0
-    for _ in range(60):
+    while hi > lo * (1 + 1e-9):  # about 35 halvings of the log-interval
         k = np.sqrt(lo * hi)
         level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
         if digital_economy_share(value_added, sector, level, weights, de.sector_digital_base) > target:

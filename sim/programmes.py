@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import behaviour as kern
+from sim.sampling import choose
+
 if TYPE_CHECKING:
     from sim.model import CityModel
 
@@ -60,9 +63,13 @@ class Programmes:
                 op.build(tech, n, communes, cofunded=True)
         households = vnd * mix.get("fibre", 0.0) / costs.fibre_household_vnd
         adults = stochastic_round(households * m.spec.network.household_adults * m.scale, self.rng)
-        cand = m.candidates(communes, ~m.citizens.broadband)
-        if adults and len(cand):
-            m.citizens.broadband[self.rng.choice(cand, min(adults, len(cand)), replace=False)] = True
+        if adults:
+            c = m.citizens
+            counts = m.citizen_counts[communes]
+            picked = choose(self.rng, c.commune_start, communes, c.broadband, False, adults,
+                            eligible_c=np.diff(c.commune_start)[communes] - counts[:, kern.BROADBAND])
+            c.broadband[picked] = True
+            m.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[picked], minlength=m.geo.n)
 
     def services(self, vnd: float, communes: np.ndarray) -> None:
         mix, costs, m = self.m.spec.budget.services_mix, self.m.spec.costs, self.m
@@ -106,7 +113,7 @@ class Programmes:
         if self._order is None:
             m, c = self.m, self.m.citizens
             priority = c.age + 1.5 * ~m.geo.urban[c.commune] + self.rng.random(c.n)
-            self._order = np.argsort(-priority, kind="stable")
+            self._order = np.argsort(-priority)  # continuous priorities: no ties to keep stable
             self._trained_upto = 0
         return self._order
 
@@ -115,7 +122,8 @@ class Programmes:
         b = m.businesses
         k = stochastic_round(vnd * mix.get("merchant_onboarding", 0.0) / costs.merchant_onboarding_vnd * m.scale,
                              self.rng)
-        cand = np.flatnonzero(np.isin(b.commune, communes) & b.consumer_facing & ~b.accepts_cashless)
+        open_ = b.consumer_facing & ~b.accepts_cashless
+        cand = np.flatnonzero(open_ if len(communes) == m.geo.n else np.isin(b.commune, communes) & open_)
         if k and len(cand):
             b.accepts_cashless[self.rng.choice(cand, min(k, len(cand)), replace=False)] = True
         pop = m.geo.population[communes]
@@ -128,11 +136,18 @@ class Programmes:
         m.campaign_months[communes] += vnd / (m.spec.costs.campaign_month_vnd * share)
 
     def research(self, vnd: float, communes: np.ndarray) -> None:
+        """Businesses move up one digital level, the largest first (ties broken at random)."""
         m, b = self.m, self.m.businesses
         k = stochastic_round(vnd / m.spec.costs.research_business_vnd * m.scale, self.rng)
-        cand = np.flatnonzero(np.isin(b.commune, communes) & (b.digital_level < 3))
-        if k == 0 or len(cand) == 0:
-            return
-        priority = b.size[cand] + self.rng.random(len(cand))
-        chosen = cand[np.argsort(-priority, kind="stable")[:k]]
-        b.digital_level[chosen] += 1
+        eligible = b.digital_level < 3
+        if len(communes) < m.geo.n:
+            eligible &= np.isin(b.commune, communes)
+        # Priority is size plus a uniform draw, so whole size classes go first and the
+        # class that is cut is sampled uniformly: the same as ranking everyone.
+        for size in range(int(b.size.max()), -1, -1):
+            if k <= 0:
+                break
+            cand = np.flatnonzero(eligible & (b.size == size))
+            chosen = cand if len(cand) <= k else self.rng.choice(cand, k, replace=False)
+            b.digital_level[chosen] += 1
+            k -= len(chosen)
