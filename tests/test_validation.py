@@ -95,7 +95,9 @@ def test_twin_comparison_detects_a_different_rule() -> None:
 
 
 def test_paired_seeds_shrink_the_variance_of_a_policy_difference() -> None:
-    paired, unpaired = vx.crn_differences(runs=10, uncertainty=False)
+    """As planners run it (assumptions drawn per run): ~200x in VALIDATION.md; the bar is 5x.
+    (With assumptions fixed the ratio is ~7x, too close to 5 for 10 runs to show reliably.)"""
+    paired, unpaired = vx.crn_differences(runs=10, uncertainty=True)
     assert paired.mean() > 0  # doubling the budget helps
     assert unpaired.var(ddof=1) >= 5 * paired.var(ddof=1)
 
