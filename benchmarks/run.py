@@ -104,15 +104,21 @@ def twin_network(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return net.indptr, net.indices
 
 
-def plain_mesa(n: int, months: int) -> dict:
+def plain_mesa(n: int, months: int, repeats: int = 3) -> dict:
+    """The twin's speed: the best of a few fresh runs (its timing is noisy, so this is the
+    figure most favourable to Mesa)."""
     indptr, indices = twin_network(n)
-    t0 = time.perf_counter()
-    model = MesaBass(indptr, indices, P, Q, seed=1)
-    t1 = time.perf_counter()
-    model.run(months)
-    t2 = time.perf_counter()
-    return {"agents": n, "months": months, "mean_degree": len(indices) / n, "build_seconds": t1 - t0,
-            "run_seconds": t2 - t1, "agent_months_per_second": n * months / (t2 - t1)}
+    best = None
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        model = MesaBass(indptr, indices, P, Q, seed=1 + r)
+        t1 = time.perf_counter()
+        model.run(months)
+        t2 = time.perf_counter()
+        if best is None or t2 - t1 < best[1]:
+            best = (t1 - t0, t2 - t1)
+    return {"agents": n, "months": months, "repeats": repeats, "mean_degree": len(indices) / n,
+            "build_seconds": best[0], "run_seconds": best[1], "agent_months_per_second": n * months / best[1]}
 
 
 def plain_numpy(n: int, months: int) -> dict:
@@ -143,7 +149,8 @@ def markdown(res: dict) -> str:
         ("world build (scenario to ready model)", f"{t['build_seconds_mean']:.2f} s"),
         ("monthly loop", f"{t['run_seconds_mean']:.2f} s"),
         ("**full model, citizen-months per second**", f"**{hp['citizen_months_per_second'] / 1e6:.1f} M**"),
-        (f"plain Mesa, same Bass rule, N = {mesa['agents']:,} (mean degree {mesa['mean_degree']:.1f})",
+        (f"plain Mesa, same Bass rule, N = {mesa['agents']:,} (mean degree {mesa['mean_degree']:.1f}, "
+         f"best of {mesa['repeats']} runs of {mesa['months']} months)",
          f"{mesa['agent_months_per_second'] / 1e6:.3f} M agent-months/s"),
         ("**ratio full model / plain Mesa**", f"**{hp['citizen_months_per_second'] / mesa['agent_months_per_second']:,.0f}×**"),
         (f"context: straightforward numpy, N = {npy['agents']:,}", f"{npy['agent_months_per_second'] / 1e6:.1f} M agent-months/s"),
