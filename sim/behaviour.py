@@ -326,20 +326,6 @@ def contacts_outside(commune_start, indptr, indices):
     return most.max() if n_c else 0
 
 
-@nb.njit(inline="always", cache=True)
-def _tell_contacts(i, d, nbr, indptr, indices, lo, hi, away, n_away):
-    """Add d to the counts of i's contacts in [lo, hi); queue the others in `away`."""
-    for k in range(indptr[i], indptr[i + 1]):
-        j = indices[k]
-        if lo <= j < hi:
-            nbr[j] += d
-        else:
-            away[n_away, 0] = j
-            away[n_away, 1] = d
-            n_away += 1
-    return n_away
-
-
 @nb.njit(parallel=True, cache=True)
 def update_contact_counts(bounds, unit_commune, commune_start, n_changed, changed_os, changed_cl,
                           online_services, cashless, indptr, indices, nbr_os, nbr_cl, outside_max):

@@ -33,25 +33,17 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sim.scenario import Scenario, ScenarioError
+from sim.institutions import Calendar
+from sim.scenario import Scenario, ScenarioError, apply_override, lookup
 
 HALF_CHI2_95 = 1.920729  # χ²₁(0.95) / 2
 
 
 def with_values(spec: Scenario, values: dict[str, float]) -> Scenario:
-    """A copy of the scenario with dotted keys set (a sourced number keeps its source)."""
+    """A copy of the scenario with dotted keys set, as `--set` would (a sourced number keeps its source)."""
     data = spec.model_dump()
     for key, value in values.items():
-        *path, last = key.split(".")
-        node: Any = data
-        for part in path:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if isinstance(node, list):
-            node[int(last)] = value
-        elif isinstance(node[last], dict):
-            node[last]["value"] = value
-        else:
-            node[last] = value
+        apply_override(data, key.split("."), value, key)
     return Scenario.model_validate(data)
 
 
@@ -110,9 +102,8 @@ class _Evaluator:
         self.spec, self.runs, self.scale = spec, runs, scale
         self.indicators = tuple(sorted({o.indicator for o in spec.observed}))
         self.seeds = [spec.ensemble.seed + r for r in range(runs)]
-        start = spec.time.start
-        y0, m0 = int(start[:4]), int(start[5:])
-        self.rows = [(o.year - y0) * 12 + o.month - m0 for o in spec.observed]
+        calendar = Calendar(spec.time.start, spec.time.months)
+        self.rows = [calendar.index(f"{o.year}-{o.month:02d}") for o in spec.observed]
         self.cols = [self.indicators.index(o.indicator) for o in spec.observed]
         self.pool = (ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
                      if workers > 1 else None)
@@ -243,13 +234,10 @@ def calibrated_toml(cal: Calibration, dest: Path, command: str) -> str:
              + f"; log-likelihood {cal.log_likelihood:.3f}.",
              "# Approximate 95% ranges (candidates within 1.92 log-likelihood of the best):"]
     lines += [f"#   {k} = {v:.4g}  [{cal.ranges[k][0]:.4g}, {cal.ranges[k][1]:.4g}]" for k, v in cal.best.items()]
+    original = cal.scenario.model_dump()
     values: dict[str, Any] = {}
     for key, value in cal.best.items():
-        original = cal.scenario.model_dump()
-        node: Any = original
-        for part in key.split("."):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if isinstance(node, dict):  # a sourced number: say where the new value comes from
+        if isinstance(lookup(original, key), dict):  # a sourced number: say where the new value comes from
             lo, hi = cal.ranges[key]
             values[key] = {"value": value, "source": f"calibrated: {command}", "range": [min(lo, value), max(hi, value)]}
         else:

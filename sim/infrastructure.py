@@ -57,15 +57,22 @@ def _cell_inside(cx, cy, x0, y0, cell, x, y, r2):
     return fx * fx + fy * fy <= r2
 
 
+@nb.njit(inline="always", cache=True)
+def _cells_touched(x, y, r, x0, y0, cell, nx, ny):
+    """First and last grid column and row that a disc of radius r at (x, y) overlaps."""
+    cx0 = max(0, np.int64(np.floor((x - r - x0) / cell)))
+    cx1 = min(nx - 1, np.int64(np.floor((x + r - x0) / cell)))
+    cy0 = max(0, np.int64(np.floor((y - r - y0) / cell)))
+    cy1 = min(ny - 1, np.int64(np.floor((y + r - y0) / cell)))
+    return cx0, cx1, cy0, cy1
+
+
 @nb.njit(cache=True)
 def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune):
     """Mark the citizens within each site's disc and count the newly covered per commune.
     Cells a disc has wholly covered are flagged `full` and skipped from then on."""
     for s in range(len(x)):
-        cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
-        cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
-        cy0 = max(0, np.int64(np.floor((y[s] - r[s] - y0) / cell)))
-        cy1 = min(ny - 1, np.int64(np.floor((y[s] + r[s] - y0) / cell)))
+        cx0, cx1, cy0, cy1 = _cells_touched(x[s], y[s], r[s], x0, y0, cell, nx, ny)
         r2 = r[s] * r[s]
         for cy in range(cy0, cy1 + 1):
             for cx in range(cx0, cx1 + 1):
@@ -88,10 +95,7 @@ def _cover_many(cell_start, members, mx, my, x0, y0, cell, nx, ny, x, y, r, cove
     or cell; both write True, so the outcome does not depend on the order. Counts are
     redone after."""
     for s in nb.prange(len(x)):
-        cx0 = max(0, np.int64(np.floor((x[s] - r[s] - x0) / cell)))
-        cx1 = min(nx - 1, np.int64(np.floor((x[s] + r[s] - x0) / cell)))
-        cy0 = max(0, np.int64(np.floor((y[s] - r[s] - y0) / cell)))
-        cy1 = min(ny - 1, np.int64(np.floor((y[s] + r[s] - y0) / cell)))
+        cx0, cx1, cy0, cy1 = _cells_touched(x[s], y[s], r[s], x0, y0, cell, nx, ny)
         r2 = r[s] * r[s]
         for cy in range(cy0, cy1 + 1):
             for cx in range(cx0, cx1 + 1):

@@ -160,8 +160,7 @@ class CityModel(mesa.Model):
         """Known history (hindcasts) overrides what the programmes would have done."""
         points = self.spec.forcing.procedures_online
         if points:
-            start_year, start_month = self.calendar.year_month(0)
-            at = [(p.year - start_year) * 12 + p.month - start_month for p in points]
+            at = [self.calendar.index(f"{p.year}-{p.month:02d}") for p in points]
             self.procedures_online[:] = np.interp(month, at, [p.value for p in points])
 
     def _key(self, name: str, month: int) -> np.uint64:

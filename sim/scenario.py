@@ -423,17 +423,27 @@ class Scenario(Strict):
 
     def _numeric(self, key: str) -> float | None:
         """The number at a dotted key (a sourced number's value), or None if there is none."""
-        node: Any = self.model_dump()
-        for part in key.split("."):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                return None
+        node = lookup(self.model_dump(), key)
         if isinstance(node, dict) and "value" in node:
             node = node["value"]
         return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def lookup(data: Any, key: str) -> Any:
+    """The node at a dotted key of scenario data (list items by index), or None.
+
+    >>> lookup({"a": {"b": [1, 2]}}, "a.b.1")
+    2
+    """
+    node = data
+    for part in key.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
 
 
 # --------------------------------------------------------------------------- loading
@@ -499,7 +509,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return [k.strip() for k in keys], value
 
 
-def _apply_override(data: dict[str, Any], keys: list[str], value: Any, text: str) -> None:
+def apply_override(data: dict[str, Any], keys: list[str], value: Any, text: str) -> None:
     node: Any = data
     for depth, key in enumerate(keys[:-1]):
         if isinstance(node, list):
@@ -550,7 +560,7 @@ def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     data["source_file"] = str(path)
     for text in overrides:
         keys, value = parse_override(text)
-        _apply_override(data, keys, value, text)
+        apply_override(data, keys, value, text)
         origin.pop(".".join(keys), None)
         origin[".".join(keys)] = f"--set {text}"
     return data, origin

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numba
@@ -18,7 +19,7 @@ from mesa_twin import MesaBass  # noqa: E402
 
 from sim.ensemble import run_ensemble  # noqa: E402
 from sim.model import CityModel  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 BASS = ROOT / "scenarios" / "validation" / "bass.toml"
 DAK_LAK = ROOT / "scenarios" / "dak_lak.toml"
@@ -49,14 +50,19 @@ TWIN_SCALE = 0.00079  # about 2,000 adults of Dak Lak
 CHECK_MONTHS = (12, 24, 36, 60, 96)  # compared in distribution
 
 
+@cache
+def _twin_scenario() -> Scenario:
+    """The Bass scenario on the contact network (read once, shared by every seed)."""
+    return load_scenario(BASS, [f"behaviour.online_services.p={TWIN_P}", f"behaviour.online_services.q={TWIN_Q}",
+                                "network.mean_field=false", "time.end=2032-12"])
+
+
 def twin_pair(seed: int, months: int = TWIN_MONTHS, twin_q: float | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """One seed: the engine and the plain-Mesa twin on the engine's own contact network.
 
     Returns (engine shares, twin shares, N)."""
     numba.set_num_threads(1)  # 2,000 agents: thread start-up would cost more than it saves
-    spec = load_scenario(BASS, [f"behaviour.online_services.p={TWIN_P}", f"behaviour.online_services.q={TWIN_Q}",
-                                "network.mean_field=false", f"time.end=2032-12"])
-    model = CityModel(spec, seed=seed, scale=TWIN_SCALE)
+    model = CityModel(_twin_scenario(), seed=seed, scale=TWIN_SCALE)
     net = model.network
     engine = np.empty(months)
     for m in range(months):

@@ -34,6 +34,13 @@ REPORT = ROOT / "VALIDATION.md"
 HISTORY = ROOT / "scenarios" / "validation"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub markdown table; `|` inside a header cell must come escaped."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def bass_section(workers: int) -> str:
     fig, axes = plt.subplots(2, len(vx.BASS_CASES), figsize=(4 * len(vx.BASS_CASES), 6.5), dpi=100,
                              sharex=True, gridspec_kw={"height_ratios": [2, 1]})
@@ -65,11 +72,10 @@ def bass_section(workers: int) -> str:
     fig.tight_layout()
     fig.savefig(FIGURES / "bass_overlay.png")
     plt.close(fig)
-    table = ["| p | q | q/p | max \\|engine − F\\| | bound B | max \\|map − F\\| | max \\|engine − map\\| | 4 SE (max) |",
-             "|---|---|---|---|---|---|---|---|"]
-    table += [f"| {p:g} | {q:g} | {r:.3g} | {a:.4f} | {b:.4f} | {c:.4f} | {d:.4f} | {e:.4f} |"
-              for p, q, r, a, b, c, d, e in rows]
-    return "\n".join(table)
+    header = ["p", "q", "q/p", "max \\|engine − F\\|", "bound B", "max \\|map − F\\|", "max \\|engine − map\\|",
+              "4 SE (max)"]
+    return markdown_table(header, [[f"{p:g}", f"{q:g}", f"{r:.3g}", *(f"{v:.4f}" for v in rest)]
+                                   for p, q, r, *rest in rows])
 
 
 def twin_section() -> tuple[str, str]:
@@ -102,23 +108,22 @@ def twin_section() -> tuple[str, str]:
     fig.tight_layout()
     fig.savefig(FIGURES / "engine_vs_mesa.png")
     plt.close(fig)
-    table = ["| statistic | engine mean | twin mean | KS p-value | KS p-value, twin with q × 1.25 |",
-             "|---|---|---|---|---|"]
-    table += [f"| {r.statistic} | {r.engine_mean:.4f} | {r.twin_mean:.4f} | {r.ks_p:.3f} | {w.ks_p:.2g} |"
-              for r, w in zip(rows, power)]
+    table = markdown_table(
+        ["statistic", "engine mean", "twin mean", "KS p-value", "KS p-value, twin with q × 1.25"],
+        [[r.statistic, f"{r.engine_mean:.4f}", f"{r.twin_mean:.4f}", f"{r.ks_p:.3f}", f"{w.ks_p:.2g}"]
+         for r, w in zip(rows, power)])
     info = f"N = {n:,} citizens, {len(seeds)} seeds, {seconds:.0f} s for both engines"
-    return "\n".join(table), info
+    return table, info
 
 
 def crn_section(workers: int) -> str:
-    lines = ["| assumptions | runs | var(paired) | var(unpaired) | ratio | mean difference |", "|---|---|---|---|---|---|"]
-    diffs = {}
+    rows, diffs = [], {}
     for uncertainty in (True, False):
         paired, unpaired = vx.crn_differences(runs=20, workers=workers, uncertainty=uncertainty)
         diffs[uncertainty] = (paired, unpaired)
         label = "drawn per run (default)" if uncertainty else "fixed at their values"
-        lines.append(f"| {label} | 20 | {paired.var(ddof=1):.2e} | {unpaired.var(ddof=1):.2e} | "
-                     f"{unpaired.var(ddof=1) / paired.var(ddof=1):.0f}× | {paired.mean():+.4f} |")
+        rows.append([label, str(len(paired)), f"{paired.var(ddof=1):.2e}", f"{unpaired.var(ddof=1):.2e}",
+                     f"{unpaired.var(ddof=1) / paired.var(ddof=1):.0f}×", f"{paired.mean():+.4f}"])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), dpi=100, sharey=False)
     for ax, uncertainty in zip(axes, (True, False)):
         paired, unpaired = diffs[uncertainty]
@@ -135,12 +140,11 @@ def crn_section(workers: int) -> str:
     fig.tight_layout()
     fig.savefig(FIGURES / "crn.png")
     plt.close(fig)
-    return "\n".join(lines)
+    return markdown_table(["assumptions", "runs", "var(paired)", "var(unpaired)", "ratio", "mean difference"], rows)
 
 
 def calibration_section(workers: int) -> tuple[str, str]:
-    rows = ["| scenario | fitted to | parameter | best | approx. 95% range | log L |", "|---|---|---|---|---|---|"]
-    fit_tables = []
+    rows, fits = [], []
     for name in ("vietnam_dossiers", "vietnam_accounts"):
         spec = load_scenario(HISTORY / f"{name}.toml")
         cal = calibrate(spec, trials=60, workers=workers, progress=False)
@@ -148,13 +152,11 @@ def calibration_section(workers: int) -> tuple[str, str]:
         years = ", ".join(str(y) for y in cal.fit.year)
         for k, v in cal.best.items():
             lo, hi = cal.ranges[k]
-            rows.append(f"| {name} | {years} | `{k}` | {v:.4g} | [{lo:.4g}, {hi:.4g}] | {cal.log_likelihood:.2f} |")
-        fit_tables.append(cal.fit)
-    fits = ["| scenario | year | observed | σ | model | residual |", "|---|---|---|---|---|---|"]
-    for name, fit in zip(("vietnam_dossiers", "vietnam_accounts"), fit_tables):
-        fits += [f"| {name} | {r.year}-{r.month:02d} | {r.value:.3f} | {r.sigma:.3f} | {r.model:.3f} | {r.residual:+.3f} |"
-                 for r in fit.itertuples()]
-    return "\n".join(rows), "\n".join(fits)
+            rows.append([name, years, f"`{k}`", f"{v:.4g}", f"[{lo:.4g}, {hi:.4g}]", f"{cal.log_likelihood:.2f}"])
+        fits += [[name, f"{r.year}-{r.month:02d}", f"{r.value:.3f}", f"{r.sigma:.3f}", f"{r.model:.3f}",
+                  f"{r.residual:+.3f}"] for r in cal.fit.itertuples()]
+    return (markdown_table(["scenario", "fitted to", "parameter", "best", "approx. 95% range", "log L"], rows),
+            markdown_table(["scenario", "year", "observed", "σ", "model", "residual"], fits))
 
 
 def hindcast_section(workers: int) -> str:
@@ -164,13 +166,11 @@ def hindcast_section(workers: int) -> str:
     prior = calibrate(spec, trials=1, workers=workers, progress=False)
     h = cal.hindcast().iloc[0]
     prior_model = float(prior.fit.model.iloc[-1])
-    lines = ["| forecast of Findex 2017 (observed 0.308) | value | error |", "|---|---|---|",
-             f"| model fitted on 2014 (`account_uptake` = {cal.best['population.account_uptake']:.4f}) | "
-             f"{h.model:.3f} | {h.model - h.value:+.3f} |",
-             f"| uncalibrated scenario (`account_uptake` = {spec.population.account_uptake:g}) | {prior_model:.3f} | "
-             f"{prior_model - h.value:+.3f} |",
-             f"| no change since 2014 | {h.persistence:.3f} | {h.persistence - h.value:+.3f} |"]
-    return "\n".join(lines)
+    forecasts = [(f"model fitted on 2014 (`account_uptake` = {cal.best['population.account_uptake']:.4f})", h.model),
+                 (f"uncalibrated scenario (`account_uptake` = {spec.population.account_uptake:g})", prior_model),
+                 ("no change since 2014", h.persistence)]
+    return markdown_table([f"forecast of Findex {h.year} (observed {h.value:.3f})", "value", "error"],
+                          [[label, f"{v:.3f}", f"{v - h.value:+.3f}"] for label, v in forecasts])
 
 
 TEMPLATE = """# Validation
