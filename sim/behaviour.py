@@ -312,28 +312,35 @@ def dossier_histograms(bounds, last_dossier, last_online, months):
 
 
 @nb.njit(parallel=True, cache=True)
-def contacts_outside(commune_start, indptr, indices):
-    """The largest number of contacts anyone has outside their own commune."""
+def outside_first(commune_start, indptr, indices):
+    """Reorder every contact list in place so contacts in other communes come first, and
+    return how many each agent has (int32). `update_contact_counts` then walks the two
+    parts of a list without testing every contact (counts do not depend on the order)."""
     n_c = len(commune_start) - 1
-    most = np.zeros(n_c, np.int64)
+    outside = np.zeros(len(indptr) - 1, np.int32)
     for c in nb.prange(n_c):
         lo, hi = commune_start[c], commune_start[c + 1]
         for i in range(lo, hi):
-            count = 0
-            for k in range(indptr[i], indptr[i + 1]):
-                count += not (lo <= indices[k] < hi)
-            most[c] = max(most[c], count)
-    return most.max() if n_c else 0
+            a, b = indptr[i], indptr[i + 1] - 1
+            while a <= b:
+                if lo <= indices[a] < hi:
+                    indices[a], indices[b] = indices[b], indices[a]
+                    b -= 1
+                else:
+                    a += 1
+            outside[i] = a - indptr[i]
+    return outside
 
 
 @nb.njit(parallel=True, cache=True)
 def update_contact_counts(bounds, unit_commune, commune_start, n_changed, changed_os, changed_cl,
-                          online_services, cashless, indptr, indices, nbr_os, nbr_cl, outside_max):
+                          online_services, cashless, indptr, indices, outside, nbr_os, nbr_cl, outside_max, parts):
     """Incremental adopter-contact counts: only the month's adopters and lapsers touch their contacts.
 
-    Most contacts live in the same commune, so communes update their own members in
-    parallel (and turn LAPSING into lapsed, 2) and queue the few ties to other communes;
-    the queue is then applied by slices of the agents in parallel, each slice taking the
+    Contact lists start with the contacts in other communes (`outside_first`; `outside[i]`
+    of them). Communes update their own members in parallel (and turn LAPSING into
+    lapsed, 2) and queue the few ties to other communes; the queue is then applied by
+    `parts` slices of the agents in parallel (one per thread), each slice taking the
     entries that fall in it. Each changed agent's contact list is read once. Without a
     network (mean field) only LAPSING -> 2 happens.
     """
@@ -345,10 +352,10 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
     for k in range(len(bounds) - 1):
         room[unit_commune[k] + 1] += (n_changed[k, 0] + n_changed[k, 1]) * outside_max
     room = np.cumsum(room)
-    away = np.empty((room[-1], 3), np.int64)  # agent, change, behaviour (0 online services, 1 cashless)
+    away = np.empty(room[-1], np.int32)      # the contact
+    away_d = np.empty(room[-1], np.int8)     # its change: +-1 online services, +-2 cashless
     n_away = np.zeros(n_c, np.int64)
     for c in nb.prange(n_c):
-        lo, hi = commune_start[c], commune_start[c + 1]
         queued = room[c]
         for k in range(unit_start[c], unit_start[c + 1]):
             for b in range(2):
@@ -360,30 +367,28 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
                     i = changed[first + t]
                     d = 1 if state[i] == 1 else -1
                     if network:
-                        for e in range(indptr[i], indptr[i + 1]):
-                            j = indices[e]
-                            if lo <= j < hi:
-                                nbr[j] += d
-                            else:
-                                away[queued, 0] = j
-                                away[queued, 1] = d
-                                away[queued, 2] = b
-                                queued += 1
+                        start, inside = indptr[i], indptr[i] + outside[i]
+                        for e in range(start, inside):
+                            away[queued] = indices[e]
+                            away_d[queued] = d * (1 + b)
+                            queued += 1
+                        for e in range(inside, indptr[i + 1]):
+                            nbr[indices[e]] += d
                     if d < 0:
                         state[i] = 2
         n_away[c] = queued - room[c]
-    parts = 8
     n = len(nbr_os)
     for part in nb.prange(parts):
         lo, hi = part * n // parts, (part + 1) * n // parts
         for c in range(n_c):
             for t in range(room[c], room[c] + n_away[c]):
-                j = away[t, 0]
+                j = away[t]
                 if lo <= j < hi:
-                    if away[t, 2] == 0:
-                        nbr_os[j] += away[t, 1]
+                    d = away_d[t]
+                    if d == 1 or d == -1:
+                        nbr_os[j] += d
                     else:
-                        nbr_cl[j] += away[t, 1]
+                        nbr_cl[j] += d // 2
 
 
 @nb.njit(parallel=True, cache=True)

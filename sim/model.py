@@ -14,6 +14,7 @@ from __future__ import annotations
 import zlib
 
 import mesa
+import numba as nb
 import numpy as np
 import simpy
 
@@ -78,8 +79,10 @@ class CityModel(mesa.Model):
         else:
             self.network = build_network(c.commune_start, spec.network, self.stream("network"))
             self.degree = self.network.degree
-        self._outside_max = (0 if self.network is None else
-                             int(kern.contacts_outside(c.commune_start, self.network.indptr, self.network.indices)))
+        # Contacts in other communes first in every list (the monthly update relies on it).
+        self._outside = (np.zeros(0, np.int32) if self.network is None else
+                         kern.outside_first(c.commune_start, self.network.indptr, self.network.indices))
+        self._outside_max = int(self._outside.max()) if len(self._outside) else 0
         if self.network is None:
             counts = np.zeros((2, c.n), dtype=np.int32)
         else:
@@ -217,8 +220,9 @@ class CityModel(mesa.Model):
         net = self.network
         indptr, indices = (net.indptr, net.indices) if net is not None else (np.empty(0, np.int64), np.empty(0, np.int32))
         kern.update_contact_counts(*self._units, c.commune_start, n_changed, changed[0], changed[1],
-                                   c.online_services, c.cashless, indptr, indices,
-                                   self.nbr["online_services"], self.nbr["cashless"], self._outside_max)
+                                   c.online_services, c.cashless, indptr, indices, self._outside,
+                                   self.nbr["online_services"], self.nbr["cashless"], self._outside_max,
+                                   nb.get_num_threads())
         counts = self.citizen_counts
         counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
         counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -38,6 +39,11 @@ def test_contact_counts_coverage_and_counts_stay_exact():
     for _ in range(30):
         m.step()
     c, net = m.citizens, m.network
+    # Every contact list starts with the contacts in other communes, `_outside` of them.
+    rows = np.repeat(np.arange(net.n), net.degree)
+    position = np.arange(len(net.indices)) - net.indptr[rows]
+    away = c.commune[net.indices] != c.commune[rows]
+    assert away.any() and np.array_equal(away, position < m._outside[rows])
     for b in ("online_services", "cashless"):
         state = getattr(c, b)
         assert set(np.unique(state)) <= {0, 1, 2}
@@ -86,3 +92,22 @@ def test_choose_weighted_without_replacement():
         counts += [(pick < 100).sum(), (pick >= 100).sum()]
     # 34 eligible at weight 4 against 300 at weight 1: about 31% of picks in the first commune.
     assert 0.27 < counts[0] / counts.sum() < 0.35
+
+
+def _touch(path, fail=False):
+    if fail:
+        raise ValueError("no ink")
+    path.write_text("drawn")
+
+
+def test_figures_drawn_on_two_cores_all_or_error(tmp_path):
+    from functools import partial
+
+    from sim.plots import draw
+    paths = [tmp_path / f"{k}.png" for k in range(6)]
+    draw([partial(_touch, p) for p in paths])
+    assert all(p.read_text() == "drawn" for p in paths)
+    # A figure failing in the child (odd positions) is an error here, not a silent gap.
+    jobs = [partial(_touch, tmp_path / f"x{k}", fail=k == 3) for k in range(6)]
+    with pytest.raises(RuntimeError, match="drawing figures failed"):
+        draw(jobs)
