@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import warnings
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 
@@ -22,43 +17,6 @@ from sim.geography import Geography  # noqa: E402
 from sim.indicators import INDICATORS  # noqa: E402
 from sim.scenario import PROGRAMMES  # noqa: E402
 from sim.verdict import Verdict  # noqa: E402
-
-
-def draw(jobs: list[Callable[[], None]]) -> None:
-    """Draw figures on both cores: a forked child draws every other one while this process
-    draws the rest (matplotlib is single-threaded; drawing is a third of a 1:1 run's time
-    outside the months).
-
-    Falls back to drawing everything here on one core, or where fork is not the safe default
-    (only Linux). Raises if the child fails, so the caller's output folder is not kept.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if cores < 2 or len(jobs) < 4 or not sys.platform.startswith("linux"):
-        for job in jobs:
-            job()
-        return
-    child = multiprocessing.get_context("fork").Process(target=_draw_in_child, args=(jobs[1::2],), daemon=True)
-    with warnings.catch_warnings():
-        # Python warns that forking a multi-threaded process may deadlock: the other threads here
-        # are numba's idle workers (and tqdm's monitor), which hold no lock the child needs.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        child.start()
-    try:
-        for job in jobs[::2]:
-            job()
-    finally:
-        child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"drawing figures failed in a child process (exit code {child.exitcode})")
-
-
-def _draw_in_child(jobs: list[Callable[[], None]]) -> None:
-    try:
-        for job in jobs:
-            job()
-    except Exception as exc:  # one line for the user; the parent raises
-        print(f"citytwin: figure failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(1)
 
 
 def _monthly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:

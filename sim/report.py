@@ -24,7 +24,7 @@ import pandas as pd
 from sim.ensemble import EnsembleResult
 from sim.geography import Geography, build_geography, world_rng
 from sim.indicators import COMMUNE_INDICATORS
-from sim.plots import budget_by_programme, commune_map, draw, fan_chart
+from sim.draw import draw, figure
 from sim.scenario import Scenario
 from sim.verdict import Verdict, pilot_comparison
 
@@ -126,15 +126,15 @@ def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: l
 
 def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict], geo: Geography,
              pilots: set[int]) -> None:
-    jobs = [partial(fan_chart, v, result, folder / f"fan_{v.id}.png", spec.name)
+    jobs = [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", spec.name)
             for v in verdicts if v.status != "NOT MODELLED"]
-    jobs.append(partial(budget_by_programme, result, folder / "budget_by_programme.png", spec.name))
+    jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", spec.name))
     indicator, year, threshold = headline(verdicts)
     df = result.communes
     df = df[df.year == year]
     per = df.groupby("code")[indicator].median()
     values = np.array([per.get(int(c), np.nan) for c in geo.codes])
     highlight = {i for i, c in enumerate(geo.codes) if int(c) in pilots}
-    jobs.append(partial(commune_map, geo, values, indicator, year, folder / f"map_{indicator}.png", spec.name,
+    jobs.append(partial(figure, "commune_map", geo, values, indicator, year, folder / f"map_{indicator}.png", spec.name,
                         threshold, highlight))
     draw(jobs)

@@ -103,7 +103,7 @@ def _touch(path, fail=False):
 def test_figures_drawn_on_two_cores_all_or_error(tmp_path):
     from functools import partial
 
-    from sim.plots import draw
+    from sim.draw import draw
     paths = [tmp_path / f"{k}.png" for k in range(6)]
     draw([partial(_touch, p) for p in paths])
     assert all(p.read_text() == "drawn" for p in paths)
