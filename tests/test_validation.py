@@ -186,3 +186,16 @@ def test_calibrate_bad_input_is_one_line_and_status_2(tmp_path: Path, args: list
     assert r.returncode == 2
     assert message in r.stderr and r.stderr.count("\n") == 1, r.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "v.toml").exists()
+
+
+def test_mesa_examples_style_twin_is_the_same_model() -> None:
+    """The benchmark's second Mesa baseline (Mesa's network space) draws the same numbers in
+    the same order as the lean twin, so the same seed gives the same curve."""
+    from mesa_twin import MesaBass, MesaBassOnNetwork
+
+    from sim.network import build_network
+    spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml").network
+    net = build_network(np.array([0, 400, 900]), spec, np.random.default_rng(3))
+    lean = MesaBass(net.indptr, net.indices, 0.05, 0.5, seed=7).run(30)
+    space = MesaBassOnNetwork(net.indptr, net.indices, 0.05, 0.5, seed=7).run(30)
+    assert lean == space and 0.1 < lean[-1] < 1.0
