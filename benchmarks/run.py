@@ -138,6 +138,16 @@ def plain_numpy(n: int, months: int) -> dict:
     return {"agents": n, "months": months, "run_seconds": t1 - t0, "agent_months_per_second": n * months / (t1 - t0)}
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: this shared machine's speed changes from hour to
+    hour (same load, up to 2x), so results carry it to be compared fairly."""
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(20_000_000):
+        x += i
+    return time.perf_counter() - t0
+
+
 def markdown(res: dict) -> str:
     hp, mesa, npy, space = res["hai_phong"], res["plain_mesa"], res["plain_numpy"], res["mesa_network_space"]
     m = hp["manifest"]
@@ -182,7 +192,8 @@ def main() -> None:
     res: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                              "processor": platform.processor() or platform.machine(),
                              "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                             "load_average_at_start": os.getloadavg()}}
+                             "load_average_at_start": os.getloadavg(),
+                             "python_loop_seconds_at_start": machine_speed()}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # Compiles the numba kernels into their on-disk cache if this checkout has never run.
@@ -215,7 +226,8 @@ def main() -> None:
     cmd = "benchmarks/run.py" + (" --ensemble" if args.ensemble else "")
     (out / "latest.md").write_text(f"Command: `.venv/bin/python {cmd}` "
                                    f"({time.strftime('%Y-%m-%d %H:%M')}, load average at start "
-                                   f"{res['machine']['load_average_at_start'][0]:.1f})\n\n{table}\n", encoding="utf-8")
+                                   f"{res['machine']['load_average_at_start'][0]:.1f}, machine speed check: a 20 M-step "
+                                   f"Python loop in {res['machine']['python_loop_seconds_at_start']:.2f} s)\n\n{table}\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
     )
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _contains(vx, vy, ring_start, px, py):
     """Even-odd point-in-polygon over all rings (exteriors, holes, parts of multipolygons)."""
     out = np.zeros(len(px), np.bool_)

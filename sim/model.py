@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import mesa
 import numba as nb
@@ -24,7 +25,7 @@ from sim.indicators import commune_indicators, province_indicators
 from sim.infrastructure import Coverage
 from sim.institutions import BackOffice, Calendar, Government, Operator
 from sim.network import build_network
-from sim.population import ADOPTER, build_businesses, build_citizens
+from sim.population import ADOPTER, adult_counts, build_businesses, build_citizens
 from sim.sampling import choose, count_where
 from sim.programmes import Programmes
 from sim.scenario import SECTORS, Scenario
@@ -69,16 +70,19 @@ class CityModel(mesa.Model):
         spec = self.spec
         self.geo = build_geography(spec, world_rng(self.world_seed))
         self.all_communes = np.arange(self.geo.n)
-        self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))
-        self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"))
+        # The network needs only how many citizens each commune has, so it is built in a second
+        # thread while this one draws the citizens (its kernels release the GIL; its own stream
+        # keeps the result the same as building one after the other).
+        commune_start = np.r_[0, np.cumsum(adult_counts(spec, self.geo, self.scale))].astype(np.int64)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            network = (None if spec.network.mean_field else
+                       pool.submit(build_network, commune_start, spec.network, self.stream("network")))
+            self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))
+            self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"))
+            self.network = None if network is None else network.result()
         self._units = kern.work_units(c.commune_start)
         self._sizes = np.diff(c.commune_start)
-        if spec.network.mean_field:
-            self.network = None
-            self.degree = np.zeros(c.n, dtype=np.int32)
-        else:
-            self.network = build_network(c.commune_start, spec.network, self.stream("network"))
-            self.degree = self.network.degree
+        self.degree = np.zeros(c.n, dtype=np.int32) if self.network is None else self.network.degree
         # Contacts in other communes first in every list (the monthly update relies on it).
         self._outside = (np.zeros(0, np.int32) if self.network is None else
                          kern.outside_first(c.commune_start, self.network.indptr, self.network.indices))

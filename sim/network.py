@@ -58,7 +58,7 @@ class Network:
         return self.indices[self.indptr[i]:self.indptr[i + 1]]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _fill_pairs(src, dst, pos, indices):
     for e in range(len(src)):
         a, b = src[e], dst[e]
@@ -68,7 +68,7 @@ def _fill_pairs(src, dst, pos, indices):
         pos[b] += 1
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _dedupe_rows(indptr, indices, degree, chunks):
     """Drop repeats and self-loops from each contact list in place, keeping first occurrences
     in order; degree[i] = what is left. A `seen` stamp per agent makes it linear."""
@@ -86,7 +86,7 @@ def _dedupe_rows(indptr, indices, degree, chunks):
             degree[i] = w - indptr[i]
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _copy_rows(indptr, indices, new_indptr, out):
     for i in nb.prange(len(new_indptr) - 1):
         src = indptr[i]
@@ -127,7 +127,7 @@ def _long_tie(key, e, n):
     return np.int64(uniform(key, 2 * e) * n), np.int64(uniform(key, 2 * e + 1) * n)
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, fill):
     """Household cliques and commune ties, commune by commune (both ends of every tie lie in
     the commune, so communes are independent). Counts contacts into pos, or fills indices."""
@@ -144,7 +144,7 @@ def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, f
             _put(a, b, pos, indices, fill)
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _long_pass(n, m, key, pos, indices, fill, parts):
     """Long-range ties. Both ends are anywhere, so each of `parts` slices of the agents goes
     over all ties and writes only its own contact lists (no two threads share a list)."""
@@ -162,7 +162,7 @@ def _long_pass(n, m, key, pos, indices, fill, parts):
                 pos[b] += 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _household_bounds(sizes, commune_start, hh_start, hh_end):
     """Households are runs of consecutive agents of the given sizes, cut at commune borders."""
     n = len(hh_start)

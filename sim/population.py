@@ -113,7 +113,7 @@ def _dossier_history(n: int, needs_per_year: float, adopter: np.ndarray, procedu
     return last, np.where(online, last, np.int16(-100)).astype(np.int16)
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, nogil=True)
 def _person_draws(n, key, age_cdf):
     """Each person's own random numbers, in parallel (counter-based, so any thread count gives
     the same): age band, a uniform for wealth, and 6 standard normals (Box-Muller)."""
