@@ -23,7 +23,7 @@ TECHS = ("4g", "5g")
 CELL_KM = 0.5
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _grid(xy, x0, y0, cell, nx, ny):
     """Homes sorted by grid cell (counting sort): cell_start (nx*ny + 1), member ids, their x and y."""
     n = len(xy)

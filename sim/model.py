@@ -72,14 +72,17 @@ class CityModel(mesa.Model):
         self.all_communes = np.arange(self.geo.n)
         # The network needs only how many citizens each commune has, so it is built in a second
         # thread while this one draws the citizens (its kernels release the GIL; its own stream
-        # keeps the result the same as building one after the other).
+        # keeps the result the same as building one after the other); then the grid of homes
+        # for coverage is built there while this thread draws the businesses.
         commune_start = np.r_[0, np.cumsum(adult_counts(spec, self.geo, self.scale))].astype(np.int64)
         with ThreadPoolExecutor(max_workers=1) as pool:
             network = (None if spec.network.mean_field else
                        pool.submit(build_network, commune_start, spec.network, self.stream("network")))
             self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))
+            coverage = pool.submit(Coverage, self.geo, c.xy, c.commune_start)  # the grid of homes
             self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"))
             self.network = None if network is None else network.result()
+            self.coverage = coverage.result()
         self._units = kern.work_units(c.commune_start)
         self._sizes = np.diff(c.commune_start)
         self.degree = np.zeros(c.n, dtype=np.int32) if self.network is None else self.network.degree
@@ -109,7 +112,6 @@ class CityModel(mesa.Model):
         self.campaign_months = np.zeros(self.geo.n)
         self.backoffice = BackOffice(self.env, b.backoffice_capacity.value * self.geo.population / 1000,
                                      spec.effects.online_dossier_effort)
-        self.coverage = Coverage(self.geo, c.xy, c.commune_start)
         self._initial_sites()
         bz = self.businesses
         self._business_online = int(bz.online_services.sum())
