@@ -5,8 +5,8 @@ other, each with probability proportional to a weight of its commune (successive
 sampling, as `Generator.choice(..., replace=False, p=...)`). Agents are stored
 commune by commune, so it first decides how many picks fall in each commune (from
 per-commune counts of eligible agents) and then picks inside those communes only: by
-rejection where eligible agents are common, by enumerating the commune where they
-are rare.
+rejection where eligible agents are common or only a few of them are wanted, by
+enumerating the commune otherwise.
 
 Example:
     >>> rng = np.random.default_rng(1)
@@ -50,7 +50,9 @@ def _pick_within(lo, hi, picks, eligible, mask, want, key):
     t = 0
     for j in range(len(lo)):
         size = hi[j] - lo[j]
-        if 16 * eligible[j] >= size:
+        # Rejection costs about size / eligible probes per pick, enumeration one pass over the
+        # commune: probe where the eligible are common, or few enough of them are wanted.
+        if 16 * eligible[j] >= size or 8 * picks[j] <= eligible[j]:
             first = n
             while n - first < picks[j]:
                 i = lo[j] + np.int64(uniform(key, t) * size)
