@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import mesa
 import numba as nb
@@ -36,6 +36,26 @@ DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
 def _prob(rate):
     """Monthly probability of an event with a yearly hazard `rate`."""
     return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
+
+
+class _Inline(Executor):
+    """An executor that runs each job at once, in the calling thread."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def _second_thread() -> Executor:
+    """A second thread for building parts of the world side by side, where numba's threading
+    layer takes parallel kernels from two threads at once (OpenMP, TBB; its fallback,
+    workqueue, does not): otherwise the jobs run one after the other."""
+    try:
+        safe = nb.threading_layer() in ("omp", "tbb")
+    except ValueError:  # no parallel kernel has run yet, so the layer is not chosen
+        safe = False
+    return ThreadPoolExecutor(max_workers=1) if safe else _Inline()
 
 
 class CityModel(mesa.Model):
@@ -75,7 +95,7 @@ class CityModel(mesa.Model):
         # keeps the result the same as building one after the other); then the grid of homes
         # for coverage is built there while this thread draws the businesses.
         commune_start = np.r_[0, np.cumsum(adult_counts(spec, self.geo, self.scale))].astype(np.int64)
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with _second_thread() as pool:
             network = (None if spec.network.mean_field else
                        pool.submit(build_network, commune_start, spec.network, self.stream("network")))
             self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))

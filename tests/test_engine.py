@@ -71,6 +71,20 @@ def test_same_seed_identical_on_one_and_two_threads():
     assert np.array_equal(out[0], out[1])
 
 
+def test_world_built_side_by_side_equals_one_after_the_other(monkeypatch):
+    import sim.model
+    side_by_side = _model(scale=0.005)
+    assert isinstance(sim.model._second_thread(), sim.model.ThreadPoolExecutor)  # omp/tbb here
+    monkeypatch.setattr(sim.model, "_second_thread", sim.model._Inline)
+    serial = _model(scale=0.005)
+    for m in (side_by_side, serial):
+        for _ in range(6):
+            m.step()
+    assert np.array_equal(side_by_side.network.indices, serial.network.indices)
+    assert np.array_equal(side_by_side.coverage.covered["4g"], serial.coverage.covered["4g"])
+    assert side_by_side.records == serial.records
+
+
 def test_point_in_polygon_matches_shapely():
     square = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
     shape = MultiPolygon([square, Polygon([(5, 5), (6, 5), (6, 6), (5, 6)])])
