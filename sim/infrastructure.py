@@ -67,49 +67,47 @@ def _cells_touched(x, y, r, x0, y0, cell, nx, ny):
     return cx0, cx1, cy0, cy1
 
 
+@nb.njit(inline="always", cache=True)
+def _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune,
+                count):
+    """Mark the citizens within one disc (and, if `count`, add the newly covered to their
+    commune's count). A cell the disc wholly covers is flagged `full` and skipped from then on."""
+    cx0, cx1, cy0, cy1 = _cells_touched(x, y, r, x0, y0, cell, nx, ny)
+    r2 = r * r
+    for cy in range(cy0, cy1 + 1):
+        for cx in range(cx0, cx1 + 1):
+            k = cy * nx + cx
+            if full[k]:
+                continue
+            whole = _cell_inside(cx, cy, x0, y0, cell, x, y, r2)
+            for t in range(cell_start[k], cell_start[k + 1]):
+                i = members[t]
+                if not covered[i] and (whole or (np.float64(mx[t]) - x) ** 2 + (np.float64(my[t]) - y) ** 2 <= r2):
+                    covered[i] = True
+                    if count:
+                        by_commune[commune[i]] += 1
+            if whole:
+                full[k] = True
+
+
 @nb.njit(cache=True)
 def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune):
-    """Mark the citizens within each site's disc and count the newly covered per commune.
-    Cells a disc has wholly covered are flagged `full` and skipped from then on."""
+    """Mark the citizens within each site's disc and count the newly covered per commune."""
     for s in range(len(x)):
-        cx0, cx1, cy0, cy1 = _cells_touched(x[s], y[s], r[s], x0, y0, cell, nx, ny)
-        r2 = r[s] * r[s]
-        for cy in range(cy0, cy1 + 1):
-            for cx in range(cx0, cx1 + 1):
-                k = cy * nx + cx
-                if full[k]:
-                    continue
-                whole = _cell_inside(cx, cy, x0, y0, cell, x[s], y[s], r2)
-                for t in range(cell_start[k], cell_start[k + 1]):
-                    i = members[t]
-                    if not covered[i] and (whole or (np.float64(mx[t]) - x[s]) ** 2
-                                           + (np.float64(my[t]) - y[s]) ** 2 <= r2):
-                        covered[i] = True
-                        by_commune[commune[i]] += 1
-                full[k] = whole
+        _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x[s], y[s], r[s], covered, full,
+                    by_commune, True)
 
 
 @nb.njit(parallel=True, cache=True)
 def _cover_many(cell_start, members, mx, my, x0, y0, cell, nx, ny, x, y, r, covered, full):
     """`_cover` for a large batch, sites in parallel. Two threads may mark the same citizen
     or cell; both write True, so the outcome does not depend on the order. Counts are
-    redone after."""
+    redone after (no counting here: two threads could count one citizen twice)."""
+    no_commune = np.empty(0, np.int32)
+    no_counts = np.empty(0, np.int64)
     for s in nb.prange(len(x)):
-        cx0, cx1, cy0, cy1 = _cells_touched(x[s], y[s], r[s], x0, y0, cell, nx, ny)
-        r2 = r[s] * r[s]
-        for cy in range(cy0, cy1 + 1):
-            for cx in range(cx0, cx1 + 1):
-                k = cy * nx + cx
-                if full[k]:
-                    continue
-                if _cell_inside(cx, cy, x0, y0, cell, x[s], y[s], r2):
-                    for t in range(cell_start[k], cell_start[k + 1]):
-                        covered[members[t]] = True
-                    full[k] = True
-                    continue
-                for t in range(cell_start[k], cell_start[k + 1]):
-                    if (np.float64(mx[t]) - x[s]) ** 2 + (np.float64(my[t]) - y[s]) ** 2 <= r2:
-                        covered[members[t]] = True
+        _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, no_commune, x[s], y[s], r[s], covered, full,
+                    no_counts, False)
 
 
 @dataclass
