@@ -145,9 +145,11 @@ def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4
     Each process is a sweep over candidates: agents drawn independently with the sweep's
     candidate probability P (geometric gaps), each accepted with probability p_i / P.
     That is exactly a Bernoulli(p_i) draw for every agent, but costs work only for the
-    few per cent who are candidates. Sweeps run in the order of the old per-agent loop
-    (devices, lapse and adoption of each behaviour, dossiers) and an agent's state at the
-    start of the month decides what may happen to it, so the rule is unchanged.
+    few per cent who are candidates. Sweeps run in order: devices, then lapse and adoption
+    of online services, the same for cashless, then dossiers; a later sweep sees what an
+    earlier one changed this month (a phone bought in the first can open the gate to
+    adoption, a new adopter files online), and someone who lapsed cannot re-adopt in the
+    same month (LAPSING).
     Returns the numbers of changed agents in the unit (online services, cashless).
     """
     pc0, ac0, lp0, q0, sw0, b0, mf0 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6]
@@ -410,15 +412,17 @@ def adopting_contacts(online_services, cashless, indptr, indices):
 
 @nb.njit(parallel=True, cache=True)
 def businesses_month(commune_start, consumer, accepts, online, level, sector, value_added, last_dossier,
-                     last_online, join_p_c, leave_p, online_p, need_p, procedures_c, upgrade_p, level_weights,
-                     ict, ict_share, n_sectors, month, key):
+                     last_online, join_p_c, leave_p, online_p, need_p, procedures_c, upgrade_p, weights, month, key):
     """One month of every business: merchants join or leave cashless, online services spread,
     dossiers, digital levels climb. Returns per-commune counts (C, BUSINESS_COUNTS) and
     per-commune, per-sector digital and total value added (C, S, 2) after the month.
 
     upgrade_p: (2,) monthly probability of moving up a level, without and with cashless.
+    weights: (S, levels) digital share of value added by sector and level
+    (`population.digital_weights`).
     """
     n_c = len(commune_start) - 1
+    n_sectors = weights.shape[0]
     counts = np.zeros((n_c, BUSINESS_COUNTS), np.int64)
     va = np.zeros((n_c, n_sectors, 2), np.float64)
     for c in nb.prange(n_c):
@@ -452,11 +456,8 @@ def businesses_month(commune_start, consumer, accepts, online, level, sector, va
             is_recent = last_dossier[i] > month - 12
             recent += is_recent
             recent_on += is_recent and last_online[i] > month - 12
-            w = level_weights[level[i]]
             s = sector[i]
-            if s == ict and w < ict_share:
-                w = ict_share
-            digital[s] += value_added[i] * w
+            digital[s] += value_added[i] * weights[s, level[i]]
             total[s] += value_added[i]
         counts[c, B_ACCEPTING], counts[c, B_CONSUMER], counts[c, B_ONLINE] = accepting, consumers, n_online
         counts[c, B_DOSSIERS_ONLINE], counts[c, B_DOSSIERS] = d_online, d_all

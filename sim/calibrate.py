@@ -25,7 +25,7 @@ import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
@@ -65,7 +65,6 @@ def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...
 @dataclass
 class Calibration:
     scenario: Scenario
-    free: dict[str, tuple[float, float]]
     best: dict[str, float]
     log_likelihood: float
     ranges: dict[str, tuple[float, float]]          # approximate 95% profile ranges
@@ -76,7 +75,6 @@ class Calibration:
     runs: int
     scale: float
     seconds: float
-    notes: list[str] = field(default_factory=list)
 
     @property
     def calibrated(self) -> Scenario:
@@ -189,7 +187,7 @@ def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: 
     fit["residual"] = fit.value - fit.model
     fit["persistence"] = [_last_fitted(fit, i) for i in range(len(fit))]
     ind = ev.indicators
-    return Calibration(scenario=spec, free=dict(spec.free), best=best, log_likelihood=float(study.best_value),
+    return Calibration(scenario=spec, best=best, log_likelihood=float(study.best_value),
                        ranges=ranges, trials=table, fit=fit,
                        series={k: series[:, :, j] for j, k in enumerate(ind)}, until=until, runs=runs,
                        scale=scale, seconds=time.perf_counter() - t0)

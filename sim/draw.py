@@ -1,4 +1,4 @@
-"""Drawing a run's figures on both cores.
+"""Drawing a run's figures in two processes (both cores of a 2-core machine).
 
 Example:
     >>> from functools import partial
@@ -9,10 +9,11 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import warnings
 from typing import Callable
+
+from sim.ensemble import default_workers
 
 
 def figure(name: str, *args) -> None:
@@ -22,7 +23,7 @@ def figure(name: str, *args) -> None:
 
 
 def draw(jobs: list[Callable[[], None]]) -> None:
-    """Draw figures on both cores: a forked child draws every other one while this process
+    """Draw figures in two processes: a forked child draws every other one while this process
     draws the rest (matplotlib is single-threaded; drawing is a third of a 1:1 run's time
     outside the months). Jobs made with `figure` import matplotlib only when they run, so
     the two processes also import it side by side.
@@ -30,8 +31,8 @@ def draw(jobs: list[Callable[[], None]]) -> None:
     Falls back to drawing everything here on one core, or where fork is not the safe default
     (only Linux). Raises if the child fails, so the caller's output folder is not kept.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if cores < 2 or len(jobs) < 4 or not sys.platform.startswith("linux"):
+    # Below four figures a second process costs about what it saves.
+    if default_workers() < 2 or len(jobs) < 4 or not sys.platform.startswith("linux"):
         for job in jobs:
             job()
         return

@@ -115,6 +115,7 @@ class Coverage:
     geo: Geography
     xy: np.ndarray               # citizen homes (N, 2)
     commune_start: np.ndarray
+    commune: np.ndarray          # each citizen's commune (the citizens' own array, not a copy)
     covered: dict[str, np.ndarray] = field(default_factory=dict)
     sites: dict[str, list[np.ndarray]] = field(default_factory=dict)  # per tech: [x, y, r, commune, cofunded]
     by_commune: dict[str, np.ndarray] = field(default_factory=dict)  # covered citizens per commune
@@ -124,7 +125,6 @@ class Coverage:
         self.covered = {t: np.zeros(n, dtype=bool) for t in TECHS}
         self.sites = {t: [] for t in TECHS}
         self.by_commune = {t: np.zeros(self.geo.n, dtype=np.int64) for t in TECHS}
-        self._commune = np.repeat(np.arange(self.geo.n, dtype=np.int32), np.diff(self.commune_start))
         lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
         hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
         nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
@@ -143,7 +143,7 @@ class Coverage:
             _cover_many(*self._grid, *self._frame, x, y, radius, self.covered[tech], self._full[tech])
             self.by_commune[tech] = count_where(self.commune_start, np.arange(self.geo.n), self.covered[tech], True)
         else:
-            _cover(*self._grid, *self._frame, self._commune, x, y, radius, self.covered[tech], self._full[tech],
+            _cover(*self._grid, *self._frame, self.commune, x, y, radius, self.covered[tech], self._full[tech],
                    self.by_commune[tech])
 
     def share(self, tech: str) -> float:

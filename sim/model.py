@@ -25,7 +25,7 @@ from sim.indicators import commune_indicators, province_indicators
 from sim.infrastructure import Coverage
 from sim.institutions import BackOffice, Calendar, Government, Operator
 from sim.network import build_network
-from sim.population import ADOPTER, adult_counts, build_businesses, build_citizens
+from sim.population import ADOPTER, adult_counts, build_businesses, build_citizens, digital_weights
 from sim.sampling import choose, count_where
 from sim.programmes import Programmes
 from sim.scenario import SECTORS, Scenario
@@ -99,7 +99,7 @@ class CityModel(mesa.Model):
             network = (None if spec.network.mean_field else
                        pool.submit(build_network, commune_start, spec.network, self.stream("network")))
             self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))
-            coverage = pool.submit(Coverage, self.geo, c.xy, c.commune_start)  # the grid of homes
+            coverage = pool.submit(Coverage, self.geo, c.xy, c.commune_start, c.commune)  # the grid of homes
             self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"))
             self.network = None if network is None else network.result()
             self.coverage = coverage.result()
@@ -133,8 +133,24 @@ class CityModel(mesa.Model):
         self.backoffice = BackOffice(self.env, b.backoffice_capacity.value * self.geo.population / 1000,
                                      spec.effects.online_dossier_effort)
         self._initial_sites()
-        bz = self.businesses
-        self._business_online = int(bz.online_services.sum())
+        self._business_online = int(self.businesses.online_services.sum())
+        self._month_constants()
+
+    def _month_constants(self) -> None:
+        """What the monthly steps use that the scenario fixes for the whole run."""
+        spec = self.spec
+        pop, de = spec.population, spec.behaviour.digital_economy
+        income_factor = 0.6 + 0.2 * np.arange(5)  # the better-off acquire devices sooner
+        own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
+                             np.full(5, spec.infrastructure.broadband_growth) * income_factor])
+        self._own_p = _prob(own_rate)
+        levels = len(de.level_weights)
+        self._digital_weights = digital_weights(np.arange(len(SECTORS))[:, None], np.arange(levels)[None, :],
+                                                np.array(de.level_weights, dtype=np.float64),
+                                                de.sector_digital_base).astype(np.float64)
+        points = spec.forcing.procedures_online
+        self._forcing = None if not points else (
+            [self.calendar.index(f"{p.year}-{p.month:02d}") for p in points], [p.value for p in points])
 
     def _initial_sites(self) -> None:
         """Baseline sites: one at every commune centre, the rest where people live."""
@@ -187,10 +203,8 @@ class CityModel(mesa.Model):
 
     def _apply_forcing(self, month: int) -> None:
         """Known history (hindcasts) overrides what the programmes would have done."""
-        points = self.spec.forcing.procedures_online
-        if points:
-            at = [self.calendar.index(f"{p.year}-{p.month:02d}") for p in points]
-            self.procedures_online[:] = np.interp(month, at, [p.value for p in points])
+        if self._forcing is not None:
+            self.procedures_online[:] = np.interp(month, *self._forcing)
 
     def _key(self, name: str, month: int) -> np.uint64:
         return kern.stream_key(self.base_seed, name, month)
@@ -198,10 +212,7 @@ class CityModel(mesa.Model):
     def _citizens_month(self, month: int) -> None:
         spec, c = self.spec, self.citizens
         pop, beh, eff = spec.population, spec.behaviour, spec.effects
-        income_factor = 0.6 + 0.2 * np.arange(5)  # the better-off acquire devices sooner
-        own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
-                             np.full(5, spec.infrastructure.broadband_growth) * income_factor])
-        own_p = _prob(own_rate)
+        own_p = self._own_p
         # Online public services: attractiveness = procedures offered online (+ fee discounts).
         os_spec = beh.online_services
         os_attract = self.procedures_online * (1.0 + eff.fee_discount_boost * (self.fee_pool > 0))
@@ -266,10 +277,6 @@ class CityModel(mesa.Model):
         b = self.businesses
         return kern.merchants_by_commune(b.commune_start, b.consumer_facing, b.accepts_cashless)
 
-    def acceptance_by_commune(self) -> np.ndarray:
-        m = self.merchants()
-        return np.divide(m[:, 0], m[:, 1], out=np.zeros(self.geo.n), where=m[:, 1] > 0)
-
     def acceptance_experienced(self, merchants: np.ndarray | None = None) -> np.ndarray:
         """Chance that a merchant accepts cashless, for shoppers of each commune (from
         `merchants()` counts, counted afresh unless given)."""
@@ -299,8 +306,7 @@ class CityModel(mesa.Model):
             b.commune_start, b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
             b.value_added, b.last_dossier, b.last_online, p(join_rate), float(p(m.lapse)), float(p(online_rate)),
             float(p(bs.needs_per_year)), np.asarray(self.procedures_online, dtype=np.float64), p(upgrade),
-            np.array(de.level_weights, dtype=np.float64), SECTORS.index("ict"), de.sector_digital_base,
-            len(SECTORS), month, self._key("businesses.monthly", month))
+            self._digital_weights, month, self._key("businesses.monthly", month))
         self.business_counts, self.business_value_added = counts, va
         self._business_online = int(counts[:, kern.B_ONLINE].sum())
         on = int(counts[:, kern.B_DOSSIERS_ONLINE].sum())

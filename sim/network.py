@@ -4,10 +4,12 @@ Returned as an undirected graph in CSR form (`indptr`, `indices`), so that
 "the contacts of i" is `indices[indptr[i]:indptr[i+1]]` and the monthly update
 can count adopting contacts without one Python object per person.
 
-The CSR is written directly (count, fill, dedupe each row) by numba kernels; the random ties are counter-based draws, generated twice (once to count,
-once to fill) instead of being stored as edge lists, so building the network of a
-province needs little more memory than the network itself. Contact lists are not
-sorted: households first, then commune ties, then long-range ties.
+The CSR is written directly (count, fill, dedupe each row) by numba kernels; the random
+ties are counter-based draws, generated twice (once to count, once to fill) instead of
+being stored as edge lists, so building the network of a province needs little more
+memory than the network itself. Contact lists are not sorted; as built they hold
+households, then commune ties, then long-range ties, and the model reorders each list in
+place so contacts in other communes come first (`behaviour.outside_first`).
 
 Example:
     >>> import numpy as np
@@ -118,13 +120,9 @@ def _put(a, b, pos, indices, fill):
 
 
 @nb.njit(inline="always", cache=True)
-def _local_tie(key, e, lo, size):
+def _tie(key, e, lo, size):
+    """Tie e: two uniform agents of lo .. lo + size - 1."""
     return lo + np.int64(uniform(key, 2 * e) * size), lo + np.int64(uniform(key, 2 * e + 1) * size)
-
-
-@nb.njit(inline="always", cache=True)
-def _long_tie(key, e, n):
-    return np.int64(uniform(key, 2 * e) * n), np.int64(uniform(key, 2 * e + 1) * n)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -140,7 +138,7 @@ def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, f
                         indices[pos[i]] = j
                     pos[i] += 1
         for e in range(first_tie[c], first_tie[c + 1]):
-            a, b = _local_tie(key, e, lo, size)
+            a, b = _tie(key, e, lo, size)
             _put(a, b, pos, indices, fill)
 
 
@@ -151,7 +149,7 @@ def _long_pass(n, m, key, pos, indices, fill, parts):
     for part in nb.prange(parts):
         lo, hi = part * n // parts, (part + 1) * n // parts
         for e in range(m):
-            a, b = _long_tie(key, e, n)
+            a, b = _tie(key, e, 0, n)
             if lo <= a < hi:
                 if fill:
                     indices[pos[a]] = b

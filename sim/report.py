@@ -108,7 +108,7 @@ def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: l
                   meta: dict) -> pd.DataFrame | None:
     """Write the output folder; returns the pilot-vs-control table when the scenario has pilots."""
     out = Path(out)
-    geo = build_geography(spec, world_rng(meta["seed"]))  # the map every run shared
+    geo = build_geography(spec, world_rng(meta["seed"]))  # the communes every run shared (codes, shapes)
     pilots = pilot_codes(spec, geo)
     pilot = pilot_comparison(result, pilots, pilot_year(spec)) if pilots else None
     with atomic_folder(out) as tmp:

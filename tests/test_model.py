@@ -78,6 +78,7 @@ def test_world_structure():
     assert 9 < deg.mean() < 14  # household + 8 local + 2 long-range, minus duplicates
     # Contacts are symmetric.
     i = 17
+    assert len(model.network.neighbours(i)) > 0
     for j in model.network.neighbours(i):
         assert i in model.network.neighbours(j)
     # Geography: cells tile the outline with the true area.
