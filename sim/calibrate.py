@@ -24,16 +24,17 @@ import json
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from sim.ensemble import worker_pool
 from sim.institutions import Calendar
+from sim.outfolder import OutputFolder
 from sim.scenario import Scenario, ScenarioError, apply_override, lookup
 
 HALF_CHI2_95 = 1.920729  # χ²₁(0.95) / 2
@@ -103,8 +104,18 @@ class _Evaluator:
         calendar = Calendar(spec.time.start, spec.time.months)
         self.rows = [calendar.index(f"{o.year}-{o.month:02d}") for o in spec.observed]
         self.cols = [self.indicators.index(o.indicator) for o in spec.observed]
-        self.pool = (ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
-                     if workers > 1 else None)
+        self.workers = workers
+        self.pool = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> "_Evaluator":
+        if self.workers > 1:  # stopped (terminated after an error or interrupt) when the block ends
+            self.pool = self._stack.enter_context(worker_pool(self.workers))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool = None
+        self._stack.__exit__(*exc)
 
     def series(self, values: dict[str, float]) -> np.ndarray:
         """(runs, months, indicators) at θ."""
@@ -112,14 +123,10 @@ class _Evaluator:
         args = [(spec, s, self.scale, self.indicators) for s in self.seeds]
         if self.pool is None:
             return np.stack([simulate(*a) for a in args])
-        return np.stack(list(self.pool.map(simulate, *zip(*args))))
+        return np.stack(self.pool.starmap(simulate, args, chunksize=1))
 
     def at_observations(self, series: np.ndarray) -> np.ndarray:
         return series.mean(axis=0)[self.rows, self.cols]
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
 
 
 def check_calibratable(spec: Scenario, until: int | None = None) -> None:
@@ -150,11 +157,11 @@ def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: 
     y = np.array([o.value for o in obs])
     sigma = np.array([o.sigma for o in obs])
     t0 = time.perf_counter()
-    ev = _Evaluator(spec, runs, scale, workers)
+    evaluator = _Evaluator(spec, runs, scale, workers)
     records: list[dict[str, float]] = []
 
     def log_likelihood(values: dict[str, float]) -> float:
-        m = ev.at_observations(ev.series(values))
+        m = evaluator.at_observations(evaluator.series(values))
         return float(-(((y - m) / sigma)[fitted] ** 2).sum() / 2)
 
     def objective(trial: "optuna.Trial") -> float:
@@ -170,12 +177,10 @@ def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: 
     study = optuna.create_study(direction="maximize", sampler=sampler)
     # Start from the scenario's own values, so the fit can only improve on them.
     study.enqueue_trial({k: spec._numeric(k) for k in spec.free})
-    try:
+    with evaluator as ev:
         study.optimize(objective, n_trials=trials, show_progress_bar=progress)
         best = dict(study.best_params)
         series = ev.series(best)
-    finally:
-        ev.close()
     table = pd.DataFrame(records)
     near = table[table.log_likelihood >= study.best_value - HALF_CHI2_95]
     ranges = {k: (float(near[k].min()), float(near[k].max())) for k in spec.free}
@@ -226,7 +231,7 @@ def calibrated_toml(cal: Calibration, dest: Path, command: str) -> str:
               f"candidates x {cal.runs} runs at scale {cal.scale:g} (the same seeds for every candidate)")
     fitted = cal.fit[cal.fit.fitted]
     n_fit = len(fitted)
-    lines = [f"# Calibrated by: {command}",
+    lines = [f"# Calibrated by: {command}",  # starts CALIBRATED_HEADER: command is "citytwin calibrate ..."
              f"# Method: {method}.",
              f"# Fitted to {n_fit} observation{"s" if n_fit > 1 else ""}" + (f" up to {cal.until}" if cal.until else "")
              + f"; log-likelihood {cal.log_likelihood:.3f}.",
@@ -244,15 +249,15 @@ def calibrated_toml(cal: Calibration, dest: Path, command: str) -> str:
     return "\n".join(lines) + "\n" + tomli_w.dumps(body)
 
 
-def write_calibration(cal: Calibration, out: Path, variant: Path, command: str) -> None:
-    """The results folder (fit plot, tables, summary) and the calibrated scenario, all or nothing."""
+def write_calibration(cal: Calibration, out: OutputFolder, variant: Path, command: str) -> None:
+    """The results folder (fit plot, tables, summary) and the calibrated scenario, all or nothing
+    (the folder's lock held): the variant replaces its file only once the folder is complete."""
     from sim.plots import calibration_fit
-    from sim.report import atomic_folder
 
     text = calibrated_toml(cal, variant, command)
     tmp_variant = variant.parent / f".{variant.name}.tmp-{os.getpid()}"
     try:
-        with atomic_folder(out) as tmp:
+        with out.replacing(cal.scenario.name) as tmp:
             calibration_fit(cal, tmp / "fit.png")
             cal.fit.to_csv(tmp / "fit.csv", index=False)
             cal.trials.to_csv(tmp / "trials.csv", index=False)
@@ -269,3 +274,27 @@ def write_calibration(cal: Calibration, out: Path, variant: Path, command: str) 
         tmp_variant.replace(variant)
     finally:
         tmp_variant.unlink(missing_ok=True)
+
+
+CALIBRATED_HEADER = "# Calibrated by: citytwin"
+
+
+def check_variant(variant: Path) -> None:
+    """The calibrated scenario may replace only an earlier calibrated scenario, in a writable
+    folder: raise ScenarioError (one line) before any work otherwise."""
+    if variant.suffix != ".toml":
+        raise ScenarioError(f"--write {variant}: expected a .toml file name")
+    if not variant.resolve().parent.is_dir():
+        raise ScenarioError(f"--write {variant}: folder {variant.parent} does not exist")
+    if variant.exists() or variant.is_symlink():
+        if not variant.is_file():
+            raise ScenarioError(f"--write {variant}: exists and is not a file")
+        try:
+            head = variant.read_bytes()[:len(CALIBRATED_HEADER)]
+        except OSError as exc:
+            raise ScenarioError(f"--write {variant}: cannot be read ({exc.strerror})") from None
+        if head != CALIBRATED_HEADER.encode():
+            raise ScenarioError(f"--write {variant}: exists and is not a scenario written by citytwin calibrate; "
+                                "choose another file name")
+    if not os.access(variant.resolve().parent, os.W_OK):
+        raise ScenarioError(f"--write {variant}: folder {variant.parent} is not writable")

@@ -3,18 +3,22 @@
     citytwin run scenarios/dak_lak.toml --runs 20 --set budget.dx_share=0.05
     citytwin calibrate scenarios/validation/vietnam_accounts.toml --until 2014
 
-Bad input (scenario or arguments) prints one line and exits with status 2.
+Bad input (scenario, arguments, output folder, a world too big) prints one line and
+exits with status 2, before any work and without writing anything. Ctrl-C prints one
+line and exits with status 130, leaving earlier results as they were.
+
+Only the standard library is imported at the top, so a Ctrl-C during start-up is
+handled like any other.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
 
-from sim.scenario import ScenarioError, load_scenario
+INTERRUPTED = "citytwin: interrupted; earlier results are unchanged"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
                      help="where runs execute (dask: a local cluster, or $CITYTWIN_DASK_SCHEDULER)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
     cal = sub.add_parser("calibrate", help="fit the scenario's [free] parameters to its [observed] series")
     cal.add_argument("scenario", help="scenario TOML file with [observed] and [free], "
@@ -55,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=Path, help="results folder (default results/<scenario name>_calibration/)")
     cal.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
     return p
 
 
@@ -66,36 +72,48 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.ensemble import run_ensemble
+    from sim.ensemble import default_workers, run_ensemble
+    from sim.outfolder import OutputFolder
     from sim.report import manifest, pilot_year, write_outputs
+    from sim.resources import check_cost, duration
+    from sim.scenario import load_scenario
     from sim.targets import resolve_targets
     from sim.verdict import verdict_table, verdicts
 
+    # Everything that can refuse is checked before any work: scenario, output folder, cost.
     spec = load_scenario(args.scenario, _overrides(args))
-    out = args.out or Path("results") / spec.name
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
+    out.check()
     targets = resolve_targets(spec, args.scenario)
     e = spec.ensemble
-    print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}",
-          file=sys.stderr)
-    result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
-    items = verdicts(targets, result)
-    meta = manifest(spec, result, e.seed, e.scale, sys.argv)
-    pilot = write_outputs(out, spec, result, items, meta)
+    workers = min(e.workers or default_workers(), e.runs) if args.executor != "inline" else 1
+    cost = check_cost(spec, e.runs, workers, yes=args.yes)
+    with out.locked():
+        print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
+              + (f" (expected {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
+        result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
+        items = verdicts(targets, result)
+        meta = manifest(spec, result, e.seed, e.scale, sys.argv)
+        pilot = write_outputs(out, spec, result, items, meta)
     print(verdict_table(items) if items else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if pilot is not None:
         print(f"\nPilot vs control communes, end of {pilot_year(spec)} (median over runs of the commune mean):")
         print(pilot.to_string(float_format=lambda v: f"{v:.3f}"))
     r0 = result.runs[0]
     print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months in "
-          f"{result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers). Results: {out}/")
+          f"{result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers). Results: {out.path}/")
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate, check_calibratable, write_calibration
+    import math
+
+    from sim.calibrate import calibrate, check_calibratable, check_variant, write_calibration
     from sim.ensemble import default_workers
+    from sim.errors import ScenarioError
+    from sim.outfolder import OutputFolder
+    from sim.resources import check_cost
+    from sim.scenario import load_scenario
 
     spec = load_scenario(args.scenario, _overrides(args))
     if args.trials < 1:
@@ -103,21 +121,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_calibratable(spec, args.until)
     stem = Path(args.scenario).stem + ("_calibrated" if args.until is None else f"_calibrated_until{args.until}")
     variant = args.write or Path(args.scenario).parent / f"{stem}.toml"
-    if variant.suffix != ".toml":
-        raise ScenarioError(f"--write {variant}: expected a .toml file name")
-    if not variant.resolve().parent.is_dir():
-        raise ScenarioError(f"--write {variant}: folder {variant.parent} does not exist")
+    check_variant(variant)
     default_out = f"{spec.name}_calibration" if args.until is None else f"{spec.name}_hindcast_{args.until}"
-    out = args.out or Path("results") / default_out
+    out = OutputFolder(args.out or Path("results") / default_out, kind="calibration")
+    out.check()
     e = spec.ensemble
-    print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
-          + (f" (up to {args.until})" if args.until else "")
-          + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
-    cal = calibrate(spec, trials=args.trials, until=args.until, workers=args.workers or default_workers(),
-                    progress=not args.quiet)
-    command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
-        f"citytwin calibrate {args.scenario}"
-    write_calibration(cal, out, variant, command)
+    workers = args.workers or default_workers()
+    check_cost(spec, (args.trials + 1) * e.runs, min(workers, e.runs), yes=args.yes)
+    with out.locked():
+        print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
+              + (f" (up to {args.until})" if args.until else "")
+              + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
+        cal = calibrate(spec, trials=args.trials, until=args.until, workers=workers, progress=not args.quiet)
+        command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
+            f"citytwin calibrate {args.scenario}"
+        write_calibration(cal, out, variant, command)
     print(cal.fit[["year", "month", "indicator", "value", "sigma", "model", "residual", "fitted"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print("\nparameter                       best      approx. 95% range")
@@ -128,24 +146,38 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not math.isnan(rmse):
         print(f"\nhindcast after {args.until}: RMSE {rmse:.3f} (no-change forecast: {persistence:.3f})")
     print(f"\nlog-likelihood {cal.log_likelihood:.3f}; {cal.seconds:.0f} s. "
-          f"Calibrated scenario: {variant}  Fit plot: {out}/fit.png")
+          f"Calibrated scenario: {variant}  Fit plot: {out.path}/fit.png")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run a command; bad input is one line and status 2, Ctrl-C one line and status 130."""
+    try:
+        args = _parser().parse_args(argv)
+        from sim.errors import ScenarioError
+    except KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED + "\n")
+        return 130
     try:
         return cmd_run(args) if args.command == "run" else cmd_calibrate(args)
     except ScenarioError as exc:
-        sys.stderr.write(f"citytwin: error: {exc}\n")
+        sys.stderr.write(f"citytwin: error: {' '.join(str(exc).split())}\n")
         return 2
     except KeyboardInterrupt:
-        sys.stderr.write("citytwin: interrupted; nothing was written\n")
+        if os.environ.get("CITYTWIN_DEBUG"):  # where it was interrupted
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(INTERRUPTED + "\n")
         return 130
+    except MemoryError:
+        sys.stderr.write("citytwin: error: out of memory; lower --scale, --runs or --workers\n")
+        return 2
     except Exception as exc:  # noqa: BLE001 - one line for the planner, the trace on request
         if os.environ.get("CITYTWIN_DEBUG"):
             raise
-        sys.stderr.write(f"citytwin: internal error: {type(exc).__name__}: {exc} (set CITYTWIN_DEBUG=1 for details)\n")
+        sys.stderr.write(f"citytwin: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                         "(set CITYTWIN_DEBUG=1 for details)\n")
         return 1
 
 
@@ -154,10 +186,24 @@ def entry() -> None:
 
     Everything is written and closed by then; the teardown (freeing a 1:1 province,
     numba's compiled code, the OpenMP threads) would add about half a second to a run.
+    A Ctrl-C while leaving changes nothing: the results are complete by then.
     """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED + "\n")
+        code = 130
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if code == 130:
+            # Interrupted: leave the ordinary way, so multiprocessing's exit handlers release
+            # what the stopped worker pool held (else its resource tracker warns of leaks).
+            import multiprocessing.util
+
+            multiprocessing.util._exit_function()
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
     os._exit(code)
 
 

@@ -13,7 +13,7 @@ import sys
 import warnings
 from typing import Callable
 
-from sim.ensemble import default_workers
+from sim.ensemble import default_workers, sigint_blocked
 
 
 def figure(name: str, *args) -> None:
@@ -37,16 +37,20 @@ def draw(jobs: list[Callable[[], None]]) -> None:
             job()
         return
     child = multiprocessing.get_context("fork").Process(target=_draw_in_child, args=(jobs[1::2],), daemon=True)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), sigint_blocked():
         # Python warns that forking a multi-threaded process may deadlock: the other threads here
         # are numba's idle workers (and tqdm's monitor), which hold no lock the child needs.
+        # The child never sees Ctrl-C (blocked for life); this process stops it instead.
         warnings.simplefilter("ignore", DeprecationWarning)
         child.start()
     try:
         for job in jobs[::2]:
             job()
-    finally:
+    except BaseException:
+        child.terminate()
         child.join()
+        raise
+    child.join()
     if child.exitcode != 0:
         raise RuntimeError(f"drawing figures failed in a child process (exit code {child.exitcode})")
 

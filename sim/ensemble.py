@@ -10,12 +10,14 @@ compact arrays.
 from __future__ import annotations
 
 import os
+import signal
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from multiprocessing import get_context
-from typing import Callable, Iterable
+from multiprocessing.pool import Pool
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -111,6 +113,42 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+@contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """Block Ctrl-C (SIGINT) in this thread for the block: processes started inside inherit the
+    blocked signal for life, so a Ctrl-C to the whole process group reaches only the parent,
+    which stops them (no worker tracebacks, no orphans). A Ctrl-C during the block is delivered
+    when it ends."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Pool]:
+    """Local worker processes (forkserver: no copy of this process's threads) that ignore
+    Ctrl-C from their start (`sim.worker_signals`); they are terminated if the block ends
+    by an error or an interrupt."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["sim.worker_signals"])  # before the forkserver starts
+    with sigint_blocked():  # a Ctrl-C while the workers start is handled once they run
+        pool = context.Pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
+
+
+def _run_star(args: tuple) -> RunResult:
+    return run_one(*args)
+
+
 def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = None, seed: int | None = None,
                  workers: int | None = None, executor: str = "processes", progress: bool = True,
                  on_result: Callable[[RunResult], None] | None = None) -> EnsembleResult:
@@ -137,21 +175,28 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
         collect(run_one(spec, r, scale, seed) for r in range(runs))
     elif executor == "processes":
         # Each worker gets one thread so the two cores are not oversubscribed.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-            futures = [pool.submit(run_one, spec, r, scale, seed, 1) for r in range(runs)]
-            collect(f.result() for f in as_completed(futures))
+        with worker_pool(workers) as pool:
+            collect(pool.imap_unordered(_run_star, [(spec, r, scale, seed, 1) for r in range(runs)]))
     else:
+        import logging
+
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
         address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
-        cluster = None if address else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                     dashboard_address=None)
-        with Client(address or cluster) as client:
-            futures = client.map(run_one, [spec] * runs, range(runs), [scale] * runs, [seed] * runs,
-                                 [1] * runs, pure=False)
-            collect(f.result() for f in dask_completed(futures))
-        if cluster is not None:
-            cluster.close()
+        cluster = None
+        if not address:
+            with sigint_blocked():  # a local cluster's processes are this run's workers: Ctrl-C is ours
+                # Bound to this machine only; no dashboard.
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+        try:
+            with Client(address or cluster) as client:
+                futures = client.map(run_one, [spec] * runs, range(runs), [scale] * runs, [seed] * runs,
+                                     [1] * runs, pure=False)
+                collect(f.result() for f in dask_completed(futures))
+        finally:
+            if cluster is not None:
+                cluster.close()
     bar.close()
     results.sort(key=lambda r: r.run)
     return EnsembleResult(runs=results, wall_seconds=time.perf_counter() - t0, executor=executor, workers=workers)

@@ -19,7 +19,9 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Polygon
 
-from sim.scenario import ScenarioError, Scenario
+from sim.errors import ScenarioError
+from sim.files import read_csv, read_geojson
+from sim.scenario import Scenario
 
 KINDS = {"phường": "ward", "xã": "commune", "đặc khu": "special zone"}
 
@@ -138,19 +140,31 @@ def _project(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tupl
     return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
 
 
-def _from_geojson(path: Path, units: list[tuple[int, str, str]]) -> tuple[np.ndarray, np.ndarray, Polygon]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def _features(path: Path, units: list[tuple[int, str, str]]) -> list:
+    """The shapely geometry of every unit from a GeoJSON file, matched by code or name."""
     geoms = {}
-    for f in data.get("features", []):
-        props = f.get("properties", {})
+    for i, f in enumerate(read_geojson(path)):
+        props = f.get("properties") or {}
         key = str(props.get("code", props.get("name", ""))).strip().lower()
-        geoms[key] = shapely.geometry.shape(f["geometry"])
+        try:
+            geom = shapely.geometry.shape(f["geometry"])
+        except Exception as exc:  # noqa: BLE001 - shapely raises several kinds on malformed coordinates
+            raise ScenarioError(f"{path}: features[{i}]: not a valid polygon ({type(exc).__name__})") from None
+        if geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
+            raise ScenarioError(f"{path}: features[{i}]: an empty polygon or one with non-finite coordinates")
+        geoms[key] = geom
     polys = []
     for code, name, _ in units:
         g = geoms.get(str(code)) or geoms.get(name.lower())
         if g is None:
-            raise ScenarioError(f"{path}: no feature with code {code} or name {name!r}")
+            raise ScenarioError(f"{path}: no feature with code {code} or name {name!r} "
+                                f"(every commune and ward of the province needs one)")
         polys.append(g)
+    return polys
+
+
+def _from_geojson(path: Path, units: list[tuple[int, str, str]]) -> tuple[np.ndarray, np.ndarray, Polygon]:
+    polys = _features(path, units)
     allg = shapely.union_all(polys)
     lon0, lat0 = allg.centroid.x, allg.centroid.y
     projected = np.array([shapely.transform(p, lambda xy: np.c_[_project(xy[:, 0], xy[:, 1], lon0, lat0)])
@@ -159,20 +173,35 @@ def _from_geojson(path: Path, units: list[tuple[int, str, str]]) -> tuple[np.nda
     return projected, seeds, shapely.union_all(projected)
 
 
+def _csv_populations(path: Path, units: list[tuple[int, str, str]]) -> np.ndarray:
+    """People per unit from a CSV with columns code,population (a share of the province total)."""
+    table = read_csv(path, ("code", "population"), numeric=("code", "population"))
+    pop = {int(float(c)): float(v) for c, v in zip(table["code"], table["population"])}
+    missing = [c for c, _, _ in units if c not in pop]
+    if missing:
+        raise ScenarioError(f"{path}: no population for ward codes {missing[:5]}")
+    values = np.array([pop[c] for c, _, _ in units])
+    if (values < 0).any() or values.sum() <= 0:
+        raise ScenarioError(f"{path}: column population: expected numbers >= 0 with a positive total")
+    return values
+
+
+def check_province_files(scenario: Scenario, file: str = "scenario") -> None:
+    """Read the GeoJSON and CSV a scenario names, as a run will: the right kind of file, every
+    commune present (raises ScenarioError naming the file otherwise)."""
+    base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
+    units = province_units(scenario.province.code)
+    if scenario.province.geojson:
+        _features(base / scenario.province.geojson, units)
+    if scenario.province.communes_csv:
+        _csv_populations(base / scenario.province.communes_csv, units)
+
+
 def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> np.ndarray:
     total = scenario.province.population.value
     if scenario.province.communes_csv:
-        import pandas as pd
-
-        path = base / scenario.province.communes_csv
-        table = pd.read_csv(path)
-        if not {"code", "population"} <= set(table.columns):
-            raise ScenarioError(f"{path}: expected columns code,population")
-        pop = dict(zip(table["code"].astype(int), table["population"].astype(float)))
-        missing = [c for c, _, _ in units if c not in pop]
-        if missing:
-            raise ScenarioError(f"{path}: no population for ward codes {missing[:5]}")
-        return np.array([pop[c] for c, _, _ in units])
+        values = _csv_populations(base / scenario.province.communes_csv, units)
+        return total * values / values.sum()
     # Special zones are island districts (Hoang Sa, Bach Long Vi, ...): few or no residents.
     weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.05}
     w = np.array([weight[k] for _, _, k in units])

@@ -1,22 +1,18 @@
 """Writing a run's outputs: tables, verdict, manifest and figures, all or nothing.
 
-Everything is written into a fresh sibling folder which then replaces the
-destination in one rename, so a failed or interrupted run never leaves a
-half-written results folder behind.
+Everything is written into a hidden sibling folder which then replaces the
+destination atomically (`sim.outfolder`), so a failed, interrupted or killed run
+never leaves a half-written results folder behind and never loses the previous one.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import sys
 from importlib.metadata import version
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -25,6 +21,7 @@ from sim.ensemble import EnsembleResult
 from sim.geography import Geography, build_geography, world_rng
 from sim.indicators import COMMUNE_INDICATORS
 from sim.draw import draw, figure
+from sim.outfolder import OutputFolder
 from sim.scenario import Scenario
 from sim.verdict import Verdict, pilot_comparison
 
@@ -82,36 +79,14 @@ def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, ar
     }
 
 
-@contextmanager
-def atomic_folder(out: Path) -> Iterator[Path]:
-    """Yield a fresh sibling folder to fill; it replaces `out` in one rename only if the block succeeds."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        yield tmp
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        if old.exists():
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-
-
-def write_outputs(out: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
+def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
                   meta: dict) -> pd.DataFrame | None:
-    """Write the output folder; returns the pilot-vs-control table when the scenario has pilots."""
-    out = Path(out)
+    """Write the output folder (its lock held); returns the pilot-vs-control table when the
+    scenario has pilots."""
     geo = build_geography(spec, world_rng(meta["seed"]))  # the communes every run shared (codes, shapes)
     pilots = pilot_codes(spec, geo)
     pilot = pilot_comparison(result, pilots, pilot_year(spec)) if pilots else None
-    with atomic_folder(out) as tmp:
+    with out.replacing(spec.name) as tmp:
         (tmp / "figures").mkdir()
         result.indicators.to_csv(tmp / "indicators.csv", index=False)
         result.communes.to_csv(tmp / "communes.csv", index=False)

@@ -1,8 +1,12 @@
 """Scenario files: schema, loading, `extends`, and `--set` overrides.
 
-A scenario is TOML data, never code. Every section is a strict pydantic model
-(unknown keys are errors), so a typo in a planner's file is caught before any
-simulation runs, and the error names the file, the key and what is allowed.
+A scenario is TOML data, never code. Every section is a strict pydantic model:
+unknown keys are errors, TOML types are kept (no string read as a number, no
+boolean read as a count), numbers must be finite and inside the ranges the
+model can use (bounds that keep every division and count meaningful), and
+tables keyed by a fixed list (programmes, sectors, sizes) must be complete. So a
+typo or a wrong value in a planner's file is caught before any simulation runs,
+and the error names the file, the key and what is allowed.
 
 Example:
     >>> from sim.scenario import load_scenario
@@ -16,24 +20,58 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
+
+from sim.errors import ScenarioError
+from sim.files import confined, read_csv, read_geojson, read_toml
+
+__all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
+           "parse_override", "apply_override"]
 
 PROGRAMMES = ("infrastructure", "services", "skills", "incentives", "awareness", "research")
 Programme = Literal["infrastructure", "services", "skills", "incentives", "awareness", "research"]
 
+# Bounds. They are not parameters (nothing is calibrated against them): they say what the
+# model can use, so a value outside them is a typo or a unit error, refused before any work.
+# Each upper bound is orders of magnitude above any real province (largest post-2025 province:
+# ~14 M people, ~25,000 km²; Vietnam's whole state budget: ~2.5e15 VND a year).
+MAX_RATE = 100.0              # a yearly hazard; 100/yr is a monthly probability of 1 - e^-8.3
+MAX_VND = 1e17                # a year's spending or a policy's yearly amount
+MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, a campaign month)
+
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE, description="per year")]
+Factor = Annotated[float, Field(ge=0.0, le=100.0)]
+UnitCost = Annotated[float, Field(ge=MIN_UNIT_VND, le=MAX_UNIT_VND, description="VND")]
+Year = Annotated[int, Field(ge=1900, le=2200)]
 
 
-class ScenarioError(Exception):
-    """A scenario or argument that cannot be used; the message is one line for the planner."""
+def _list_to_tuple(value: Any) -> Any:
+    # TOML has arrays, not tuples: accept an array for a fixed-length field (its items keep
+    # their strict types) and let the tuple's own validation check the length.
+    return tuple(value) if isinstance(value, list) else value
+
+
+Pair = Annotated[tuple[float, float], BeforeValidator(_list_to_tuple)]
+Four = Annotated[tuple[Share, Share, Share, Share], BeforeValidator(_list_to_tuple)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: TOML's types are kept (no "0.3" or true for a number, no "no" for a boolean);
+    # allow_inf_nan=False: inf and nan are never a valid input.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
+
+
+def _complete(table: dict[str, Any], keys: Iterable[str]) -> None:
+    """A table keyed by a fixed list must name every key (a missing one is not a silent zero)."""
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}; give a value for every one of {', '.join(keys)}")
 
 
 def _year_month(text: str) -> tuple[int, int]:
@@ -49,21 +87,35 @@ def _year_month(text: str) -> tuple[int, int]:
 
 
 YearMonth = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+# A name that becomes a folder under results/: no path separators, no "." or "..", not empty.
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 
 
 class Sourced(Strict):
-    """A number with where it comes from; assumptions must carry an uncertainty range."""
+    """A number with where it comes from; assumptions must carry an uncertainty range.
+
+    The range obeys the same bounds as the value (each run may draw any point of it)."""
 
     value: float
     source: Annotated[str, Field(min_length=3)]
-    range: tuple[float, float] | None = None
+    range: Pair | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "Sourced":
         if self.source.lower().startswith("assumption") and self.range is None:
             raise ValueError("an 'assumption: ...' source needs a range = [low, high]")
-        if self.range is not None and not (self.range[0] <= self.value <= self.range[1]):
-            raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
+        if self.range is not None:
+            low, high = self.range
+            if not low <= high:
+                raise ValueError(f"range {list(self.range)}: expected [low, high] with low <= high")
+            if not (low <= self.value <= high):
+                raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
+            for end in self.range:
+                try:
+                    type(self).model_validate({"value": end, "source": "its range"})
+                except ValidationError as exc:
+                    msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                    raise ValueError(f"range {list(self.range)}: {end} is not allowed ({msg})") from None
         return self
 
 
@@ -71,21 +123,46 @@ class SourcedShare(Sourced):
     value: Share
 
 
-class SourcedCount(Sourced):
-    value: NonNeg
+class SourcedAdultShare(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class SourcedArea(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1e5, description="km²")]
+
+
+class SourcedPopulation(Sourced):
+    value: Annotated[float, Field(ge=1000.0, le=5e7, description="people")]
+
+
+class SourcedDensity(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1000.0, description="per 1,000 people")]
+
+
+class SourcedSites(Sourced):
+    value: Annotated[float, Field(ge=0.0, le=1e6, description="sites")]
+
+
+class SourcedCapacity(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1e4, description="dossiers a day per 1,000 people")]
+
+
+class SourcedVnd(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=MAX_VND, description="VND a year")]
 
 
 class ProvinceSpec(Strict):
-    name: str
+    name: Annotated[str, Field(min_length=1)]
     code: int = Field(description="vietnam-provinces code of the post-2025 province")
-    area_km2: SourcedCount
-    population: SourcedCount
-    adult_share: SourcedShare
-    businesses_per_1000: SourcedCount
-    ward_weight: Positive = Field(description="people in a ward relative to a rural commune")
+    area_km2: SourcedArea
+    population: SourcedPopulation
+    adult_share: SourcedAdultShare
+    businesses_per_1000: SourcedDensity
+    ward_weight: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        description="people in a ward relative to a rural commune")
     centres: Annotated[int, Field(ge=1, le=10)] = 1
-    geojson: str | None = None
-    communes_csv: str | None = None
+    geojson: Annotated[str, Field(min_length=1)] | None = None
+    communes_csv: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("code")
     @classmethod
@@ -133,18 +210,19 @@ class Baseline(Strict):
     fixed_broadband: SourcedShare
     digital_skill: SourcedShare
     digital_economy_share: SourcedShare
-    sites_4g: SourcedCount
-    sites_5g: SourcedCount
-    backoffice_capacity: SourcedCount = Field(description="dossiers a day per 1,000 people")
+    sites_4g: SourcedSites
+    sites_5g: SourcedSites
+    backoffice_capacity: SourcedCapacity = Field(description="dossiers a day per 1,000 people")
 
 
 class PopulationSpec(Strict):
-    age_shares: tuple[Share, Share, Share, Share] = Field(description="15-24, 25-39, 40-59, 60+")
-    skill_by_age: tuple[NonNeg, NonNeg, NonNeg, NonNeg]
-    rural_skill_factor: Positive
-    smartphone_uptake: NonNeg = Field(description="yearly hazard for a non-owner to get a smartphone")
-    account_uptake: NonNeg = Field(description="yearly hazard for an adult without one to open an account")
-    needs_per_year: Positive = Field(description="administrative dossiers per adult per year")
+    age_shares: Four = Field(description="15-24, 25-39, 40-59, 60+")
+    skill_by_age: Annotated[tuple[Factor, Factor, Factor, Factor], BeforeValidator(_list_to_tuple)]
+    rural_skill_factor: Annotated[float, Field(gt=0.0, le=10.0)]
+    smartphone_uptake: Rate = Field(description="yearly hazard for a non-owner to get a smartphone")
+    account_uptake: Rate = Field(description="yearly hazard for an adult without one to open an account")
+    needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        description="administrative dossiers per adult per year")
     home_commune_share: Share = 0.8
 
     @field_validator("age_shares")
@@ -160,22 +238,38 @@ SECTORS = ("agriculture", "manufacturing", "retail_trade", "transport_logistics"
 SIZES = ("household", "sme", "large")
 Sector = Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics", "tourism_hospitality",
                  "ict", "other_services"]
+Size = Literal["household", "sme", "large"]
+
+
+def _shares_of(v: dict[str, float], keys: tuple[str, ...]) -> dict[str, float]:
+    """A complete table of shares that sum to 1."""
+    _complete(v, keys)
+    if abs(sum(v.values()) - 1.0) > 1e-6:
+        raise ValueError(f"shares must sum to 1, they sum to {sum(v.values()):.4f}")
+    return v
 
 
 class BusinessesSpec(Strict):
     sector_shares: dict[Sector, Share]
-    size_shares: dict[Literal["household", "sme", "large"], Share]
-    size_value_added: dict[Literal["household", "sme", "large"], Positive]
+    size_shares: dict[Size, Share]
+    size_value_added: dict[Size, Annotated[float, Field(gt=0.0, le=1e6)]]
     consumer_facing: list[Sector] = Field(description="sectors whose merchants take retail payments")
     sources: str = Field(min_length=3)
 
-    @field_validator("sector_shares", "size_shares")
+    @field_validator("sector_shares")
     @classmethod
-    def _sum_one(cls, v: dict[str, float]) -> dict[str, float]:
-        if set(v) not in (set(SECTORS), set(SIZES)):
-            raise ValueError(f"give a share for every one of {sorted(SECTORS) if len(v) > 3 else list(SIZES)}")
-        if abs(sum(v.values()) - 1.0) > 1e-6:
-            raise ValueError(f"shares must sum to 1, they sum to {sum(v.values()):.4f}")
+    def _sectors(cls, v: dict[str, float]) -> dict[str, float]:
+        return _shares_of(v, SECTORS)
+
+    @field_validator("size_shares")
+    @classmethod
+    def _sizes(cls, v: dict[str, float]) -> dict[str, float]:
+        return _shares_of(v, SIZES)
+
+    @field_validator("size_value_added")
+    @classmethod
+    def _every_size(cls, v: dict[str, float]) -> dict[str, float]:
+        _complete(v, SIZES)
         return v
 
 
@@ -189,36 +283,36 @@ class NetworkSpec(Strict):
 class AdoptionSpec(Strict):
     """Bass parameters (per year) and the UTAUT gates for one citizen behaviour."""
 
-    p: NonNeg
-    q: NonNeg
-    lapse: NonNeg = Field(description="yearly lapse hazard with a perfect experience")
-    lapse_experience: NonNeg = Field(description="extra yearly lapse hazard at the worst experience")
+    p: Rate
+    q: Rate
+    lapse: Rate = Field(description="yearly lapse hazard with a perfect experience")
+    lapse_experience: Rate = Field(description="extra yearly lapse hazard at the worst experience")
     skill_weight: Share = Field(description="how much digital skill scales attractiveness")
-    five_g_boost: NonNeg = 0.0
+    five_g_boost: Factor = 0.0
     gates: bool = True
     fixed_attractiveness: Share | None = None
 
 
 class MerchantSpec(Strict):
-    p: NonNeg
-    q: NonNeg
+    p: Rate
+    q: Rate
     fee: Share = Field(description="merchant fee as a share of transaction value")
-    fee_sensitivity: NonNeg
-    lapse: NonNeg
+    fee_sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)]
+    lapse: Rate
 
 
 class BusinessServicesSpec(Strict):
-    p: NonNeg
-    q: NonNeg
-    mandate_year: int
-    compliance_lag_months: Positive
-    needs_per_year: Positive
+    p: Rate
+    q: Rate
+    mandate_year: Year
+    compliance_lag_months: Annotated[float, Field(gt=0.0, le=1200.0)]
+    needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)]
 
 
 class DigitalEconomySpec(Strict):
-    upgrade_rate: NonNeg = Field(description="yearly hazard of moving up one digital level")
-    level_weights: tuple[Share, Share, Share, Share]
-    acceptance_boost: NonNeg = 1.0
+    upgrade_rate: Rate = Field(description="yearly hazard of moving up one digital level")
+    level_weights: Four
+    acceptance_boost: Factor = 1.0
     sector_digital_base: Share = Field(description="digital share of ICT value added")
 
 
@@ -230,8 +324,14 @@ class BehaviourSpec(Strict):
     digital_economy: DigitalEconomySpec
 
 
+def _mix(keys: tuple[str, ...]):
+    def check(cls, v: dict[str, float]) -> dict[str, float]:
+        return _shares_of(v, keys)
+    return classmethod(check)
+
+
 class BudgetSpec(Strict):
-    spending_vnd: SourcedCount
+    spending_vnd: SourcedVnd
     growth: Annotated[float, Field(ge=-0.5, le=1.0)]
     dx_share: Share
     dx_share_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.0
@@ -243,55 +343,59 @@ class BudgetSpec(Strict):
     adaptive: bool = False
     adaptive_shift: Share = 0.2
 
-    @field_validator("allocation", "infrastructure_mix", "services_mix", "incentives_mix")
-    @classmethod
-    def _sum_one(cls, v: dict[str, float]) -> dict[str, float]:
-        if abs(sum(v.values()) - 1.0) > 1e-6:
-            raise ValueError(f"shares must sum to 1, they sum to {sum(v.values()):.4f}")
-        return v
+    _allocation = field_validator("allocation")(_mix(PROGRAMMES))
+    _infrastructure = field_validator("infrastructure_mix")(_mix(("sites_4g", "sites_5g", "fibre")))
+    _services = field_validator("services_mix")(_mix(("procedures", "backoffice")))
+    _incentives = field_validator("incentives_mix")(_mix(("merchant_onboarding", "fee_discount")))
 
 
 class CostSpec(Strict):
-    site_4g_vnd: Positive
-    site_5g_vnd: Positive
-    fibre_household_vnd: Positive
-    procedure_vnd: Positive
-    backoffice_dossier_day_vnd: Positive = Field(description="yearly cost of one dossier/day of capacity")
-    trainee_vnd: Positive
-    merchant_onboarding_vnd: Positive
-    fee_discount_dossier_vnd: Positive
-    campaign_month_vnd: Positive
-    research_business_vnd: Positive
+    site_4g_vnd: UnitCost
+    site_5g_vnd: UnitCost
+    fibre_household_vnd: UnitCost
+    procedure_vnd: UnitCost
+    backoffice_dossier_day_vnd: UnitCost = Field(description="yearly cost of one dossier/day of capacity")
+    trainee_vnd: UnitCost
+    merchant_onboarding_vnd: UnitCost
+    fee_discount_dossier_vnd: UnitCost
+    campaign_month_vnd: UnitCost
+    research_business_vnd: UnitCost
     lead_days: dict[Programme, Annotated[int, Field(ge=0, le=3650)]]
     sources: str = Field(min_length=3, description="where the unit costs come from")
+
+    @field_validator("lead_days")
+    @classmethod
+    def _every_programme(cls, v: dict[str, int]) -> dict[str, int]:
+        _complete(v, PROGRAMMES)
+        return v
 
 
 class EffectSpec(Strict):
     training_gain: Share
-    campaign_p_boost: NonNeg = Field(description="multiplier on p minus one while a campaign runs")
-    fee_discount_boost: NonNeg
-    wait_tolerance_days: Positive
+    campaign_p_boost: Factor = Field(description="multiplier on p minus one while a campaign runs")
+    fee_discount_boost: Factor
+    wait_tolerance_days: Annotated[float, Field(gt=0.0, le=3650.0)]
     online_dossier_effort: Share = Field(description="back-office effort of an online dossier, offline = 1")
-    total_procedures: Positive
+    total_procedures: Annotated[float, Field(ge=1.0, le=1e5)]
 
 
 class InfrastructureSpec(Strict):
-    operators: list[str] = Field(min_length=1)
-    radius_urban_km: Positive
-    radius_rural_km: Positive
-    radius_5g_km: Positive
-    commercial_4g_per_year: NonNeg
-    commercial_5g_per_year: NonNeg
-    five_g_start_year: int
-    broadband_growth: NonNeg = Field(description="yearly hazard of a household getting fibre")
+    operators: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1, max_length=20)
+    radius_urban_km: Annotated[float, Field(gt=0.0, le=100.0)]
+    radius_rural_km: Annotated[float, Field(gt=0.0, le=100.0)]
+    radius_5g_km: Annotated[float, Field(gt=0.0, le=100.0)]
+    commercial_4g_per_year: Annotated[float, Field(ge=0.0, le=1e5)]
+    commercial_5g_per_year: Annotated[float, Field(ge=0.0, le=1e5)]
+    five_g_start_year: Year
+    broadband_growth: Rate = Field(description="yearly hazard of a household getting fibre")
 
 
 class PolicySpec(Strict):
     """Extra money for one programme, in named communes (a pilot) or province-wide."""
 
-    name: str
+    name: Annotated[str, Field(min_length=1)]
     programme: Programme
-    amount_vnd_per_year: Positive
+    amount_vnd_per_year: Annotated[float, Field(gt=0.0, le=MAX_VND)]
     start: YearMonth
     end: YearMonth
     communes: list[str] = Field(default_factory=list, description="names or codes; empty = province")
@@ -303,16 +407,26 @@ class PolicySpec(Strict):
         return self
 
 
+def _known_indicator(name: str) -> str:
+    from sim.indicators import INDICATORS  # late import: indicators import this module
+
+    if name not in INDICATORS:
+        raise ValueError(f"unknown indicator {name!r}; allowed: {', '.join(sorted(INDICATORS))}")
+    return name
+
+
 class TargetSpec(Strict):
     """A target written in the scenario itself (seed goals are referenced by id instead)."""
 
-    id: str
+    id: Annotated[str, Field(min_length=1)]
     indicator: str
     comparison: Literal[">", ">=", "<", "<="]
     threshold: float
-    year: int
+    year: Year
     source: str = Field(min_length=3)
     every_year: bool = False
+
+    _indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
 
 
 class TargetsSpec(Strict):
@@ -323,7 +437,7 @@ class TargetsSpec(Strict):
 class ObservedSpec(Strict):
     """One observed value of a model indicator, for calibration and hindcasts."""
 
-    year: int
+    year: Year
     month: Annotated[int, Field(ge=1, le=12)] = 12
     indicator: str
     value: float
@@ -331,18 +445,11 @@ class ObservedSpec(Strict):
                                         "(sampling plus definitional error), in the indicator's units")
     source: str = Field(min_length=3)
 
-    @field_validator("indicator")
-    @classmethod
-    def _known(cls, name: str) -> str:
-        from sim.indicators import INDICATORS  # late import: indicators import this module
-
-        if name not in INDICATORS:
-            raise ValueError(f"unknown indicator {name!r}; allowed: {sorted(INDICATORS)}")
-        return name
+    _indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
 
 
 class ForcingPoint(Strict):
-    year: int
+    year: Year
     month: Annotated[int, Field(ge=1, le=12)] = 12
     value: Share
     source: str = Field(min_length=3)
@@ -366,14 +473,14 @@ class ForcingSpec(Strict):
 
 class EnsembleSpec(Strict):
     runs: Annotated[int, Field(ge=1, le=100_000)]
-    seed: Annotated[int, Field(ge=0)]
+    seed: Annotated[int, Field(ge=0, le=2**62)]
     scale: Annotated[float, Field(gt=0.0, le=1.0)]
     workers: Annotated[int, Field(ge=0, le=256)] = 0
     uncertainty: bool = Field(True, description="draw every assumption with a range afresh for each run")
 
 
 class Scenario(Strict):
-    name: str
+    name: Name
     description: str = ""
     province: ProvinceSpec
     time: TimeSpec
@@ -391,7 +498,7 @@ class Scenario(Strict):
     targets: TargetsSpec = Field(default_factory=TargetsSpec)
     forcing: ForcingSpec = Field(default_factory=ForcingSpec)
     observed: list[ObservedSpec] = Field(default_factory=list, description="observed series to calibrate on")
-    free: dict[str, tuple[float, float]] = Field(
+    free: dict[str, Pair] = Field(
         default_factory=dict, description="parameters `citytwin calibrate` fits: dotted key = [low, high]")
     ensemble: EnsembleSpec
     source_file: str = ""
@@ -406,15 +513,6 @@ class Scenario(Strict):
             if not _year_month(self.time.start) <= (o.year, o.month) <= _year_month(self.time.end):
                 raise ValueError(f"observed.{i}: {o.year}-{o.month:02d} lies outside the horizon "
                                  f"{self.time.start}..{self.time.end}")
-        for key, (low, high) in self.free.items():
-            if not low < high:
-                raise ValueError(f"free.{key}: expected [low, high] with low < high, got {[low, high]}")
-            value = self._numeric(key)
-            if value is None:
-                raise ValueError(f"free.{key}: not a number in the scenario (give a dotted key such as "
-                                 f"behaviour.online_services.p)")
-            if not low <= value <= high:
-                raise ValueError(f"free.{key}: the scenario's value {value} lies outside [{low}, {high}]")
         for i, p in enumerate(self.policies):
             if _year_month(p.start) < _year_month(self.time.start) or _year_month(p.start) > _year_month(self.time.end):
                 raise ValueError(f"policies.{i}.start {p.start} lies outside {self.time.start}..{self.time.end}")
@@ -449,16 +547,6 @@ def lookup(data: Any, key: str) -> Any:
 # --------------------------------------------------------------------------- loading
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ScenarioError(f"{path}: file not found")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-
-
 def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], path: str,
            prefix: str = "") -> None:
     """Deep-merge `top` into `base` in place, recording which file set each key."""
@@ -474,20 +562,29 @@ def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], pa
             origin[dotted] = path
 
 
-def _resolve(path: Path, origin: dict[str, str], seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario file and the chain of files it `extends`."""
+def _resolve(path: Path, origin: dict[str, str], seen: tuple[Path, ...] = (),
+             roots: tuple[Path, ...] | None = None) -> dict[str, Any]:
+    """Read a scenario file and the chain of files it `extends` (inside `roots`, if given)."""
+    if roots is not None:
+        confined(path, roots, "extends" if seen else "scenario file", str(seen[-1]) if seen else str(path))
     path = path.resolve()
     if path in seen:
         raise ScenarioError(f"{path}: extends: cycle through {' -> '.join(p.name for p in seen)}")
-    data = _read_toml(path)
+    data = read_toml(path)
     parent = data.pop("extends", None)
     merged: dict[str, Any] = {}
     if parent is not None:
-        if not isinstance(parent, str):
-            raise ScenarioError(f"{path}: extends: expected a file name (string), got {parent!r}")
-        merged = _resolve(path.parent / parent, origin, seen + (path,))
+        if not isinstance(parent, str) or not parent.strip():
+            raise ScenarioError(f"{path}: extends: expected the name of a scenario file (a string), got {parent!r}")
+        if not parent.endswith(".toml"):
+            raise ScenarioError(f"{path}: extends: expected a .toml scenario file, got {parent!r}")
+        merged = _resolve(path.parent / parent, origin, seen + (path,), roots)
     _merge(merged, data, origin, str(path))
     return merged
+
+
+# Keys citytwin sets itself: a scenario file or --set may not (source_file anchors relative paths).
+INTERNAL_KEYS = ("source_file", "extends")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -506,7 +603,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
-    return [k.strip() for k in keys], value
+    keys = [k.strip() for k in keys]
+    if keys[0] in INTERNAL_KEYS:
+        raise ScenarioError(f"--set {text!r}: {keys[0]} is set by citytwin, not by a scenario")
+    return keys, value
 
 
 def apply_override(data: dict[str, Any], keys: list[str], value: Any, text: str) -> None:
@@ -540,54 +640,103 @@ def _format_error(exc: ValidationError, origin: dict[str, str], default: str) ->
                if loc and (k == loc or k.startswith(loc + ".") or loc.startswith(k + "."))]
     file = related[-1] if related else default
     msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "string_pattern_mismatch" and loc == "name":
+        msg = ("expected letters, digits, '_', '-' or '.', starting with a letter or digit "
+               "(the name becomes the results folder)")
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling against the scenario schema)"
     elif err["type"] == "missing":
         msg = "missing key"
     elif "input" in err and not isinstance(err["input"], (dict, list)):
-        msg = f"{msg} (got {err['input']!r})"
+        got = repr(err["input"])
+        msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
+    msg = " ".join(msg.split())  # one line, whatever the message held
     more = len(exc.errors()) - 1
     tail = f" [and {more} more error{'s' if more > 1 else ''}]" if more else ""
     return f"{file}: {loc or '(top level)'}: {msg}{tail}"
 
 
-def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+                  roots: tuple[Path, ...] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The merged raw data of a scenario file with overrides applied, and each key's file."""
     path = Path(path)
     origin: dict[str, str] = {}
-    data = _resolve(path, origin)
+    data = _resolve(path, origin, roots=roots)
+    for key in INTERNAL_KEYS:
+        if key in data:
+            raise ScenarioError(f"{origin.get(key, path)}: {key}: set by citytwin, not by a scenario")
     data.setdefault("name", path.stem)
-    data["source_file"] = str(path)
     for text in overrides:
         keys, value = parse_override(text)
         apply_override(data, keys, value, text)
         origin.pop(".".join(keys), None)
         origin[".".join(keys)] = f"--set {text}"
+    data["source_file"] = str(path)
     return data, origin
 
 
-def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, merge, override and validate a scenario; raises ScenarioError with one line."""
-    data, origin = scenario_dict(path, overrides)
-    return validate_scenario(data, origin, str(Path(path).resolve()))
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+                  roots: Iterable[Path] | None = None) -> Scenario:
+    """Read, merge, override and validate a scenario; raises ScenarioError with one line.
+
+    `roots`: for a scenario from someone else (an upload), the folders that the file itself,
+    its `extends` chain and its data files (GeoJSON, CSV) must lie in. None: anywhere."""
+    roots_t = None if roots is None else tuple(Path(r) for r in roots)
+    data, origin = scenario_dict(path, overrides, roots_t)
+    return validate_scenario(data, origin, str(Path(path).resolve()), roots_t)
 
 
-def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None, file: str = "scenario") -> Scenario:
+def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None, file: str = "scenario",
+                      roots: tuple[Path, ...] | None = None) -> Scenario:
+    """The Scenario, checked whole: schema, data files, commune names and targets."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_format_error(exc, origin or {}, file)) from None
-    # Files named by the scenario must exist, relative to the scenario file.
     base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
     for key in ("geojson", "communes_csv"):
         name = getattr(scenario.province, key)
-        if name is not None and not (base / name).is_file():
-            raise ScenarioError(f"{file}: province.{key}: file not found: {base / name}")
+        if name is not None and roots is not None:
+            confined(base / name, roots, f"province.{key}", file)
+    from sim.geography import check_province_files  # late import: geography builds on this module
+
+    check_province_files(scenario, file)
     _check_policy_communes(scenario, file)
+    _check_free(scenario, file)
     from sim.targets import resolve_targets  # late import: targets read seeds/
 
     resolve_targets(scenario, file)
     return scenario
+
+
+def _check_free(scenario: Scenario, file: str) -> None:
+    """Every `[free]` key is a real-valued number of the scenario, inside its box, and both ends
+    of the box are values the schema accepts (so no candidate of a calibration can be refused).
+
+    Checked at loading only: a run's drawn assumptions may leave the box, which only
+    `citytwin calibrate` uses (it does not draw)."""
+    data = scenario.model_dump()
+    for key, (low, high) in scenario.free.items():
+        where = f"{file}: free.{key}"
+        if not low < high:
+            raise ScenarioError(f"{where}: expected [low, high] with low < high, got {[low, high]}")
+        node = lookup(data, key)
+        if isinstance(node, int) and not isinstance(node, bool):
+            raise ScenarioError(f"{where}: a whole number in the scenario; only real-valued keys can be fitted")
+        value = scenario._numeric(key)
+        if value is None:
+            raise ScenarioError(f"{where}: not a number in the scenario (give a dotted key such as "
+                                f"behaviour.online_services.p)")
+        if not low <= value <= high:
+            raise ScenarioError(f"{where}: the scenario's value {value} lies outside [{low}, {high}]")
+        for end in (low, high):
+            trial = copy.deepcopy(data)
+            apply_override(trial, key.split("."), end, key)
+            try:
+                Scenario.model_validate(trial)
+            except ValidationError as exc:
+                msg = " ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())
+                raise ScenarioError(f"{where}: {end} is not allowed there ({msg})") from None
 
 
 def _check_policy_communes(scenario: Scenario, file: str) -> None:

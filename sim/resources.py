@@ -1,0 +1,132 @@
+"""What a command will cost, said before it starts: agents, memory and time.
+
+A planner who types `--runs 100000` or `--scale 1` on a laptop should hear the
+cost before the work, not after hours or an out-of-memory kill. `check_cost`
+refuses a world too small to hold one agent per commune (the scale would
+otherwise be raised silently), refuses an ensemble whose memory estimate exceeds
+what the machine has available, and asks for `--yes` before more than a day of work.
+
+The estimates are linear fits to measurements on the 2-core reference machine
+(`benchmarks/run.py`; the issue-9 note has the runs) and err on the high side:
+
+* memory of one run ≈ 350 MB (interpreter, numpy, numba kernels, pandas, mesa)
+  + 260 B per citizen agent (measured 170–200 B: attributes, contact network,
+  coverage grid, businesses) — Dak Lak at scale 0.1 / 0.3: 308 / 393 MB;
+  Hai Phong 1:1 (3.48 M agents): 0.99 GB;
+* memory of the results the parent keeps ≈ 150 B per indicator-month (the long
+  table) + 1.5 kB per commune-year (the commune table's rows);
+* time of one run on one core ≈ 0.6 s + citizen-months / 25 M per s (Dak Lak at
+  scale 0.02: 0.9 s; Hai Phong 1:1: 15–19 s single-threaded).
+
+Example:
+    >>> from sim.scenario import load_scenario
+    >>> cost = estimate(load_scenario("scenarios/dak_lak.toml"), runs=20, workers=2)
+    >>> 40_000 < cost.citizens < 60_000 and cost.seconds < 60
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sim.errors import ScenarioError
+from sim.scenario import Scenario
+
+BASE_BYTES = 350e6
+CITIZEN_BYTES = 260.0
+INDICATOR_MONTH_BYTES = 150.0
+COMMUNE_YEAR_BYTES = 1500.0
+INDICATORS = 45                      # about as many as sim.indicators names
+RUN_OVERHEAD_S = 0.6
+CITIZEN_MONTHS_PER_S = 25e6          # one core
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Cost:
+    citizens: int
+    businesses: int
+    communes: int
+    runs: int
+    workers: int
+    months: int
+    bytes: float          # peak memory of all processes together
+    seconds: float        # wall clock on `workers` cores
+
+    def describe(self) -> str:
+        return (f"{self.runs:,} run{'s' if self.runs != 1 else ''} x {self.citizens:,} citizens x "
+                f"{self.months} months on {self.workers} worker{'s' if self.workers != 1 else ''}")
+
+
+def _low(node) -> float:
+    """The smallest value a sourced number can take in a run (its range's low end)."""
+    return node.range[0] if node.range is not None else node.value
+
+
+def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None) -> Cost:
+    """Agents, peak memory and wall time of `runs` runs on `workers` processes."""
+    from sim.geography import province_units
+
+    scale = spec.ensemble.scale if scale is None else scale
+    prov = spec.province
+    people = prov.population.value
+    citizens = int(round(people * prov.adult_share.value * scale))
+    businesses = int(round(people * prov.businesses_per_1000.value / 1000 * scale))
+    communes = len(province_units(prov.code))
+    months = spec.time.months
+    years = spec.time.end_year - spec.time.start_year + 1
+    workers = max(1, min(workers, runs))
+    per_run = BASE_BYTES + CITIZEN_BYTES * max(citizens, communes)
+    results = runs * (months * INDICATORS * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
+    # Processes: each worker holds one world; the parent holds the results (inline: one world too).
+    peak = BASE_BYTES + results + (per_run if workers == 1 else workers * per_run)
+    seconds = runs / workers * (RUN_OVERHEAD_S + max(citizens, communes) * months / CITIZEN_MONTHS_PER_S)
+    return Cost(citizens, businesses, communes, runs, workers, months, peak, seconds)
+
+
+def available_bytes() -> float:
+    """Memory the machine can give now (MemAvailable), or its physical memory where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def duration(seconds: float) -> str:
+    """
+    >>> duration(90), duration(7200), duration(3 * 86400)
+    ('2 minutes', '2.0 hours', '3.0 days')
+    """
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} minutes"
+    if seconds < DAY_S:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / DAY_S:.1f} days"
+
+
+def check_cost(spec: Scenario, runs: int, workers: int, yes: bool = False,
+               available: float | None = None) -> Cost:
+    """The cost of the work, or a one-line ScenarioError if it cannot or should not start."""
+    cost = estimate(spec, runs, workers)
+    prov, scale = spec.province, spec.ensemble.scale
+    # The fewest agents any run can have: the low ends of the drawn assumptions.
+    fewest = min(prov.population.value * _low(prov.adult_share),
+                 prov.population.value * _low(prov.businesses_per_1000) / 1000)
+    if fewest * scale < cost.communes:
+        smallest = cost.communes / fewest
+        raise ScenarioError(f"ensemble.scale {scale:g}: too small for {prov.name}'s {cost.communes} communes and "
+                            f"wards (at least one citizen and one business agent each); the smallest scale is "
+                            f"{smallest:.2g}")
+    available = available_bytes() if available is None else available
+    if cost.bytes > 0.9 * available:
+        raise ScenarioError(f"{cost.describe()} need about {cost.bytes / 1e9:.1f} GB of memory, "
+                            f"{available / 1e9:.1f} GB available; lower --scale, --runs or --workers")
+    if cost.seconds > DAY_S and not yes:
+        raise ScenarioError(f"{cost.describe()} would take about {duration(cost.seconds)}; "
+                            "add --yes to run it anyway, or lower --runs or --scale")
+    return cost

@@ -1,0 +1,22 @@
+"""Imported only by the forkserver, before it forks any worker (see `ensemble.worker_pool`).
+
+The forkserver gives each worker the signal handlers it had after importing its
+preload modules, so these lines hold in every worker from its first instruction:
+
+* Ctrl-C is ignored: a Ctrl-C to the whole process group reaches only the parent,
+  which stops the workers (no worker tracebacks, nothing left running);
+* the parent's stop (SIGTERM) unwinds the worker as an ordinary exit, so what it
+  registered with multiprocessing's resource tracker (a lock a library made) is released
+  instead of reported as leaked.
+"""
+
+import signal
+import sys
+
+
+def _stop(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, _stop)
