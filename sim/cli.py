@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
     run.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
                      help="where runs execute (dask: a local cluster, or $CITYTWIN_DASK_SCHEDULER)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or start line (errors still print)")
     run.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
     cal = sub.add_parser("calibrate", help="fit the scenario's [free] parameters to its [observed] series")
@@ -89,8 +90,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     workers = min(e.workers or default_workers(), e.runs) if args.executor != "inline" else 1
     cost = check_cost(spec, e.runs, workers, yes=args.yes)
     with out.locked():
-        print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
-              + (f" (expected {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
+        if not args.quiet:
+            print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
+                  + (f" (expected about {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
         result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
         items = verdicts(targets, result)
         meta = manifest(spec, result, e.seed, e.scale, sys.argv)
@@ -129,9 +131,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
     check_cost(spec, (args.trials + 1) * e.runs, min(workers, e.runs), yes=args.yes)
     with out.locked():
-        print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
-              + (f" (up to {args.until})" if args.until else "")
-              + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
+        if not args.quiet:
+            print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
+                  + (f" (up to {args.until})" if args.until else "")
+                  + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
         cal = calibrate(spec, trials=args.trials, until=args.until, workers=workers, progress=not args.quiet)
         command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
             f"citytwin calibrate {args.scenario}"
@@ -193,6 +196,7 @@ def entry() -> None:
     except KeyboardInterrupt:
         sys.stderr.write(INTERRUPTED + "\n")
         code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: a late Ctrl-C must not disturb the exit
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -185,8 +185,9 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
         address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
         cluster = None
         if not address:
-            with sigint_blocked():  # a local cluster's processes are this run's workers: Ctrl-C is ours
-                # Bound to this machine only; no dashboard.
+            # Bound to this machine only; no dashboard. (Its worker processes still see a Ctrl-C
+            # to the process group and print their own tracebacks as they stop.)
+            with sigint_blocked():
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None, silence_logs=logging.ERROR)
         try:

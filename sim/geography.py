@@ -191,10 +191,13 @@ def check_province_files(scenario: Scenario, file: str = "scenario") -> None:
     commune present (raises ScenarioError naming the file otherwise)."""
     base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
     units = province_units(scenario.province.code)
-    if scenario.province.geojson:
-        _features(base / scenario.province.geojson, units)
-    if scenario.province.communes_csv:
-        _csv_populations(base / scenario.province.communes_csv, units)
+    for key, read in (("geojson", _features), ("communes_csv", _csv_populations)):
+        name = getattr(scenario.province, key)
+        if name:
+            try:
+                read(base / name, units)
+            except ScenarioError as exc:
+                raise ScenarioError(f"{file}: province.{key}: {exc}") from None
 
 
 def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> np.ndarray:

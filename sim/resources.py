@@ -77,10 +77,10 @@ def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None
     months = spec.time.months
     years = spec.time.end_year - spec.time.start_year + 1
     workers = max(1, min(workers, runs))
-    per_run = BASE_BYTES + CITIZEN_BYTES * max(citizens, communes)
+    world = CITIZEN_BYTES * max(citizens, communes)
     results = runs * (months * INDICATORS * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
-    # Processes: each worker holds one world; the parent holds the results (inline: one world too).
-    peak = BASE_BYTES + results + (per_run if workers == 1 else workers * per_run)
+    # The parent holds the results; one worker runs in the parent, more are processes of their own.
+    peak = BASE_BYTES + results + (world if workers == 1 else workers * (BASE_BYTES + world))
     seconds = runs / workers * (RUN_OVERHEAD_S + max(citizens, communes) * months / CITIZEN_MONTHS_PER_S)
     return Cost(citizens, businesses, communes, runs, workers, months, peak, seconds)
 

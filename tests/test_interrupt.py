@@ -1,0 +1,65 @@
+"""Ctrl-C (issue 9, point 3): a SIGINT to the whole process group, as a terminal sends it,
+at any stage: one line, exit status 130, the previous output intact, no process left running."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DAK_LAK, ROOT, citytwin
+from sim.outfolder import MARKER
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _alive_in_group(pgid: int) -> list[str]:
+    """Processes of the group that are still running (zombies are dead: reaped by init)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(stat.parent.name)
+    return alive
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    out = tmp_path_factory.mktemp("ctrlc") / "r"
+    proc = citytwin("run", str(DAK_LAK), "--out", str(out), "--runs", "1", "--scale", "0.002", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return out, _digest(out)
+
+
+@pytest.mark.parametrize("delay", [0.2, 2.5, 6.0], ids=["start-up", "early", "ensemble"])
+def test_ctrl_c_to_the_process_group(previous, delay):
+    out, before = previous
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    # Long enough that the signal always lands before the end (about 40 s of work on 2 cores).
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(DAK_LAK), "--out", str(out), "--runs", "24",
+                             "--scale", "0.03", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(delay)
+    assert proc.poll() is None
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["citytwin: interrupted; earlier results are unchanged"], err
+    deadline = time.time() + 10
+    while _alive_in_group(proc.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _alive_in_group(proc.pid) == []
+    assert _digest(out) == before and (out / MARKER).is_file()
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".r.") and not p.name.endswith(".lock")] == []
