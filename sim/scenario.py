@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Literal
@@ -650,7 +651,7 @@ def _format_error(exc: ValidationError, origin: dict[str, str], default: str) ->
     elif "input" in err and not isinstance(err["input"], (dict, list)):
         got = repr(err["input"])
         msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
-    msg = " ".join(msg.split())  # one line, whatever the message held
+    msg = re.sub(r" or instance of \w+", "", " ".join(msg.split()))  # one line, no class names
     more = len(exc.errors()) - 1
     tail = f" [and {more} more error{'s' if more > 1 else ''}]" if more else ""
     return f"{file}: {loc or '(top level)'}: {msg}{tail}"
