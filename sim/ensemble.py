@@ -185,11 +185,11 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
         address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
         cluster = None
         if not address:
-            # Bound to this machine only; no dashboard. (Its worker processes still see a Ctrl-C
-            # to the process group and print their own tracebacks as they stop.)
+            # Bound to this machine only; no dashboard; workers ignore Ctrl-C (this process stops them).
             with sigint_blocked():
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.ERROR,
+                                       preload=["sim.dask_worker_signals"])
         try:
             with Client(address or cluster) as client:
                 futures = client.map(run_one, [spec] * runs, range(runs), [scale] * runs, [seed] * runs,

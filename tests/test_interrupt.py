@@ -43,13 +43,14 @@ def previous(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return out, _digest(out)
 
 
-@pytest.mark.parametrize("delay", [0.2, 2.5, 6.0], ids=["start-up", "early", "ensemble"])
-def test_ctrl_c_to_the_process_group(previous, delay):
+@pytest.mark.parametrize("delay,executor", [(0.2, "processes"), (2.5, "processes"), (6.0, "processes"), (8.0, "dask")],
+                         ids=["start-up", "early", "ensemble", "dask-ensemble"])
+def test_ctrl_c_to_the_process_group(previous, delay, executor):
     out, before = previous
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     # Long enough that the signal always lands before the end (about 40 s of work on 2 cores).
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(DAK_LAK), "--out", str(out), "--runs", "24",
-                             "--scale", "0.03", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             "--scale", "0.03", "--quiet", "--executor", executor], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     time.sleep(delay)
     assert proc.poll() is None

@@ -171,7 +171,11 @@ def test_mutated_scenarios_keep_the_contract(folder, mutations):
             pytest.fail(f"a non-finite number was accepted: {mutations}")
         names = {p.name for p in out.iterdir()}
         assert {"indicators.csv", "communes.csv", "verdict.json", "manifest.json", "figures", MARKER} <= names
-        assert any((out / "figures").glob("fan_*.png"))
+        import json
+
+        modelled = [v for v in json.loads((out / "verdict.json").read_text()) if v["status"] != "NOT MODELLED"]
+        figures = {p.name for p in (out / "figures").iterdir()}
+        assert "budget_by_programme.png" in figures and {f"fan_{v['id']}.png" for v in modelled} <= figures
         import shutil
 
         shutil.rmtree(out)
