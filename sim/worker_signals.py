@@ -5,17 +5,21 @@ preload modules, so these lines hold in every worker from its first instruction:
 
 * Ctrl-C is ignored: a Ctrl-C to the whole process group reaches only the parent,
   which stops the workers (no worker tracebacks, nothing left running);
-* the parent's stop (SIGTERM) unwinds the worker as an ordinary exit, so what it
-  registered with multiprocessing's resource tracker (a lock a library made) is released
-  instead of reported as leaked.
+* the parent's stop (SIGTERM) runs multiprocessing's finalizers, so what the worker
+  registered with the resource tracker (a lock a library made) is released instead of
+  reported as leaked, then leaves at once: an ordinary interpreter exit can hang in the
+  OpenMP runtime's teardown.
 """
 
+import os
 import signal
-import sys
 
 
 def _stop(signum: int, frame: object) -> None:
-    sys.exit(128 + signum)
+    from multiprocessing import util
+
+    util._run_finalizers()
+    os._exit(128 + signum)
 
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -54,10 +54,15 @@ def test_ctrl_c_to_the_process_group(previous, delay, executor):
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             # as from a terminal: a shell's background job (CI) inherits Ctrl-C ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(delay)
-    assert proc.poll() is None
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        time.sleep(delay)
+        assert proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:  # whatever failed, leave nothing running for the next test
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["citytwin: interrupted; earlier results are unchanged"], err
     deadline = time.time() + 10
