@@ -24,10 +24,10 @@ import json
 import math
 import os
 import time
-from contextlib import ExitStack
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -35,17 +35,15 @@ import pandas as pd
 from sim.ensemble import worker_pool
 from sim.institutions import Calendar
 from sim.outfolder import OutputFolder
-from sim.scenario import Scenario, ScenarioError, apply_override, lookup
+from sim.scenario import Scenario, ScenarioError, lookup, with_values
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 HALF_CHI2_95 = 1.920729  # χ²₁(0.95) / 2
-
-
-def with_values(spec: Scenario, values: dict[str, float]) -> Scenario:
-    """A copy of the scenario with dotted keys set, as `--set` would (a sourced number keeps its source)."""
-    data = spec.model_dump()
-    for key, value in values.items():
-        apply_override(data, key.split("."), value, key)
-    return Scenario.model_validate(data)
+# The first line of a calibrated scenario (the command always starts with "citytwin"): only a
+# file that starts so may be replaced by `--write`.
+CALIBRATED_HEADER = "# Calibrated by: citytwin"
 
 
 def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...]) -> np.ndarray:
@@ -95,27 +93,16 @@ class Calibration:
 
 
 class _Evaluator:
-    """Runs the same seeds for every candidate θ, on a persistent process pool."""
+    """Runs the same seeds for every candidate θ, on a persistent process pool (None: here)."""
 
-    def __init__(self, spec: Scenario, runs: int, scale: float, workers: int) -> None:
+    def __init__(self, spec: Scenario, runs: int, scale: float, pool: "Pool | None") -> None:
         self.spec, self.runs, self.scale = spec, runs, scale
         self.indicators = tuple(sorted({o.indicator for o in spec.observed}))
         self.seeds = [spec.ensemble.seed + r for r in range(runs)]
         calendar = Calendar(spec.time.start, spec.time.months)
         self.rows = [calendar.index(f"{o.year}-{o.month:02d}") for o in spec.observed]
         self.cols = [self.indicators.index(o.indicator) for o in spec.observed]
-        self.workers = workers
-        self.pool = None
-        self._stack = ExitStack()
-
-    def __enter__(self) -> "_Evaluator":
-        if self.workers > 1:  # stopped (terminated after an error or interrupt) when the block ends
-            self.pool = self._stack.enter_context(worker_pool(self.workers))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.pool = None
-        self._stack.__exit__(*exc)
+        self.pool = pool
 
     def series(self, values: dict[str, float]) -> np.ndarray:
         """(runs, months, indicators) at θ."""
@@ -157,11 +144,10 @@ def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: 
     y = np.array([o.value for o in obs])
     sigma = np.array([o.sigma for o in obs])
     t0 = time.perf_counter()
-    evaluator = _Evaluator(spec, runs, scale, workers)
     records: list[dict[str, float]] = []
 
     def log_likelihood(values: dict[str, float]) -> float:
-        m = evaluator.at_observations(evaluator.series(values))
+        m = ev.at_observations(ev.series(values))
         return float(-(((y - m) / sigma)[fitted] ** 2).sum() / 2)
 
     def objective(trial: "optuna.Trial") -> float:
@@ -177,7 +163,9 @@ def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: 
     study = optuna.create_study(direction="maximize", sampler=sampler)
     # Start from the scenario's own values, so the fit can only improve on them.
     study.enqueue_trial({k: spec._numeric(k) for k in spec.free})
-    with evaluator as ev:
+    # The pool's workers are terminated if the search ends by an error or an interrupt.
+    with worker_pool(workers) if workers > 1 else nullcontext() as pool:
+        ev = _Evaluator(spec, runs, scale, pool)
         study.optimize(objective, n_trials=trials, show_progress_bar=progress)
         best = dict(study.best_params)
         series = ev.series(best)
@@ -231,7 +219,7 @@ def calibrated_toml(cal: Calibration, dest: Path, command: str) -> str:
               f"candidates x {cal.runs} runs at scale {cal.scale:g} (the same seeds for every candidate)")
     fitted = cal.fit[cal.fit.fitted]
     n_fit = len(fitted)
-    lines = [f"# Calibrated by: {command}",  # starts CALIBRATED_HEADER: command is "citytwin calibrate ..."
+    lines = [f"# Calibrated by: {command}",  # starts with CALIBRATED_HEADER
              f"# Method: {method}.",
              f"# Fitted to {n_fit} observation{"s" if n_fit > 1 else ""}" + (f" up to {cal.until}" if cal.until else "")
              + f"; log-likelihood {cal.log_likelihood:.3f}.",
@@ -274,9 +262,6 @@ def write_calibration(cal: Calibration, out: OutputFolder, variant: Path, comman
         tmp_variant.replace(variant)
     finally:
         tmp_variant.unlink(missing_ok=True)
-
-
-CALIBRATED_HEADER = "# Calibrated by: citytwin"
 
 
 def check_variant(variant: Path) -> None:

@@ -73,7 +73,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.ensemble import default_workers, run_ensemble
+    from sim.ensemble import planned_workers, run_ensemble
     from sim.outfolder import OutputFolder
     from sim.report import manifest, pilot_year, write_outputs
     from sim.resources import check_cost, duration
@@ -87,8 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out.check()
     targets = resolve_targets(spec, args.scenario)
     e = spec.ensemble
-    workers = min(e.workers or default_workers(), e.runs) if args.executor != "inline" else 1
-    cost = check_cost(spec, e.runs, workers, yes=args.yes)
+    cost = check_cost(spec, e.runs, planned_workers(spec, executor=args.executor), yes=args.yes)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"

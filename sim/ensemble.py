@@ -113,17 +113,39 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def planned_workers(spec: Scenario, runs: int | None = None, workers: int | None = None,
+                    executor: str = "processes") -> int:
+    """How many runs execute at once: the asked-for workers (else the scenario's, else every
+    core), never more than the runs; one for the inline executor."""
+    runs = spec.ensemble.runs if runs is None else runs
+    if executor == "inline":
+        return 1
+    return min(workers or spec.ensemble.workers or default_workers(), runs)
+
+
 @contextmanager
 def sigint_blocked() -> Iterator[None]:
-    """Block Ctrl-C (SIGINT) in this thread for the block: processes started inside inherit the
-    blocked signal for life, so a Ctrl-C to the whole process group reaches only the parent,
-    which stops them (no worker tracebacks, no orphans). A Ctrl-C during the block is delivered
-    when it ends."""
+    """Block Ctrl-C (SIGINT) in this thread for the block; a Ctrl-C during it is delivered when
+    it ends. Used around starting helper processes: the start is never left half done, and a
+    child *forked* inside keeps the signal blocked for life (children started through the
+    forkserver get their handlers from `sim.worker_signals`)."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C for the block. Programs started inside (fork and exec) inherit the ignored
+    signal and Python then never turns it into a KeyboardInterrupt there, from their first
+    instruction. The price: a Ctrl-C during the block itself is dropped (so keep it short)."""
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @contextmanager
@@ -154,8 +176,7 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
                  on_result: Callable[[RunResult], None] | None = None) -> EnsembleResult:
     """Run the ensemble; results are ordered by run whatever order they finish in."""
     runs = spec.ensemble.runs if runs is None else runs
-    workers = workers or spec.ensemble.workers or default_workers()
-    workers = min(workers, runs)
+    workers = planned_workers(spec, runs, workers)
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}")
     if workers == 1 and executor == "processes":
@@ -185,8 +206,9 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
         address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
         cluster = None
         if not address:
-            # Bound to this machine only; no dashboard; workers ignore Ctrl-C (this process stops them).
-            with sigint_blocked():
+            # Bound to this machine only; no dashboard. Its workers ignore Ctrl-C (this process closes
+            # the cluster): inherited while they start, set again by a preload in any restarted one.
+            with sigint_ignored():
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None, silence_logs=logging.ERROR,
                                        preload=["sim.dask_worker_signals"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable
@@ -96,10 +97,10 @@ def read_csv(path: Path, columns: Iterable[str], numeric: Iterable[str] = ()) ->
     for c in numeric:
         for i, cell in enumerate(table[c]):
             try:
-                value = float(cell)
+                finite = math.isfinite(float(cell))
             except ValueError:
-                value = float("nan")
-            if value != value or value in (float("inf"), float("-inf")):
+                finite = False
+            if not finite:
                 raise ScenarioError(f"{path}: row {i + 2}, column {c}: expected a finite number, got {cell!r}")
     return table
 

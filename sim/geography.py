@@ -9,7 +9,6 @@ clustered around the urban centres. Coordinates are kilometres on a local plane.
 from __future__ import annotations
 
 import functools
-import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path

@@ -37,7 +37,6 @@ BASE_BYTES = 350e6
 CITIZEN_BYTES = 260.0
 INDICATOR_MONTH_BYTES = 150.0
 COMMUNE_YEAR_BYTES = 1500.0
-INDICATORS = 45                      # about as many as sim.indicators names
 RUN_OVERHEAD_S = 0.6
 CITIZEN_MONTHS_PER_S = 25e6          # one core
 DAY_S = 86_400.0
@@ -46,7 +45,6 @@ DAY_S = 86_400.0
 @dataclass(frozen=True)
 class Cost:
     citizens: int
-    businesses: int
     communes: int
     runs: int
     workers: int
@@ -67,22 +65,22 @@ def _low(node) -> float:
 def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None) -> Cost:
     """Agents, peak memory and wall time of `runs` runs on `workers` processes."""
     from sim.geography import province_units
+    from sim.indicators import INDICATORS
 
     scale = spec.ensemble.scale if scale is None else scale
     prov = spec.province
     people = prov.population.value
     citizens = int(round(people * prov.adult_share.value * scale))
-    businesses = int(round(people * prov.businesses_per_1000.value / 1000 * scale))
     communes = len(province_units(prov.code))
     months = spec.time.months
     years = spec.time.end_year - spec.time.start_year + 1
     workers = max(1, min(workers, runs))
     world = CITIZEN_BYTES * max(citizens, communes)
-    results = runs * (months * INDICATORS * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
+    results = runs * (months * len(INDICATORS) * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
     # The parent holds the results; one worker runs in the parent, more are processes of their own.
     peak = BASE_BYTES + results + (world if workers == 1 else workers * (BASE_BYTES + world))
     seconds = runs / workers * (RUN_OVERHEAD_S + max(citizens, communes) * months / CITIZEN_MONTHS_PER_S)
-    return Cost(citizens, businesses, communes, runs, workers, months, peak, seconds)
+    return Cost(citizens, communes, runs, workers, months, peak, seconds)
 
 
 def available_bytes() -> float:

@@ -27,10 +27,10 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
                       model_validator)
 
 from sim.errors import ScenarioError
-from sim.files import confined, read_csv, read_geojson, read_toml
+from sim.files import confined, read_toml
 
 __all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
-           "parse_override", "apply_override"]
+           "parse_override", "apply_override", "with_values"]
 
 PROGRAMMES = ("infrastructure", "services", "skills", "incentives", "awareness", "research")
 Programme = Literal["infrastructure", "services", "skills", "incentives", "awareness", "research"]
@@ -44,7 +44,6 @@ MAX_VND = 1e17                # a year's spending or a policy's yearly amount
 MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, a campaign month)
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE, description="per year")]
 Factor = Annotated[float, Field(ge=0.0, le=100.0)]
@@ -68,11 +67,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
-def _complete(table: dict[str, Any], keys: Iterable[str]) -> None:
-    """A table keyed by a fixed list must name every key (a missing one is not a silent zero)."""
-    missing = [k for k in keys if k not in table]
-    if missing:
-        raise ValueError(f"missing {', '.join(missing)}; give a value for every one of {', '.join(keys)}")
+def table(field: str, keys: tuple[str, ...], sums_to_one: bool = False) -> Any:
+    """A validator for a table keyed by a fixed list: every key present (a missing one is not a
+    silent zero) and, for shares, a sum of 1."""
+    def check(cls: type, v: dict[str, float]) -> dict[str, float]:
+        missing = [k for k in keys if k not in v]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}; give a value for every one of {', '.join(keys)}")
+        if sums_to_one and abs(sum(v.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares must sum to 1, they sum to {sum(v.values()):.4f}")
+        return v
+    return field_validator(field)(classmethod(check))
 
 
 def _year_month(text: str) -> tuple[int, int]:
@@ -242,14 +247,6 @@ Sector = Literal["agriculture", "manufacturing", "retail_trade", "transport_logi
 Size = Literal["household", "sme", "large"]
 
 
-def _shares_of(v: dict[str, float], keys: tuple[str, ...]) -> dict[str, float]:
-    """A complete table of shares that sum to 1."""
-    _complete(v, keys)
-    if abs(sum(v.values()) - 1.0) > 1e-6:
-        raise ValueError(f"shares must sum to 1, they sum to {sum(v.values()):.4f}")
-    return v
-
-
 class BusinessesSpec(Strict):
     sector_shares: dict[Sector, Share]
     size_shares: dict[Size, Share]
@@ -257,21 +254,9 @@ class BusinessesSpec(Strict):
     consumer_facing: list[Sector] = Field(description="sectors whose merchants take retail payments")
     sources: str = Field(min_length=3)
 
-    @field_validator("sector_shares")
-    @classmethod
-    def _sectors(cls, v: dict[str, float]) -> dict[str, float]:
-        return _shares_of(v, SECTORS)
-
-    @field_validator("size_shares")
-    @classmethod
-    def _sizes(cls, v: dict[str, float]) -> dict[str, float]:
-        return _shares_of(v, SIZES)
-
-    @field_validator("size_value_added")
-    @classmethod
-    def _every_size(cls, v: dict[str, float]) -> dict[str, float]:
-        _complete(v, SIZES)
-        return v
+    _sectors = table("sector_shares", SECTORS, sums_to_one=True)
+    _sizes = table("size_shares", SIZES, sums_to_one=True)
+    _values = table("size_value_added", SIZES)
 
 
 class NetworkSpec(Strict):
@@ -325,12 +310,6 @@ class BehaviourSpec(Strict):
     digital_economy: DigitalEconomySpec
 
 
-def _mix(keys: tuple[str, ...]):
-    def check(cls, v: dict[str, float]) -> dict[str, float]:
-        return _shares_of(v, keys)
-    return classmethod(check)
-
-
 class BudgetSpec(Strict):
     spending_vnd: SourcedVnd
     growth: Annotated[float, Field(ge=-0.5, le=1.0)]
@@ -344,10 +323,10 @@ class BudgetSpec(Strict):
     adaptive: bool = False
     adaptive_shift: Share = 0.2
 
-    _allocation = field_validator("allocation")(_mix(PROGRAMMES))
-    _infrastructure = field_validator("infrastructure_mix")(_mix(("sites_4g", "sites_5g", "fibre")))
-    _services = field_validator("services_mix")(_mix(("procedures", "backoffice")))
-    _incentives = field_validator("incentives_mix")(_mix(("merchant_onboarding", "fee_discount")))
+    _allocation = table("allocation", PROGRAMMES, sums_to_one=True)
+    _infrastructure = table("infrastructure_mix", ("sites_4g", "sites_5g", "fibre"), sums_to_one=True)
+    _services = table("services_mix", ("procedures", "backoffice"), sums_to_one=True)
+    _incentives = table("incentives_mix", ("merchant_onboarding", "fee_discount"), sums_to_one=True)
 
 
 class CostSpec(Strict):
@@ -364,11 +343,7 @@ class CostSpec(Strict):
     lead_days: dict[Programme, Annotated[int, Field(ge=0, le=3650)]]
     sources: str = Field(min_length=3, description="where the unit costs come from")
 
-    @field_validator("lead_days")
-    @classmethod
-    def _every_programme(cls, v: dict[str, int]) -> dict[str, int]:
-        _complete(v, PROGRAMMES)
-        return v
+    _lead_days = table("lead_days", PROGRAMMES)
 
 
 class EffectSpec(Strict):
@@ -710,20 +685,25 @@ def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None
     return scenario
 
 
+def with_values(spec: Scenario, values: dict[str, float]) -> Scenario:
+    """A copy of the scenario with dotted keys set, as `--set` would (a sourced number keeps its
+    source); raises pydantic's ValidationError if a value is not allowed there."""
+    data = spec.model_dump()
+    for key, value in values.items():
+        apply_override(data, key.split("."), value, key)
+    return Scenario.model_validate(data)
+
+
 def _check_free(scenario: Scenario, file: str) -> None:
     """Every `[free]` key is a real-valued number of the scenario, inside its box, and both ends
     of the box are values the schema accepts (so no candidate of a calibration can be refused).
 
     Checked at loading only: a run's drawn assumptions may leave the box, which only
     `citytwin calibrate` uses (it does not draw)."""
-    data = scenario.model_dump()
     for key, (low, high) in scenario.free.items():
         where = f"{file}: free.{key}"
         if not low < high:
             raise ScenarioError(f"{where}: expected [low, high] with low < high, got {[low, high]}")
-        node = lookup(data, key)
-        if isinstance(node, int) and not isinstance(node, bool):
-            raise ScenarioError(f"{where}: a whole number in the scenario; only real-valued keys can be fitted")
         value = scenario._numeric(key)
         if value is None:
             raise ScenarioError(f"{where}: not a number in the scenario (give a dotted key such as "
@@ -731,10 +711,8 @@ def _check_free(scenario: Scenario, file: str) -> None:
         if not low <= value <= high:
             raise ScenarioError(f"{where}: the scenario's value {value} lies outside [{low}, {high}]")
         for end in (low, high):
-            trial = copy.deepcopy(data)
-            apply_override(trial, key.split("."), end, key)
             try:
-                Scenario.model_validate(trial)
+                with_values(scenario, {key: end})  # an integer key refuses a fractional end here
             except ValidationError as exc:
                 msg = " ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())
                 raise ScenarioError(f"{where}: {end} is not allowed there ({msg})") from None

@@ -16,10 +16,13 @@ valid and run: the contract is checked on what runs, not only on what is refused
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import io
+import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +145,6 @@ EXPLORE = int(os.environ.get("CITYTWIN_EXPLORE", "0"))
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(mutations=st.lists(mutation, min_size=1, max_size=2))
 def test_mutated_scenarios_keep_the_contract(folder, mutations):
-    import copy
-
     data = copy.deepcopy(BASE)
     for kind, path, value in mutations:
         try:
@@ -171,13 +172,9 @@ def test_mutated_scenarios_keep_the_contract(folder, mutations):
             pytest.fail(f"a non-finite number was accepted: {mutations}")
         names = {p.name for p in out.iterdir()}
         assert {"indicators.csv", "communes.csv", "verdict.json", "manifest.json", "figures", MARKER} <= names
-        import json
-
         modelled = [v for v in json.loads((out / "verdict.json").read_text()) if v["status"] != "NOT MODELLED"]
         figures = {p.name for p in (out / "figures").iterdir()}
         assert "budget_by_programme.png" in figures and {f"fan_{v['id']}.png" for v in modelled} <= figures
-        import shutil
-
         shutil.rmtree(out)
         (folder / ".out.lock").unlink()
 
@@ -200,8 +197,6 @@ def _extreme(data: dict, path: tuple, value: float) -> None:
 @pytest.fixture(scope="module")
 def valid_extremes() -> list[tuple[tuple, float]]:
     """Every (number, candidate) the schema accepts on its own: the edges of what may run."""
-    import copy
-
     from sim.errors import ScenarioError
     from sim.scenario import Scenario, validate_scenario
 
@@ -228,9 +223,6 @@ def valid_extremes() -> list[tuple[tuple, float]]:
 def test_every_accepted_extreme_runs(folder, valid_extremes, draw):
     """Values at the edges of what the schema accepts, one to three at once, either run to
     complete outputs or are refused by the cost check: never a crash."""
-    import copy
-    import shutil
-
     chosen = draw.draw(st.lists(st.sampled_from(valid_extremes), min_size=1, max_size=3))
     data = copy.deepcopy(BASE)
     for path, value in chosen:

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import validation_experiments as vx  # noqa: E402
 from conftest import citytwin  # noqa: E402
 
-from sim.calibrate import calibrate, with_values  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.calibrate import calibrate  # noqa: E402
+from sim.scenario import load_scenario, with_values  # noqa: E402
 from sim.validation import MONTH, bass_closed_form, bass_monthly, monthly_step_bound  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
