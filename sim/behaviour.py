@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from typing import NamedTuple
 
 # Sleep rather than spin between parallel regions: on a shared machine (another job on
 # the cores) spinning OpenMP threads cost milliseconds per kernel call instead of
@@ -41,8 +42,11 @@ import numpy as np  # noqa: E402
 
 # Columns of the per-commune counts returned by `citizens_month`.
 SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSSIERS_OFFLINE, \
-    RECENT, RECENT_ONLINE = range(9)
-CITIZEN_COUNTS = 9
+    RECENT, RECENT_ONLINE, ASSISTED = range(10)
+CITIZEN_COUNTS = 10
+# States of a citizen's online services and cashless behaviour.
+NEVER, ADOPTER, LAPSED = 0, 1, 2
+LAPSING = 3  # transient state within a month: lapsed this month (becomes LAPSED when contacts are told)
 # Columns of the per-commune counts returned by `businesses_month`.
 B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RECENT_ONLINE = range(7)
 BUSINESS_COUNTS = 7
@@ -105,7 +109,6 @@ def work_units(commune_start: np.ndarray, size: int = 16384) -> tuple[np.ndarray
     return bounds.astype(np.int64), commune.astype(np.int64)
 
 
-LAPSING = 3  # transient state within a month: lapsed this month (becomes 2 when contacts are told)
 # Sweeps of `citizens_month`, in order; the per-sweep candidate probability and key follow this order.
 SWEEPS = ("citizens.smartphone", "citizens.account", "citizens.broadband", "lapse.online_services",
           "adoption.online_services", "lapse.cashless", "adoption.cashless", "citizens.dossiers")
@@ -136,11 +139,49 @@ def _gap(u: float, log_q: float) -> np.int64:
     return np.int64(np.log(1.0 - u) / log_q)
 
 
+class Adoption(NamedTuple):
+    """One citizen behaviour's parameters for the month (numba takes it as a named tuple).
+
+    p, attract, lapse: per commune (innovation coefficient with campaigns, attractiveness, the
+    yearly lapse hazard with the month's experience); q: imitation; ease_weight: how much low
+    skill slows adoption; lapse_effort: extra lapse of an unskilled user (relative); five_g:
+    relative rise of attractiveness under 5G; mean_field: the adopting share of the whole
+    population when contacts are replaced by it (Bass limit), < 0 to use the network;
+    gated: adoption needs the facilitating conditions (device, connection, account)."""
+
+    p: np.ndarray
+    attract: np.ndarray
+    lapse: np.ndarray
+    q: float
+    ease_weight: float
+    lapse_effort: float
+    five_g: float
+    mean_field: float
+    gated: bool
+
+
+class Dossiers(NamedTuple):
+    """The month's administrative needs: procedures offered online (per commune), and assisted
+    filing by community digital teams (per commune, the chance a non-adopter who needs an
+    online-able procedure is helped to file online) and its chance of making a lasting user."""
+
+    procedures_online: np.ndarray
+    assist: np.ndarray
+    conversion: float
+    key: np.uint64
+
+
+@nb.njit(inline="always", cache=True)
+def _ease(weight: float, skill: float) -> float:
+    """Effort (UTAUT): a fully skilled adult adopts at the full rate, an unskilled one at 1 - weight."""
+    return 1.0 - weight + weight * skill
+
+
 @nb.njit(cache=True)
-def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4g, cov5g, online_services,
+def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, cov4g, cov5g, online_services,
                    cashless, nbr_os, nbr_cl, degree, last_dossier, last_online, hist_all, hist_online,
-                   changed_os, changed_cl, own_p, cand_p, coef, gated0, gated1, month, dt, keys, row):
-    """`citizens_month` on one work unit of m agents starting at agent `first`.
+                   changed_os, changed_cl, own_p, cand_p, os_, cl, dossiers, month, dt, keys, row):
+    """`citizens_month` on one work unit of m agents of commune c starting at agent `first`.
 
     Each process is a sweep over candidates: agents drawn independently with the sweep's
     candidate probability P (geometric gaps), each accepted with probability p_i / P.
@@ -152,10 +193,10 @@ def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4
     same month (LAPSING).
     Returns the numbers of changed agents in the unit (online services, cashless).
     """
-    pc0, ac0, lp0, q0, sw0, b0, mf0 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6]
-    pc1, ac1, lp1, q1, sw1, b1, mf1 = coef[7], coef[8], coef[9], coef[10], coef[11], coef[12], coef[13]
-    po = coef[14]
-    d_sp = d_ac = d_bb = d_os = d_cl = on = off = 0
+    po = dossiers.procedures_online[c]
+    assist = dossiers.assist[c]
+    assist_key = _unit_key(dossiers.key, first)
+    d_sp = d_ac = d_bb = d_os = d_cl = on = off = assisted = 0
     n_os = n_cl = 0
     for sweep in range(8):
         big_p = cand_p[sweep]
@@ -180,39 +221,41 @@ def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4
                     broadband[j] = True
                     d_bb += 1
             elif sweep == 3 or sweep == 5:
+                b = os_ if sweep == 3 else cl
                 state = online_services if sweep == 3 else cashless
-                if state[j] == 1 and v < (lp0 if sweep == 3 else lp1):
-                    state[j] = LAPSING
-                    if sweep == 3:
-                        changed_os[n_os] = first + j
-                        n_os += 1
-                        d_os -= 1
-                    else:
-                        changed_cl[n_cl] = first + j
-                        n_cl += 1
-                        d_cl -= 1
+                if state[j] == ADOPTER:
+                    # An unskilled user finds it harder and gives up more often.
+                    rate = b.lapse[c] * (1.0 + b.lapse_effort * (1.0 - skill[j]))
+                    if v < 1.0 - np.exp(-rate * dt):
+                        state[j] = LAPSING
+                        if sweep == 3:
+                            changed_os[n_os] = first + j
+                            n_os += 1
+                            d_os -= 1
+                        else:
+                            changed_cl[n_cl] = first + j
+                            n_cl += 1
+                            d_cl -= 1
             elif sweep == 4 or sweep == 6:
-                os_ = sweep == 4
-                state = online_services if os_ else cashless
-                if state[j] == 0 or state[j] == 2:
-                    sp = smartphone[j]
-                    connected = sp and (cov4g[j] or broadband[j])
-                    gate = (connected if os_ else (connected and account[j])) or not (gated0 if os_ else gated1)
+                is_os = sweep == 4
+                b = os_ if is_os else cl
+                state = online_services if is_os else cashless
+                if state[j] == NEVER or state[j] == LAPSED:
+                    connected = smartphone[j] and (cov4g[j] or broadband[j])
+                    gate = (connected if is_os else (connected and account[j])) or not b.gated
                     if gate:
-                        mf = mf0 if os_ else mf1
-                        if mf >= 0.0:
-                            s = mf
+                        if b.mean_field >= 0.0:
+                            s = b.mean_field
                         else:
                             d = degree[j]
-                            s = (nbr_os[j] if os_ else nbr_cl[j]) / d if d > 0 else 0.0
-                        sw = sw0 if os_ else sw1
-                        a = (ac0 if os_ else ac1) * (1.0 - sw + sw * skill[j])
+                            s = (nbr_os[j] if is_os else nbr_cl[j]) / d if d > 0 else 0.0
+                        a = b.attract[c]
                         if cov5g[j]:
-                            a *= 1.0 + (b0 if os_ else b1)
-                        rate = (pc0 if os_ else pc1) * a + (q0 if os_ else q1) * s
+                            a *= 1.0 + b.five_g
+                        rate = (b.p[c] * a + b.q * s) * _ease(b.ease_weight, skill[j])
                         if v < 1.0 - np.exp(-rate * dt):
-                            state[j] = 1
-                            if os_:
+                            state[j] = ADOPTER
+                            if is_os:
                                 changed_os[n_os] = first + j
                                 n_os += 1
                                 d_os += 1
@@ -221,14 +264,28 @@ def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4
                                 n_cl += 1
                                 d_cl += 1
             else:
-                # An administrative need (P is the need probability itself: every candidate files);
-                # adopters file online where the procedure is offered online.
+                # An administrative need (P is the need probability itself: every candidate files).
+                # Adopters file online where the procedure is offered online; a non-adopter may be
+                # helped to file online by a community digital team, and may go on alone.
                 old = last_dossier[j]
                 if old >= -12:
                     hist_all[old + 12] -= 1
                 last_dossier[j] = month
                 hist_all[month + 12] += 1
-                if online_services[j] == 1 and v < po * big_p:
+                online = False
+                if v < po * big_p:
+                    if online_services[j] == ADOPTER:
+                        online = True
+                    elif assist > 0.0 and uniform(assist_key, 2 * j) < assist:
+                        online = True
+                        assisted += 1
+                        if ((online_services[j] == NEVER or online_services[j] == LAPSED)
+                                and uniform(assist_key, 2 * j + 1) < dossiers.conversion):
+                            online_services[j] = ADOPTER
+                            changed_os[n_os] = first + j
+                            n_os += 1
+                            d_os += 1
+                if online:
                     old = last_online[j]
                     if old >= -12:
                         hist_online[old + 12] -= 1
@@ -246,48 +303,35 @@ def _citizens_unit(first, m, income, skill, smartphone, account, broadband, cov4
     row[SMARTPHONE], row[ACCOUNT], row[BROADBAND] = d_sp, d_ac, d_bb
     row[ONLINE_SERVICES], row[CASHLESS] = d_os, d_cl
     row[DOSSIERS_ONLINE], row[DOSSIERS_OFFLINE], row[RECENT], row[RECENT_ONLINE] = on, off, recent, recent_on
+    row[ASSISTED] = assisted
     return n_os, n_cl
 
 
 @nb.njit(parallel=True, cache=True)
 def citizens_month(bounds, unit_commune, n_communes, income, skill, smartphone, account, broadband, cov4g, cov5g,
                    online_services, cashless, nbr_os, nbr_cl, degree, last_dossier, last_online, hist_all,
-                   hist_online, changed_os, changed_cl, n_changed, own_p, cand_p, p_c, attract_c, lapse_p, params,
-                   procedures_c, month, dt, keys):
+                   hist_online, changed_os, changed_cl, n_changed, own_p, cand_p, os_, cl, dossiers, month, dt, keys):
     """One month of every citizen: devices, online services, cashless, dossiers.
 
     own_p: (3, 5) monthly probabilities of acquiring a smartphone, an account, broadband,
     by income quintile. cand_p: (8,) candidate probability of each sweep (`SWEEPS`), at
-    least the largest probability in it. p_c, attract_c, lapse_p: (2, C) per behaviour
-    (online services, cashless) and commune; lapse_p is monthly. params: (2, 5) per
-    behaviour: q, skill_weight, 5G boost, gates (1/0), mean-field share (< 0: use the
-    network). hist_*: (units, months + 12) agents whose last (online) dossier fell in each
-    month, from month -12. keys: one per sweep. Agents who adopt or lapse are listed in
-    changed_* (unit k's from bounds[k], n_changed[k] of them) and lapsers are left in
-    state LAPSING for `update_contact_counts`. Returns (C, CITIZEN_COUNTS): changes in
+    least the largest probability in it. os_, cl: `Adoption` of online services and cashless;
+    dossiers: `Dossiers`. hist_*: (units, months + 12) agents whose last (online) dossier
+    fell in each month, from month -12. keys: one per sweep. Agents who adopt or lapse are
+    listed in changed_* (unit k's from bounds[k], n_changed[k] of them) and lapsers are left
+    in state LAPSING for `update_contact_counts`. Returns (C, CITIZEN_COUNTS): changes in
     the owner and adopter counts, and the month's dossier counts.
     """
     n_units = len(bounds) - 1
     per_unit = np.zeros((n_units, CITIZEN_COUNTS), np.int64)
-    gated0, gated1 = params[0, 3] > 0.0, params[1, 3] > 0.0
     for k in nb.prange(n_units):
         c = unit_commune[k]
-        coef = np.empty(15)
-        for b in range(2):
-            coef[7 * b] = p_c[b, c]
-            coef[7 * b + 1] = attract_c[b, c]
-            coef[7 * b + 2] = lapse_p[b, c]
-            coef[7 * b + 3] = params[b, 0]
-            coef[7 * b + 4] = params[b, 1]
-            coef[7 * b + 5] = params[b, 2]
-            coef[7 * b + 6] = params[b, 4]
-        coef[14] = procedures_c[c]
         lo, hi = bounds[k], bounds[k + 1]
         n_os, n_cl = _citizens_unit(
-            lo, hi - lo, income[lo:hi], skill[lo:hi], smartphone[lo:hi], account[lo:hi], broadband[lo:hi],
+            lo, hi - lo, c, income[lo:hi], skill[lo:hi], smartphone[lo:hi], account[lo:hi], broadband[lo:hi],
             cov4g[lo:hi], cov5g[lo:hi], online_services[lo:hi], cashless[lo:hi], nbr_os[lo:hi], nbr_cl[lo:hi],
             degree[lo:hi], last_dossier[lo:hi], last_online[lo:hi], hist_all[k], hist_online[k],
-            changed_os[lo:hi], changed_cl[lo:hi], own_p, cand_p, coef, gated0, gated1, month, dt, keys,
+            changed_os[lo:hi], changed_cl[lo:hi], own_p, cand_p, os_, cl, dossiers, month, dt, keys,
             per_unit[k])
         n_changed[k, 0] = n_os
         n_changed[k, 1] = n_cl
@@ -367,7 +411,7 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
                 first, count = bounds[k], n_changed[k, b]
                 for t in range(count):
                     i = changed[first + t]
-                    d = 1 if state[i] == 1 else -1
+                    d = 1 if state[i] == ADOPTER else -1
                     if network:
                         start, inside = indptr[i], indptr[i] + outside[i]
                         for e in range(start, inside):
@@ -377,7 +421,7 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
                         for e in range(inside, indptr[i + 1]):
                             nbr[indices[e]] += d
                     if d < 0:
-                        state[i] = 2
+                        state[i] = LAPSED
         n_away[c] = queued - room[c]
     n = len(nbr_os)
     for part in nb.prange(parts):
@@ -403,61 +447,115 @@ def adopting_contacts(online_services, cashless, indptr, indices):
         a = b = 0
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
-            a += online_services[j] == 1
-            b += cashless[j] == 1
+            a += online_services[j] == ADOPTER
+            b += cashless[j] == ADOPTER
         out[0, i] = a
         out[1, i] = b
     return out
 
 
-@nb.njit(parallel=True, cache=True)
-def businesses_month(commune_start, consumer, accepts, online, level, sector, value_added, last_dossier,
-                     last_online, join_p_c, leave_p, online_p, need_p, procedures_c, upgrade_p, weights, month, key):
-    """One month of every business: merchants join or leave cashless, online services spread,
-    dossiers, digital levels climb. Returns per-commune counts (C, BUSINESS_COUNTS) and
-    per-commune, per-sector digital and total value added (C, S, 2) after the month.
+class Merchants(NamedTuple):
+    """The merchants' month: who reconsiders and what they weigh (benefit units, logistic).
 
-    upgrade_p: (2,) monthly probability of moving up a level, without and with cashless.
-    weights: (S, levels) digital share of value added by sector and level
-    (`population.digital_weights`).
+    demand: per commune, the share of customers who pay cashless; size_benefit: (3,) by size;
+    fixed_cost, tax_cost, fee_cost, demand_weight, relief: `MerchantSpec` terms for the year;
+    join_p, leave_p: monthly chances of reconsidering."""
+
+    demand: np.ndarray
+    demand_weight: float
+    size_benefit: np.ndarray
+    fixed_cost: float
+    relief: float
+    tax_cost: float
+    fee_cost: float
+    heterogeneity: float
+    join_p: float
+    leave_p: float
+
+
+class Firms(NamedTuple):
+    """The firms' month: online public services, dossiers and digital levels.
+
+    online_p: chance a firm starts filing online; need_p: chance of a dossier;
+    procedures_online: per commune; upgrade_p: (3,) chance of moving up from level 0, 1, 2;
+    acceptance_boost: relative rise of it for merchants accepting cashless; weights: (S, 4)
+    realised share of each sector's digital intensity by level."""
+
+    online_p: float
+    need_p: float
+    procedures_online: np.ndarray
+    upgrade_p: np.ndarray
+    acceptance_boost: float
+    weights: np.ndarray
+
+
+@nb.njit(inline="always", cache=True)
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@nb.njit(inline="always", cache=True)
+def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):
+    """A merchant's net benefit of accepting: customers who pay cashless, weighted by its
+    sales volume, less the fee, the set-up cost (relieved by onboarding support), the cost of
+    visible revenue (household stalls under lump-sum tax) and its own taste."""
+    return (mk.demand_weight * mk.demand[c] * mk.size_benefit[size] - mk.fee_cost
+            - mk.fixed_cost * (1.0 - mk.relief * (onboarded_at >= 0)) - mk.tax_cost * tax_taste
+            + mk.heterogeneity * taste)
+
+
+@nb.njit(parallel=True, cache=True)
+def businesses_month(commune_start, consumer, accepts, online, level, sector, size, weight, value_added, taste,
+                     tax_taste, onboarded_at, last_dossier, last_online, mk, firms, month, key):
+    """One month of every business: merchants reconsider cashless, online services spread,
+    dossiers, digital levels climb. Counts are weighted (a business stands for `weight`
+    businesses: 1 for enumerated large firms, 1 / scale for the sampled rest). Returns per-commune
+    counts (C, BUSINESS_COUNTS) and per-commune, per-sector realised digital and total value
+    added (C, S, 2) after the month.
     """
     n_c = len(commune_start) - 1
-    n_sectors = weights.shape[0]
-    counts = np.zeros((n_c, BUSINESS_COUNTS), np.int64)
+    n_sectors = firms.weights.shape[0]
+    counts = np.zeros((n_c, BUSINESS_COUNTS), np.float64)
     va = np.zeros((n_c, n_sectors, 2), np.float64)
     for c in nb.prange(n_c):
-        join_p = join_p_c[c]
-        po = procedures_c[c]
-        # Local tallies: kept in registers instead of stored to the output every business.
-        accepting = consumers = n_online = d_online = d_all = recent = recent_on = 0
+        po = firms.procedures_online[c]
+        accepting = consumers = n_online = d_online = d_all = recent = recent_on = 0.0
         digital = np.zeros(n_sectors)
         total = np.zeros(n_sectors)
         for i in range(commune_start[c], commune_start[c + 1]):
             j = 5 * i
             u = uniform(key, j)
-            if accepts[i]:
-                if u < leave_p:
-                    accepts[i] = False
-            elif consumer[i] and u < join_p:
-                accepts[i] = True
-            if not online[i] and uniform(key, j + 1) < online_p:
+            if consumer[i]:
+                if accepts[i]:
+                    if u < mk.leave_p:
+                        b = merchant_benefit(mk, c, size[i], taste[i], tax_taste[i], onboarded_at[i])
+                        if uniform(key, j + 4) < _logistic(-b):
+                            accepts[i] = False
+                elif u < mk.join_p or onboarded_at[i] == month:  # an onboarding visit makes it decide now
+                    b = merchant_benefit(mk, c, size[i], taste[i], tax_taste[i], onboarded_at[i])
+                    if uniform(key, j + 4) < _logistic(b):
+                        accepts[i] = True
+            if not online[i] and uniform(key, j + 1) < firms.online_p:
                 online[i] = True
-            if uniform(key, j + 2) < need_p:
+            w = weight[i]
+            if uniform(key, j + 2) < firms.need_p:
                 last_dossier[i] = month
-                d_all += 1
+                d_all += w
                 if online[i] and uniform(key, j + 3) < po:
                     last_online[i] = month
-                    d_online += 1
-            if level[i] < 3 and uniform(key, j + 4) < upgrade_p[1 if accepts[i] else 0]:
-                level[i] += 1
-            consumers += consumer[i]
-            accepting += consumer[i] and accepts[i]
-            n_online += online[i]
+                    d_online += w
+            if level[i] < 3:
+                up = firms.upgrade_p[level[i]] * (1.0 + firms.acceptance_boost * (consumer[i] and accepts[i]))
+                if uniform(key ^ np.uint64(0x5851F42D4C957F2D), i) < up:
+                    level[i] += 1
+            consumers += w * consumer[i]
+            accepting += w * (consumer[i] and accepts[i])
+            n_online += w * online[i]
             is_recent = last_dossier[i] > month - 12
-            recent += is_recent
-            recent_on += is_recent and last_online[i] > month - 12
+            recent += w * is_recent
+            recent_on += w * (is_recent and last_online[i] > month - 12)
             s = sector[i]
-            digital[s] += value_added[i] * weights[s, level[i]]
+            digital[s] += value_added[i] * firms.weights[s, level[i]]
             total[s] += value_added[i]
         counts[c, B_ACCEPTING], counts[c, B_CONSUMER], counts[c, B_ONLINE] = accepting, consumers, n_online
         counts[c, B_DOSSIERS_ONLINE], counts[c, B_DOSSIERS] = d_online, d_all
@@ -469,13 +567,13 @@ def businesses_month(commune_start, consumer, accepts, online, level, sector, va
 
 
 @nb.njit(parallel=True, cache=True)
-def merchants_by_commune(commune_start, consumer, accepts):
-    """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune."""
+def merchants_by_commune(commune_start, consumer, accepts, weight):
+    """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune (weighted)."""
     n_c = len(commune_start) - 1
-    out = np.zeros((n_c, 2), np.int64)
+    out = np.zeros((n_c, 2), np.float64)
     for c in nb.prange(n_c):
         for i in range(commune_start[c], commune_start[c + 1]):
             if consumer[i]:
-                out[c, 1] += 1
-                out[c, 0] += accepts[i]
+                out[c, 1] += weight[i]
+                out[c, 0] += weight[i] * accepts[i]
     return out

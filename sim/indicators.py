@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import behaviour as kern
-from sim.scenario import PROGRAMMES, SECTORS
+from sim.payments import cashless_share
+from sim.scenario import PROGRAMMES
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -20,72 +21,107 @@ INDICATORS: dict[str, str] = {
     "online_services_adoption": "share of adult citizens who are adopters of online public services",
     "online_services_uptake": "share of people and businesses with a dossier in the last 12 months who filed online",
     "online_dossier_share": "share of the month's dossiers filed online",
+    "procedures_online": "share of procedures offered online (national forcing)",
+    "online_dossier_rejection": "share of online dossiers returned for correction (population-weighted)",
     "cashless_adoption": "share of adult citizens who pay cashless",
     "cashless_share": "share of the month's retail transactions (count) paid cashless",
     "merchant_acceptance": "share of consumer-facing businesses accepting cashless",
-    "account_ownership": "share of adults with a payment account",
+    "account_ownership": "share of adults with a payment account (Findex survey definition)",
     "smartphone_ownership": "share of adults with a smartphone",
     "coverage_4g": "share of adults whose home is covered by 4G",
     "coverage_5g": "share of adults whose home is covered by 5G",
-    "digital_economy_share": "digital economy as a share of GRDP",
+    "digital_skill": "mean digital skill of adults (0-1)",
+    "digital_economy_share": "digital economy as a share of GRDP, in the scenario's definition (core + digitalisation)",
+    "digital_economy_core_share": "core digital economy (ICT industries) as a share of GRDP",
+    "digital_economy_digitalisation_share": "digitalisation of the other sectors as a share of GRDP",
     "digital_economy_min_sector_share": "digital share of the least digital sector's value added",
     "business_online_services": "share of businesses using online public services",
-    "backoffice_wait_days": "population-weighted mean wait for a dossier at the commune office",
-    "dx_budget_share": "DX budget / total spending of the year",
-    "dx_spent_vnd": "DX money actually disbursed (cumulative, VND)",
-    **{f"dx_spent_{p}_vnd": f"DX money disbursed to {p} (cumulative, VND)" for p in PROGRAMMES},
+    "backoffice_wait_days": "population-weighted mean wait of a dossier in a commune office's queue (working days)",
+    "backoffice_overdue_share": "population-weighted share of dossiers waiting beyond the statutory deadline",
+    "backoffice_utilisation": "population-weighted utilisation of commune offices (arrivals over capacity)",
+    "dx_budget_share": "Resolution 57 budget (S&T, innovation and DX) / total spending of the year",
+    "dx_spent_vnd": "Resolution 57 money delivered and absorbed (cumulative, VND)",
+    "dx_unabsorbed_vnd": "Resolution 57 money paid out but not absorbed, returned to the budget (cumulative, VND)",
+    **{f"dx_spent_{p}_vnd": f"money absorbed by the {p} programme (cumulative, VND)" for p in PROGRAMMES},
+    "sites_4g_built": "4G sites the programmes co-funded (cumulative)",
+    "sites_5g_built": "5G sites the programmes co-funded (cumulative)",
+    "fibre_households": "households connected to fibre by the programmes (cumulative)",
+    "people_trained": "people trained by community digital teams (cumulative)",
+    "merchants_onboarded": "merchants onboarded to cashless payments (cumulative)",
+    "dossiers_assisted": "dossiers filed online with a community digital team's help (cumulative)",
+    "firms_supported": "firms supported in their digital transformation (cumulative)",
+    "officers_funded": "officer-years of back-office staff funded (cumulative)",
+    "r57_tasks_done": "Resolution 57 tasks done (of those the centre assigned)",
+    "r57_tasks_done_share": "share of the assigned Resolution 57 tasks done",
 }
+OUTPUT_INDICATORS = ("sites_4g_built", "sites_5g_built", "fibre_households", "people_trained", "merchants_onboarded",
+                     "dossiers_assisted", "firms_supported", "officers_funded")
 
 COMMUNE_INDICATORS = ("online_services_adoption", "online_services_uptake", "cashless_adoption", "cashless_share",
                       "merchant_acceptance", "smartphone_ownership", "coverage_4g", "coverage_5g",
-                      "backoffice_wait_days")
+                      "backoffice_wait_days", "backoffice_overdue_share")
 
 
 def _ratio(a: float, b: float) -> float:
-    return float(a) / float(b) if b else 0.0
+    # Shares of weighted sums can exceed 1 by a rounding error; they are shares, so clip.
+    return min(1.0, float(a) / float(b)) if b else 0.0
 
 
-def sector_digital_shares(model: "CityModel") -> np.ndarray:
-    """Digital share of each sector's value added (same weights as `digital_economy_share`),
-    from the per-commune, per-sector sums of the businesses' month."""
-    digital, total = model.business_value_added.sum(axis=0).T
-    return np.divide(digital, total, out=np.zeros(len(SECTORS)), where=total > 0)
+def _weighted(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted mean that treats an infinite value (an office with no staff) as a very long one."""
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), posinf=3650.0)
+    return float((v * weights).sum() / max(weights.sum(), 1))
 
 
 def province_indicators(model: "CityModel") -> dict[str, float]:
     """Province-wide values, from the per-commune counts the month's kernels return (no rescans)."""
-    c, b = model.citizens, model.businesses
+    c = model.citizens
     n = c.n
     cc, bc = model.citizen_counts.sum(axis=0), model.business_counts.sum(axis=0)
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
-    # The businesses' month has just counted the merchants.
-    experienced = model.acceptance_experienced(model.business_counts[:, [kern.B_ACCEPTING, kern.B_CONSUMER]])
-    va = model.business_value_added.sum(axis=(0, 1))
+    scale = model.scale
+    merchants = model.business_counts[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]
+    experienced = model.acceptance_experienced(merchants)
+    digital, total = model.business_value_added.sum(axis=0).T
+    economy = model.economy.shares(digital, total)
     sizes = np.diff(c.commune_start)
-    gov = model.government
+    gov, tasks, delivered = model.government, model.tasks, model.programmes.delivered
+    offices = model.offices
     out = {
         "online_services_adoption": _ratio(cc[kern.ONLINE_SERVICES], n),
-        "online_services_uptake": _ratio(d[:, 3].sum() + bc[kern.B_RECENT_ONLINE], d[:, 2].sum() + bc[kern.B_RECENT]),
-        "online_dossier_share": _ratio(d[:, 0].sum() + b_on, d[:, :2].sum() + b_on + b_off),
+        "online_services_uptake": _ratio(d[:, 3].sum() / scale + bc[kern.B_RECENT_ONLINE],
+                                         d[:, 2].sum() / scale + bc[kern.B_RECENT]),
+        "online_dossier_share": _ratio(d[:, 0].sum() / scale + b_on, d[:, :2].sum() / scale + b_on + b_off),
+        "procedures_online": float(model.state.procedures_online.mean()),
+        "online_dossier_rejection": _weighted(model.rejection, sizes),
         "cashless_adoption": _ratio(cc[kern.CASHLESS], n),
-        # Every adult makes the same number of purchases; an adopter's purchase is cashless
-        # when the merchant accepts (expected count over the month's transactions).
-        "cashless_share": _ratio((model.cashless_by_commune * experienced).sum(), n),
+        "cashless_share": cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes, experienced,
+                                         model.habit.per_purchase()),
         "merchant_acceptance": _ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
         "account_ownership": _ratio(cc[kern.ACCOUNT], n),
         "smartphone_ownership": _ratio(cc[kern.SMARTPHONE], n),
         "coverage_4g": model.coverage.share("4g"),
         "coverage_5g": model.coverage.share("5g"),
-        "digital_economy_share": _ratio(va[0], va[1]),
-        "digital_economy_min_sector_share": float(sector_digital_shares(model).min()),
-        "business_online_services": _ratio(bc[kern.B_ONLINE], b.n),
-        "backoffice_wait_days": float((model.backoffice.wait_days * sizes).sum() / n),
+        "digital_skill": float(c.skill.mean()),
+        "digital_economy_share": economy["total"],
+        "digital_economy_core_share": economy["core"],
+        "digital_economy_digitalisation_share": economy["digitalisation"],
+        "digital_economy_min_sector_share": economy["min_sector"],
+        "business_online_services": _ratio(bc[kern.B_ONLINE], model.businesses.weight.sum()),
+        "backoffice_wait_days": _weighted(offices.wait_days, sizes),
+        "backoffice_overdue_share": _weighted(offices.overdue_share, sizes),
+        "backoffice_utilisation": _weighted(offices.utilisation, sizes),
         "dx_budget_share": gov.dx_budget_share if gov else 0.0,
         "dx_spent_vnd": gov.dx_spent_vnd if gov else 0.0,
+        "dx_unabsorbed_vnd": gov.unabsorbed_vnd if gov else 0.0,
     }
     for p in PROGRAMMES:
         out[f"dx_spent_{p}_vnd"] = gov.spent_by_programme[p] if gov else 0.0
+    for k in OUTPUT_INDICATORS:
+        out[k] = float(delivered[k])
+    out["r57_tasks_done"] = float(tasks.done) if tasks else 0.0
+    out["r57_tasks_done_share"] = tasks.done / tasks.assigned if tasks else 0.0
     return out
 
 
@@ -95,18 +131,20 @@ def commune_indicators(model: "CityModel") -> list[dict]:
     sizes = np.diff(c.commune_start).astype(float)
     d = model.dossiers
     merchants = model.business_counts
+    acceptance = np.divide(merchants[:, kern.B_ACCEPTING], merchants[:, kern.B_CONSUMER],
+                           out=np.zeros(geo.n), where=merchants[:, kern.B_CONSUMER] > 0)
     per = {
-        "online_services_adoption": model.online_services_by_commune / sizes,
+        "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
         "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
-        "cashless_adoption": model.cashless_by_commune / sizes,
-        "cashless_share": model.cashless_by_commune / sizes * model.acceptance_experienced(
-            merchants[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]),
-        "merchant_acceptance": np.divide(merchants[:, kern.B_ACCEPTING], merchants[:, kern.B_CONSUMER],
-                                         out=np.zeros(geo.n), where=merchants[:, kern.B_CONSUMER] > 0),
+        "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
+        "cashless_share": model.citizen_counts[:, kern.CASHLESS] / sizes * model.acceptance_experienced(
+            merchants[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]) * model.habit.per_purchase(),
+        "merchant_acceptance": acceptance,
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,
         "coverage_4g": model.coverage.by_commune["4g"] / sizes,
         "coverage_5g": model.coverage.by_commune["5g"] / sizes,
-        "backoffice_wait_days": model.backoffice.wait_days,
+        "backoffice_wait_days": np.nan_to_num(model.offices.wait_days, posinf=3650.0),
+        "backoffice_overdue_share": model.offices.overdue_share,
     }
     return [{"commune": geo.names[i], "code": int(geo.codes[i]), "kind": geo.kinds[i],
              **{k: float(v[i]) for k, v in per.items()}} for i in range(geo.n)]

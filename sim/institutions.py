@@ -1,9 +1,18 @@
-"""Institutions on a simpy calendar (days): the government, telecom operators, the back office.
+"""Institutions on a simpy calendar (days): the government and the telecom operators.
 
-The government and the operators are `mesa.Agent`s; their yearly and monthly
-routines are simpy processes, so lead times (procurement, construction) are
-plain `timeout`s and happen on the right day. `CityModel.step()` runs the simpy
-environment to the end of the month before the populations move.
+The government and the operators are `mesa.Agent`s; their routines are simpy processes, so
+lead times (procurement, construction) are plain `timeout`s and happen on the right day.
+`CityModel.step()` runs the calendar to the end of each month before the populations move.
+The calendar's processes (the one list; `CityModel`'s docstring orders the month around it):
+
+- `Government._budget_cycle`: every January the year's Resolution 57 budget (and, in the
+  adaptive year, a re-allocation), and the unused fee-discount and assisted-filing money of
+  the past year returned; on the first of every month a payment to each programme.
+- `Government._policy`: each policy's monthly payment, in its communes, in its months.
+- `Government._deliver`: each payment delivered after its programme's lead time, within
+  absorptive capacity (the Resolution 57 tasks advance here, with the research money).
+- `Operator._commercial`: each operator's commercial 4G and 5G sites, mid-month.
+- `CityModel._expire_officers`: funded officer posts end a year after they start.
 """
 
 from __future__ import annotations
@@ -13,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-import simpy
 
 from sim.sampling import choose
 from sim.scenario import PROGRAMMES, _year_month
@@ -51,48 +59,13 @@ class Calendar:
         return self.day(month + 1) - self.day(month)
 
 
-class BackOffice:
-    """Dossier queues of every commune office, processed in daily batches (one simpy process).
-
-    Capacity is in dossiers a day; an online dossier costs `online_effort` of an
-    offline one. The wait is the backlog over capacity (Little's law), in days.
-    """
-
-    def __init__(self, env: simpy.Environment, capacity: np.ndarray, online_effort: float) -> None:
-        self.env = env
-        self.capacity = capacity.astype(np.float64)
-        self.backlog = np.zeros_like(self.capacity)
-        self.arrivals = np.zeros_like(self.capacity)  # effort units a day, set monthly
-        self.online_effort = online_effort
-        env.process(self._run())
-
-    def set_demand(self, online: np.ndarray, offline: np.ndarray, days: float) -> None:
-        self.arrivals = (online * self.online_effort + offline) / days
-
-    def add_capacity(self, per_day: float, communes: np.ndarray, days: float) -> None:
-        """Funded staff for `days`: shared among the communes by their current capacity."""
-        share = self.capacity[communes] / self.capacity[communes].sum()
-        extra = per_day * share
-        self.capacity[communes] += extra
-        self.env.process(self._expire(extra, communes, days))
-
-    def _expire(self, extra: np.ndarray, communes: np.ndarray, days: float):
-        yield self.env.timeout(days)
-        self.capacity[communes] -= extra
-
-    def _run(self):
-        while True:
-            self.backlog += self.arrivals
-            self.backlog -= np.minimum(self.backlog, self.capacity)
-            yield self.env.timeout(1)
-
-    @property
-    def wait_days(self) -> np.ndarray:
-        return self.backlog / np.maximum(self.capacity, 1e-9)
-
-
 class Government(mesa.Agent):
-    """Sets the DX budget every January, allocates it, and pays it out monthly after procurement."""
+    """Sets the Resolution 57 budget every January, splits it (science & technology, innovation,
+    DX), allocates the DX part to programmes, and pays out monthly after procurement.
+
+    A payment is delivered after the programme's lead time; what the programme cannot absorb
+    returns to the budget (`unabsorbed_vnd`), and so does fee-discount and assisted-filing
+    money left at the end of a year."""
 
     def __init__(self, model: "CityModel") -> None:
         super().__init__(model)
@@ -102,6 +75,7 @@ class Government(mesa.Agent):
         self.dx_budget_vnd = 0.0
         self.programme_budget_vnd = 0.0
         self.dx_spent_vnd = 0.0
+        self.unabsorbed_vnd = 0.0
         self.spent_by_programme = {p: 0.0 for p in PROGRAMMES}
         self.spent_by_year: dict[int, dict[str, float]] = {}
         self.adapted: list[str] = []
@@ -121,11 +95,20 @@ class Government(mesa.Agent):
         share = spec.dx_share + spec.dx_share_growth * years
         self.dx_budget_vnd = max(0.0, share) * self.spending_vnd
         self.programme_budget_vnd = self.dx_budget_vnd  # allocated to programmes; policies pay themselves
-        # Policies in force this year add to the DX budget.
+        # Policies in force this year add to the Resolution 57 budget.
         for p in self.model.spec.policies:
             if _year_month(p.start)[0] <= year <= _year_month(p.end)[0]:
                 self.dx_budget_vnd += p.amount_vnd_per_year
                 self.spending_vnd += p.amount_vnd_per_year
+
+    def monthly_shares(self) -> dict[str, float]:
+        """Each programme's share of the Resolution 57 budget: science & technology to research,
+        innovation to enterprise, the DX part by the allocation."""
+        split = self.model.spec.budget.r57_split
+        out = {"research": split["science_technology"], "enterprise": split["innovation"]}
+        for programme, share in self.allocation.items():
+            out[programme] = split["digital_transformation"] * share
+        return out
 
     def _budget_cycle(self):
         m = self.model
@@ -134,10 +117,12 @@ class Government(mesa.Agent):
             yield m.env.timeout(max(0.0, cal.day(month) - m.env.now))
             year, mon = cal.year_month(month)
             if mon == 1 or month == 0:
+                if month > 0:
+                    self._return(m.state.expire_pools())  # the year's unused pools go back
                 if m.spec.budget.adaptive and year == m.adaptive_year:
                     self._adapt()
                 self._year_budget(year)
-            for programme, share in self.allocation.items():
+            for programme, share in self.monthly_shares().items():
                 self._pay(programme, self.programme_budget_vnd * share / 12, m.all_communes, year)
 
     def _policy(self, i: int, policy):
@@ -151,21 +136,30 @@ class Government(mesa.Agent):
             self._pay(policy.programme, policy.amount_vnd_per_year / 12, communes, cal.year_month(month)[0])
 
     def _pay(self, programme: str, vnd: float, communes: np.ndarray, year: int) -> None:
-        spent = vnd * self.model.spec.budget.disbursement
-        if spent <= 0:
-            return
-        self.dx_spent_vnd += spent
-        self.spent_by_programme[programme] += spent
-        by_year = self.spent_by_year.setdefault(year, {p: 0.0 for p in PROGRAMMES})
-        by_year[programme] += spent
-        self.model.env.process(self._deliver(programme, spent, communes))
+        """Pay out the disbursed part of a month's allocation; it is delivered after the lead time."""
+        paid = vnd * self.model.spec.budget.disbursement
+        if paid > 0:
+            self.model.env.process(self._deliver(programme, paid, communes, year))
 
-    def _deliver(self, programme: str, vnd: float, communes: np.ndarray):
-        yield self.model.env.timeout(self.model.spec.costs.lead_days.get(programme, 0))
-        self.model.programmes.deliver(programme, vnd, communes)
+    def _deliver(self, programme: str, vnd: float, communes: np.ndarray, year: int):
+        m = self.model
+        yield m.env.timeout(m.spec.costs.lead_days[programme])
+        delivered_year = m.calendar.year_month(min(m.month_at(m.env.now), m.calendar.months - 1))[0]
+        absorbed = m.programmes.deliver(programme, vnd, communes, delivered_year)
+        self.dx_spent_vnd += absorbed
+        self.spent_by_programme[programme] += absorbed
+        by_year = self.spent_by_year.setdefault(year, {p: 0.0 for p in PROGRAMMES})
+        by_year[programme] += absorbed
+        self.unabsorbed_vnd += vnd - absorbed
+
+    def _return(self, vnd_by_programme: dict[str, float]) -> None:
+        for programme, vnd in vnd_by_programme.items():
+            self.dx_spent_vnd -= vnd
+            self.spent_by_programme[programme] -= vnd
+            self.unabsorbed_vnd += vnd
 
     def _adapt(self) -> None:
-        """Mid-course correction: move money towards the behaviour that is further off track."""
+        """Mid-course correction: move DX money towards the behaviour that is further off track."""
         m = self.model
         shift = m.spec.budget.adaptive_shift
         gaps = {"services": 0.8 - m.latest.get("online_services_uptake", 0.0),
@@ -173,7 +167,7 @@ class Government(mesa.Agent):
         worst = max(gaps, key=gaps.get)
         if gaps[worst] <= 0:
             return
-        donors = [p for p in ("research", "infrastructure") if self.allocation.get(p, 0) > 0]
+        donors = [p for p in ("infrastructure", "awareness") if self.allocation.get(p, 0) > 0]
         moved = 0.0
         for d in donors:
             take = self.allocation[d] * shift
@@ -211,8 +205,9 @@ class Operator(mesa.Agent):
                 if n:
                     self.build(tech, n, m.all_communes, cofunded=False)
 
-    def build(self, tech: str, n: int, communes: np.ndarray, cofunded: bool) -> None:
-        """Place n sites at the homes of uncovered citizens; commercial sites favour towns (density pays)."""
+    def build(self, tech: str, n: int, communes: np.ndarray, cofunded: bool) -> int:
+        """Place up to n sites at the homes of uncovered citizens (commercial sites favour towns:
+        density pays); returns how many were placed (none once everyone is covered)."""
         m = self.model
         c = m.citizens
         uncovered = np.diff(c.commune_start)[communes] - m.coverage.by_commune[tech][communes]
@@ -220,7 +215,7 @@ class Operator(mesa.Agent):
         pick = choose(self.draws, c.commune_start, communes, m.coverage.covered[tech], False, n,
                       weight_c=weight, eligible_c=uncovered)
         if len(pick) == 0:
-            return
+            return 0
         commune = c.commune[pick]
         spec = m.spec.infrastructure
         radius = (np.full(len(pick), spec.radius_5g_km) if tech == "5g"
@@ -228,3 +223,4 @@ class Operator(mesa.Agent):
         xy = c.xy[pick].astype(np.float64)
         m.coverage.add(tech, xy[:, 0], xy[:, 1], radius, commune, cofunded)
         self.built[tech] += len(pick)
+        return len(pick)

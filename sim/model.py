@@ -1,4 +1,4 @@
-"""CityModel: one month per step; institutions first (simpy), then populations, then indicators.
+"""CityModel: the province, month by month.
 
 Example:
     >>> from sim.scenario import load_scenario
@@ -20,17 +20,24 @@ import numpy as np
 import simpy
 
 from sim import behaviour as kern
+from sim.economy import DigitalEconomy
 from sim.geography import build_geography, world_rng
 from sim.indicators import commune_indicators, province_indicators
 from sim.infrastructure import Coverage
-from sim.institutions import BackOffice, Calendar, Government, Operator
+from sim.institutions import Calendar, Government, Operator
+from sim.national import procedures_online_path
 from sim.network import build_network
-from sim.population import ADOPTER, adult_counts, build_businesses, build_citizens, digital_weights
-from sim.sampling import choose, count_where
+from sim.payments import PaymentHabit
+from sim.population import adult_counts, build_businesses, build_citizens
 from sim.programmes import Programmes
+from sim.queueing import OfficeQueues
+from sim.sampling import choose, count_where
 from sim.scenario import SECTORS, Scenario
+from sim.state import ProvinceState
+from sim.tasks import TaskPipeline
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
+WORKING_DAYS_PER_WEEK = 5.0
 
 
 def _prob(rate):
@@ -59,7 +66,27 @@ def _second_thread() -> Executor:
 
 
 class CityModel(mesa.Model):
-    """The province, month by month. Citizens and businesses are arrays; institutions are agents."""
+    """The province, month by month. Citizens and businesses are arrays; institutions are agents.
+
+    A month (`step`) runs these phases in order:
+
+    1. **institutions**: the simpy calendar to the end of the month. Its processes: the
+       government's budget cycle (January: the year's Resolution 57 budget, its split and,
+       in the adaptive year, a re-allocation; unused fee-discount and assisted-filing money
+       returns; every month: payments to each programme), each payment's delivery after the
+       programme's lead time (within absorptive capacity; research money advances the
+       Resolution 57 tasks), policies' monthly payments, each operator's commercial builds
+       (mid-month), and funded officer posts expiring after a year.
+    2. **national**: the share of procedures offered online this month (national forcing).
+    3. **services**: what citizens see of public services: returned dossiers (integration),
+       fee discounts, assisted filing, campaigns, and the experience that drives lapse.
+    4. **citizens**: devices, adoption and lapse of online services and cashless, dossiers.
+    5. **businesses**: merchants reconsider cashless, firms file online, digital levels climb.
+    6. **back office**: every commune office's M/M/c queue takes the month's dossiers.
+    7. **payments**: the adopters' cashless habit.
+    8. **economy**: the core digital economy grows (and named investments land).
+    9. **record**: indicators.
+    """
 
     def __init__(self, spec: Scenario, seed: int | None = None, scale: float | None = None,
                  world_seed: int | None = None) -> None:
@@ -71,13 +98,18 @@ class CityModel(mesa.Model):
         self.scale = spec.ensemble.scale if scale is None else float(scale)
         self.calendar = Calendar(spec.time.start, spec.time.months)
         self.env = simpy.Environment()
-        self._build_world()
-        self._build_institutions()
         self.records: list[tuple[int, int, str, float]] = []   # (year, month, indicator, value)
         self.commune_records: list[dict] = []
         self.latest: dict[str, float] = {}
         mid = (spec.time.start_year + min(2030, spec.time.end_year)) // 2
         self.adaptive_year = max(mid, spec.time.start_year + 1)
+        y0, m0 = self.calendar.year_month(0)
+        self.procedures_path = procedures_online_path(spec.forcing, y0, m0, spec.time.months)
+        self._build_world()
+        self._build_state()
+        self._build_institutions()
+        self.phases = (self._institutions, self._national, self._services, self._citizens, self._businesses,
+                       self._back_office, self._payments, self._economy, self._record)
 
     # ----------------------------------------------------------------- set-up
 
@@ -90,6 +122,7 @@ class CityModel(mesa.Model):
         spec = self.spec
         self.geo = build_geography(spec, world_rng(self.world_seed))
         self.all_communes = np.arange(self.geo.n)
+        po = float(self.procedures_path[0])
         # The network needs only how many citizens each commune has, so it is built in a second
         # thread while this one draws the citizens (its kernels release the GIL; its own stream
         # keeps the result the same as building one after the other); then the grid of homes
@@ -98,9 +131,9 @@ class CityModel(mesa.Model):
         with _second_thread() as pool:
             network = (None if spec.network.mean_field else
                        pool.submit(build_network, commune_start, spec.network, self.stream("network")))
-            self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"))
+            self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"), po)
             coverage = pool.submit(Coverage, self.geo, c.xy, c.commune_start, c.commune)  # the grid of homes
-            self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"))
+            self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"), po)
             self.network = None if network is None else network.result()
             self.coverage = coverage.result()
         self._units = kern.work_units(c.commune_start)
@@ -115,26 +148,44 @@ class CityModel(mesa.Model):
         else:
             counts = kern.adopting_contacts(c.online_services, c.cashless, self.network.indptr, self.network.indices)
         self.nbr = {"online_services": counts[0], "cashless": counts[1]}
-        # Per-commune counts kept up to date by the monthly kernel (and the fibre programme).
-        self.citizen_counts = np.zeros((self.geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
+        self._initial_sites()
+
+    def _build_state(self) -> None:
+        """Everything the month changes, created here (no attribute is first set inside a step)."""
+        spec, c, b, geo = self.spec, self.citizens, self.businesses, self.geo
+        # Per-commune counts of citizens, kept up to date by the monthly kernel (and programmes).
+        self.citizen_counts = np.zeros((geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
         for col, attr, value in ((kern.SMARTPHONE, "smartphone", True), (kern.ACCOUNT, "account", True),
-                                 (kern.BROADBAND, "broadband", True), (kern.ONLINE_SERVICES, "online_services", ADOPTER),
-                                 (kern.CASHLESS, "cashless", ADOPTER)):
+                                 (kern.BROADBAND, "broadband", True),
+                                 (kern.ONLINE_SERVICES, "online_services", kern.ADOPTER),
+                                 (kern.CASHLESS, "cashless", kern.ADOPTER)):
             self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
-        self.online_services_by_commune = self.citizen_counts[:, kern.ONLINE_SERVICES]
-        self.cashless_by_commune = self.citizen_counts[:, kern.CASHLESS]
+        self.dossiers = self.citizen_counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
         self._hist = kern.dossier_histograms(self._units[0], c.last_dossier, c.last_online, self.calendar.months)
         self._changed = np.empty((2, c.n), dtype=np.int32)   # the month's adopters and lapsers, by unit
         self._n_changed = np.zeros((len(self._units[1]), 2), dtype=np.int64)
-        b = spec.baseline
-        self.procedures_online = np.full(self.geo.n, b.procedures_online.value)
-        self.fee_pool = np.zeros(self.geo.n)
-        self.campaign_months = np.zeros(self.geo.n)
-        self.backoffice = BackOffice(self.env, b.backoffice_capacity.value * self.geo.population / 1000,
-                                     spec.effects.online_dossier_effort)
-        self._initial_sites()
-        self._business_online = int(self.businesses.online_services.sum())
+        self.business_counts = np.zeros((geo.n, kern.BUSINESS_COUNTS))
+        self.business_value_added = np.zeros((geo.n, len(SECTORS), 2))
+        self.business_dossiers = (0.0, 0.0)
+        self._business_online = float(b.weight[b.online_services].sum() / b.weight.sum())
+        self.state = ProvinceState(geo.n)
+        self.state.procedures_online[:] = self.procedures_path[0]
+        self.rejection = np.zeros(geo.n)        # share of online dossiers returned, this month
+        self.assist_chance = np.zeros(geo.n)    # chance a non-adopter's online-able dossier is assisted
+        self.assisted = np.zeros(geo.n)         # dossiers assisted this month (real)
+        self.cashless_joined = np.zeros(geo.n)  # new cashless adopters this month (agents)
+        eff, base = spec.effects, spec.baseline
+        # Officers: staff per person varies across communes (log-normal, a stream of its own).
+        spread = np.exp(eff.staffing_spread * self.stream("backoffice.staffing").standard_normal(geo.n))
+        staff = base.backoffice_staff.value * geo.population / 1e4 * spread / spread.mean()
+        self.offices = OfficeQueues(staff, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
+                                    eff.deadline_days)
+        self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
+        self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share.value,
+                                            spec.businesses.grdp_shares, spec.time.start_year)
+        self.tasks = None if spec.tasks is None else TaskPipeline(spec.tasks, self.stream("tasks"))
         self._month_constants()
+        self._measure_businesses()
 
     def _month_constants(self) -> None:
         """What the monthly steps use that the scenario fixes for the whole run."""
@@ -144,13 +195,9 @@ class CityModel(mesa.Model):
         own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
                              np.full(5, spec.infrastructure.broadband_growth) * income_factor])
         self._own_p = _prob(own_rate)
-        levels = len(de.level_weights)
-        self._digital_weights = digital_weights(np.arange(len(SECTORS))[:, None], np.arange(levels)[None, :],
-                                                np.array(de.level_weights, dtype=np.float64),
-                                                de.sector_digital_base).astype(np.float64)
-        points = spec.forcing.procedures_online
-        self._forcing = None if not points else (
-            [self.calendar.index(f"{p.year}-{p.month:02d}") for p in points], [p.value for p in points])
+        self._level_weights = np.tile(np.array(de.level_weights, dtype=np.float64), (len(SECTORS), 1))
+        # Higher digital levels are harder to reach: the hazard halves by level 2.
+        self._upgrade_p = _prob(de.upgrade_rate.value * np.array([1.0, 0.75, 0.5]))
 
     def _initial_sites(self) -> None:
         """Baseline sites: one at every commune centre, the rest where people live."""
@@ -188,72 +235,101 @@ class CityModel(mesa.Model):
         """Index of the month being simulated (0 = the start month)."""
         return self.steps - 1
 
+    def month_at(self, day: float) -> int:
+        """The month index that contains simpy day `day`."""
+        m = 0
+        while m + 1 < self.calendar.months and self.calendar.day(m + 1) <= day:
+            m += 1
+        return m
+
     def step(self) -> None:
+        """One month: the phases in the order listed in the class docstring."""
         month = self.month
-        self.env.run(until=self.calendar.day(month + 1))  # the month's institutional events
-        self._apply_forcing(month)
-        self._citizens_month(month)
-        self._businesses_month(month)
-        self._record(month)
+        for phase in self.phases:
+            phase(month)
 
     def run(self) -> "CityModel":
         for _ in range(self.calendar.months):
             self.step()
         return self
 
-    def _apply_forcing(self, month: int) -> None:
-        """Known history (hindcasts) overrides what the programmes would have done."""
-        if self._forcing is not None:
-            self.procedures_online[:] = np.interp(month, *self._forcing)
-
     def _key(self, name: str, month: int) -> np.uint64:
         return kern.stream_key(self.base_seed, name, month)
 
-    def _citizens_month(self, month: int) -> None:
-        spec, c = self.spec, self.citizens
-        pop, beh, eff = spec.population, spec.behaviour, spec.effects
-        own_p = self._own_p
-        # Online public services: attractiveness = procedures offered online (+ fee discounts).
+    def _institutions(self, month: int) -> None:
+        self.env.run(until=self.calendar.day(month + 1))
+
+    def _national(self, month: int) -> None:
+        self.state.procedures_online[:] = self.procedures_path[month]
+
+    def _services(self, month: int) -> None:
+        """Returned dossiers fall with integration; assisted filing spreads the year's team time."""
+        spec, st = self.spec, self.state
+        eff = spec.effects
+        self.rejection = st.rejection(eff.rejection_start.value, eff.rejection_floor.value,
+                                      spec.costs.integration_vnd_per_person.value, self.geo.population)
+        # Chance a non-adopter with an online-able need is helped: this month's share of the
+        # pool (spread over the months left in the year) over the expected such needs.
+        months_left = 13 - self.calendar.year_month(month)[1]
+        dossiers = st.assist_pool / months_left / spec.costs.assisted_dossier_vnd.value
+        non_adopters = (self._sizes - self.citizen_counts[:, kern.ONLINE_SERVICES]) / self.scale
+        needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
+        self.assist_chance = np.divide(dossiers, needs, out=np.zeros(self.geo.n), where=needs > 0).clip(0, 1)
+
+    def _adoption(self, name: str, attract: np.ndarray, lapse: np.ndarray) -> kern.Adoption:
+        """The month's `kern.Adoption` of one behaviour (Bass limit: the population share)."""
+        b = getattr(self.spec.behaviour, name)
+        campaign = 1.0 + self.spec.effects.campaign_p_boost * (self.state.campaign_months > 0)
+        if b.fixed_attractiveness is not None:
+            attract = np.full(self.geo.n, b.fixed_attractiveness)
+        counts = self.citizen_counts[:, kern.ONLINE_SERVICES if name == "online_services" else kern.CASHLESS]
+        mean_field = counts.sum() / self.citizens.n if self.network is None else -1.0
+        return kern.Adoption(p=b.p * campaign, attract=np.asarray(attract, dtype=np.float64),
+                             lapse=np.asarray(lapse, dtype=np.float64), q=b.q, ease_weight=b.skill_weight,
+                             lapse_effort=b.lapse_effort, five_g=b.five_g_boost, mean_field=float(mean_field),
+                             gated=b.gates)
+
+    def _candidates(self, a: kern.Adoption, name: str, most_attractive: float) -> tuple[float, float]:
+        """Candidate probabilities of a behaviour's lapse and adoption sweeps: at least the largest
+        any agent can have. Adoption: from the scenario's parameters (so two policies share their
+        candidates), or more if this month needs it; lapse: this month's largest."""
+        b = getattr(self.spec.behaviour, name)
+        eff = self.spec.effects
+        boost = 1.0 + b.five_g_boost
+        top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
+                       float((a.p * a.attract).max()) * boost) + max(b.q, 0.0)
+        top_lapse = float(a.lapse.max()) * (1.0 + b.lapse_effort)
+        return float(_prob(top_lapse)), float(_prob(top_rate))
+
+    def _citizens(self, month: int) -> None:
+        spec, c, st = self.spec, self.citizens, self.state
+        beh, eff = spec.behaviour, spec.effects
+        # Online services (UTAUT): benefit = procedures offered online x not returned x fee discounts;
+        # experience (overdue dossiers, returned dossiers) drives lapse.
         os_spec = beh.online_services
-        os_attract = self.procedures_online * (1.0 + eff.fee_discount_boost * (self.fee_pool > 0))
-        wait = self.backoffice.wait_days
-        os_lapse = os_spec.lapse + os_spec.lapse_experience * np.minimum(1.0, wait / eff.wait_tolerance_days)
-        # Cashless: attractiveness = acceptance where people shop (home commune mostly).
+        benefit = st.procedures_online * (1.0 - self.rejection) * (1.0 + eff.fee_discount_boost * (st.fee_pool > 0))
+        os_lapse = (os_spec.lapse + os_spec.lapse_experience * self.offices.overdue_share
+                    + eff.rejection_lapse * self.rejection)
+        os_ = self._adoption("online_services", benefit, os_lapse)
+        # Cashless: the benefit is acceptance where people shop; few refusals, little lapse.
         cl_spec = beh.cashless
-        cl_attract = self.acceptance_experienced()
-        cl_lapse = cl_spec.lapse + cl_spec.lapse_experience * (1.0 - cl_attract)
-        campaign = 1.0 + eff.campaign_p_boost * (self.campaign_months > 0)
-        p_c, attract_c, lapse_p, params, cand = [], [], [], [], [float(own_p[k].max()) for k in range(3)]
-        for name, b, attract, lapse, most_attractive in (
-                ("online_services", os_spec, os_attract, os_lapse, 1.0 + eff.fee_discount_boost),
-                ("cashless", cl_spec, cl_attract, cl_lapse, 1.0)):
-            if b.fixed_attractiveness is not None:
-                attract = np.full(self.geo.n, b.fixed_attractiveness)
-                most_attractive = b.fixed_attractiveness
-            # The Bass mean-field limit replaces the contact share by the population share.
-            mean_field = getattr(self, f"{name}_by_commune").sum() / c.n if self.network is None else -1.0
-            p_c.append(b.p * campaign)
-            attract_c.append(attract)
-            lapse_p.append(_prob(lapse))
-            params.append([b.q, b.skill_weight, b.five_g_boost, float(b.gates), mean_field])
-            # Candidate probabilities. Adoption: the largest the rule allows (from the scenario, so
-            # two policies share their candidates), or more if this month needs it. Lapse: this
-            # month's largest, since the most a bad experience allows is many times the usual.
-            boost = 1.0 + b.five_g_boost
-            top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
-                           float((p_c[-1] * attract_c[-1]).max()) * boost) + max(b.q, 0.0)
-            top_lapse = float(lapse.max())
-            cand += [float(_prob(top_lapse)), float(_prob(top_rate))]
-        cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(pop.needs_per_year))]
+        acceptance = self.acceptance_experienced()
+        cl = self._adoption("cashless", acceptance, cl_spec.lapse + cl_spec.lapse_experience * (1.0 - acceptance))
+        cand = [float(self._own_p[k].max()) for k in range(3)]
+        cand += [*self._candidates(os_, "online_services", 1.0 + eff.fee_discount_boost),
+                 *self._candidates(cl, "cashless", 1.0)]
+        cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(spec.population.needs_per_year))]
+        dossiers = kern.Dossiers(procedures_online=np.asarray(st.procedures_online, dtype=np.float64),
+                                 assist=np.asarray(self.assist_chance, dtype=np.float64),
+                                 conversion=eff.assisted_conversion.value, key=self._key("citizens.assisted", month))
         keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
         changed, n_changed = self._changed, self._n_changed
         delta = kern.citizens_month(
             *self._units, self.geo.n, c.income, c.skill, c.smartphone, c.account, c.broadband,
             self.coverage.covered["4g"], self.coverage.covered["5g"], c.online_services, c.cashless,
             self.nbr["online_services"], self.nbr["cashless"], self.degree, c.last_dossier, c.last_online,
-            *self._hist, changed[0], changed[1], n_changed, own_p, np.array(cand),
-            np.array(p_c, dtype=np.float64), np.array(attract_c, dtype=np.float64), np.array(lapse_p),
-            np.array(params, dtype=np.float64), np.asarray(self.procedures_online, dtype=np.float64), month, DT, keys)
+            *self._hist, changed[0], changed[1], n_changed, self._own_p, np.array(cand), os_, cl, dossiers,
+            month, DT, keys)
         net = self.network
         indptr, indices = (net.indptr, net.indices) if net is not None else (np.empty(0, np.int64), np.empty(0, np.int32))
         kern.update_contact_counts(*self._units, c.commune_start, n_changed, changed[0], changed[1],
@@ -263,54 +339,146 @@ class CityModel(mesa.Model):
         counts = self.citizen_counts
         counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
         counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]
+        self.cashless_joined = self._joined_cashless()
         # Per commune: online, offline, with a dossier in 12 months, filed online in 12 months.
         self.dossiers = counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
-        online = self.dossiers[:, 0].astype(float)
-        offline = self.dossiers[:, 1].astype(float)
-        self.backoffice.set_demand(online / self.scale, offline / self.scale, self.calendar.days_in(month))
-        # Fee discounts are paid per online dossier until the pool is spent.
-        self.fee_pool = np.maximum(0.0, self.fee_pool - online / self.scale * spec.costs.fee_discount_dossier_vnd)
-        self.campaign_months = np.maximum(0.0, self.campaign_months - 1)
+        self.assisted = counts[:, kern.ASSISTED] / self.scale
+        online = self.dossiers[:, 0] / self.scale
+        # Fee discounts are paid per online dossier, assisted dossiers per dossier, from their pools.
+        st.use_pools(online * spec.costs.fee_discount_dossier_vnd.value * (st.fee_pool > 0),
+                     self.assisted * spec.costs.assisted_dossier_vnd.value)
+        self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
+        st.end_campaign_month()
+
+    def _joined_cashless(self) -> np.ndarray:
+        """New cashless adopters of the month, per commune (from the month's changed lists)."""
+        bounds, unit_commune = self._units
+        out = np.zeros(self.geo.n)
+        c = self.citizens
+        for k in np.flatnonzero(self._n_changed[:, 1]):
+            who = self._changed[1, bounds[k]:bounds[k] + self._n_changed[k, 1]]
+            out[unit_commune[k]] += np.count_nonzero(c.cashless[who] == kern.ADOPTER)
+        return out
 
     def merchants(self) -> np.ndarray:
         """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune."""
         b = self.businesses
-        return kern.merchants_by_commune(b.commune_start, b.consumer_facing, b.accepts_cashless)
+        return kern.merchants_by_commune(b.commune_start, b.consumer_facing, b.accepts_cashless, b.weight)
 
     def acceptance_experienced(self, merchants: np.ndarray | None = None) -> np.ndarray:
         """Chance that a merchant accepts cashless, for shoppers of each commune (from
         `merchants()` counts, counted afresh unless given)."""
-        m = self.merchants() if merchants is None else merchants
-        own = np.divide(m[:, 0], m[:, 1], out=np.zeros(self.geo.n), where=m[:, 1] > 0)
-        province = m[:, 0].sum() / max(1, m[:, 1].sum())
+        return self._home_and_away(*(self.merchants() if merchants is None else merchants).T)
+
+    def _home_and_away(self, part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+        """A share as people of each commune meet it: mostly at home, the rest province-wide."""
+        own = np.divide(part, whole, out=np.zeros(self.geo.n), where=whole > 0)
+        province = part.sum() / max(whole.sum(), 1e-12)
         home = self.spec.population.home_commune_share
         return home * own + (1 - home) * province
 
-    def _businesses_month(self, month: int) -> None:
+    def _businesses(self, month: int) -> None:
         spec, b = self.spec, self.businesses
         beh = spec.behaviour
-        # Two-sided payments: merchants follow their customers, held back by fees.
+        year = self.calendar.year_month(month)[0]
         m = beh.merchants
-        adopt_share = self.cashless_by_commune / self._sizes
-        join_rate = (m.p + m.q * adopt_share) * max(0.0, 1.0 - m.fee_sensitivity * m.fee)
+        # Two-sided payments: merchants weigh the share of their customers who pay cashless.
+        demand = self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
+        tax = m.tax_visibility.value * (m.tax_after if year >= m.tax_declaration_year else 1.0)
+        mk = kern.Merchants(demand=demand, demand_weight=m.demand_weight.value,
+                            size_benefit=np.array(m.size_benefit, dtype=np.float64), fixed_cost=m.fixed_cost.value,
+                            relief=m.onboarding_cost_relief, tax_cost=tax, fee_cost=m.fee_weight * m.fee.value,
+                            heterogeneity=m.heterogeneity.value, join_p=float(_prob(m.join_rate)),
+                            leave_p=float(_prob(m.leave_rate)))
         # Online public services: imitation, then mandates (e-tax, e-invoices) with a compliance lag.
         bs = beh.business_services
-        year = self.calendar.year_month(month)[0]
-        online_rate = (bs.p + bs.q * self._business_online / b.n
+        online_rate = (bs.p + bs.q * self._business_online
                        + (12.0 / bs.compliance_lag_months if year >= bs.mandate_year else 0.0))
-        # Digital levels climb; accepting cashless is a first step onto platforms.
-        de = beh.digital_economy
-        upgrade = de.upgrade_rate * np.array([1.0, 1.0 + de.acceptance_boost])
-        p = _prob
+        firms = kern.Firms(online_p=float(_prob(online_rate)), need_p=float(_prob(bs.needs_per_year)),
+                           procedures_online=np.asarray(self.state.procedures_online, dtype=np.float64),
+                           upgrade_p=self._upgrade_p, acceptance_boost=beh.digital_economy.acceptance_boost,
+                           weights=self._level_weights)
         counts, va = kern.businesses_month(
             b.commune_start, b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
-            b.value_added, b.last_dossier, b.last_online, p(join_rate), float(p(m.lapse)), float(p(online_rate)),
-            float(p(bs.needs_per_year)), np.asarray(self.procedures_online, dtype=np.float64), p(upgrade),
-            self._digital_weights, month, self._key("businesses.monthly", month))
+            b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at, b.last_dossier, b.last_online,
+            mk, firms, month, self._key("businesses.monthly", month))
+        self._set_business_counts(counts, va)
+
+    def _set_business_counts(self, counts: np.ndarray, va: np.ndarray) -> None:
         self.business_counts, self.business_value_added = counts, va
-        self._business_online = int(counts[:, kern.B_ONLINE].sum())
-        on = int(counts[:, kern.B_DOSSIERS_ONLINE].sum())
-        self.business_dossiers = (on, int(counts[:, kern.B_DOSSIERS].sum()) - on)
+        self._business_online = float(counts[:, kern.B_ONLINE].sum() / self.businesses.weight.sum())
+        on = float(counts[:, kern.B_DOSSIERS_ONLINE].sum())
+        self.business_dossiers = (on, float(counts[:, kern.B_DOSSIERS].sum()) - on)
+
+    def _measure_businesses(self) -> None:
+        """The businesses' counts and value added at the start (before any month)."""
+        b = self.businesses
+        n_s = len(SECTORS)
+        w = b.weight
+        counts = np.zeros((self.geo.n, kern.BUSINESS_COUNTS))
+        counts[:, kern.B_ACCEPTING] = np.bincount(b.commune, w * (b.consumer_facing & b.accepts_cashless), self.geo.n)
+        counts[:, kern.B_CONSUMER] = np.bincount(b.commune, w * b.consumer_facing, self.geo.n)
+        counts[:, kern.B_ONLINE] = np.bincount(b.commune, w * b.online_services, self.geo.n)
+        va = np.zeros((self.geo.n, n_s, 2))
+        cell = b.commune.astype(np.int64) * n_s + b.sector
+        va[:, :, 0] = np.bincount(cell, b.value_added * self._level_weights[0][b.digital_level],
+                                  self.geo.n * n_s).reshape(self.geo.n, n_s)
+        va[:, :, 1] = np.bincount(cell, b.value_added, self.geo.n * n_s).reshape(self.geo.n, n_s)
+        self._set_business_counts(counts, va)
+
+    def _back_office(self, month: int) -> None:
+        """Every commune office takes the month's dossiers (citizens' and businesses', real
+        numbers); a returned online dossier comes back, so it costs its effort again."""
+        weekdays = self.calendar.days_in(month) * WORKING_DAYS_PER_WEEK / 7.0
+        online = self.dossiers[:, 0] / self.scale + self.business_counts[:, kern.B_DOSSIERS_ONLINE]
+        offline = (self.dossiers[:, 1] / self.scale + self.business_counts[:, kern.B_DOSSIERS]
+                   - self.business_counts[:, kern.B_DOSSIERS_ONLINE])
+        self.offices.online_effort = self.spec.effects.online_dossier_effort.value * (1.0 + self.rejection)
+        self.offices.month(offline, online, weekdays)
+
+    def _payments(self, month: int) -> None:
+        self.habit.month(self.citizen_counts[:, kern.CASHLESS], self.cashless_joined)
+
+    def _economy(self, month: int) -> None:
+        year, mon = self.calendar.year_month(month)
+        self.economy.month(year, mon)
+
+    # ------------------------------------------------------- named state changes
+
+    def train(self, who: np.ndarray, gain: float) -> None:
+        """Trained people close `gain` of the gap to full skill (the less skilled gain more)."""
+        c = self.citizens
+        c.skill[who] = c.skill[who] + gain * (1.0 - c.skill[who])
+        c.trained[who] = True
+
+    def connect_broadband(self, who: np.ndarray) -> None:
+        c = self.citizens
+        c.broadband[who] = True
+        self.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[who], minlength=self.geo.n)
+
+    def onboard_merchants(self, which: np.ndarray) -> None:
+        """An onboarding visit: the set-up cost is relieved and the merchant decides this month."""
+        self.businesses.onboarded_at[which] = max(self.month, 0)
+
+    def upgrade_firms(self, which: np.ndarray) -> None:
+        b = self.businesses
+        b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)
+
+    def hire_officers(self, officers: float, communes: np.ndarray, days: float) -> None:
+        """Funded officer posts for `days`, sent where offices are busiest (the gap to 80%
+        utilisation), else in proportion to staff; they expire on the calendar."""
+        o = self.offices
+        target = o.utilisation[communes] * np.maximum(o.staff[communes], 0.0) / 0.8
+        gap = np.maximum(np.nan_to_num(target, posinf=0.0) - o.staff[communes], 0.0)
+        weights = gap if gap.sum() > 0 else np.maximum(o.staff[communes], 1e-9)
+        extra = np.zeros(self.geo.n)
+        extra[communes] = officers * weights / weights.sum()
+        o.add_staff(extra)
+        self.env.process(self._expire_officers(extra, days))
+
+    def _expire_officers(self, extra: np.ndarray, days: float):
+        yield self.env.timeout(days)
+        self.offices.add_staff(-extra)
 
     # ----------------------------------------------------------------- records
 

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.behaviour import uniform
+from sim.behaviour import ADOPTER, LAPSED, NEVER, uniform  # noqa: F401  (state codes live with the kernels)
 from sim.geography import Geography, place_people
 from sim.scenario import SECTORS, SIZES, Scenario
 
-NEVER, ADOPTER, LAPSED = 0, 1, 2
 AGE_BANDS = ("15-24", "25-39", "40-59", "60+")
 
 
@@ -46,6 +45,22 @@ def top_share(score: np.ndarray, share: float, eligible: np.ndarray | None = Non
     mask = np.zeros(n, dtype=bool)
     if k > 0:
         mask[np.argpartition(-s, k - 1)[:k]] = True
+    return mask
+
+
+def top_weight_share(score: np.ndarray, weight: np.ndarray, share: float, eligible: np.ndarray) -> np.ndarray:
+    """Like `top_share`, for agents standing for `weight` people or firms each: the highest
+    scores among the eligible until their weights make up `share` of all weights.
+
+    >>> top_weight_share(np.array([3.0, 2.0, 1.0]), np.array([1.0, 1.0, 2.0]), 0.5, np.ones(3, bool)).tolist()
+    [True, True, False]
+    """
+    mask = np.zeros(len(score), dtype=bool)
+    idx = np.flatnonzero(eligible)
+    order = idx[np.argsort(-score[idx], kind="stable")]
+    cum = np.cumsum(weight[order])
+    target = share * weight.sum()
+    mask[order[:int(np.searchsorted(cum, target * (1 + 1e-12), side="right"))]] = True
     return mask
 
 
@@ -78,9 +93,13 @@ class Businesses:
     xy: np.ndarray
     sector: np.ndarray         # uint8 index into SECTORS
     size: np.ndarray           # uint8 index into SIZES
-    value_added: np.ndarray    # float32, relative
+    weight: np.ndarray         # float64, businesses this one stands for (1 for large firms, all enumerated)
+    value_added: np.ndarray    # float64, relative within its sector, times its weight
     consumer_facing: np.ndarray  # bool
     accepts_cashless: np.ndarray  # bool
+    taste: np.ndarray          # float32, a merchant's own benefit of accepting (standard normal)
+    tax_taste: np.ndarray      # float32, how much a household stall minds visible revenue (0 for firms)
+    onboarded_at: np.ndarray   # int16, month an onboarding visit came (-1: never)
     online_services: np.ndarray   # bool
     digital_level: np.ndarray     # uint8 0..3
     last_dossier: np.ndarray
@@ -136,7 +155,8 @@ def _person_draws(n, key, age_cdf):
     return age, wealth, normal
 
 
-def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator) -> Citizens:
+def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator,
+                   procedures_online: float) -> Citizens:
     b, pop = scenario.baseline, scenario.population
     counts = adult_counts(scenario, geo, scale)
     n = int(counts.sum())
@@ -161,7 +181,7 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     broadband = top_share(0.5 * urban + 0.1 * income + noise[2], b.fixed_broadband.value)
     os_adopt = top_share(skill + noise[3], b.online_services_adoption.value, smartphone)
     cl_adopt = top_share(skill + noise[4], b.cashless_adoption.value, smartphone & account)
-    last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, b.procedures_online.value, rng)
+    last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, procedures_online, rng)
     return Citizens(
         commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
         xy=place_people(geo, counts, rng), age=age, income=income, skill=skill,
@@ -171,59 +191,89 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     )
 
 
-def digital_weights(sector: np.ndarray, level: np.ndarray, level_weights: np.ndarray,
-                    ict_share: float) -> np.ndarray:
-    """Digital share of each business's value added: by digital level, at least `ict_share` in ICT."""
-    w = level_weights[level]
-    return np.where(sector == SECTORS.index("ict"), np.maximum(ict_share, w), w)
-
-
-def digital_economy_share(value_added: np.ndarray, sector: np.ndarray, level: np.ndarray,
-                          level_weights: np.ndarray, ict_share: float) -> float:
-    """Digital value added over all value added."""
-    w = digital_weights(sector, level, level_weights, ict_share)
-    return float((value_added * w).sum() / value_added.sum())
-
-
-def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator) -> Businesses:
-    spec, b = scenario.businesses, scenario.baseline
+def business_counts(scenario: Scenario, scale: float) -> tuple[int, int]:
+    """(large firms, other businesses) to build: every large firm, a `scale` sample of the rest."""
     total = scenario.province.population.value * scenario.province.businesses_per_1000.value / 1000
-    n = max(int(round(total * scale)), geo.n)
-    # Businesses concentrate in towns a little more than people do.
+    large = int(round(total * scenario.businesses.size_shares["large"]))
+    return large, int(round((total - large) * scale))
+
+
+def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator,
+                     procedures_online: float) -> Businesses:
+    """Businesses with sector, size, weight and starting states. Large firms carry most of the
+    value added, so all of them are built at every scale (weight 1); household businesses and
+    SMEs are a `scale` sample (weight = real businesses per agent)."""
+    spec, b = scenario.businesses, scenario.baseline
+    n_large, n_rest = business_counts(scenario, scale)
+    n_rest = max(n_rest, geo.n)
+    rest_shares = np.array([spec.size_shares[s] for s in SIZES[:-1]])
+    size = np.r_[rng.choice(len(SIZES) - 1, size=n_rest, p=rest_shares / rest_shares.sum()),
+                 np.full(n_large, len(SIZES) - 1)].astype(np.uint8)
+    real_rest = scenario.province.population.value * scenario.province.businesses_per_1000.value / 1000 - n_large
+    weight = np.where(size == len(SIZES) - 1, 1.0, max(real_rest, 1.0) / n_rest)
+    n = len(size)
+    # Businesses concentrate in towns a little more than people do; every commune has one.
     counts = largest_remainder(n - geo.n, geo.population * np.where(geo.urban, 1.5, 1.0)) + 1
-    commune = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
+    commune_of = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
+    # Place the businesses (in a random order) commune by commune.
+    order = rng.permutation(n)
+    size, weight = size[order], weight[order]
     sector = rng.choice(len(SECTORS), size=n, p=np.array([spec.sector_shares[s] for s in SECTORS])).astype(np.uint8)
-    size = rng.choice(len(SIZES), size=n, p=np.array([spec.size_shares[s] for s in SIZES])).astype(np.uint8)
-    value_added = np.array([spec.size_value_added[s] for s in SIZES], dtype=np.float32)[size]
+    value_added = np.array([spec.size_value_added[s] for s in SIZES])[size] * weight
     consumer = np.isin(sector, [SECTORS.index(s) for s in spec.consumer_facing])
-    urban = geo.urban[commune]
-    score = size + 0.5 * urban + rng.normal(0, 0.5, n)
-    accepts = top_share(score, b.merchant_acceptance.value * consumer.mean(), consumer)
-    online = top_share(score + rng.normal(0, 0.5, n), b.business_online_services.value)
-    level = _levels_for_share(score, value_added, sector, scenario, rng)
+    urban = geo.urban[commune_of]
+    taste = rng.standard_normal(n).astype(np.float32)
+    # Household stalls differ in how much they mind visible revenue (exponential: most a little, some a lot).
+    tax_taste = np.where(size == 0, rng.exponential(1.0, n), 0.0).astype(np.float32)
+    m = scenario.behaviour.merchants
+    tax = m.tax_visibility.value
+    size_benefit = np.array(m.size_benefit)[size]
+    # The first merchants to accept are those with the most to gain where demand is highest.
+    score = (size_benefit * (1.0 + 0.5 * urban) - tax * tax_taste + m.heterogeneity.value * taste)
+    accepts = top_weight_share(score, np.where(consumer, weight, 0.0), b.merchant_acceptance.value, consumer)
+    online = top_weight_share(size + 0.5 * urban + rng.normal(0, 0.7, n), weight, b.business_online_services.value,
+                              np.ones(n, dtype=bool))
+    level = _levels_for_share(size + 0.5 * urban + rng.normal(0, 0.5, n), value_added, sector, scenario)
     last = np.where(rng.random(n) < 1 - np.exp(-scenario.behaviour.business_services.needs_per_year),
                     -1 - rng.integers(0, 12, n), -100).astype(np.int16)
-    last_online = np.where(online & (rng.random(n) < b.procedures_online.value), last, -100).astype(np.int16)
-    return Businesses(commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
-                      xy=place_people(geo, counts, rng), sector=sector, size=size,
-                      value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts,
-                      online_services=online, digital_level=level, last_dossier=last, last_online=last_online)
+    last_online = np.where(online & (rng.random(n) < procedures_online), last, -100).astype(np.int16)
+    return Businesses(commune=commune_of, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
+                      xy=place_people(geo, counts, rng), sector=sector, size=size, weight=weight,
+                      value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts, taste=taste,
+                      tax_taste=tax_taste, onboarded_at=np.full(n, -1, dtype=np.int16), online_services=online,
+                      digital_level=level, last_dossier=last, last_online=last_online)
+
+
+def realised_by_sector(value_added: np.ndarray, sector: np.ndarray, level: np.ndarray,
+                       level_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S,) realised digital value added and total value added of each sector."""
+    digital = np.bincount(sector, weights=value_added * level_weights[level], minlength=len(SECTORS))
+    return digital, np.bincount(sector, weights=value_added, minlength=len(SECTORS))
 
 
 def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.ndarray,
-                      scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Digital levels 0..3 whose digital economy share matches the baseline (bisection on one knob)."""
-    de = scenario.behaviour.digital_economy
+                      scenario: Scenario) -> np.ndarray:
+    """Digital levels 0..3 whose digitalisation matches the baseline's (total minus core):
+    firms ranked by score; level = floor(4 * rank_quantile ** k), k found by bisection."""
+    from sim.economy import DigitalEconomy
+
+    de, b = scenario.behaviour.digital_economy, scenario.baseline
+    economy = DigitalEconomy.start(de, b.digital_economy_core_share.value, scenario.businesses.grdp_shares, 0)
+    target = b.digital_economy_share.value - b.digital_economy_core_share.value
     weights = np.array(de.level_weights)
-    target = scenario.baseline.digital_economy_share.value
-    # Rank businesses by score; level = floor(4 * rank_quantile ** k): larger k, fewer digital firms.
-    quantile = (np.argsort(np.argsort(score + rng.normal(0, 0.3, len(score)))) + 0.5) / len(score)
+    quantile = (np.argsort(np.argsort(score)) + 0.5) / len(score)
+
+    def digitalisation(k: float) -> tuple[float, np.ndarray]:
+        level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
+        d, t = realised_by_sector(value_added, sector, level, weights)
+        # MIC terms: the baseline is stated in them whatever definition the indicators use.
+        return float((economy.sector_grdp * economy.intensity * economy.sector_realised(d, t)).sum()), level
+
     lo, hi = 0.01, 100.0
     while hi > lo * (1 + 1e-9):  # about 35 halvings of the log-interval
         k = np.sqrt(lo * hi)
-        level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
-        if digital_economy_share(value_added, sector, level, weights, de.sector_digital_base) > target:
+        if digitalisation(k)[0] > target:
             lo = k
         else:
             hi = k
-    return np.minimum((4 * quantile ** hi).astype(np.uint8), 3)
+    return digitalisation(hi)[1]

@@ -1,21 +1,29 @@
-"""What DX money buys: each programme turns disbursed VND into physical change.
+"""What Resolution 57 money buys: each programme turns money into physical change, within
+what the province can absorb in a year.
 
-Money counts real people and things (sites, trainees, merchants); with fewer
-agents than people (`scale` < 1) counts of people are multiplied by the scale,
-with stochastic rounding so that small tranches are not lost.
+| programme      | part of the budget | buys                                                      |
+|----------------|--------------------|-----------------------------------------------------------|
+| infrastructure | DX                 | co-funded 4G sites where people are uncovered, 5G sites, fibre |
+| services       | DX                 | integration and data (fewer returned dossiers); assisted filing by community digital teams; a year of back-office officers |
+| skills         | DX                 | trainees of community digital teams (older and rural first) |
+| incentives     | DX                 | merchant onboarding; fee discounts on online dossiers      |
+| awareness      | DX                 | campaign months that raise the innovation coefficient p    |
+| enterprise     | innovation         | firms supported to move up a digital level (not certain)   |
+| research       | science & technology | Resolution 57 tasks under way (`sim.tasks`), where the scenario lists them |
 
-| programme      | buys                                                         |
-|----------------|--------------------------------------------------------------|
-| infrastructure | co-funded 4G sites where people are uncovered, 5G sites, fibre |
-| services       | procedures made fully online; a year of back-office capacity |
-| skills         | trainees of community digital teams (older and rural first)  |
-| incentives     | merchant onboarding; fee discounts on online dossiers        |
-| awareness      | campaign months that raise the innovation coefficient p      |
-| research       | businesses moved up one digital level (S&T, innovation)      |
+Absorptive capacity (`[delivery]`, a year per million people) caps each purchase; money a
+programme cannot use (no capacity left, no uncovered people for a 4G site, fee and assisted
+filing money left at the end of the year) is not disbursed and returns to the budget: the
+government records it as `dx_unabsorbed_vnd`. Research money with no task list funds
+science and technology whose effects (TFP) are not modelled; it counts as spent.
+
+Counts are of real people and things; with fewer agents than people (`scale` < 1) people are
+drawn as agents with stochastic rounding, so that small tranches are not lost.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +34,9 @@ from sim.sampling import choose
 if TYPE_CHECKING:
     from sim.model import CityModel
 
+OUTPUTS = ("sites_4g_built", "sites_5g_built", "fibre_households", "people_trained", "merchants_onboarded",
+           "dossiers_assisted", "firms_supported", "officers_funded", "campaign_months")
+
 
 def stochastic_round(x: float, rng: np.random.Generator) -> int:
     base = int(np.floor(x))
@@ -33,58 +44,131 @@ def stochastic_round(x: float, rng: np.random.Generator) -> int:
 
 
 class Programmes:
+    """Delivers money to the model through its named state changes; returns what it absorbed."""
+
     def __init__(self, model: "CityModel") -> None:
         self.m = model
-        self.rng = model.stream("programmes")
-        # Bought but not yet whole (half a site): carried to the next tranche.
-        self._carry: dict[str, float] = {}
+        # A stream per programme: more money for one does not reshuffle another's draws.
+        self.rngs = {p: model.stream(f"programmes.{p}") for p in ("infrastructure", "skills", "incentives",
+                                                                  "enterprise")}
+        self._carry: dict[str, float] = defaultdict(float)   # money towards a unit not yet whole
+        self._used: dict[tuple[str, int], float] = defaultdict(float)  # units delivered, by year
         self._order: np.ndarray | None = None
         self._trained_upto = 0
+        self.delivered = {k: 0.0 for k in OUTPUTS}            # cumulative real counts
 
-    def _whole(self, key: str, amount: float) -> int:
-        total = self._carry.get(key, 0.0) + amount
-        n = int(np.floor(total))
-        self._carry[key] = total - n
-        return n
+    def deliver(self, programme: str, vnd: float, communes: np.ndarray, year: int) -> float:
+        """Spend `vnd` on `programme` in `communes`; returns the VND absorbed (the rest returns)."""
+        return getattr(self, programme)(vnd, communes, year)
 
-    def deliver(self, programme: str, vnd: float, communes: np.ndarray) -> None:
-        getattr(self, programme)(vnd, communes)
+    # ------------------------------------------------------------------ capacity
+
+    def _capacity_left(self, what: str, year: int, communes: np.ndarray) -> float:
+        """Units of `what` still deliverable this year in these communes (capacity per million
+        people, in proportion to the people reached)."""
+        m = self.m
+        people = m.geo.population[communes].sum()
+        grown = (1.0 + m.spec.delivery.growth.value) ** (year - m.spec.time.start_year)
+        cap = getattr(m.spec.delivery, what).value * people / 1e6 * grown
+        return max(0.0, cap - self._used[(what, year)])
+
+    def _buy(self, key: str, what: str, vnd: float, cost: float, year: int, communes: np.ndarray,
+             deliver) -> float:
+        """Buy whole units at `cost` (money short of a unit waits for the next tranche), at most
+        the capacity left; `deliver(n)` delivers up to n and returns how many it did. Returns the
+        money absorbed: units delivered plus the change in money held towards the next unit."""
+        total = self._carry[key] + vnd
+        want = int(total // cost)
+        n = min(want, int(np.floor(self._capacity_left(what, year, communes))))
+        done = deliver(n) if n > 0 else 0
+        self._used[(what, year)] += done
+        # Money short of one unit waits for the next tranche; money for units that could not be
+        # delivered (capacity reached, nothing left to build) is not absorbed.
+        carry_old = self._carry[key]
+        self._carry[key] = total - done * cost if done == want else 0.0
+        return done * cost + self._carry[key] - carry_old
+
+    def _take_weighted(self, cand: np.ndarray, n: float, rng: np.random.Generator) -> np.ndarray:
+        """Agents from `cand` (in random order) whose weights make up n real units: whole agents
+        while they fit, the next one with the chance of the part that is left."""
+        b = self.m.businesses
+        cand = rng.permutation(cand)
+        cum = np.cumsum(b.weight[cand])
+        k = int(np.searchsorted(cum, n, side="right"))
+        if k < len(cand):
+            short = n - (cum[k - 1] if k else 0.0)
+            if rng.random() < short / b.weight[cand[k]]:
+                k += 1
+        return cand[:k]
 
     # ---------------------------------------------------------------- programmes
 
-    def infrastructure(self, vnd: float, communes: np.ndarray) -> None:
-        mix, costs, m = self.m.spec.budget.infrastructure_mix, self.m.spec.costs, self.m
+    def infrastructure(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        m = self.m
+        mix, costs = m.spec.budget.infrastructure_mix, m.spec.costs
         key = "all" if len(communes) == m.geo.n else ",".join(map(str, communes))
-        n4 = self._whole(f"4g:{key}", vnd * mix.get("sites_4g", 0.0) / costs.site_4g_vnd)
-        n5 = self._whole(f"5g:{key}", vnd * mix.get("sites_5g", 0.0) / costs.site_5g_vnd)
-        for k, tech, n in ((0, "4g", n4), (1, "5g", n5)):
-            if n:
+        absorbed = 0.0
+        for k, tech in enumerate(("4g", "5g")):
+            def build(n: int, tech: str = tech, k: int = k) -> int:
                 op = m.operators[(m.steps + k) % len(m.operators)]
-                op.build(tech, n, communes, cofunded=True)
-        households = vnd * mix.get("fibre", 0.0) / costs.fibre_household_vnd
-        adults = stochastic_round(households * m.spec.network.household_adults * m.scale, self.rng)
-        if adults:
+                return op.build(tech, n, communes, cofunded=True)
+            built_before = m.coverage.count(tech)
+            absorbed += self._buy(f"{tech}:{key}", f"sites_{tech}", vnd * mix[f"sites_{tech}"],
+                                  getattr(costs, f"site_{tech}_vnd").value, year, communes, build)
+            self.delivered[f"sites_{tech}_built"] += m.coverage.count(tech) - built_before
+
+        def connect(n: int) -> int:
             c = m.citizens
+            rng = self.rngs["infrastructure"]
+            adults = stochastic_round(n * m.spec.network.household_adults * m.scale, rng)
             counts = m.citizen_counts[communes]
-            picked = choose(self.rng, c.commune_start, communes, c.broadband, False, adults,
+            picked = choose(rng, c.commune_start, communes, c.broadband, False, adults,
                             eligible_c=np.diff(c.commune_start)[communes] - counts[:, kern.BROADBAND])
-            c.broadband[picked] = True
-            m.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[picked], minlength=m.geo.n)
+            m.connect_broadband(picked)
+            # Households connected: all n if anyone was left to connect, else in proportion.
+            return n if len(picked) == adults else int(len(picked) / max(adults, 1) * n)
+        absorbed += self._buy(f"fibre:{key}", "fibre_households", vnd * mix["fibre"],
+                              costs.fibre_household_vnd.value, year, communes, self._count("fibre_households", connect))
+        return absorbed
 
-    def services(self, vnd: float, communes: np.ndarray) -> None:
-        mix, costs, m = self.m.spec.budget.services_mix, self.m.spec.costs, self.m
-        procedures = vnd * mix.get("procedures", 0.0) / costs.procedure_vnd
-        m.procedures_online[communes] = np.minimum(
-            1.0, m.procedures_online[communes] + procedures / m.spec.effects.total_procedures)
-        capacity = vnd * mix.get("backoffice", 0.0) / costs.backoffice_dossier_day_vnd
-        if capacity > 0:
-            m.backoffice.add_capacity(capacity, communes, days=365)
+    def _count(self, output: str, deliver):
+        """Wrap `deliver` so that its units add to the cumulative output."""
+        def run(n: int) -> int:
+            done = deliver(n)
+            self.delivered[output] += done
+            return done
+        return run
 
-    def skills(self, vnd: float, communes: np.ndarray) -> None:
+    def services(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        m = self.m
+        mix, costs = m.spec.budget.services_mix, m.spec.costs
+        # Integration and data: money, capped by the projects the province can run in a year.
+        integration = min(vnd * mix["integration"], self._capacity_left("integration_vnd", year, communes))
+        self._used[("integration_vnd", year)] += integration
+        m.state.add_integration(integration, communes, m.geo.population)
+        # Assisted filing: team time for the rest of the year, paid per dossier assisted.
+        assist_cost = costs.assisted_dossier_vnd.value
+        assisted = min(vnd * mix["assisted_filing"] / assist_cost,
+                       self._capacity_left("assisted_dossiers", year, communes))
+        self._used[("assisted_dossiers", year)] += assisted
+        m.state.add_assist_pool(assisted * assist_cost, communes, m.geo.population)
+        # Back office: officers for a year, sent where offices are busiest.
+        officers = min(vnd * mix["backoffice"] / costs.officer_year_vnd.value,
+                       self._capacity_left("officers", year, communes))
+        self._used[("officers", year)] += officers
+        if officers > 0:
+            m.hire_officers(officers, communes, days=365)
+            self.delivered["officers_funded"] += officers
+        return integration + assisted * assist_cost + officers * costs.officer_year_vnd.value
+
+    def skills(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        return self._buy(f"skills:{len(communes)}", "trainees", vnd, self.m.spec.costs.trainee_vnd.value, year,
+                         communes, self._count("people_trained", lambda n: self._train(n, communes)))
+
+    def _train(self, n: int, communes: np.ndarray) -> int:
+        """Train n real people (n x scale agents, rounded at random): older and rural first."""
         m, c = self.m, self.m.citizens
-        k = stochastic_round(vnd / m.spec.costs.trainee_vnd * m.scale, self.rng)
-        if k == 0:
-            return
+        k = stochastic_round(n * m.scale, self.rngs["skills"])
         order = self._training_order()
         if len(communes) < m.geo.n:
             order = order[np.isin(c.commune[order], communes)]
@@ -102,52 +186,81 @@ class Programmes:
                 start += len(chunk)
             chosen.append(chunk[fresh])
             need -= len(fresh)
-        chosen = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+        picked = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
         if len(communes) == m.geo.n:
             self._trained_upto = start
-        c.skill[chosen] = np.minimum(1.0, c.skill[chosen] + m.spec.effects.training_gain)
-        c.trained[chosen] = True
+        m.train(picked, m.spec.effects.training_gain.value)
+        return n if k == len(picked) else int(round(len(picked) / m.scale))
 
     def _training_order(self) -> np.ndarray:
         """Community digital teams go to older and rural people first (order fixed at the first use)."""
         if self._order is None:
             m, c = self.m, self.m.citizens
-            priority = c.age + 1.5 * ~m.geo.urban[c.commune] + self.rng.random(c.n)
+            priority = c.age + 1.5 * ~m.geo.urban[c.commune] + self.rngs["skills"].random(c.n)
             self._order = np.argsort(-priority)  # continuous priorities: no ties to keep stable
             self._trained_upto = 0
         return self._order
 
-    def incentives(self, vnd: float, communes: np.ndarray) -> None:
-        mix, costs, m = self.m.spec.budget.incentives_mix, self.m.spec.costs, self.m
-        b = m.businesses
-        k = stochastic_round(vnd * mix.get("merchant_onboarding", 0.0) / costs.merchant_onboarding_vnd * m.scale,
-                             self.rng)
-        open_ = b.consumer_facing & ~b.accepts_cashless
-        cand = np.flatnonzero(open_ if len(communes) == m.geo.n else np.isin(b.commune, communes) & open_)
-        if k and len(cand):
-            b.accepts_cashless[self.rng.choice(cand, min(k, len(cand)), replace=False)] = True
-        pop = m.geo.population[communes]
-        m.fee_pool[communes] += vnd * mix.get("fee_discount", 0.0) * pop / pop.sum()
+    def incentives(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        m = self.m
+        mix, costs = m.spec.budget.incentives_mix, m.spec.costs
+        absorbed = self._buy(f"merchants:{len(communes)}", "merchants", vnd * mix["merchant_onboarding"],
+                             costs.merchant_onboarding_vnd.value, year, communes,
+                             self._count("merchants_onboarded", lambda n: self._onboard(n, communes)))
+        fee = vnd * mix["fee_discount"]
+        m.state.add_fee_pool(fee, communes, m.geo.population)
+        return absorbed + fee
 
-    def awareness(self, vnd: float, communes: np.ndarray) -> None:
+    def _onboard(self, n: int, communes: np.ndarray) -> int:
+        """Visit n real merchants who do not accept and were never visited (each decides for itself)."""
+        m, b = self.m, self.m.businesses
+        open_ = b.consumer_facing & ~b.accepts_cashless & (b.onboarded_at < 0)
+        if len(communes) < m.geo.n:
+            open_ &= np.isin(b.commune, communes)
+        take = self._take_weighted(np.flatnonzero(open_), n, self.rngs["incentives"])
+        m.onboard_merchants(take)
+        return int(round(min(n, b.weight[take].sum())))
+
+    def awareness(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        """Campaign months; a commune can run at most twelve a year (more money is not absorbed)."""
         m = self.m
         share = m.geo.population[communes].sum() / m.geo.population.sum()
-        # A campaign's cost scales with the people it reaches.
-        m.campaign_months[communes] += vnd / (m.spec.costs.campaign_month_vnd * share)
+        cost = m.spec.costs.campaign_month_vnd.value * share  # a campaign's cost scales with the people it reaches
+        months = min(vnd / cost, 12.0 - self._used[(f"campaign:{len(communes)}", year)])
+        months = max(months, 0.0)
+        self._used[(f"campaign:{len(communes)}", year)] += months
+        m.state.add_campaign_months(months, communes)
+        self.delivered["campaign_months"] += months
+        return months * cost
 
-    def research(self, vnd: float, communes: np.ndarray) -> None:
-        """Businesses move up one digital level, the largest first (ties broken at random)."""
+    def enterprise(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        return self._buy(f"firms:{len(communes)}", "firms", vnd, self.m.spec.costs.firm_support_vnd.value, year,
+                         communes, self._count("firms_supported", lambda n: self._support(n, communes)))
+
+    def _support(self, n: int, communes: np.ndarray) -> int:
+        """Support n real firms, SMEs and large firms first (as SMEdx does), household businesses
+        with what is left; each supported firm moves up a level with `firm_support_success`."""
         m, b = self.m, self.m.businesses
-        k = stochastic_round(vnd / m.spec.costs.research_business_vnd * m.scale, self.rng)
         eligible = b.digital_level < 3
         if len(communes) < m.geo.n:
             eligible &= np.isin(b.commune, communes)
-        # Priority is size plus a uniform draw, so whole size classes go first and the
-        # class that is cut is sampled uniformly: the same as ranking everyone.
-        for size in range(int(b.size.max()), -1, -1):
-            if k <= 0:
+        done = 0.0
+        for sizes in ((1, 2), (0,)):
+            if done >= n:
                 break
-            cand = np.flatnonzero(eligible & (b.size == size))
-            chosen = cand if len(cand) <= k else self.rng.choice(cand, k, replace=False)
-            b.digital_level[chosen] += 1
-            k -= len(chosen)
+            rng = self.rngs["enterprise"]
+            take = self._take_weighted(np.flatnonzero(eligible & np.isin(b.size, sizes)), n - done, rng)
+            success = rng.random(len(take)) < m.spec.effects.firm_support_success.value
+            m.upgrade_firms(take[success])
+            done += float(b.weight[take].sum())
+        return int(round(min(done, n)))
+
+    def research(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        """Science and technology: funds the Resolution 57 tasks under way, if the scenario lists
+        them, from their date on (what they do not need is not absorbed); otherwise its effects
+        are not modelled and it counts as spent."""
+        m = self.m
+        tasks = m.tasks
+        if tasks is None or m.month < m.calendar.index(tasks.spec.as_of):
+            return vnd  # before the task list's date its state is the article's
+        return tasks.month(vnd, self.m.spec.costs.task_year_vnd.value)

@@ -30,10 +30,14 @@ from sim.errors import ScenarioError
 from sim.files import confined, read_toml
 
 __all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
-           "parse_override", "apply_override", "with_values"]
+           "parse_override", "apply_override", "with_values", "levers"]
 
-PROGRAMMES = ("infrastructure", "services", "skills", "incentives", "awareness", "research")
-Programme = Literal["infrastructure", "services", "skills", "incentives", "awareness", "research"]
+# DX programmes share the digital-transformation part of the Resolution 57 budget; `enterprise`
+# (firms' digital transformation) is the innovation part, `research` the science-and-technology part.
+DX_PROGRAMMES = ("infrastructure", "services", "skills", "incentives", "awareness")
+PROGRAMMES = DX_PROGRAMMES + ("enterprise", "research")
+DxProgramme = Literal["infrastructure", "services", "skills", "incentives", "awareness"]
+Programme = Literal["infrastructure", "services", "skills", "incentives", "awareness", "enterprise", "research"]
 
 # Bounds. They are not parameters (nothing is calibrated against them): they say what the
 # model can use, so a value outside them is a typo or a unit error, refused before any work.
@@ -42,6 +46,10 @@ Programme = Literal["infrastructure", "services", "skills", "incentives", "aware
 MAX_RATE = 100.0              # a yearly hazard; 100/yr is a monthly probability of 1 - e^-8.3
 MAX_VND = 1e17                # a year's spending or a policy's yearly amount
 MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, a campaign month)
+
+# A lever is what a planner sets (the money and how it is split; how much the province can
+# absorb is an assumption about it, not a lever); `levers()` lists them and tests/test_mechanisms.py checks that each moves something.
+LEVER = {"lever": True}
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -149,8 +157,32 @@ class SourcedSites(Sourced):
     value: Annotated[float, Field(ge=0.0, le=1e6, description="sites")]
 
 
-class SourcedCapacity(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1e4, description="dossiers a day per 1,000 people")]
+class SourcedStaff(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1e4, description="officers per 10,000 people")]
+
+
+class SourcedFactor(Sourced):
+    value: Factor
+
+
+class SourcedRate(Sourced):
+    value: Rate
+
+
+class SourcedGrowth(Sourced):
+    value: Annotated[float, Field(ge=-0.5, le=1.0, description="per year")]
+
+
+class SourcedMonths(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1200.0, description="months")]
+
+
+class SourcedCount(Sourced):
+    value: Annotated[float, Field(ge=0.0, le=1e12, description="a year per million people")]
+
+
+class SourcedUnitCost(Sourced):
+    value: UnitCost
 
 
 class SourcedVnd(Sourced):
@@ -206,19 +238,29 @@ class TimeSpec(Strict):
 
 
 class Baseline(Strict):
+    """Starting values: one definition and one dated source each (README, "Starting values")."""
+
     smartphone_ownership: SourcedShare
     account_ownership: SourcedShare
     online_services_adoption: SourcedShare
     cashless_adoption: SourcedShare
     merchant_acceptance: SourcedShare
     business_online_services: SourcedShare
-    procedures_online: SourcedShare
     fixed_broadband: SourcedShare
     digital_skill: SourcedShare
-    digital_economy_share: SourcedShare
+    digital_economy_share: SourcedShare = Field(description="digital economy / GRDP, MIC definition")
+    digital_economy_core_share: SourcedShare = Field(
+        description="core digital economy (ICT industries incl. electronics) / GRDP, MIC definition")
     sites_4g: SourcedSites
     sites_5g: SourcedSites
-    backoffice_capacity: SourcedCapacity = Field(description="dossiers a day per 1,000 people")
+    backoffice_staff: SourcedStaff = Field(description="officers processing dossiers per 10,000 people")
+
+    @model_validator(mode="after")
+    def _core_within_total(self) -> "Baseline":
+        if self.digital_economy_core_share.value > self.digital_economy_share.value:
+            raise ValueError(f"digital_economy_core_share {self.digital_economy_core_share.value} exceeds "
+                             f"digital_economy_share {self.digital_economy_share.value}")
+        return self
 
 
 class PopulationSpec(Strict):
@@ -245,18 +287,26 @@ SIZES = ("household", "sme", "large")
 Sector = Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics", "tourism_hospitality",
                  "ict", "other_services"]
 Size = Literal["household", "sme", "large"]
+NON_CORE = tuple(s for s in SECTORS if s != "ict")
 
 
 class BusinessesSpec(Strict):
-    sector_shares: dict[Sector, Share]
+    """Who the businesses are (counts) and what they produce (value added, from the GRDP structure)."""
+
+    sector_shares: dict[Sector, Share] = Field(description="share of businesses by sector (counts)")
     size_shares: dict[Size, Share]
-    size_value_added: dict[Size, Annotated[float, Field(gt=0.0, le=1e6)]]
+    size_value_added: dict[Size, Annotated[float, Field(gt=0.0, le=1e6)]] = Field(
+        description="value added of a firm relative to a household business, within a sector")
+    grdp_shares: dict[Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics",
+                              "tourism_hospitality", "other_services"], Share] = Field(
+        description="non-core sectors' shares of the GRDP outside the core digital economy")
     consumer_facing: list[Sector] = Field(description="sectors whose merchants take retail payments")
     sources: str = Field(min_length=3)
 
     _sectors = table("sector_shares", SECTORS, sums_to_one=True)
     _sizes = table("size_shares", SIZES, sums_to_one=True)
     _values = table("size_value_added", SIZES)
+    _grdp = table("grdp_shares", NON_CORE, sums_to_one=True)
 
 
 class NetworkSpec(Strict):
@@ -267,24 +317,45 @@ class NetworkSpec(Strict):
 
 
 class AdoptionSpec(Strict):
-    """Bass parameters (per year) and the UTAUT gates for one citizen behaviour."""
+    """Bass parameters (per year), the UTAUT gates and effort for one citizen behaviour."""
 
     p: Rate
     q: Rate
-    lapse: Rate = Field(description="yearly lapse hazard with a perfect experience")
+    lapse: Rate = Field(description="yearly lapse hazard of a fully skilled user with a good experience")
     lapse_experience: Rate = Field(description="extra yearly lapse hazard at the worst experience")
-    skill_weight: Share = Field(description="how much digital skill scales attractiveness")
+    skill_weight: Share = Field(description="effort: how much low digital skill slows adoption (0 = not at all)")
+    lapse_effort: Factor = Field(0.0, description="lapse of an unskilled user relative to a skilled one, minus one")
     five_g_boost: Factor = 0.0
     gates: bool = True
     fixed_attractiveness: Share | None = None
 
 
 class MerchantSpec(Strict):
-    p: Rate
-    q: Rate
-    fee: Share = Field(description="merchant fee as a share of transaction value")
-    fee_sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)]
-    lapse: Rate
+    """A merchant's yearly net benefit of accepting cashless payments (utility units, logistic)."""
+
+    join_rate: Rate = Field(description="yearly hazard of reconsidering, for a merchant who does not accept")
+    leave_rate: Rate = Field(description="yearly hazard of reconsidering, for a merchant who accepts")
+    demand_weight: SourcedFactor = Field(description="benefit per unit share of cashless customers")
+    fee: SourcedShare = Field(description="merchant discount rate, share of the transaction value")
+    fee_weight: Factor = Field(description="benefit lost per unit of fee (1% fee = 0.01 x fee_weight)")
+    size_benefit: Annotated[tuple[Factor, Factor, Factor], BeforeValidator(_list_to_tuple)] = Field(
+        description="benefit multiplier for household, SME and large merchants (volume of sales)")
+    fixed_cost: SourcedFactor = Field(description="cost of accepting (set-up, learning)")
+    tax_visibility: SourcedFactor = Field(description="mean cost household stalls see in visible revenue")
+    tax_declaration_year: Year = Field(description="year household businesses must declare revenue (lump-sum tax ends)")
+    tax_after: Share = Field(description="tax-visibility cost left once revenue must be declared anyway")
+    heterogeneity: SourcedFactor = Field(description="standard deviation of a merchant's own benefit")
+    onboarding_cost_relief: Factor = Field(description="fixed cost removed for onboarded merchants")
+
+
+class PaymentsSpec(Strict):
+    """A cashless adopter's choice per purchase at a merchant who accepts."""
+
+    habit_start: SourcedShare = Field(description="share of purchases a new adopter pays cashless where accepted")
+    habit_max: SourcedShare = Field(description="the share an established user reaches")
+    habit_months: SourcedMonths = Field(description="months for the habit to close 63% of the gap")
+    small_purchase_share: SourcedShare = Field(description="share of purchases below VND 50,000 (by count)")
+    small_cash_preference: SourcedShare = Field(description="share of small purchases paid cash even by habit")
 
 
 class BusinessServicesSpec(Strict):
@@ -295,64 +366,140 @@ class BusinessServicesSpec(Strict):
     needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)]
 
 
+class InvestmentSpec(Strict):
+    """A named cause of a jump in the core digital economy (a factory, a data-centre park)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    year: Year
+    core_share_added: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description="share of GRDP added")
+    source: str = Field(min_length=3)
+
+
 class DigitalEconomySpec(Strict):
-    upgrade_rate: Rate = Field(description="yearly hazard of moving up one digital level")
-    level_weights: Four
-    acceptance_boost: Factor = 1.0
-    sector_digital_base: Share = Field(description="digital share of ICT value added")
+    """The digital economy as national accounts measure it: core ICT industries plus the
+    digitalisation of every other sector."""
+
+    definition: Literal["MIC", "GSO"] = "MIC"
+    upgrade_rate: SourcedRate = Field(description="yearly hazard of a business moving up one digital level")
+    level_weights: Four = Field(description="share of a sector's digital intensity realised at levels 0-3")
+    sector_intensity: dict[Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics",
+                                   "tourism_hospitality", "other_services"], Share] = Field(
+        description="digital share of a sector's value added when all its firms are at the top level")
+    acceptance_boost: Factor = Field(1.0, description="relative rise of the upgrade hazard for merchants accepting cashless")
+    core_growth: SourcedGrowth = Field(description="yearly growth of core value added above the rest of GRDP")
+    investments: list[InvestmentSpec] = Field(default_factory=list)
+    intensity_sources: str = Field(min_length=3)
+
+    _intensity = table("sector_intensity", NON_CORE)
 
 
 class BehaviourSpec(Strict):
     online_services: AdoptionSpec
     cashless: AdoptionSpec
     merchants: MerchantSpec
+    payments: PaymentsSpec
     business_services: BusinessServicesSpec
     digital_economy: DigitalEconomySpec
 
 
 class BudgetSpec(Strict):
+    """The Resolution 57 share of spending (science & technology, innovation and DX together),
+    its split, and the DX part's allocation to programmes."""
+
     spending_vnd: SourcedVnd
     growth: Annotated[float, Field(ge=-0.5, le=1.0)]
-    dx_share: Share
-    dx_share_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.0
-    disbursement: Share
-    allocation: dict[Programme, Share]
-    infrastructure_mix: dict[Literal["sites_4g", "sites_5g", "fibre"], Share]
-    services_mix: dict[Literal["procedures", "backoffice"], Share]
-    incentives_mix: dict[Literal["merchant_onboarding", "fee_discount"], Share]
+    dx_share: Share = Field(description="Resolution 57 share: S&T, innovation and DX together",
+                            json_schema_extra=LEVER)
+    dx_share_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = Field(0.0, json_schema_extra=LEVER)
+    r57_split: dict[Literal["science_technology", "innovation", "digital_transformation"], Share] = Field(
+        json_schema_extra=LEVER)
+    disbursement: Share = Field(description="share of each month's allocation paid out", json_schema_extra=LEVER)
+    allocation: dict[DxProgramme, Share] = Field(description="the DX part's split among DX programmes",
+                                                 json_schema_extra=LEVER)
+    infrastructure_mix: dict[Literal["sites_4g", "sites_5g", "fibre"], Share] = Field(json_schema_extra=LEVER)
+    services_mix: dict[Literal["integration", "assisted_filing", "backoffice"], Share] = Field(
+        json_schema_extra=LEVER)
+    incentives_mix: dict[Literal["merchant_onboarding", "fee_discount"], Share] = Field(json_schema_extra=LEVER)
     adaptive: bool = False
-    adaptive_shift: Share = 0.2
+    adaptive_shift: Share = Field(0.2, description="share of donors' allocation moved (when adaptive)",
+                                  json_schema_extra=LEVER)
 
-    _allocation = table("allocation", PROGRAMMES, sums_to_one=True)
+    _split = table("r57_split", ("science_technology", "innovation", "digital_transformation"), sums_to_one=True)
+    _allocation = table("allocation", DX_PROGRAMMES, sums_to_one=True)
     _infrastructure = table("infrastructure_mix", ("sites_4g", "sites_5g", "fibre"), sums_to_one=True)
-    _services = table("services_mix", ("procedures", "backoffice"), sums_to_one=True)
+    _services = table("services_mix", ("integration", "assisted_filing", "backoffice"), sums_to_one=True)
     _incentives = table("incentives_mix", ("merchant_onboarding", "fee_discount"), sums_to_one=True)
 
 
 class CostSpec(Strict):
-    site_4g_vnd: UnitCost
-    site_5g_vnd: UnitCost
-    fibre_household_vnd: UnitCost
-    procedure_vnd: UnitCost
-    backoffice_dossier_day_vnd: UnitCost = Field(description="yearly cost of one dossier/day of capacity")
-    trainee_vnd: UnitCost
-    merchant_onboarding_vnd: UnitCost
-    fee_discount_dossier_vnd: UnitCost
-    campaign_month_vnd: UnitCost
-    research_business_vnd: UnitCost
+    """Unit costs (VND), each with a source or an assumption and its range."""
+
+    site_4g_vnd: SourcedUnitCost
+    site_5g_vnd: SourcedUnitCost
+    fibre_household_vnd: SourcedUnitCost
+    integration_vnd_per_person: SourcedUnitCost = Field(
+        description="integration and data spending per person that closes 63% of the gap to the best service")
+    assisted_dossier_vnd: SourcedUnitCost
+    officer_year_vnd: SourcedUnitCost
+    trainee_vnd: SourcedUnitCost
+    merchant_onboarding_vnd: SourcedUnitCost
+    fee_discount_dossier_vnd: SourcedUnitCost
+    campaign_month_vnd: SourcedUnitCost
+    firm_support_vnd: SourcedUnitCost
+    task_year_vnd: SourcedUnitCost = Field(description="yearly funding a Resolution 57 task under way needs")
     lead_days: dict[Programme, Annotated[int, Field(ge=0, le=3650)]]
-    sources: str = Field(min_length=3, description="where the unit costs come from")
 
     _lead_days = table("lead_days", PROGRAMMES)
 
 
+class DeliverySpec(Strict):
+    """Absorptive capacity: the most each programme can deliver in a year, per million people.
+    Money beyond it is not disbursed and returns to the budget (`dx_unabsorbed_vnd`)."""
+
+    growth: SourcedGrowth = Field(description="yearly growth of every capacity (the province learns)")
+    sites_4g: SourcedCount
+    sites_5g: SourcedCount
+    fibre_households: SourcedCount
+    integration_vnd: SourcedCount
+    assisted_dossiers: SourcedCount
+    officers: SourcedCount
+    trainees: SourcedCount
+    merchants: SourcedCount
+    firms: SourcedCount
+
+
 class EffectSpec(Strict):
-    training_gain: Share
+    training_gain: SourcedShare = Field(description="share of a trainee's skill gap to 1 a course closes")
     campaign_p_boost: Factor = Field(description="multiplier on p minus one while a campaign runs")
-    fee_discount_boost: Factor
-    wait_tolerance_days: Annotated[float, Field(gt=0.0, le=3650.0)]
-    online_dossier_effort: Share = Field(description="back-office effort of an online dossier, offline = 1")
-    total_procedures: Annotated[float, Field(ge=1.0, le=1e5)]
+    fee_discount_boost: Factor = Field(description="benefit of online filing, relative, while fees are discounted")
+    rejection_start: SourcedShare = Field(description="share of online dossiers returned for correction, at the start")
+    rejection_floor: SourcedShare = Field(description="the share with complete integration and data")
+    rejection_lapse: Rate = Field(description="extra yearly lapse hazard if every online dossier were returned")
+    online_dossier_effort: SourcedShare = Field(description="back-office effort of an online dossier, offline = 1")
+    assisted_conversion: SourcedShare = Field(description="chance an assisted filer goes on to file alone")
+    officer_dossiers_per_day: SourcedFactor = Field(description="dossiers an officer completes in a working day")
+    staffing_spread: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        description="standard deviation of log staff per person across communes")
+    deadline_days: Annotated[float, Field(gt=0.0, le=365.0)] = Field(description="statutory deadline, working days")
+    firm_support_success: SourcedShare = Field(description="chance a supported firm moves up a level")
+
+
+class TasksSpec(Strict):
+    """Resolution 57 tasks the central government assigned to the province (a pipeline)."""
+
+    assigned: Annotated[int, Field(ge=1, le=10_000)]
+    done: Annotated[int, Field(ge=0, le=10_000)]
+    as_of: YearMonth
+    duration_months: SourcedMonths = Field(description="median months a task under way still needs, fully funded")
+    duration_spread: Annotated[float, Field(ge=0.0, le=3.0)] = Field(description="log-normal sd of the durations")
+    source: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _done_within(self) -> "TasksSpec":
+        if self.done > self.assigned:
+            raise ValueError(f"done {self.done} exceeds assigned {self.assigned}")
+        return self
+
 
 
 class InfrastructureSpec(Strict):
@@ -432,11 +579,20 @@ class ForcingPoint(Strict):
 
 
 class ForcingSpec(Strict):
-    """Known history fed in from outside (hindcasts): the value is interpolated linearly between
-    points month by month and held flat before the first and after the last."""
+    """What the nation, not the province, decides: the share of procedures offered online.
+
+    The national list of procedures and the national portal set it; a province cannot buy it.
+    Known points are interpolated linearly month by month (held flat before the first); after
+    the last point the share rises towards `procedures_online_ceiling` with a constant yearly
+    gain `procedures_online_trend` in the log-odds of (share / ceiling), the shape of the known
+    points (28% 2021 -> 51.5% 2024). Both are uncertain and drawn per run."""
 
     procedures_online: list[ForcingPoint] = Field(
-        default_factory=list, description="share of procedures offered online, replacing the services programme")
+        default_factory=list, description="share of procedures offered online nationally")
+    procedures_online_trend: SourcedGrowth | None = Field(
+        None, description="yearly gain in the log-odds of share / ceiling after the last point (None: flat)")
+    procedures_online_ceiling: SourcedShare | None = Field(
+        None, description="share of procedures that can be offered online at all")
 
     @field_validator("procedures_online")
     @classmethod
@@ -444,7 +600,21 @@ class ForcingSpec(Strict):
         times = [(p.year, p.month) for p in points]
         if times != sorted(set(times)):
             raise ValueError("forcing points must be in time order, one per month")
+        if not points:
+            raise ValueError("give at least one point: the share of procedures offered online nationally")
         return points
+
+    @model_validator(mode="after")
+    def _trend_needs_ceiling(self) -> "ForcingSpec":
+        if (self.procedures_online_trend is None) != (self.procedures_online_ceiling is None):
+            raise ValueError("procedures_online_trend and procedures_online_ceiling go together")
+        ceiling = self.procedures_online_ceiling
+        if ceiling is not None:
+            top = max(p.value for p in self.procedures_online)
+            if top >= (ceiling.range[0] if ceiling.range else ceiling.value):
+                raise ValueError(f"procedures_online_ceiling (and its range) must exceed the known points "
+                                 f"(largest {top})")
+        return self
 
 
 class EnsembleSpec(Strict):
@@ -472,7 +642,9 @@ class Scenario(Strict):
     institutions: bool = Field(True, description="false switches off government and operators")
     policies: list[PolicySpec] = Field(default_factory=list)
     targets: TargetsSpec = Field(default_factory=TargetsSpec)
-    forcing: ForcingSpec = Field(default_factory=ForcingSpec)
+    forcing: ForcingSpec
+    delivery: DeliverySpec
+    tasks: TasksSpec | None = None
     observed: list[ObservedSpec] = Field(default_factory=list, description="observed series to calibrate on")
     free: dict[str, Pair] = Field(
         default_factory=dict, description="parameters `citytwin calibrate` fits: dotted key = [low, high]")
@@ -501,6 +673,23 @@ class Scenario(Strict):
         if isinstance(node, dict) and "value" in node:
             node = node["value"]
         return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def levers(spec: Scenario) -> list[str]:
+    """Dotted keys of every lever (fields marked `LEVER`); a table's lever is each of its keys.
+
+    >>> "budget.allocation.skills" in levers(load_scenario("scenarios/dak_lak.toml"))
+    True
+    """
+    out = []
+    for section in ("budget",):
+        model = getattr(spec, section)
+        for name, info in type(model).model_fields.items():
+            if (info.json_schema_extra or {}).get("lever"):
+                value = getattr(model, name)
+                keys = [f"{name}.{k}" for k in value] if isinstance(value, dict) else [name]
+                out += [f"{section}.{k}" for k in keys]
+    return out
 
 
 def lookup(data: Any, key: str) -> Any:

@@ -9,6 +9,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from conftest import DAK_LAK, FAST
+from sim import behaviour as kern
 from sim.geography import Rings
 from sim.model import CityModel
 from sim.network import build_network
@@ -49,7 +50,8 @@ def test_contact_counts_coverage_and_counts_stay_exact():
         assert set(np.unique(state)) <= {0, 1, 2}
         recount = np.add.reduceat((state[net.indices] == 1).astype(int), net.indptr[:-1])
         assert np.array_equal(recount, m.nbr[b])
-        assert np.array_equal(getattr(m, f"{b}_by_commune"), np.add.reduceat(state == 1, c.commune_start[:-1]))
+        column = kern.ONLINE_SERVICES if b == "online_services" else kern.CASHLESS
+        assert np.array_equal(m.citizen_counts[:, column], np.add.reduceat(state == 1, c.commune_start[:-1]))
     for tech in ("4g", "5g"):
         hit = np.zeros(c.n, dtype=bool)
         for x, y, r, _, _ in m.coverage.site_table(tech):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from conftest import DAK_LAK, FAST, citytwin
 from sim.ensemble import run_ensemble
@@ -46,7 +45,12 @@ def test_more_dx_budget_raises_uptake_under_same_seeds():
     assert np.median(hi) > np.median(lo)
     # Paired by seed, the gain holds run by run, and money is actually spent.
     assert (hi > lo).mean() >= 0.75
-    assert _year_end(high, "dx_spent_vnd", 2030).min() > 2.5 * _year_end(low, "dx_spent_vnd", 2030).max()
+    # Paid out scales with the budget; what programmes absorb grows less (absorptive capacity).
+    paid = {k: _year_end(r, "dx_spent_vnd", 2030) + _year_end(r, "dx_unabsorbed_vnd", 2030)
+            for k, r in (("low", low), ("high", high))}
+    assert paid["high"].min() > 2.5 * paid["low"].max()
+    assert (_year_end(high, "dx_spent_vnd", 2030) > _year_end(low, "dx_spent_vnd", 2030)).all()
+    assert (_year_end(high, "dx_unabsorbed_vnd", 2030) > _year_end(low, "dx_unabsorbed_vnd", 2030)).all()
 
 
 def test_scale_invariance():
@@ -73,7 +77,7 @@ def test_world_structure():
     assert abs(c.n - expected) / expected < 0.05
     # Baseline shares are met exactly at the start.
     assert abs(c.smartphone.mean() - 0.78) < 0.002
-    assert abs(c.account.mean() - 0.70) < 0.002
+    assert abs(c.account.mean() - 0.65) < 0.002
     deg = model.network.degree
     assert 9 < deg.mean() < 14  # household + 8 local + 2 long-range, minus duplicates
     # Contacts are symmetric.
