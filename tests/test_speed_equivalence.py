@@ -1,7 +1,8 @@
-"""The fast engine is statistically the engine it replaced.
+"""The engine stays statistically the engine of its reference: a speed change must not change behaviour.
 
-tests/data/engine_reference.csv holds year-end indicators of 40 Dak Lak runs made by
-the engine before the speed work (its first line names the commit and the command).
+tests/data/engine_reference.csv holds year-end indicators of 40 Dak Lak runs (its first line
+names the commit and the command). It was first written before the speed work and rewritten
+when the mechanisms changed (issue 10): it guards engine work, not mechanism changes.
 The same ensemble on the current engine must agree in mean (Welch t) and spread (F
 test on variances) for every indicator and year, Bonferroni-corrected at a strict
 level. Raising both Bass q by 20% makes this test fail (checked when it was written).
