@@ -1,4 +1,4 @@
-"""Figures: a fan chart per target, DX money by programme, a commune map of the headline indicator."""
+"""Figures: a fan chart per target, money by programme, what the money bought, a commune map of the headline indicator."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from matplotlib.patches import Polygon as MplPolygon  # noqa: E402
 
 from sim.ensemble import EnsembleResult  # noqa: E402
 from sim.geography import Geography  # noqa: E402
-from sim.indicators import INDICATORS  # noqa: E402
+from sim.indicators import INDICATORS, OUTPUT_INDICATORS  # noqa: E402
 from sim.scenario import PROGRAMMES  # noqa: E402
 from sim.verdict import Verdict  # noqa: E402
 
@@ -49,20 +49,53 @@ def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str
     plt.close(fig)
 
 
+def _yearly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """Years and the median run's yearly increase of a cumulative indicator."""
+    cum = result.year_end(indicator).median(axis=0)
+    return cum.index.to_numpy(), np.diff(np.r_[0.0, cum.to_numpy()])
+
+
 def budget_by_programme(result: EnsembleResult, path: Path, scenario_name: str) -> None:
-    """DX money disbursed each year by programme (median run, billion VND)."""
+    """Resolution 57 money absorbed each year by programme, and what returned unabsorbed
+    (median run, billion VND)."""
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     bottom = None
     for p in PROGRAMMES:
-        cum = result.year_end(f"dx_spent_{p}_vnd").median(axis=0)
-        yearly = np.diff(np.r_[0.0, cum.to_numpy()]) / 1e9
-        years = cum.index.to_numpy()
+        years, yearly = _yearly(result, f"dx_spent_{p}_vnd")
+        yearly = yearly / 1e9
         ax.bar(years, yearly, bottom=bottom, label=p)
         bottom = yearly if bottom is None else bottom + yearly
-    ax.set_title(f"{scenario_name}: DX money disbursed by programme", fontsize=10)
+    years, unabsorbed = _yearly(result, "dx_unabsorbed_vnd")
+    ax.bar(years, unabsorbed / 1e9, bottom=bottom, label="not absorbed (returned)", color="white",
+           edgecolor="0.4", hatch="//")
+    ax.set_title(f"{scenario_name}: Resolution 57 money absorbed by programme, and returned", fontsize=10)
     ax.set_ylabel("billion VND per year")
     ax.legend(fontsize=8, ncol=3)
     ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def what_money_bought(result: EnsembleResult, path: Path, scenario_name: str) -> None:
+    """The physical outputs the programmes delivered, cumulative (median and 5-95% of runs)."""
+    outputs = OUTPUT_INDICATORS
+    cols = 4
+    rows = -(-len(outputs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.0 * rows), dpi=110, squeeze=False)
+    for ax, name in zip(axes.flat, outputs):
+        table = result.year_end(name)
+        years = table.columns.to_numpy()
+        q = np.percentile(table.to_numpy(), [5, 50, 95], axis=0)
+        ax.fill_between(years, q[0], q[2], color="tab:green", alpha=0.25)
+        ax.plot(years, q[1], color="tab:green", lw=2)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(outputs):]:
+        ax.axis("off")
+    fig.suptitle(f"{scenario_name}: what the money bought (cumulative; median, band 5-95% of runs)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -104,6 +104,7 @@ def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: lis
     jobs = [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", spec.name)
             for v in verdicts if v.status != "NOT MODELLED"]
     jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", spec.name))
+    jobs.append(partial(figure, "what_money_bought", result, folder / "what_money_bought.png", spec.name))
     indicator, year, threshold = headline(verdicts)
     df = result.communes
     df = df[df.year == year]

@@ -79,7 +79,7 @@ def test_figures(run_dir):
     for item in verdict:
         if item["status"] != "NOT MODELLED":
             assert f"fan_{item['id']}.png" in figures
-    assert "budget_by_programme.png" in figures
+    assert {"budget_by_programme.png", "what_money_bought.png"} <= figures
     assert any(f.startswith("map_") for f in figures)
     assert all((out / "figures" / f).stat().st_size > 5000 for f in figures)
 
