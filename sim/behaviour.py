@@ -42,8 +42,8 @@ import numpy as np  # noqa: E402
 
 # Columns of the per-commune counts returned by `citizens_month`.
 SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSSIERS_OFFLINE, \
-    RECENT, RECENT_ONLINE, ASSISTED = range(10)
-CITIZEN_COUNTS = 10
+    RECENT, RECENT_ONLINE, ASSISTED, CASHLESS_JOINED = range(11)
+CITIZEN_COUNTS = 11
 # States of a citizen's online services and cashless behaviour.
 NEVER, ADOPTER, LAPSED = 0, 1, 2
 LAPSING = 3  # transient state within a month: lapsed this month (becomes LAPSED when contacts are told)
@@ -196,7 +196,7 @@ def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, c
     po = dossiers.procedures_online[c]
     assist = dossiers.assist[c]
     assist_key = _unit_key(dossiers.key, first)
-    d_sp = d_ac = d_bb = d_os = d_cl = on = off = assisted = 0
+    d_sp = d_ac = d_bb = d_os = d_cl = on = off = assisted = cl_joined = 0
     n_os = n_cl = 0
     for sweep in range(8):
         big_p = cand_p[sweep]
@@ -263,6 +263,7 @@ def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, c
                                 changed_cl[n_cl] = first + j
                                 n_cl += 1
                                 d_cl += 1
+                                cl_joined += 1
             else:
                 # An administrative need (P is the need probability itself: every candidate files).
                 # Adopters file online where the procedure is offered online; a non-adopter may be
@@ -304,6 +305,7 @@ def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, c
     row[ONLINE_SERVICES], row[CASHLESS] = d_os, d_cl
     row[DOSSIERS_ONLINE], row[DOSSIERS_OFFLINE], row[RECENT], row[RECENT_ONLINE] = on, off, recent, recent_on
     row[ASSISTED] = assisted
+    row[CASHLESS_JOINED] = cl_joined
     return n_os, n_cl
 
 

@@ -339,7 +339,7 @@ class CityModel(mesa.Model):
         counts = self.citizen_counts
         counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
         counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]
-        self.cashless_joined = self._joined_cashless()
+        self.cashless_joined = counts[:, kern.CASHLESS_JOINED].astype(np.float64)
         # Per commune: online, offline, with a dossier in 12 months, filed online in 12 months.
         self.dossiers = counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
         self.assisted = counts[:, kern.ASSISTED] / self.scale
@@ -349,16 +349,6 @@ class CityModel(mesa.Model):
                      self.assisted * spec.costs.assisted_dossier_vnd.value)
         self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
         st.end_campaign_month()
-
-    def _joined_cashless(self) -> np.ndarray:
-        """New cashless adopters of the month, per commune (from the month's changed lists)."""
-        bounds, unit_commune = self._units
-        out = np.zeros(self.geo.n)
-        c = self.citizens
-        for k in np.flatnonzero(self._n_changed[:, 1]):
-            who = self._changed[1, bounds[k]:bounds[k] + self._n_changed[k, 1]]
-            out[unit_commune[k]] += np.count_nonzero(c.cashless[who] == kern.ADOPTER)
-        return out
 
     def merchants(self) -> np.ndarray:
         """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune."""

@@ -196,8 +196,13 @@ class Programmes:
         """Community digital teams go to older and rural people first (order fixed at the first use)."""
         if self._order is None:
             m, c = self.m, self.m.citizens
-            priority = c.age + 1.5 * ~m.geo.urban[c.commune] + self.rngs["skills"].random(c.n)
-            self._order = np.argsort(-priority)  # continuous priorities: no ties to keep stable
+            rng = self.rngs["skills"]
+            priority = c.age + 1.5 * ~m.geo.urban[c.commune] + rng.random(c.n)
+            # Highest first. A stable sort of 16-bit levels is a radix sort (a third of the time
+            # of sorting floats at 1:1); people in the same level keep a random order.
+            level = np.round((5.5 - priority) * (65535 / 5.5)).astype(np.uint16)
+            shuffled = rng.permutation(c.n)
+            self._order = shuffled[np.argsort(level[shuffled], kind="stable")]
             self._trained_upto = 0
         return self._order
 
