@@ -85,11 +85,3 @@ class DigitalEconomy:
         return {"core": core, "digitalisation": digitalisation, "total": core + digitalisation,
                 "min_sector": float(sector_digital[present].min()) if present.any() else 0.0}
 
-
-def realised_share_for_target(target_digitalisation: float, sector_grdp: np.ndarray,
-                              intensity: np.ndarray) -> float:
-    """The realised share of intensity, the same in every sector, that gives the target
-    digitalisation (MIC terms); at most 1 (then the baseline is above what full
-    digitisation allows, and the scenario's intensities are too low)."""
-    top = float((sector_grdp * intensity).sum())
-    return min(1.0, target_digitalisation / top) if top > 0 else 0.0

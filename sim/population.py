@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.behaviour import ADOPTER, LAPSED, NEVER, uniform  # noqa: F401  (state codes live with the kernels)
+from sim.behaviour import ADOPTER, uniform
+from sim.economy import DigitalEconomy
 from sim.geography import Geography, place_people
 from sim.scenario import SECTORS, SIZES, Scenario
 
@@ -76,7 +77,7 @@ class Citizens:
     account: np.ndarray        # bool
     broadband: np.ndarray      # bool, household has fixed broadband
     trained: np.ndarray        # bool, reached by a community digital team
-    online_services: np.ndarray  # uint8 NEVER/ADOPTER/LAPSED
+    online_services: np.ndarray  # uint8 state code (behaviour.NEVER, ADOPTER, LAPSED)
     cashless: np.ndarray         # uint8
     last_dossier: np.ndarray     # int16, month index of the last dossier (-100 = none)
     last_online: np.ndarray      # int16, month index of the last online dossier
@@ -255,8 +256,6 @@ def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.nda
                       scenario: Scenario) -> np.ndarray:
     """Digital levels 0..3 whose digitalisation matches the baseline's (total minus core):
     firms ranked by score; level = floor(4 * rank_quantile ** k), k found by bisection."""
-    from sim.economy import DigitalEconomy
-
     de, b = scenario.behaviour.digital_economy, scenario.baseline
     economy = DigitalEconomy.start(de, b.digital_economy_core_share.value, scenario.businesses.grdp_shares, 0)
     target = b.digital_economy_share.value - b.digital_economy_core_share.value

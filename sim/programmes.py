@@ -9,13 +9,14 @@ what the province can absorb in a year.
 | incentives     | DX                 | merchant onboarding; fee discounts on online dossiers      |
 | awareness      | DX                 | campaign months that raise the innovation coefficient p    |
 | enterprise     | innovation         | firms supported to move up a digital level (not certain)   |
-| research       | science & technology | Resolution 57 tasks under way (`sim.tasks`), where the scenario lists them |
+| research       | science & technology | Resolution 57 tasks under way first (`sim.tasks`), where the scenario lists them |
 
 Absorptive capacity (`[delivery]`, a year per million people) caps each purchase; money a
 programme cannot use (no capacity left, no uncovered people for a 4G site, fee and assisted
 filing money left at the end of the year) is not disbursed and returns to the budget: the
-government records it as `dx_unabsorbed_vnd`. Research money with no task list funds
-science and technology whose effects (TFP) are not modelled; it counts as spent.
+government records it as `dx_unabsorbed_vnd`. Research money beyond what the task list needs
+(all of it without one) funds science and technology whose effects (TFP) are not modelled; it
+counts as spent.
 
 Counts are of real people and things; with fewer agents than people (`scale` < 1) people are
 drawn as agents with stochastic rounding, so that small tranches are not lost.
@@ -261,11 +262,11 @@ class Programmes:
         return int(round(min(done, n)))
 
     def research(self, vnd: float, communes: np.ndarray, year: int) -> float:
-        """Science and technology: funds the Resolution 57 tasks under way, if the scenario lists
-        them, from their date on (what they do not need is not absorbed); otherwise its effects
-        are not modelled and it counts as spent."""
+        """Science and technology: funds the Resolution 57 tasks under way first, if the scenario
+        lists them, from their date on; the rest (all of it without a task list) funds science
+        and technology whose effects (TFP) are not modelled, and counts as spent."""
         m = self.m
         tasks = m.tasks
-        if tasks is None or m.month < m.calendar.index(tasks.spec.as_of):
-            return vnd  # before the task list's date its state is the article's
-        return tasks.month(vnd, self.m.spec.costs.task_year_vnd.value)
+        if tasks is not None and m.month >= m.calendar.index(tasks.spec.as_of):  # before: the article's state
+            tasks.month(vnd, m.spec.costs.task_year_vnd.value)
+        return vnd  # what the tasks do not need funds other science and technology

@@ -2,10 +2,10 @@
 
 Seed 002: Da Nang was assigned 75 tasks; 32 were done (42.7%) and 43 under way. Each task
 under way needs a further duration (log-normal around `duration_months`, drawn once per
-run) of fully funded work; it is funded from the science-and-technology part of the
+run) of fully funded work; it is funded first from the science-and-technology part of the
 Resolution 57 budget at `task_year_vnd` a year, and a month with less money than the
-tasks need advances every task by the funded fraction of a month. Money beyond what the
-tasks under way need is not absorbed. Steps on the institutional calendar (monthly).
+tasks need advances every task by the funded fraction of a month. Steps on the
+institutional calendar (monthly).
 
 Checked against: the analogue of government-assigned tasks (2017: 88% of completed tasks on
 time under monitoring, Report 1270/BC-TCTTTg; research notes); VALIDATION.md, "Resolution 57 tasks".

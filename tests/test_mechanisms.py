@@ -282,3 +282,10 @@ def test_every_figure_a_scenario_cites_exists() -> None:
     for path in [*Path(ROOT / "scenarios").rglob("*.toml"), *Path(ROOT / "sim").glob("*.py")]:
         cited |= set(re.findall(r"figures\.toml#([a-z_0-9.]+[a-z0-9])", path.read_text(encoding="utf-8")))
     assert cited and not cited - ids, sorted(cited - ids)
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "scenarios").rglob("*.toml")
+                                        if p.parent.name != "common"))
+def test_every_shipped_scenario_loads(path: str) -> None:
+    """A schema change must carry every scenario the project ships (validation ones too)."""
+    assert load_scenario(ROOT / path).name
