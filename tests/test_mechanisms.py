@@ -182,15 +182,19 @@ def test_every_lever_and_programme_moves_an_outcome() -> None:
     assert not dead, f"levers that move nothing: {dead}"
 
 
-def test_back_office_waits_rise_when_staff_falls_and_online_filing_eases_them() -> None:
-    waits = {}
-    for staff in (3.4, 2.9, 2.4):
-        r = _ensemble("dak_lak", f"baseline.backoffice_staff={staff}", "time.end=\"2026-12\"", "targets.goals=[]",
-                      runs=3, uncertainty=False)
-        waits[staff] = [float(r.indicators.query(f"indicator == '{k}'").value.mean())
-                        for k in ("backoffice_wait_days", "backoffice_overdue_share")]
-    assert waits[3.4][0] < waits[2.9][0] < waits[2.4][0]
-    assert waits[3.4][1] <= waits[2.9][1] < waits[2.4][1]
+def test_back_office_waits_rise_when_staff_falls_and_fall_with_back_office_money() -> None:
+    """(Online filing easing the queue is checked on the queue itself, tests/test_queueing.py.)"""
+    def waits(*sets: str) -> list[float]:
+        r = _ensemble("dak_lak", "time.end=\"2026-12\"", "targets.goals=[]", *sets, runs=3, uncertainty=False)
+        return [float(r.indicators.query(f"indicator == '{k}'").value.mean())
+                for k in ("backoffice_wait_days", "backoffice_overdue_share")]
+    by_staff = {staff: waits(f"baseline.backoffice_staff={staff}") for staff in (3.4, 2.9, 2.4)}
+    assert by_staff[3.4][0] < by_staff[2.9][0] < by_staff[2.4][0]
+    assert by_staff[3.4][1] <= by_staff[2.9][1] < by_staff[2.4][1]
+    more_officers = waits("baseline.backoffice_staff=2.4",
+                          "budget.services_mix={integration = 0.2, assisted_filing = 0.2, backoffice = 0.6}",
+                          'delivery.officers={value = 500, source = "test: no cap on officers"}')
+    assert more_officers[0] < by_staff[2.4][0] and more_officers[1] < by_staff[2.4][1]
 
 
 def test_procedures_online_are_national_not_bought() -> None:
