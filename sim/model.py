@@ -181,7 +181,7 @@ class CityModel(mesa.Model):
         self.offices = OfficeQueues(staff, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
                                     eff.deadline_days)
         self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
-        self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share.value,
+        self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share,
                                             spec.businesses.grdp_shares, spec.time.start_year)
         self.tasks = None if spec.tasks is None else TaskPipeline(spec.tasks, self.stream("tasks"))
         self._month_constants()

@@ -56,6 +56,10 @@ class Programmes:
         self._used: dict[tuple[str, int], float] = defaultdict(float)  # units delivered, by year
         self._order: np.ndarray | None = None
         self._trained_upto = 0
+        self._orders: dict[str, np.ndarray] = {}               # fixed orders of businesses, by programme
+        self._credit: dict[str, float] = defaultdict(float)     # real units paid for, short of a business
+        self._position: dict[str, int] = defaultdict(int)       # where in its order each programme stopped
+        self._success: np.ndarray | None = None                 # a firm's draw for each level
         self.delivered = {k: 0.0 for k in OUTPUTS}            # cumulative real counts
 
     def deliver(self, programme: str, vnd: float, communes: np.ndarray, year: int) -> float:
@@ -89,17 +93,30 @@ class Programmes:
         self._carry[key] = total - done * cost if done == want else 0.0
         return done * cost + self._carry[key] - carry_old
 
-    def _take_weighted(self, cand: np.ndarray, n: float, rng: np.random.Generator) -> np.ndarray:
-        """Agents from `cand` (in random order) whose weights make up n real units: whole agents
-        while they fit, the next one with the chance of the part that is left."""
+    def _take_in_order(self, name: str, eligible: np.ndarray, n: float) -> np.ndarray:
+        """Businesses standing for n real ones, taken in a fixed random order (drawn at the first
+        use, SMEs and large firms before household businesses for the firm programme), skipping
+        the ineligible. More money takes further along the same order, so two policies differ
+        only by the businesses one of them reaches (paired comparisons). Part of a business
+        (a sampled one stands for many) waits for the next call: no randomness."""
         b = self.m.businesses
-        cand = rng.permutation(cand)
+        if name not in self._orders:
+            rng = self.rngs["incentives" if name == "merchants" else "enterprise"]
+            key = rng.random(b.n) + (np.where(b.size > 0, 0.0, 1.0) if name == "firms" else 0.0)
+            self._orders[name] = np.argsort(key, kind="stable")
+        # Walk on from where the last call stopped (round and round): a business is not taken
+        # again before every other eligible one has had its turn.
+        start = self._position[name]
+        order = np.roll(self._orders[name], -start)
+        keep = eligible[order]
+        cand, place = order[keep], np.flatnonzero(keep)
+        budget = self._credit[name] + n
         cum = np.cumsum(b.weight[cand])
-        k = int(np.searchsorted(cum, n, side="right"))
-        if k < len(cand):
-            short = n - (cum[k - 1] if k else 0.0)
-            if rng.random() < short / b.weight[cand[k]]:
-                k += 1
+        k = int(np.searchsorted(cum, budget, side="right"))
+        # What is left short of the next business waits for the next call (none if none is left).
+        self._credit[name] = budget - (cum[k - 1] if k else 0.0) if k < len(cand) else 0.0
+        if k:
+            self._position[name] = (start + int(place[k - 1]) + 1) % b.n
         return cand[:k]
 
     # ---------------------------------------------------------------- programmes
@@ -223,7 +240,7 @@ class Programmes:
         open_ = b.consumer_facing & ~b.accepts_cashless & (b.onboarded_at < 0)
         if len(communes) < m.geo.n:
             open_ &= np.isin(b.commune, communes)
-        take = self._take_weighted(np.flatnonzero(open_), n, self.rngs["incentives"])
+        take = self._take_in_order("merchants", open_, n)
         m.onboard_merchants(take)
         return int(round(min(n, b.weight[take].sum())))
 
@@ -245,21 +262,18 @@ class Programmes:
 
     def _support(self, n: int, communes: np.ndarray) -> int:
         """Support n real firms, SMEs and large firms first (as SMEdx does), household businesses
-        with what is left; each supported firm moves up a level with `firm_support_success`."""
+        after; each supported firm moves up a level with `firm_support_success` (its own draw
+        for each level, so a policy that reaches the same firm gets the same outcome)."""
         m, b = self.m, self.m.businesses
         eligible = b.digital_level < 3
         if len(communes) < m.geo.n:
             eligible &= np.isin(b.commune, communes)
-        done = 0.0
-        for sizes in ((1, 2), (0,)):
-            if done >= n:
-                break
-            rng = self.rngs["enterprise"]
-            take = self._take_weighted(np.flatnonzero(eligible & np.isin(b.size, sizes)), n - done, rng)
-            success = rng.random(len(take)) < m.spec.effects.firm_support_success.value
-            m.upgrade_firms(take[success])
-            done += float(b.weight[take].sum())
-        return int(round(min(done, n)))
+        take = self._take_in_order("firms", eligible, n)
+        if self._success is None:
+            self._success = self.rngs["enterprise"].random((3, b.n))
+        ok = self._success[b.digital_level[take], take] < m.spec.effects.firm_support_success.value
+        m.upgrade_firms(take[ok])
+        return int(round(min(n, b.weight[take].sum())))
 
     def research(self, vnd: float, communes: np.ndarray, year: int) -> float:
         """Science and technology: funds the Resolution 57 tasks under way first, if the scenario

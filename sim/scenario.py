@@ -249,18 +249,16 @@ class Baseline(Strict):
     fixed_broadband: SourcedShare
     digital_skill: SourcedShare
     digital_economy_share: SourcedShare = Field(description="digital economy / GRDP, MIC definition")
-    digital_economy_core_share: SourcedShare = Field(
-        description="core digital economy (ICT industries incl. electronics) / GRDP, MIC definition")
+    digital_economy_core_fraction: SourcedShare = Field(
+        description="share of the digital economy that is core (ICT industries incl. electronics), MIC definition")
     sites_4g: SourcedSites
     sites_5g: SourcedSites
     backoffice_staff: SourcedStaff = Field(description="officers processing dossiers per 10,000 people")
 
-    @model_validator(mode="after")
-    def _core_within_total(self) -> "Baseline":
-        if self.digital_economy_core_share.value > self.digital_economy_share.value:
-            raise ValueError(f"digital_economy_core_share {self.digital_economy_core_share.value} exceeds "
-                             f"digital_economy_share {self.digital_economy_share.value}")
-        return self
+    @property
+    def digital_economy_core_share(self) -> float:
+        """Core digital economy / GRDP (MIC): a fraction of the total, so any draw of the two is consistent."""
+        return self.digital_economy_share.value * self.digital_economy_core_fraction.value
 
 
 class PopulationSpec(Strict):

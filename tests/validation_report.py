@@ -320,8 +320,7 @@ def mechanisms_section(workers: int) -> str:
         df = r.indicators
         first = df[(df.year == df.year.min()) & (df.month == df.month.min())]
         for ind in ("smartphone_ownership", "account_ownership", "online_services_adoption", "cashless_adoption",
-                    "merchant_acceptance", "business_online_services", "digital_economy_share",
-                    "digital_economy_core_share"):
+                    "merchant_acceptance", "business_online_services", "digital_economy_share"):
             node = getattr(b, ind)
             model = first[first.indicator == ind].set_index("run").value
             drawn = np.array([run.parameters.get(f"baseline.{ind}", node.value) for run in r.runs])
