@@ -20,6 +20,22 @@ import sys
 from pathlib import Path
 
 INTERRUPTED = "citytwin: interrupted; earlier results are unchanged"
+_interrupted = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """Ctrl-C: remember it, then interrupt as Python would."""
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def checkpoint() -> None:
+    """Interrupt now if a Ctrl-C came but its KeyboardInterrupt was lost: Python ignores an
+    exception raised inside some callbacks (importlib's module-lock weakref callback during
+    start-up, for one), so the run would go on and replace the results."""
+    if _interrupted:
+        raise KeyboardInterrupt
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,6 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.targets import resolve_targets
     from sim.verdict import verdict_table, verdicts
 
+    checkpoint()
     # Everything that can refuse is checked before any work: scenario, output folder, cost.
     spec = load_scenario(args.scenario, _overrides(args))
     out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
@@ -92,9 +109,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
                   + (f" (expected about {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
+        checkpoint()
         result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
         items = verdicts(targets, result)
         meta = manifest(spec, result, e.seed, e.scale, sys.argv)
+        checkpoint()  # the last moment before results are replaced
         pilot = write_outputs(out, spec, result, items, meta)
     print(verdict_table(items) if items else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if pilot is not None:
@@ -134,7 +153,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
                   + (f" (up to {args.until})" if args.until else "")
                   + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
+        checkpoint()
         cal = calibrate(spec, trials=args.trials, until=args.until, workers=workers, progress=not args.quiet)
+        checkpoint()  # the last moment before results are replaced
         command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
             f"citytwin calibrate {args.scenario}"
         write_calibration(cal, out, variant, command)
@@ -154,9 +175,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a command; bad input is one line and status 2, Ctrl-C one line and status 130."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
         args = _parser().parse_args(argv)
         from sim.errors import ScenarioError
+        checkpoint()
     except KeyboardInterrupt:
         sys.stderr.write(INTERRUPTED + "\n")
         return 130
