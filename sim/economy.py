@@ -46,19 +46,17 @@ class DigitalEconomy:
     sector_grdp: np.ndarray           # (S,) share of GRDP of each sector outside the core (ict: 0)
     intensity: np.ndarray             # (S,) digital share of a sector at full digitisation (ict: 1)
     level_weights: np.ndarray         # (4,)
-    start_year: int
 
     @classmethod
-    def start(cls, spec: DigitalEconomySpec, core_share: float, grdp_shares: dict[str, float],
-              start_year: int) -> "DigitalEconomy":
+    def start(cls, spec: DigitalEconomySpec, core_share: float, grdp_shares: dict[str, float]) -> "DigitalEconomy":
         grdp = np.zeros(len(SECTORS))
         intensity = np.ones(len(SECTORS))
         for s in NON_CORE:
             grdp[SECTORS.index(s)] = grdp_shares[s] * (1.0 - core_share)
             intensity[SECTORS.index(s)] = spec.sector_intensity[s]
-        return cls(spec, core_share, grdp, intensity, np.array(spec.level_weights, dtype=np.float64), start_year)
+        return cls(spec, core_share, grdp, intensity, np.array(spec.level_weights, dtype=np.float64))
 
-    def month(self, year: int, month_of_year: int) -> None:
+    def month(self, year: int) -> None:
         """Core grows a twelfth of a year faster than the rest; named investments add in their year."""
         growth = (1.0 + self.spec.core_growth.value) ** (1.0 / 12.0)
         added = sum(i.core_share_added for i in self.spec.investments if i.year == year) / 12.0

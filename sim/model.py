@@ -182,7 +182,7 @@ class CityModel(mesa.Model):
                                     eff.deadline_days)
         self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
         self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share,
-                                            spec.businesses.grdp_shares, spec.time.start_year)
+                                            spec.businesses.grdp_shares)
         self.tasks = None if spec.tasks is None else TaskPipeline(spec.tasks, self.stream("tasks"))
         self._month_constants()
         self._measure_businesses()
@@ -430,8 +430,7 @@ class CityModel(mesa.Model):
         self.habit.month(self.citizen_counts[:, kern.CASHLESS], self.cashless_joined)
 
     def _economy(self, month: int) -> None:
-        year, mon = self.calendar.year_month(month)
-        self.economy.month(year, mon)
+        self.economy.month(self.calendar.year_month(month)[0])
 
     # ------------------------------------------------------- named state changes
 

@@ -257,7 +257,7 @@ def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.nda
     """Digital levels 0..3 whose digitalisation matches the baseline's (total minus core):
     firms ranked by score; level = floor(4 * rank_quantile ** k), k found by bisection."""
     de, b = scenario.behaviour.digital_economy, scenario.baseline
-    economy = DigitalEconomy.start(de, b.digital_economy_core_share, scenario.businesses.grdp_shares, 0)
+    economy = DigitalEconomy.start(de, b.digital_economy_core_share, scenario.businesses.grdp_shares)
     target = b.digital_economy_share.value - b.digital_economy_core_share
     weights = np.array(de.level_weights)
     quantile = (np.argsort(np.argsort(score)) + 0.5) / len(score)
