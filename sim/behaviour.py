@@ -566,16 +566,3 @@ def businesses_month(commune_start, consumer, accepts, online, level, sector, si
             va[c, s, 0] = digital[s]
             va[c, s, 1] = total[s]
     return counts, va
-
-
-@nb.njit(parallel=True, cache=True)
-def merchants_by_commune(commune_start, consumer, accepts, weight):
-    """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune (weighted)."""
-    n_c = len(commune_start) - 1
-    out = np.zeros((n_c, 2), np.float64)
-    for c in nb.prange(n_c):
-        for i in range(commune_start[c], commune_start[c + 1]):
-            if consumer[i]:
-                out[c, 1] += weight[i]
-                out[c, 0] += weight[i] * accepts[i]
-    return out

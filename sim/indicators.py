@@ -81,8 +81,7 @@ def province_indicators(model: "CityModel") -> dict[str, float]:
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
     scale = model.scale
-    merchants = model.business_counts[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]
-    experienced = model.acceptance_experienced(merchants)
+    experienced = model.acceptance_experienced()
     digital, total = model.business_value_added.sum(axis=0).T
     economy = model.economy.shares(digital, total)
     sizes = np.diff(c.commune_start)
@@ -96,8 +95,9 @@ def province_indicators(model: "CityModel") -> dict[str, float]:
         "procedures_online": float(model.state.procedures_online.mean()),
         "online_dossier_rejection": _weighted(model.rejection, sizes),
         "cashless_adoption": _ratio(cc[kern.CASHLESS], n),
-        "cashless_share": cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes, experienced,
-                                         model.habit.per_purchase()),
+        # Every adult buys as often, so the province's share is the adult-weighted communes'.
+        "cashless_share": _weighted(cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes, experienced,
+                                                   model.habit.per_purchase()), sizes),
         "merchant_acceptance": _ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
         "account_ownership": _ratio(cc[kern.ACCOUNT], n),
         "smartphone_ownership": _ratio(cc[kern.SMARTPHONE], n),
@@ -137,8 +137,8 @@ def commune_indicators(model: "CityModel") -> list[dict]:
         "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
         "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
         "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
-        "cashless_share": model.citizen_counts[:, kern.CASHLESS] / sizes * model.acceptance_experienced(
-            merchants[:, [kern.B_ACCEPTING, kern.B_CONSUMER]]) * model.habit.per_purchase(),
+        "cashless_share": cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes,
+                                         model.acceptance_experienced(), model.habit.per_purchase()),
         "merchant_acceptance": acceptance,
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,
         "coverage_4g": model.coverage.by_commune["4g"] / sizes,

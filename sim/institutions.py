@@ -17,6 +17,7 @@ The calendar's processes (the one list; `CityModel`'s docstring orders the month
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ class Calendar:
         self.origin = dt.date(y, m, 1)
         self.months = months
         self._month_start = [self._date(i) for i in range(months + 1)]
+        self._days = [float((d - self.origin).days) for d in self._month_start]
 
     def _date(self, i: int) -> dt.date:
         y, m = divmod(self.origin.month - 1 + i, 12)
@@ -54,6 +56,10 @@ class Calendar:
     def index(self, ym: str) -> int:
         y, m = _year_month(ym)
         return (y - self.origin.year) * 12 + (m - self.origin.month)
+
+    def month_at(self, day: float) -> int:
+        """The month index whose days contain simpy day `day` (the last month after the end)."""
+        return min(bisect.bisect_right(self._days, day) - 1, self.months - 1)
 
     def days_in(self, month: int) -> float:
         return self.day(month + 1) - self.day(month)
@@ -144,7 +150,7 @@ class Government(mesa.Agent):
     def _deliver(self, programme: str, vnd: float, communes: np.ndarray, year: int):
         m = self.model
         yield m.env.timeout(m.spec.costs.lead_days[programme])
-        delivered_year = m.calendar.year_month(min(m.month_at(m.env.now), m.calendar.months - 1))[0]
+        delivered_year = m.calendar.year_month(m.calendar.month_at(m.env.now))[0]
         absorbed = m.programmes.deliver(programme, vnd, communes, delivered_year)
         self.dx_spent_vnd += absorbed
         self.spent_by_programme[programme] += absorbed

@@ -235,13 +235,6 @@ class CityModel(mesa.Model):
         """Index of the month being simulated (0 = the start month)."""
         return self.steps - 1
 
-    def month_at(self, day: float) -> int:
-        """The month index that contains simpy day `day`."""
-        m = 0
-        while m + 1 < self.calendar.months and self.calendar.day(m + 1) <= day:
-            m += 1
-        return m
-
     def step(self) -> None:
         """One month: the phases in the order listed in the class docstring."""
         month = self.month
@@ -350,15 +343,11 @@ class CityModel(mesa.Model):
         self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
         st.end_campaign_month()
 
-    def merchants(self) -> np.ndarray:
-        """(C, 2): consumer-facing businesses accepting cashless, and all consumer-facing, per commune."""
-        b = self.businesses
-        return kern.merchants_by_commune(b.commune_start, b.consumer_facing, b.accepts_cashless, b.weight)
-
-    def acceptance_experienced(self, merchants: np.ndarray | None = None) -> np.ndarray:
-        """Chance that a merchant accepts cashless, for shoppers of each commune (from
-        `merchants()` counts, counted afresh unless given)."""
-        return self._home_and_away(*(self.merchants() if merchants is None else merchants).T)
+    def acceptance_experienced(self) -> np.ndarray:
+        """Chance that a merchant accepts cashless, for shoppers of each commune, from the
+        merchants the businesses' month counted (nothing changes acceptance in between)."""
+        counts = self.business_counts
+        return self._home_and_away(counts[:, kern.B_ACCEPTING], counts[:, kern.B_CONSUMER])
 
     def _home_and_away(self, part: np.ndarray, whole: np.ndarray) -> np.ndarray:
         """A share as people of each commune meet it: mostly at home, the rest province-wide."""

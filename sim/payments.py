@@ -31,7 +31,6 @@ class PaymentHabit:
         self.spec = spec
         # At the start adopters have used cashless for a while: half-way from start to maximum.
         self.mean = np.full(len(adopters), 0.5 * (spec.habit_start.value + spec.habit_max.value))
-        self.adopters = adopters.astype(np.float64)
 
     def month(self, adopters: np.ndarray, joined: np.ndarray) -> None:
         """Move the mean: `joined` new adopters come in at the start value, everyone closes a
@@ -43,7 +42,6 @@ class PaymentHabit:
         mean = np.divide(total, adopters, out=np.full_like(total, s.habit_start.value), where=adopters > 0)
         step = 1.0 - np.exp(-1.0 / s.habit_months.value)
         self.mean = mean + (s.habit_max.value - mean) * step
-        self.adopters = adopters
 
     def per_purchase(self) -> np.ndarray:
         """Chance an adopter pays cashless at a merchant who accepts, per commune."""
@@ -51,6 +49,8 @@ class PaymentHabit:
         return self.mean * (1.0 - s.small_purchase_share.value * s.small_cash_preference.value)
 
 
-def cashless_share(adopters: np.ndarray, adults: np.ndarray, acceptance: np.ndarray, choice: np.ndarray) -> float:
-    """Cashless transactions over all retail transactions (count), province-wide."""
-    return float((adopters * acceptance * choice).sum() / max(adults.sum(), 1))
+def cashless_share(adopters: np.ndarray, adults: np.ndarray, acceptance: np.ndarray,
+                   choice: np.ndarray) -> np.ndarray:
+    """Cashless transactions over all retail transactions (count), per commune: every adult
+    buys as often; an adopter pays cashless where the merchant accepts and habit says so."""
+    return adopters * acceptance * choice / np.maximum(adults, 1)
