@@ -1,9 +1,10 @@
-"""Geography: the province's communes and wards, their polygons, and where people live.
+"""Geography: the province's communes, wards and special zones, their polygons and people.
 
-The list of units is real (post-2025, from `vietnam-provinces`). Polygons come
-from a GeoJSON file when the scenario names one; otherwise a *schematic* map is
-drawn: Voronoi cells inside an outline with the province's true area, wards
-clustered around the urban centres. Coordinates are kilometres on a local plane.
+Units, types, boundaries and populations are real (post-2025, the shipped data of
+`sim.geodata`); a scenario may name its own GeoJSON or population CSV. Only for a
+province without data is a *schematic* map drawn: Voronoi cells inside an outline with
+the province's true area, wards clustered around the urban centres. Coordinates are
+kilometres on a local equirectangular plane centred on the mainland.
 """
 
 from __future__ import annotations
@@ -18,19 +19,20 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Polygon
 
+from sim import geodata
 from sim.errors import ScenarioError
+from sim.geodata import name_key
 from sim.files import read_csv, read_geojson
 from sim.scenario import Scenario
-
-KINDS = {"phường": "ward", "xã": "commune", "đặc khu": "special zone"}
+from sim.settlement import Cells, settle
 
 
 @dataclass
 class Geography:
     """Communes as parallel arrays, indexed 0..C-1."""
 
-    codes: np.ndarray          # int, vietnam-provinces ward code
-    names: list[str]
+    codes: np.ndarray          # int, official statistical code of the unit
+    names: list[str]           # "Phường Hải Châu", "Xã Ea Kar", ...
     kinds: list[str]           # "ward" (urban), "commune" (rural), "special zone"
     urban: np.ndarray          # bool
     polygons: np.ndarray       # shapely Polygons, km
@@ -38,6 +40,8 @@ class Geography:
     population: np.ndarray     # people (all ages) per unit
     schematic: bool
     outline: Polygon
+    cells: Cells               # where the people of each unit live (the settlement grid)
+    source: str = ""           # where the map and the populations come from
 
     @property
     def n(self) -> int:
@@ -54,32 +58,41 @@ class Geography:
 
 def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scenario",
                     where: str = "communes") -> np.ndarray:
-    """Sorted indices of the units named in `keys` (names, any case, or ward codes).
+    """Sorted indices of the units named in `keys`: a code, the name with its type ("Phường Hải
+    Châu") or, where no other unit shares it, without ("Hải Châu"); any case, old or new tone marks.
 
-    >>> lookup_communes(["Phường A", "Xã B"], [10, 20], ["xã b", "10"]).tolist()
+    >>> lookup_communes(["Phường Hòa Khánh", "Xã B"], [10, 20], ["xã b", "10", "Hoà Khánh"]).tolist()
     [0, 1]
     """
-    index = {n.lower(): i for i, n in enumerate(names)} | {str(c): i for i, c in enumerate(codes)}
+    index = {str(c): i for i, c in enumerate(codes)} | {name_key(n): i for i, n in enumerate(names)}
+    bare: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        bare.setdefault(name_key(n.split(" ", 2)[-1] if n.startswith("Đặc khu") else n.split(" ", 1)[-1]),
+                        []).append(i)
+    index |= {k: v[0] for k, v in bare.items() if len(v) == 1 and k not in index}
     out = set()
     for k in keys:
         key = str(k).strip()
-        i = index.get(key.lower(), index.get(key))
+        i = index.get(key, index.get(name_key(key)))
         if i is None:
             raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province; "
-                                f"allowed: names or codes from vietnam-provinces")
+                                f"allowed: names (e.g. {names[0]!r}) or codes (e.g. {codes[0]}) of its units")
         out.add(i)
     return np.array(sorted(out), dtype=np.int64)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=64)
 def province_units(code: int) -> list[tuple[int, str, str]]:
-    """(ward code, name, kind) of every commune/ward of a post-2025 province, sorted by code
-    (read once per process: every run of an ensemble worker shares it)."""
-    from vietnam_provinces import Ward
+    """(unit code, name, kind) of every inhabited commune, ward and special zone of a post-2025
+    province, sorted by code, from the shipped data. A unit the data give no residents (one:
+    the Hoàng Sa special zone of Da Nang, the Paracel Islands) has no one to adopt anything and
+    is not modelled; `uninhabited` names it for maps and tables."""
+    return [(u.code, u.name, u.kind) for u in geodata.units(code) if u.population != 0]
 
-    units = [(int(w.code), w.name, KINDS.get(str(w.division_type), "commune"))
-             for w in Ward.iter_all() if int(w.province_code) == code]
-    return sorted(units)
+
+def uninhabited(code: int) -> list[str]:
+    """Names of the province's units without residents in the data (left out of the model)."""
+    return [u.name for u in geodata.units(code) if u.population == 0]
 
 
 def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
@@ -144,17 +157,19 @@ def _features(path: Path, units: list[tuple[int, str, str]]) -> list:
     geoms = {}
     for i, f in enumerate(read_geojson(path)):
         props = f.get("properties") or {}
-        key = str(props.get("code", props.get("name", ""))).strip().lower()
         try:
             geom = shapely.geometry.shape(f["geometry"])
         except Exception as exc:  # noqa: BLE001 - shapely raises several kinds on malformed coordinates
             raise ScenarioError(f"{path}: features[{i}]: not a valid polygon ({type(exc).__name__})") from None
         if geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
             raise ScenarioError(f"{path}: features[{i}]: an empty polygon or one with non-finite coordinates")
-        geoms[key] = geom
+        for key in (props.get("code"), props.get("name")):
+            if key is not None:
+                geoms.setdefault(name_key(str(key)), geom)
     polys = []
     for code, name, _ in units:
-        g = geoms.get(str(code)) or geoms.get(name.lower())
+        bare = name.split(" ", 2)[-1] if name.startswith("Đặc khu") else name.split(" ", 1)[-1]
+        g = geoms.get(str(code)) or geoms.get(name_key(name)) or geoms.get(name_key(bare))
         if g is None:
             raise ScenarioError(f"{path}: no feature with code {code} or name {name!r} "
                                 f"(every commune and ward of the province needs one)")
@@ -162,14 +177,34 @@ def _features(path: Path, units: list[tuple[int, str, str]]) -> list:
     return polys
 
 
-def _from_geojson(path: Path, units: list[tuple[int, str, str]]) -> tuple[np.ndarray, np.ndarray, Polygon]:
+def _from_geojson(path: Path, units: list[tuple[int, str, str]],
+                  points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Polygon]:
+    """Polygons projected to km around the centre of the mainland units (special zones far
+    offshore would pull it away), each unit's settlement centre (the data's inside point when
+    given and inside, else a representative point) and the province outline."""
     polys = _features(path, units)
-    allg = shapely.union_all(polys)
-    lon0, lat0 = allg.centroid.x, allg.centroid.y
+    land = [p for p, (_, _, kind) in zip(polys, units) if kind != "special zone"] or polys
+    centre = shapely.union_all(land).centroid
+    lon0, lat0 = centre.x, centre.y
     projected = np.array([shapely.transform(p, lambda xy: np.c_[_project(xy[:, 0], xy[:, 1], lon0, lat0)])
                           for p in polys], dtype=object)
-    seeds = np.array([[p.representative_point().x, p.representative_point().y] for p in projected])
+    seeds = np.array([p.representative_point().coords[0] for p in projected])
+    if points is not None:
+        px, py = _project(points[:, 0], points[:, 1], lon0, lat0)
+        ok = np.array([shapely.contains_xy(p, x, y) for p, x, y in zip(projected, px, py)])
+        seeds[ok] = np.c_[px, py][ok]
     return projected, seeds, shapely.union_all(projected)
+
+
+@functools.lru_cache(maxsize=8)
+def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarray, Polygon, Cells]:
+    """Projected polygons, settlement centres, outline and settlement grid of a province from a
+    GeoJSON file (read once per process and file version: every run of an ensemble shares it)."""
+    units = province_units(code)
+    data = {u.code: u for u in geodata.units(code)}
+    points = np.array([[data[c].lon, data[c].lat] if c in data else [np.nan, np.nan] for c, _, _ in units])
+    polys, seeds, outline = _from_geojson(Path(path), units, points if np.isfinite(points).all() else None)
+    return polys, seeds, outline, settle(polys, seeds)
 
 
 def _csv_populations(path: Path, units: list[tuple[int, str, str]]) -> np.ndarray:
@@ -199,15 +234,22 @@ def check_province_files(scenario: Scenario, file: str = "scenario") -> None:
                 raise ScenarioError(f"{file}: province.{key}: {exc}") from None
 
 
-def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> np.ndarray:
+def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> tuple[np.ndarray, str]:
+    """People per unit, summing to the scenario's province total: in proportion to the
+    scenario's CSV, else to the shipped merger-dossier figures, else to type weights."""
     total = scenario.province.population.value
+    data = geodata.units(scenario.province.code)
     if scenario.province.communes_csv:
-        values = _csv_populations(base / scenario.province.communes_csv, units)
-        return total * values / values.sum()
-    # Special zones are island districts (Hoang Sa, Bach Long Vi, ...): few or no residents.
-    weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.05}
-    w = np.array([weight[k] for _, _, k in units])
-    return total * w / w.sum()
+        values, source = _csv_populations(base / scenario.province.communes_csv, units), scenario.province.communes_csv
+    elif {c for c, _, _ in units} <= {u.code for u in data}:
+        people = dict(zip((u.code for u in data), geodata.populations(data)))
+        values = np.array([people[c] for c, _, _ in units])
+        source = "merger-dossier populations, " + geodata.SOURCE
+    else:
+        # Special zones are island districts (Hoang Sa, Bach Long Vi, ...): few or no residents.
+        weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.05}
+        values, source = np.array([weight[k] for _, _, k in units]), "ward_weight (no population data)"
+    return total * values / values.sum(), source
 
 
 def world_rng(seed: int) -> np.random.Generator:
@@ -216,20 +258,26 @@ def world_rng(seed: int) -> np.random.Generator:
 
 
 def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
+    """The province's units with real polygons (the scenario's GeoJSON, else the shipped one),
+    or a schematic map for a province the data do not cover."""
     units = province_units(scenario.province.code)
     base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
-    if scenario.province.geojson:
-        polys, seeds, outline = _from_geojson(base / scenario.province.geojson, units)
-        schematic = False
+    shipped = geodata.boundaries(scenario.province.code)
+    path = base / scenario.province.geojson if scenario.province.geojson else shipped
+    if path is not None:
+        polys, seeds, outline, cells = _real_map(str(path), path.stat().st_mtime, scenario.province.code)
+        schematic, where = False, (scenario.province.geojson if scenario.province.geojson else geodata.SOURCE)
     else:
         polys, seeds, outline = _schematic(units, scenario.province.area_km2.value,
                                            scenario.province.centres, rng)
-        schematic = True
+        cells = settle(polys, seeds)
+        schematic, where = True, "schematic map (Voronoi cells, true area)"
+    population, people_from = _populations(scenario, units, base)
     return Geography(
         codes=np.array([c for c, _, _ in units]), names=[n for _, n, _ in units],
         kinds=[k for _, _, k in units], urban=np.array([k == "ward" for _, _, k in units]),
-        polygons=polys, seeds=seeds, population=_populations(scenario, units, base),
-        schematic=schematic, outline=outline,
+        polygons=polys, seeds=seeds, population=population, schematic=schematic, outline=outline, cells=cells,
+        source=f"boundaries: {where}; people: {people_from}",
     )
 
 
@@ -270,28 +318,3 @@ class Rings:
         """Which points lie inside (points exactly on an edge may go either way)."""
         return _contains(self.vx, self.vy, self.ring_start, np.asarray(x, dtype=np.float64),
                          np.asarray(y, dtype=np.float64))
-
-
-def place_people(geo: Geography, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(N, 2) float32 homes for counts[c] people per commune, in commune order.
-
-    Two thirds live in the settlement around the commune's centre, the rest anywhere
-    in the commune, so coverage from a site near the centre reaches most people.
-    """
-    out = np.empty((int(counts.sum()), 2), dtype=np.float32)
-    start = 0
-    for c, n in enumerate(counts):
-        n = int(n)
-        if n == 0:
-            continue
-        poly = geo.polygons[c]
-        rings = Rings.of(poly)
-        n_centre = (2 * n) // 3
-        spread = 0.2 * np.sqrt(poly.area)
-        pts = geo.seeds[c] + rng.normal(0, spread, (n_centre, 2))
-        inside = rings.contains(pts[:, 0], pts[:, 1])
-        # People who would fall outside the commune are placed uniformly instead.
-        uniform = _points_in(poly, n - int(inside.sum()), rng, rings)
-        out[start:start + n] = np.vstack([pts[inside], uniform])
-        start += n
-    return out

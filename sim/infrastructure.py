@@ -1,4 +1,4 @@
-"""Mobile sites and who they cover.
+"""Mobile sites, where they go, and who they cover.
 
 A site covers a disc (smaller in wards than in rural communes); a citizen is
 covered when their home lies in the union of discs. Homes are binned once on a
@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.geography import Geography
 from sim.sampling import count_where
+from sim.settlement import Cells
 
 TECHS = ("4g", "5g")
 
@@ -156,3 +157,46 @@ class Coverage:
 
     def count(self, tech: str) -> int:
         return int(sum(len(s) for s in self.sites[tech]))
+
+
+@dataclass
+class SitePlan:
+    """Where new sites go: the cells of the settlement grid (`sim.settlement`), their people and
+    which of them each technology already covers (a cell counts as covered when its inside point
+    is). Sites go to a cell's inside point, so where they stand depends on the map, the draws and
+    the sites before them, never on the agent sample: coverage is the same at every scale."""
+
+    cells: Cells
+    people: np.ndarray            # per cell
+    urban: np.ndarray             # per cell: in a ward
+    grid: Coverage                # the cells' inside points, as the "homes" a Coverage marks
+
+    @classmethod
+    def of(cls, geo: Geography) -> "SitePlan":
+        cells = geo.cells
+        grid = Coverage(geo, cells.centre.astype(np.float32), cells.commune_start, cells.commune)
+        return cls(cells, cells.people(geo.population), geo.urban[cells.commune], grid)
+
+    def pick(self, rng: np.random.Generator, tech: str, n: int, communes: np.ndarray | None,
+             urban_weight: float, uncovered_only: bool = True) -> np.ndarray:
+        """Up to n distinct cells, drawn without replacement with probability proportional to
+        their (uncovered) people times `urban_weight` in wards (Gumbel top-k: the same law as
+        successive sampling), among the cells of `communes` (all when None)."""
+        cells = self.cells
+        if communes is None:
+            idx = np.arange(cells.n)
+        else:
+            idx = np.concatenate([np.arange(cells.commune_start[c], cells.commune_start[c + 1]) for c in communes]
+                                 or [np.empty(0, np.int64)])
+        w = self.people[idx] * np.where(self.urban[idx], urban_weight, 1.0)
+        if uncovered_only:
+            w = w * ~self.grid.covered[tech][idx]
+        keys = np.log(w, out=np.full(len(w), -np.inf), where=w > 0) - np.log(-np.log(rng.random(len(w))))
+        n = min(n, int((w > 0).sum()))
+        if n <= 0:
+            return np.empty(0, np.int64)
+        return idx[np.sort(np.argpartition(-keys, n - 1)[:n])]
+
+    def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray) -> None:
+        """Mark the cells new sites cover."""
+        self.grid.add(tech, x, y, radius, commune, cofunded=False)

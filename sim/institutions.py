@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.sampling import choose
 from sim.scenario import PROGRAMMES, _year_month
 
 if TYPE_CHECKING:
@@ -212,21 +211,12 @@ class Operator(mesa.Agent):
                     self.build(tech, n, m.all_communes, cofunded=False)
 
     def build(self, tech: str, n: int, communes: np.ndarray, cofunded: bool) -> int:
-        """Place up to n sites at the homes of uncovered citizens (commercial sites favour towns:
-        density pays); returns how many were placed (none once everyone is covered)."""
+        """Build up to n sites where people are not yet covered, drawn by the uncovered people of
+        each settlement cell (commercial sites favour wards four to one: density pays; co-funded
+        ones go where the programme says, without that preference); returns how many were built
+        (none once everyone is covered)."""
         m = self.model
-        c = m.citizens
-        uncovered = np.diff(c.commune_start)[communes] - m.coverage.by_commune[tech][communes]
-        weight = np.where(m.geo.urban, 1.0 if cofunded else 4.0, 1.0)
-        pick = choose(self.draws, c.commune_start, communes, m.coverage.covered[tech], False, n,
-                      weight_c=weight, eligible_c=uncovered)
-        if len(pick) == 0:
-            return 0
-        commune = c.commune[pick]
-        spec = m.spec.infrastructure
-        radius = (np.full(len(pick), spec.radius_5g_km) if tech == "5g"
-                  else np.where(m.geo.urban[commune], spec.radius_urban_km, spec.radius_rural_km))
-        xy = c.xy[pick].astype(np.float64)
-        m.coverage.add(tech, xy[:, 0], xy[:, 1], radius, commune, cofunded)
-        self.built[tech] += len(pick)
-        return len(pick)
+        cells = m.site_plan.pick(self.draws, tech, n, communes, 1.0 if cofunded else 4.0)
+        built = m.build_sites(tech, cells, cofunded)
+        self.built[tech] += built
+        return built

@@ -23,7 +23,7 @@ from sim import behaviour as kern
 from sim.economy import DigitalEconomy
 from sim.geography import build_geography, world_rng
 from sim.indicators import commune_indicators, province_indicators
-from sim.infrastructure import Coverage
+from sim.infrastructure import Coverage, SitePlan
 from sim.institutions import Calendar, Government, Operator
 from sim.national import procedures_online_path
 from sim.network import build_network
@@ -31,7 +31,7 @@ from sim.payments import PaymentHabit
 from sim.population import adult_counts, build_businesses, build_citizens
 from sim.programmes import Programmes
 from sim.queueing import OfficeQueues
-from sim.sampling import choose, count_where
+from sim.sampling import count_where
 from sim.scenario import SECTORS, Scenario
 from sim.state import ProvinceState
 from sim.tasks import TaskPipeline
@@ -133,6 +133,7 @@ class CityModel(mesa.Model):
                        pool.submit(build_network, commune_start, spec.network, self.stream("network")))
             self.citizens = c = build_citizens(spec, self.geo, self.scale, self.stream("citizens"), po)
             coverage = pool.submit(Coverage, self.geo, c.xy, c.commune_start, c.commune)  # the grid of homes
+            self.site_plan = SitePlan.of(self.geo)
             self.businesses = build_businesses(spec, self.geo, self.scale, self.stream("businesses"), po)
             self.network = None if network is None else network.result()
             self.coverage = coverage.result()
@@ -200,24 +201,37 @@ class CityModel(mesa.Model):
         self._upgrade_p = _prob(de.upgrade_rate.value * np.array([1.0, 0.75, 0.5]))
 
     def _initial_sites(self) -> None:
-        """Baseline sites: one at every commune centre, the rest where people live."""
-        spec, geo, c = self.spec, self.geo, self.citizens
+        """Baseline sites: one at every commune centre, the rest where people live (cells drawn
+        by their people); 5G favours wards four to one (assumption, as commercial builds)."""
+        spec, geo = self.spec, self.geo
         rng = self.stream("infrastructure.baseline")
-        inf = spec.infrastructure
         n4 = int(spec.baseline.sites_4g.value)
-        k = max(0, n4 - geo.n)
-        homes = rng.choice(c.n, size=min(k, c.n), replace=k > c.n)
-        x = np.r_[geo.seeds[:, 0], c.xy[homes, 0]]
-        y = np.r_[geo.seeds[:, 1], c.xy[homes, 1]]
-        commune = np.r_[np.arange(geo.n), c.commune[homes]]
-        radius = np.where(geo.urban[commune], inf.radius_urban_km, inf.radius_rural_km)
-        self.coverage.add("4g", x[:n4], y[:n4], radius[:n4], commune[:n4], cofunded=False)
-        n5 = int(spec.baseline.sites_5g.value)
-        if n5:
-            pick = choose(rng, c.commune_start, self.all_communes, None, True, n5,
-                          weight_c=np.where(geo.urban, 4.0, 1.0))
-            self.coverage.add("5g", c.xy[pick, 0].astype(float), c.xy[pick, 1].astype(float),
-                              np.full(len(pick), inf.radius_5g_km), c.commune[pick], cofunded=False)
+        centres = min(n4, geo.n)
+        self.coverage.add("4g", geo.seeds[:centres, 0], geo.seeds[:centres, 1], self._radius("4g", np.arange(centres)),
+                          np.arange(centres), cofunded=False)
+        self.site_plan.add("4g", geo.seeds[:centres, 0], geo.seeds[:centres, 1],
+                           self._radius("4g", np.arange(centres)), np.arange(centres))
+        self.build_sites("4g", self.site_plan.pick(rng, "4g", n4 - centres, None, 1.0, uncovered_only=False), False)
+        self.build_sites("5g", self.site_plan.pick(rng, "5g", int(spec.baseline.sites_5g.value), None, 4.0,
+                                                   uncovered_only=False), False)
+
+    def _radius(self, tech: str, commune: np.ndarray) -> np.ndarray:
+        inf = self.spec.infrastructure
+        if tech == "5g":
+            return np.full(len(commune), inf.radius_5g_km)
+        return np.where(self.geo.urban[commune], inf.radius_urban_km, inf.radius_rural_km)
+
+    def build_sites(self, tech: str, cells: np.ndarray, cofunded: bool) -> int:
+        """Sites at the inside points of these settlement cells: the citizens and the cells they
+        cover are marked. Returns how many were built."""
+        if len(cells) == 0:
+            return 0
+        commune = self.site_plan.cells.commune[cells]
+        x, y = self.site_plan.cells.centre[cells].T
+        radius = self._radius(tech, commune)
+        self.coverage.add(tech, x, y, radius, commune, cofunded)
+        self.site_plan.add(tech, x, y, radius, commune)
+        return len(cells)
 
     def _build_institutions(self) -> None:
         self.programmes = Programmes(self)

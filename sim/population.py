@@ -17,8 +17,9 @@ import numpy as np
 
 from sim.behaviour import ADOPTER, uniform
 from sim.economy import DigitalEconomy
-from sim.geography import Geography, place_people
+from sim.geography import Geography
 from sim.scenario import SECTORS, SIZES, Scenario
+from sim.settlement import place_people
 
 AGE_BANDS = ("15-24", "25-39", "40-59", "60+")
 
@@ -185,7 +186,7 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, procedures_online, rng)
     return Citizens(
         commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
-        xy=place_people(geo, counts, rng), age=age, income=income, skill=skill,
+        xy=place_people(geo.cells, geo.polygons, counts, rng), age=age, income=income, skill=skill,
         smartphone=smartphone, account=account, broadband=broadband, trained=np.zeros(n, dtype=bool),
         online_services=os_adopt.astype(np.uint8) * ADOPTER, cashless=cl_adopt.astype(np.uint8) * ADOPTER,
         last_dossier=last, last_online=last_online,
@@ -239,7 +240,7 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
                     -1 - rng.integers(0, 12, n), -100).astype(np.int16)
     last_online = np.where(online & (rng.random(n) < procedures_online), last, -100).astype(np.int16)
     return Businesses(commune=commune_of, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
-                      xy=place_people(geo, counts, rng), sector=sector, size=size, weight=weight,
+                      xy=place_people(geo.cells, geo.polygons, counts, rng), sector=sector, size=size, weight=weight,
                       value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts, taste=taste,
                       tax_taste=tax_taste, onboarded_at=np.full(n, -1, dtype=np.int16), online_services=online,
                       digital_level=level, last_dossier=last, last_online=last_online)

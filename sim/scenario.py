@@ -26,6 +26,7 @@ from typing import Annotated, Any, Iterable, Literal
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model,
                       field_validator, model_validator)
 
+from sim import geodata
 from sim.errors import ScenarioError
 from sim.files import confined, read_toml
 
@@ -154,27 +155,32 @@ SourcedCount = _sourced("SourcedCount",
                         Annotated[float, Field(ge=0.0, le=1e12, description="a year per million people")])
 SourcedUnitCost = _sourced("SourcedUnitCost", UnitCost)
 SourcedVnd = _sourced("SourcedVnd", Annotated[float, Field(gt=0.0, le=MAX_VND, description="VND a year")])
+# Province totals a scenario may give per person instead (national defaults for any province).
+PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
 
 
 class ProvinceSpec(Strict):
+    """The province: its code picks the shipped communes, boundaries and populations
+    (`sim.geodata`); name, area and population default to the data's (see Scenario._from_data)."""
+
     name: Annotated[str, Field(min_length=1)]
-    code: int = Field(description="vietnam-provinces code of the post-2025 province")
+    code: int = Field(description="official code of the post-2025 province (01-96)")
     area_km2: SourcedArea
     population: SourcedPopulation
     adult_share: SourcedAdultShare
     businesses_per_1000: SourcedDensity
+    # Used only where no population data exist (a schematic map):
+    # assumption: a ward holds 2.5x the people of a rural commune (range 1.5-4).
     ward_weight: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
-        description="people in a ward relative to a rural commune")
-    centres: Annotated[int, Field(ge=1, le=10)] = 1
+        2.5, description="people in a ward relative to a rural commune (schematic maps only)")
+    centres: Annotated[int, Field(ge=1, le=10)] = Field(1, description="urban centres (schematic maps only)")
     geojson: Annotated[str, Field(min_length=1)] | None = None
     communes_csv: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("code")
     @classmethod
     def _known_code(cls, code: int) -> int:
-        from vietnam_provinces import Province
-
-        codes = sorted(int(p.code) for p in Province.iter_all())
+        codes = sorted(geodata.all_units())
         if code not in codes:
             raise ValueError(f"unknown province code {code}; allowed: {codes}")
         return code
@@ -616,6 +622,50 @@ class Scenario(Strict):
     ensemble: EnsembleSpec
     source_file: str = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_data(cls, data: Any) -> Any:
+        """What the shipped data know fills what the scenario leaves out: the province's name,
+        area and population (a scenario's own sourced figure wins); then numbers given per
+        person (`{ per_person = ..., source = ..., range = [...] }`, for national defaults of
+        budgets and site counts) become province totals."""
+        if not isinstance(data, dict) or not isinstance(data.get("province"), dict):
+            return data
+        data = dict(data)
+        prov = data["province"] = dict(data["province"])
+        code = prov.get("code")
+        units = geodata.units(code) if isinstance(code, int) and not isinstance(code, bool) else []
+        if units:
+            prov.setdefault("name", geodata.province_name(code))
+            prov.setdefault("area_km2", {"value": round(sum(u.area_km2 for u in units), 2),
+                                         "source": f"sum of the units' areas, {geodata.SOURCE}"})
+            people = sum(geodata.populations(units))
+            # The dossier figures add up to 113.7 M nationally against the statistical office's ~101 M.
+            prov.setdefault("population", {
+                "value": round(people), "range": [round(people * 101 / 113.7), round(people)],
+                "source": f"assumption: sum of the 2025 merger-dossier populations of the units, {geodata.SOURCE}; "
+                          "they add up to 113.7 M nationally against the statistical office's ~101 M, so the "
+                          "range goes down by that ratio"})
+        pop = prov.get("population")
+        pop = pop.get("value") if isinstance(pop, dict) else None
+        for dotted in PER_PERSON:
+            section, key = dotted.split(".")
+            node = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+            if not (isinstance(node, dict) and "per_person" in node):
+                continue
+            node = dict(node)
+            per = node.pop("per_person")
+            if "value" not in node and isinstance(pop, (int, float)) and isinstance(per, (int, float)):
+                node["value"] = per * pop
+                node["source"] = f"{node.get('source', '')} (x {pop:,.0f} people)"
+                if isinstance(node.get("range"), list) and len(node["range"]) == 2 \
+                        and all(isinstance(v, (int, float)) for v in node["range"]):
+                    node["range"] = [v * pop for v in node["range"]]
+            elif "value" not in node:
+                raise ValueError(f"{dotted}.per_person: expected a number and a province population")
+            data[section] = dict(data[section]) | {key: node}
+        return data
+
     @model_validator(mode="after")
     def _years_in_horizon(self) -> "Scenario":
         lo, hi = self.time.start_year, self.time.end_year
@@ -682,9 +732,9 @@ def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], pa
     """Deep-merge `top` into `base` in place, recording which file set each key."""
     for key, value in top.items():
         dotted = f"{prefix}{key}"
-        # A sourced number ({value, source, range}) is replaced whole: a new source never
+        # A sourced number ({value or per_person, source, range}) is replaced whole: a new source never
         # inherits the old range.
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and "value" not in value:
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and not {"value", "per_person"} & set(value):
             _merge(base[key], value, origin, path, dotted + ".")
         else:
             base[key] = copy.deepcopy(value)

@@ -1,0 +1,96 @@
+"""The shipped geographic data: every post-2025 commune, ward and special zone of the 34 provinces.
+
+`sim/data/geo/` is a copy of the project's `shared/geo` set (see its README for sources and
+the MIT licences): `units.csv` lists all 3,321 units with type, area and merger-dossier
+population; `provinces/<code>_<name>.geojson` holds their boundaries (WGS84). Populations
+are used as relative weights within a province (they add up to 113.7 M nationally, above
+the statistical office's ~101 M), so a scenario's sourced province total always wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data" / "geo"
+KINDS = {"ward": "ward", "commune": "commune", "special_zone": "special zone"}
+PREFIX = {"ward": "Phường", "commune": "Xã", "special zone": "Đặc khu"}
+SOURCE = ("sim/data/geo (MIT; boundaries from thanglequoc/vietnamese-provinces-database after "
+          "sapnhap.bando.com.vn, populations of the 2025 merger dossiers via lamngockhuong/vietnam-3d-map)")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One commune, ward or special zone as the data list it."""
+
+    code: int
+    name: str            # with its type, as in official texts: "Phường Hải Châu"
+    kind: str            # "ward" (urban), "commune" (rural), "special zone"
+    area_km2: float
+    population: float | None  # merger-dossier figure; None where the data have none
+    lon: float
+    lat: float
+
+
+@functools.cache
+def all_units() -> dict[int, list[Unit]]:
+    """Units of every province (by province code), sorted by unit code."""
+    out: dict[int, list[Unit]] = {}
+    with open(DATA / "units.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            kind = KINDS[r["type"]]
+            out.setdefault(int(r["province_code"]), []).append(Unit(
+                code=int(r["code"]), name=f"{PREFIX[kind]} {r['name']}", kind=kind, area_km2=float(r["area_km2"]),
+                population=float(r["population"]) if r["population"] else None,
+                lon=float(r["lon"]), lat=float(r["lat"])))
+    return {p: sorted(units, key=lambda u: u.code) for p, units in sorted(out.items())}
+
+
+def units(province: int) -> list[Unit]:
+    """The units of one province ([] for a code the data do not have)."""
+    return all_units().get(province, [])
+
+
+def province_name(province: int) -> str | None:
+    """The province's name as the data spell it ("Đắk Lắk"), None if unknown."""
+    with open(DATA / "units.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if int(r["province_code"]) == province:
+                return r["province"]
+    return None
+
+
+def boundaries(province: int) -> Path | None:
+    """The GeoJSON file of the province's unit boundaries, None if not shipped."""
+    found = sorted((DATA / "provinces").glob(f"{province:02d}_*.geojson"))
+    return found[0] if found else None
+
+
+def populations(province_units: list[Unit]) -> list[float]:
+    """People per unit, as weights. A unit without a figure (one in the data: Ba Chẽ, Quảng
+    Ninh) gets its area times the median density of the province's units of its kind."""
+    def density(kind: str) -> float:
+        d = sorted(u.population / u.area_km2 for u in province_units
+                   if u.kind == kind and u.population and u.area_km2 > 0)
+        return d[len(d) // 2] if d else 0.0
+    return [u.population if u.population is not None else u.area_km2 * density(u.kind) for u in province_units]
+
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+
+
+def name_key(name: str) -> str:
+    """A name's lookup key: lower case, and the tone mark moved to the end of its syllable, so the
+    old and new spelling rules match ("Hòa Khánh" and "Hoà Khánh").
+
+    >>> name_key("Phường Hòa Khánh") == name_key("phường hoà khánh")
+    True
+    """
+    words = []
+    for word in unicodedata.normalize("NFD", name.strip().lower()).split():
+        tones = "".join(ch for ch in word if ch in _TONES)
+        words.append("".join(ch for ch in word if ch not in _TONES) + tones)
+    return unicodedata.normalize("NFC", " ".join(words))

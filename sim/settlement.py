@@ -1,0 +1,121 @@
+"""Where people live: each commune's people on a grid of cells, and homes drawn from it.
+
+Within a commune, people follow a settlement model: `CENTRE_SHARE` of them in a
+Gaussian cluster around the commune's centre (the commune seat, the village
+cores), the rest evenly over the commune's land. The model is laid on a square grid
+(`CELL_KM`) clipped to the commune's polygon, so each cell knows its share of the
+commune's people. The grid depends only on the map, never on the agent sample: mobile
+sites are placed on it (so coverage does not depend on the scale), and agents' homes are
+a sample from it (a cell by its share, then a uniform point of the cell inside the
+commune), so every home lies inside its commune's polygon.
+
+Checked against: nothing finer than commune populations exists in the shipped data; the
+centre share is an assumption (range below) that sets how much of a rural commune one
+site at its centre covers, which the baseline 4G coverage of ~99% of people (FACTS.md)
+bounds from below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+CELL_KM = 0.5
+# assumption: share of a commune's people in the settlement around its centre (range 0.5-0.8):
+# Vietnamese rural communes are a commune seat plus villages strung along roads.
+CENTRE_SHARE = 2 / 3
+# assumption: the settlement's spread, as a share of the square root of the commune's area (0.1-0.3).
+CENTRE_SPREAD = 0.2
+
+
+@dataclass
+class Cells:
+    """The grid cells of every commune, stored commune by commune (`commune_start`)."""
+
+    x0: np.ndarray             # float64, the cell's lower-left corner (km)
+    y0: np.ndarray
+    size: float                # km
+    inside: np.ndarray         # float64, share of the cell's area inside its commune
+    share: np.ndarray          # float64, share of its commune's people living in the cell
+    centre: np.ndarray         # (K, 2) float64, a point of the cell inside the commune
+    commune: np.ndarray        # int32
+    commune_start: np.ndarray  # int64, C+1 offsets
+
+    @property
+    def n(self) -> int:
+        return len(self.commune)
+
+    def people(self, population: np.ndarray) -> np.ndarray:
+        """People per cell for the communes' populations."""
+        return self.share * population[self.commune]
+
+
+def settle(polygons: np.ndarray, seeds: np.ndarray, cell: float = CELL_KM) -> Cells:
+    """The settlement grid of every commune (cells on one lattice for the whole province)."""
+    lo = np.min(shapely.bounds(polygons)[:, :2], axis=0)
+    parts: list[tuple] = []
+    for c, poly in enumerate(polygons):
+        minx, miny, maxx, maxy = poly.bounds
+        ix = np.arange(np.floor((minx - lo[0]) / cell), np.floor((maxx - lo[0]) / cell) + 1)
+        iy = np.arange(np.floor((miny - lo[1]) / cell), np.floor((maxy - lo[1]) / cell) + 1)
+        gx, gy = (a.ravel() for a in np.meshgrid(lo[0] + ix * cell, lo[1] + iy * cell))
+        boxes = shapely.box(gx, gy, gx + cell, gy + cell)
+        shapely.prepare(poly)
+        full = shapely.contains_properly(poly, boxes)
+        partial = ~full & shapely.intersects(poly, boxes)
+        inside = full.astype(np.float64)
+        centre = np.c_[gx + cell / 2, gy + cell / 2]
+        if partial.any():
+            pieces = shapely.intersection(boxes[partial], poly)
+            inside[partial] = shapely.area(pieces) / cell**2
+            centre[partial] = shapely.get_coordinates(shapely.point_on_surface(pieces))
+        keep = inside > 0
+        if not keep.any():  # a sliver thinner than any cell: one cell at its centre
+            keep = np.zeros(len(gx), bool)
+            keep[0] = True
+            inside[0], centre[0] = 1.0, np.asarray(poly.representative_point().coords[0])
+        gx, gy, inside, centre = gx[keep], gy[keep], inside[keep], centre[keep]
+        area = poly.area
+        sigma = CENTRE_SPREAD * np.sqrt(area)
+        d2 = ((centre - seeds[c]) ** 2).sum(axis=1)
+        cluster = inside * np.exp(-d2 / (2 * sigma**2))
+        even = inside / inside.sum()
+        share = ((1 - CENTRE_SHARE) * even + CENTRE_SHARE * cluster / cluster.sum()
+                 if cluster.sum() > 0 else even)
+        parts.append((gx, gy, inside, share, centre, np.full(len(gx), c, np.int32)))
+    cat = [np.concatenate([p[k] for p in parts]) for k in range(6)]
+    start = np.r_[0, np.cumsum([len(p[0]) for p in parts])].astype(np.int64)
+    return Cells(x0=cat[0], y0=cat[1], size=cell, inside=cat[2], share=cat[3], centre=cat[4], commune=cat[5],
+                 commune_start=start)
+
+
+def place_people(cells: Cells, polygons: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(N, 2) float32 homes for counts[c] people per commune, in commune order: a cell by its
+    share of the commune's people, then a uniform point of the cell; a point that falls outside
+    the commune (cells on its border) is redrawn in the same cell, so cells keep their shares."""
+    out = np.empty((int(counts.sum()), 2), dtype=np.float32)
+    start = 0
+    for c, n in enumerate(counts):
+        n = int(n)
+        if n == 0:
+            continue
+        lo, hi = cells.commune_start[c], cells.commune_start[c + 1]
+        cum = np.cumsum(cells.share[lo:hi])
+        pick = lo + np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), hi - lo - 1)
+        x0, y0 = cells.x0[pick], cells.y0[pick]
+        pts = np.c_[x0, y0] + rng.random((n, 2)) * cells.size
+        todo = np.flatnonzero(cells.inside[pick] < 1.0)
+        poly = polygons[c]
+        shapely.prepare(poly)
+        for _ in range(64):
+            if len(todo) == 0:
+                break
+            todo = todo[~shapely.contains_xy(poly, pts[todo, 0], pts[todo, 1])]
+            pts[todo] = np.c_[x0[todo], y0[todo]] + rng.random((len(todo), 2)) * cells.size
+        # A point in a cell that barely touches the commune may miss 64 times: its inside point.
+        pts[todo] = cells.centre[pick[todo]]
+        out[start:start + n] = pts
+        start += n
+    return out
