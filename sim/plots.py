@@ -1,7 +1,10 @@
-"""Figures: a fan chart per target, money by programme, what the money bought, a commune map of the headline indicator."""
+"""Figures: a fan chart per target, money by programme, what the money bought, and a commune map per
+target with a per-commune value (offshore islands in insets, the urban core zoomed, communes that miss
+the goal numbered and listed)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -9,13 +12,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Polygon as MplPolygon  # noqa: E402
+from matplotlib.colors import Colormap, ListedColormap, Normalize  # noqa: E402
+from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+from scipy import sparse  # noqa: E402
+from scipy.sparse.csgraph import connected_components  # noqa: E402
+from shapely.geometry.polygon import orient  # noqa: E402
 
 from sim.ensemble import EnsembleResult  # noqa: E402
 from sim.geography import Geography  # noqa: E402
 from sim.indicators import INDICATORS, OUTPUT_INDICATORS  # noqa: E402
 from sim.scenario import PROGRAMMES  # noqa: E402
+from sim.targets import COMPARISONS  # noqa: E402
 from sim.verdict import Verdict  # noqa: E402
 
 
@@ -101,47 +112,409 @@ def what_money_bought(result: EnsembleResult, path: Path, scenario_name: str) ->
     plt.close(fig)
 
 
-def _patches(geom) -> list[MplPolygon]:
-    polys = geom.geoms if hasattr(geom, "geoms") else [geom]
-    return [MplPolygon(np.asarray(p.exterior.coords), closed=True) for p in polys if not p.is_empty]
+# ------------------------------------------------------------------------------------------ maps
+
+# Open sea wider than this between a group of islands and the rest of the province moves the group to
+# an inset. Gaps on the real boundaries: Cù Lao Chàm (Da Nang's Tân Hiệp) 10-26 km, Cát Hải's outer
+# islets up to 41 km, Bạch Long Vĩ 75 km, Hoàng Sa 265 km and more. Drawn in place, a group beyond 50 km
+# would widen the frame by two thirds of Hai Phong's ~75 km mainland or more and shrink every commune by
+# as much; islands nearer than that read best where they are. Distance decides, not the kind: Cát Hải is
+# a special zone 8 km off the coast, and an island group may be a rural commune (Cù Lao Chàm).
+OFFSHORE_GAP_KM = 50.0
+LISTED = 30       # rows of the side table: the communes that miss the goal by most
+EXTREMES = 10     # without a goal: the 10 lowest and the 10 highest
+SMALL_IN = 0.2    # a unit narrower than this on paper (inches) cannot hold its number: zoom in ...
+ZOOM_MIN_IN = 0.35  # ... until the smallest is this wide, room for its name
+FIG_W, FIG_H = 14.0, 9.5
+MAIN_RECT = (0.045, 0.05, 0.52, 0.855)   # figure fractions: the main map ...
+CBAR_RECT = (0.600, 0.20, 0.011, 0.58)  # ... its colour bar ...
+ZOOM_RECT = (0.655, 0.555, 0.335, 0.35)  # ... the dense core, zoomed ...
+TABLE_TOP = 0.905                       # ... and the numbered list below it
 
 
-def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, path: Path,
-                scenario_name: str, threshold: float | None = None, highlight: set[int] | None = None) -> None:
-    """Choropleth of one indicator per commune (median over runs)."""
-    fig, ax = plt.subplots(figsize=(7.5, 7), dpi=110)
+@dataclass(frozen=True)
+class MapLayout:
+    """Where each unit goes on a map: the main frame, or an inset for an offshore island group."""
+
+    offshore: np.ndarray      # bool per unit: no part near the mainland, drawn in an inset
+    offshore_km: np.ndarray   # how far out to sea an offshore unit lies (nan for the others)
+    detached: np.ndarray      # bool per unit: a mainland unit with parts beyond the gap (outside the frame)
+    frame: tuple[float, float, float, float]  # the mainland's bounds (km): xmin, ymin, xmax, ymax
+    label_xy: np.ndarray      # (C, 2) a point inside each unit's largest part, for its number
+
+
+def map_layout(geo: Geography, gap_km: float = OFFSHORE_GAP_KM) -> MapLayout:
+    """Group the units' polygon parts by single linkage (parts within `gap_km` of each other are
+    one group); the group with the largest area is the mainland, a unit with no part in it is
+    offshore. Works on any Geography, schematic or real (a schematic map has one group)."""
+    parts, owner = shapely.get_parts(geo.polygons, return_index=True)
+    area = shapely.area(parts)
+    a, b = shapely.STRtree(parts).query(parts, predicate="dwithin", distance=gap_km)
+    links = sparse.coo_matrix((np.ones(len(a), dtype=bool), (a, b)), shape=(len(parts), len(parts)))
+    _, group = connected_components(links, directed=False)
+    main = group == np.argmax(np.bincount(group, weights=area))
+    offshore = np.bincount(owner[main], minlength=geo.n) == 0
+    detached = ~offshore & (np.bincount(owner[~main], minlength=geo.n) > 0)
+    km = np.full(geo.n, np.nan)
+    if offshore.any():
+        far = np.flatnonzero(offshore[owner])
+        (src, _), dist = shapely.STRtree(parts[main]).query_nearest(parts[far], return_distance=True,
+                                                                    all_matches=False)
+        km[offshore] = np.inf
+        np.minimum.at(km, owner[far[src]], dist)
+    # A unit's number goes inside its largest part (the main island of an archipelago).
+    order = np.lexsort((-area, owner))
+    first = order[np.r_[True, np.diff(owner[order]) != 0]]
+    label_xy = np.full((geo.n, 2), np.nan)
+    label_xy[owner[first]] = shapely.get_coordinates(shapely.point_on_surface(parts[first]))
+    return MapLayout(offshore, km, detached, tuple(float(v) for v in shapely.total_bounds(parts[main])), label_xy)
+
+
+def misses(values: np.ndarray, threshold: float, comparison: str) -> np.ndarray:
+    """Which communes miss the goal, with the tolerance of `Target.holds` (nan: no data, not a miss)."""
+    eps = 1e-9 if comparison in (">", ">=") else -1e-9
+    return np.isfinite(values) & ~COMPARISONS[comparison](values + eps, threshold)
+
+
+def _listed(values: np.ndarray, threshold: float | None, comparison: str) -> tuple[np.ndarray, list[str], int]:
+    """The units numbered on the map (in number order), a section heading per row, and how many
+    more miss the goal than are listed."""
+    finite = np.flatnonzero(np.isfinite(values))
+    if threshold is None:
+        order = finite[np.argsort(values[finite], kind="stable")]
+        if len(order) <= 2 * EXTREMES:
+            return order, ["lowest first"] * len(order), 0
+        return (np.r_[order[:EXTREMES], order[::-1][:EXTREMES]],
+                [f"{EXTREMES} lowest"] * EXTREMES + [f"{EXTREMES} highest"] * EXTREMES, 0)
+    miss = np.flatnonzero(misses(values, threshold, comparison))
+    worse_low = comparison in (">", ">=")
+    order = miss[np.argsort(values[miss] if worse_low else -values[miss], kind="stable")]
+    return order[:LISTED], ["miss the goal, furthest first"] * min(len(order), LISTED), max(len(order) - LISTED, 0)
+
+
+def _colour_scale(values: np.ndarray, threshold: float | None, comparison: str) -> tuple[Colormap, Normalize]:
+    """Without a goal, viridis over the values. With one, browns for the communes that miss it and
+    blue-greens for those that meet it, on a linear scale that breaks at the goal: which communes
+    miss reads from the colours alone."""
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if threshold is None:
+        return plt.get_cmap("viridis").with_extremes(bad="0.85"), Normalize(lo, hi if hi > lo else lo + 1e-9)
+    lo, hi = min(lo, threshold), max(hi, threshold)
+    span = hi - lo or max(abs(threshold), 1.0)
+    # Keep a sliver of both colours on the bar even when every commune is on one side of the goal.
+    lo, hi = min(lo, threshold - 0.04 * span), max(hi, threshold + 0.04 * span)
+    k = round(256 * (threshold - lo) / (hi - lo))
+    base = plt.get_cmap("BrBG")
+    if comparison in ("<", "<="):  # lower is better: the high side misses
+        base = base.reversed()
+    cmap = ListedColormap(np.vstack([base(np.linspace(0.04, 0.40, k)), base(np.linspace(0.62, 0.96, 256 - k))]))
+    return cmap.with_extremes(bad="0.85"), Normalize(lo, hi)
+
+
+def _paths(geom) -> list[MplPath]:
+    """One matplotlib path per polygon part, holes included (an enclave ward inside a commune
+    stays visible; oriented so the non-zero fill rule leaves holes empty)."""
+    out = []
+    for part in shapely.get_parts(geom):
+        part = orient(part, 1.0)
+        rings = [np.asarray(r.coords) for r in (part.exterior, *part.interiors)]
+        codes = [np.r_[MplPath.MOVETO, np.full(len(r) - 2, MplPath.LINETO), MplPath.CLOSEPOLY] for r in rings]
+        out.append(MplPath(np.vstack(rings), np.concatenate(codes)))
+    return out
+
+
+def _draw_units(ax: plt.Axes, geo: Geography, units: np.ndarray, values: np.ndarray, cmap: Colormap,
+                norm: Normalize, highlight: set[int], lw: float) -> PatchCollection:
     patches, colours = [], []
-    for i, poly in enumerate(geo.polygons):
-        for p in _patches(poly):
-            patches.append(p)
+    for i in units:
+        for path in _paths(geo.polygons[i]):
+            patches.append(PathPatch(path))
             colours.append(values[i])
-    coll = PatchCollection(patches, cmap="viridis", edgecolor="white", linewidth=0.4)
-    coll.set_array(np.array(colours))
-    coll.set_clim(0, 1)
+    coll = PatchCollection(patches, cmap=cmap, norm=norm, edgecolor="white", linewidth=lw)
+    coll.set_array(np.ma.masked_invalid(np.array(colours, dtype=float)))
     ax.add_collection(coll)
-    if highlight:
-        for i in highlight:
-            for p in _patches(geo.polygons[i]):
-                p.set_fill(False)
-                p.set_edgecolor("red")
-                p.set_linewidth(1.8)
-                ax.add_patch(p)
-    ax.autoscale_view()
-    ax.set_aspect("equal")
-    ax.set_xlabel("km")
-    ax.set_ylabel("km")
-    cbar = fig.colorbar(coll, ax=ax, shrink=0.8)
-    cbar.set_label(indicator)
+    for i in sorted(highlight & set(units.tolist())):
+        for path in _paths(geo.polygons[i]):
+            ax.add_patch(PathPatch(path, fill=False, edgecolor="red", linewidth=1.6, zorder=3))
+    return coll
+
+
+def _fit(ax: plt.Axes, bounds: tuple[float, float, float, float], pad: float = 0.03) -> float:
+    """Set equal-aspect km limits that show `bounds` and fill the axes box; returns km per inch."""
+    x0, y0, x1, y1 = bounds
+    pos = ax.get_position()
+    box_w, box_h = pos.width * ax.figure.get_figwidth(), pos.height * ax.figure.get_figheight()
+    km_per_in = max((x1 - x0) / box_w, (y1 - y0) / box_h, 1e-3) * (1 + 2 * pad)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ax.set_xlim(cx - km_per_in * box_w / 2, cx + km_per_in * box_w / 2)
+    ax.set_ylim(cy - km_per_in * box_h / 2, cy + km_per_in * box_h / 2)
+    ax.set_aspect("equal", adjustable="box")
+    return km_per_in
+
+
+def _scale_bar(ax: plt.Axes, right: bool = False) -> None:
+    """A bar of a round number of km, about a fifth of the axes wide, in a lower corner."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    target = 0.2 * (x1 - x0)
+    step = 10 ** np.floor(np.log10(target))
+    length = next(m * step for m in (5, 2, 1) if m * step <= target)
+    x = x1 - 0.04 * (x1 - x0) - length if right else x0 + 0.04 * (x1 - x0)
+    y = y0 + 0.035 * (y1 - y0)
+    ax.plot([x, x + length], [y, y], color="k", lw=2.5, solid_capstyle="butt", zorder=5)
+    ax.text(x + length / 2, y + 0.012 * (y1 - y0), f"{length:g} km", ha="center", va="bottom", fontsize=7,
+            zorder=5, path_effects=HALO)
+
+
+HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+
+
+def _labels(ax: plt.Axes, xy: np.ndarray, texts: list[str], fontsize: float, bold: list[bool] | None = None) -> None:
+    """Labels at the units' points, in the order given (the furthest from the goal first); a label
+    that would cover an earlier one moves to the nearest free spot around its point, with a thin
+    leader, or stays put when every spot is taken."""
+    bold = bold or [True] * len(texts)
+    to_px, dpi = ax.transData.transform, ax.figure.dpi
+    h = fontsize / 72 * dpi * 1.2
+    (xl, xh), (yl, yh) = ax.get_xlim(), ax.get_ylim()
+    (bx0, by0), (bx1, by1) = ax.bbox.get_points()
+    placed: list[np.ndarray] = []  # pixel boxes (x0, y0, x1, y1)
+    for (x, y), text, heavy in zip(xy, texts, bold):
+        if not (xl <= x <= xh and yl <= y <= yh):
+            continue
+        w = len(text) * (0.64 if heavy else 0.58) * fontsize / 72 * dpi + 2
+        px, py = to_px((x, y))
+        # Keep the whole label inside the axes (a name at the edge of a zoom would be cut).
+        px, py = np.clip(px, bx0 + w / 2, max(bx1 - w / 2, bx0 + w / 2)), np.clip(py, by0 + h / 2, by1 - h / 2)
+        spots = [(px, py)] + [(px + r * (w / 2 + 4) * np.cos(t), py + r * (h / 2 + 3) * np.sin(t) * 1.8)
+                              for r in (1.0, 1.6, 2.3) for t in np.arange(8) * np.pi / 4]
+        cx, cy = spots[0]
+        for sx, sy in spots:
+            box = np.array([sx - w / 2, sy - h / 2, sx + w / 2, sy + h / 2])
+            if box[0] < bx0 or box[2] > bx1 or box[1] < by0 or box[3] > by1:
+                continue
+            if not any(box[0] < q[2] and q[0] < box[2] and box[1] < q[3] and q[1] < box[3] for q in placed):
+                cx, cy = sx, sy
+                break
+        placed.append(np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]))
+        tx, ty = ax.transData.inverted().transform((cx, cy))
+        if (cx, cy) != (px, py):
+            ax.plot([x, tx], [y, ty], color="0.2", lw=0.5, zorder=6)
+        ax.text(tx, ty, text, ha="center", va="center", fontsize=fontsize, zorder=7, path_effects=HALO,
+                fontweight="bold" if heavy else "normal")
+
+
+def _short(name: str) -> str:
+    """A name without its kind ("Phường ", "Xã ", "Đặc khu "): the table has a type column."""
+    for prefix in ("Phường ", "Xã ", "Đặc khu ", "Thị trấn "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _fmt_value(v: float, indicator: str) -> str:
+    if not np.isfinite(v):
+        return "no data"
+    return f"{v:.1f} d" if indicator.endswith("_days") else f"{v:.1%}"
+
+
+def _zoom_window(geo: Geography, layout: MapLayout, km_per_in: float,
+                 box_in: tuple[float, float]) -> tuple[float, float, float, float] | None:
+    """The window of the zoomed inset (km): where most units too small to hold a label on the main
+    frame lie together (a city's wards), drawn at a scale where the smallest of them is ZOOM_MIN_IN
+    across. None when fewer than four such units lie together."""
+    small = np.flatnonzero(~layout.offshore & (np.sqrt(geo.area_km2) / km_per_in < SMALL_IN))
+    if len(small) < 4:
+        return None
+    side = np.sqrt(geo.area_km2[small])
+    height = box_in[1] * side.min() / ZOOM_MIN_IN
+    width = height * box_in[0] / box_in[1]
+    pts = layout.label_xy[small]
+    d = np.abs(pts[:, None, :] - pts[None, :, :])
+    inside = (d[..., 0] < width / 2) & (d[..., 1] < height / 2)
+    # The most small units in one window; among equals, the smallest units (the densest core).
+    score = inside.sum(axis=1) - (inside * side[None, :]).sum(axis=1) / (side.sum() + 1.0)
+    members = small[inside[np.argmax(score)]]
+    if len(members) < 4:
+        return None
+    x0, y0, x1, y1 = shapely.total_bounds(geo.polygons[members])
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = max(width, x1 - x0), max(height, y1 - y0)
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+def _inset_corner(ax: plt.Axes, geo: Geography, mainland: np.ndarray, size: tuple[float, float],
+                  zoom: tuple[float, float, float, float] | None) -> tuple[int, int]:
+    """The corner of the main axes (0 left/bottom, 1 right/top) whose box of `size` (axes
+    fractions) covers the least land and keeps clear of the zoom's frame: insets go over the sea
+    or outside the province."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    w, h = size[0] * (x1 - x0), size[1] * (y1 - y0)
+    best, corner = np.inf, (1, 1)
+    for cx, cy in ((1, 1), (1, 0), (0, 1), (0, 0)):
+        bx, by = (x1 - w if cx else x0), (y1 - h if cy else y0)
+        covered = shapely.intersection(geo.polygons[mainland], shapely.box(bx, by, bx + w, by + h))
+        land = shapely.area(covered).sum()
+        if zoom is not None:
+            land += 2 * shapely.box(*zoom).intersection(shapely.box(bx, by, bx + w, by + h)).area
+        if land < best - 1e-9:
+            best, corner = land, (cx, cy)
+    return corner
+
+
+def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, path: Path, scenario_name: str,
+                threshold: float | None = None, highlight: set[int] | None = None, comparison: str = ">=",
+                goal_id: str | None = None) -> tuple[float, float, float, float]:
+    """Choropleth of one indicator per commune (median over runs) that a planner can read on paper:
+    the mainland in km with a scale bar, offshore island groups in insets, the densest urban core
+    zoomed, and the communes that miss the goal numbered and listed beside the map (without a goal:
+    the lowest and highest). Returns the main frame's limits (xmin, ymin, xmax, ymax) in km."""
+    highlight = highlight or set()
+    layout = map_layout(geo)
+    values = np.asarray(values, dtype=float)
+    cmap, norm = _colour_scale(values, threshold, comparison)
+    listed, sections, more = _listed(values, threshold, comparison)
+    number = {int(i): k + 1 for k, i in enumerate(listed)}
+
+    fig = plt.figure(figsize=(FIG_W, FIG_H), dpi=110)
+    ax = fig.add_axes(MAIN_RECT)
+    mainland = np.flatnonzero(~layout.offshore)
+    coll = _draw_units(ax, geo, mainland, values, cmap, norm, highlight, lw=0.35)
+    km_per_in = _fit(ax, layout.frame)
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("km", fontsize=8)
+    ax.set_ylabel("km", fontsize=8)
+
+    zax = fig.add_axes(ZOOM_RECT)
+    zoom = _zoom_window(geo, layout, km_per_in, (ZOOM_RECT[2] * FIG_W, ZOOM_RECT[3] * FIG_H))
+    in_zoom = np.zeros(geo.n, dtype=bool)
+    if zoom is None:
+        zax.remove()
+    else:
+        _draw_units(zax, geo, mainland, values, cmap, norm, highlight, lw=0.6)
+        zoom_km_per_in = _fit(zax, zoom, pad=0.0)
+        (zx0, zx1), (zy0, zy1) = zax.get_xlim(), zax.get_ylim()
+        lx, ly = layout.label_xy.T
+        seen = ~layout.offshore & (lx > zx0) & (lx < zx1) & (ly > zy0) & (ly < zy1)
+        # Small units in the window are numbered in the zoom only: on the main map they would pile up.
+        in_zoom = seen & (np.sqrt(geo.area_km2) / km_per_in < SMALL_IN)
+        ax.add_patch(Rectangle((zx0, zy0), zx1 - zx0, zy1 - zy0, fill=False, edgecolor="0.15", lw=1.0,
+                               ls="--", zorder=4))
+        ax.text(zx1, zy1, " zoom", fontsize=7, va="bottom", ha="left", zorder=7, path_effects=HALO)
+        zax.set_xticks([])
+        zax.set_yticks([])
+        zax.set_title(f"zoom (×{km_per_in / zoom_km_per_in:.0f}): the densest urban core, every unit named",
+                      fontsize=8, loc="left")
+        _scale_bar(zax)
+        # Every unit in the window is named here; those in the table carry their number too.
+        units = [int(i) for i in listed if seen[i]] + [int(i) for i in np.flatnonzero(seen) if int(i) not in number]
+        _labels(zax, layout.label_xy[units],
+                [f"{number[i]} {_short(geo.names[i])}" if i in number else _short(geo.names[i]) for i in units],
+                6.5, [i in number for i in units])
+
+    on_main = [i for i in listed if not layout.offshore[i] and not in_zoom[i]]
+    _labels(ax, layout.label_xy[on_main], [str(number[i]) for i in on_main], 6.5)
+
+    # Offshore island groups: one small box each, stacked in the emptiest corner, not to position.
+    offshore = np.flatnonzero(layout.offshore)
+    notes = []
+    corner = (1, 1)
+    if len(offshore):
+        size = (0.26, min(0.26, 0.9 / len(offshore)))
+        corner = _inset_corner(ax, geo, mainland, size, None if zoom is None else (zx0, zy0, zx1, zy1))
+        for k, i in enumerate(offshore):
+            y = (1 - size[1] * (k + 1) - 0.04 * k) if corner[1] else (size[1] + 0.04) * k
+            iax = ax.inset_axes((1 - size[0] if corner[0] else 0, y, *size))
+            _draw_units(iax, geo, np.array([i]), values, cmap, norm, highlight, lw=0.4)
+            _fit(iax, tuple(shapely.bounds(geo.polygons[i])), pad=0.08)
+            iax.set_xticks([])
+            iax.set_yticks([])
+            iax.set_facecolor("#eef4fa")
+            for s in iax.spines.values():
+                s.set_edgecolor("0.3")
+            iax.set_title(f"{_short(geo.names[i])} ({geo.kinds[i]})\n{layout.offshore_km[i]:.0f} km out to sea",
+                          fontsize=7, pad=2)
+            _scale_bar(iax)
+            if i in number:
+                _labels(iax, layout.label_xy[[i]], [str(number[i])], 7.0)
+        notes.append(f"boxes: units more than {OFFSHORE_GAP_KM:g} km out to sea, drawn apart (not to position)")
+    if layout.detached.any():
+        names = ", ".join(_short(geo.names[i]) for i in np.flatnonzero(layout.detached))
+        notes.append(f"islets more than {OFFSHORE_GAP_KM:g} km out not drawn (of {names}); values in communes.csv")
+    _scale_bar(ax, right=bool(corner == (0, 0)))
+    if notes:
+        ax.text(0.99 if corner != (1, 0) else 0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
+                fontsize=6.5, color="0.25", ha="right" if corner != (1, 0) else "left", va="bottom",
+                zorder=7, path_effects=HALO)
+
+    cax = fig.add_axes(CBAR_RECT)
+    cbar = fig.colorbar(coll, cax=cax)
+    cbar.ax.tick_params(labelsize=7)
+    cbar.set_label(indicator, fontsize=8)
     if threshold is not None:
-        cbar.ax.axhline(threshold, color="red", lw=2)
-        below = int((values < threshold).sum())
-        ax.text(0.01, 0.01, f"{below} of {geo.n} communes/wards below {threshold:g}",
-                transform=ax.transAxes, fontsize=8)
-    kind = "SCHEMATIC map (Voronoi cells, true area; not real boundaries)" if geo.schematic else "map"
-    ax.set_title(f"{scenario_name}: {indicator}, end of {year}\n{kind}", fontsize=10)
-    fig.tight_layout()
+        cbar.ax.axhline(threshold, color="k", lw=1.5)
+        # Left of the bar: the tick labels are on its right.
+        cbar.ax.text(-0.5, threshold, f"goal {comparison}\n{_fmt_value(threshold, indicator)}", fontsize=7,
+                     va="center", ha="right", transform=cbar.ax.get_yaxis_transform())
+    if highlight:
+        fig.text(CBAR_RECT[0] + CBAR_RECT[2] / 2, CBAR_RECT[1] - 0.03, "red outline:\npilot\ncommunes", fontsize=7,
+                 color="red", ha="center", va="top")
+
+    _table(fig, geo, values, indicator, listed, sections, more, threshold, comparison, top=ZOOM_RECT[1] - 0.05
+           if zoom is not None else TABLE_TOP)
+
+    goal = f"; goal {comparison} {_fmt_value(threshold, indicator)}" if threshold is not None else ""
+    lines = [f"{scenario_name}: {indicator} at the end of {year}{goal}"
+             + (f"  [{goal_id}]" if goal_id else ""),
+             f"{INDICATORS.get(indicator, '')} — median over runs, per commune/ward"]
+    if geo.schematic:
+        lines.append("SCHEMATIC map (Voronoi cells, true area; not real boundaries)")
+    fig.text(0.045, 0.985, lines[0], fontsize=11, va="top", fontweight="bold")
+    fig.text(0.045, 0.955, "\n".join(lines[1:]), fontsize=8.5, va="top",
+             color="tab:red" if geo.schematic else "0.2")
     fig.savefig(path)
     plt.close(fig)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return x0, y0, x1, y1
+
+
+def _table(fig: plt.Figure, geo: Geography, values: np.ndarray, indicator: str, listed: np.ndarray,
+           sections: list[str], more: int, threshold: float | None, comparison: str, top: float) -> None:
+    """The side panel: number -> name, type, value and people, one row each."""
+    x0, x1 = ZOOM_RECT[0], ZOOM_RECT[0] + ZOOM_RECT[2]
+    row = 0.0135 * 9.5 / FIG_H  # figure fraction per row (about 9 pt)
+    cols = (x0 + 0.018, x0 + 0.026, x0 + 0.205, x0 + 0.285, x1)  # number (right), name, type, value, people
+    y = top
+    if threshold is not None:
+        miss = misses(values, threshold, comparison)
+        people = geo.population[miss].sum()
+        head = (f"{int(miss.sum())} of {geo.n} communes/wards miss the goal "
+                f"({people / geo.population.sum():.0%} of the people)")
+    elif len(listed) == 2 * EXTREMES:
+        head = f"No goal: the {EXTREMES} lowest and {EXTREMES} highest of {geo.n} communes/wards"
+    else:
+        head = f"No goal: all {len(listed)} communes/wards with a value"
+    fig.text(x0, y, head, fontsize=8.5, fontweight="bold", va="top")
+    y -= 1.6 * row
+    section = None
+    for k, (i, sec) in enumerate(zip(listed, sections)):
+        if sec != section:
+            section = sec
+            fig.text(x0, y, sec, fontsize=7.5, style="italic", va="top", color="0.3")
+            y -= row
+            for x, text, ha in ((cols[0], "#", "right"), (cols[1], "name", "left"), (cols[2], "type", "left"),
+                                (cols[3], "value", "right"), (cols[4], "people", "right")):
+                fig.text(x, y, text, fontsize=7, va="top", ha=ha, color="0.35")
+            y -= row
+        cells = (str(k + 1), _short(geo.names[i])[:28], geo.kinds[i], _fmt_value(values[i], indicator),
+                 f"{geo.population[i]:,.0f}")
+        for x, text, ha in zip(cols, cells, ("right", "left", "left", "right", "right")):
+            fig.text(x, y, text, fontsize=7, va="top", ha=ha)
+        y -= row
+    if more:
+        fig.text(x0, y - 0.3 * row, f"and {more} more: see communes.csv", fontsize=7.5, va="top", style="italic")
+    elif threshold is not None and not len(listed):
+        fig.text(x0, y, "none: every commune/ward meets the goal", fontsize=7.5, va="top", style="italic")
 
 
 def calibration_fit(cal, path: Path) -> None:

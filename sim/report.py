@@ -26,12 +26,22 @@ from sim.scenario import Scenario
 from sim.verdict import Verdict, pilot_comparison
 
 
-def headline(verdicts: list[Verdict]) -> tuple[str, int, float | None]:
-    """The indicator a map shows: the first modelled target that has a per-commune value."""
-    for v in verdicts:
-        if v.status != "NOT MODELLED" and v.indicator in COMMUNE_INDICATORS:
-            return v.indicator, v.year, v.threshold
-    return "online_services_uptake", verdicts[0].year if verdicts else 2030, None
+def mapped(verdicts: list[Verdict]) -> list[Verdict]:
+    """The targets that get a commune map: modelled, on an indicator with a per-commune value."""
+    return [v for v in verdicts if v.status != "NOT MODELLED" and v.indicator in COMMUNE_INDICATORS]
+
+
+def communes_table(result: EnsembleResult, geo: Geography) -> pd.DataFrame:
+    """communes.csv: one row per run, year and unit, with the unit's code, name, type and
+    population (people, all ages, as the scenario sets them) from the Geography, so a planner
+    can list the communes that miss a goal without another file."""
+    units = pd.DataFrame({"code": geo.codes.astype(np.int64), "name": geo.names, "type": geo.kinds,
+                          "population": np.rint(geo.population).astype(np.int64)})
+    # The runs' own name and kind columns are the same Geography's: replaced, not repeated.
+    df = result.communes.drop(columns=["commune", "kind"]).merge(units, on="code", how="left",
+                                                                  validate="many_to_one")
+    front = ["run", "year", "code", "name", "type", "population"]
+    return df[front + [c for c in df.columns if c not in front]]
 
 
 def pilot_codes(spec: Scenario, geo) -> set[int]:
@@ -89,7 +99,7 @@ def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, ver
     with out.replacing(spec.name) as tmp:
         (tmp / "figures").mkdir()
         result.indicators.to_csv(tmp / "indicators.csv", index=False)
-        result.communes.to_csv(tmp / "communes.csv", index=False)
+        communes_table(result, geo).to_csv(tmp / "communes.csv", index=False)
         (tmp / "verdict.json").write_text(json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False),
                                           encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -99,18 +109,27 @@ def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, ver
     return pilot
 
 
+def commune_values(result: EnsembleResult, geo: Geography, indicator: str, year: int) -> np.ndarray:
+    """Median over runs of an indicator per unit at the end of `year`, in Geography order (nan
+    where no run recorded the unit)."""
+    df = result.communes
+    per = df[df.year == year].groupby("code")[indicator].median()
+    return per.reindex(geo.codes.astype(np.int64)).to_numpy(dtype=float)
+
+
 def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict], geo: Geography,
              pilots: set[int]) -> None:
     jobs = [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", spec.name)
             for v in verdicts if v.status != "NOT MODELLED"]
     jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", spec.name))
     jobs.append(partial(figure, "what_money_bought", result, folder / "what_money_bought.png", spec.name))
-    indicator, year, threshold = headline(verdicts)
-    df = result.communes
-    df = df[df.year == year]
-    per = df.groupby("code")[indicator].median()
-    values = np.array([per.get(int(c), np.nan) for c in geo.codes])
     highlight = {i for i, c in enumerate(geo.codes) if int(c) in pilots}
-    jobs.append(partial(figure, "commune_map", geo, values, indicator, year, folder / f"map_{indicator}.png", spec.name,
-                        threshold, highlight))
+    # One map per target with a per-commune value, at the target's year and with its goal; without
+    # any, the uptake of online services at the horizon, with its lowest and highest communes.
+    maps = [(v.indicator, v.year, v.threshold, v.comparison, v.id) for v in mapped(verdicts)] or \
+        [("online_services_uptake", spec.time.end_year, None, ">=", None)]
+    for indicator, year, threshold, comparison, goal_id in maps:
+        name = f"map_{goal_id or indicator}.png"
+        jobs.append(partial(figure, "commune_map", geo, commune_values(result, geo, indicator, year), indicator,
+                            year, folder / name, spec.name, threshold, highlight, comparison, goal_id))
     draw(jobs)
