@@ -139,9 +139,9 @@ def lead_indicator(effects: pd.DataFrame, year: int, fallback: str) -> str:
     size = t.set_index("indicator").effect_median.abs()
     if not len(size) or size.max() <= 0:
         return fallback
-    # Ties (at small scales an effect can be one agent in several indicators) go to the
-    # headline, then to the order of COMMUNE_INDICATORS, not to the order of the table.
-    top = set(size.index[size >= size.max() * (1 - 1e-9)])
+    # Near ties (within a tenth: at small scales effects come in whole agents, often the same
+    # few in several indicators) go to the headline, then to the order of COMMUNE_INDICATORS.
+    top = set(size.index[size >= 0.9 * size.max()])
     return fallback if fallback in top else next(k for k in COMMUNE_INDICATORS if k in top)
 
 
