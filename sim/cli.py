@@ -91,7 +91,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.ensemble import planned_workers, run_ensemble
     from sim.outfolder import OutputFolder
-    from sim.report import manifest, pilot_year, write_outputs
+    from sim.pilot import has_pilots, without_pilots
+    from sim.report import manifest, write_outputs
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
     from sim.targets import resolve_targets
@@ -104,24 +105,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     out.check()
     targets = resolve_targets(spec, args.scenario)
     e = spec.ensemble
+    # A pilot is judged against the same runs without it (sim.pilot): the counterfactual is
+    # built and validated now, and costed as a second ensemble.
+    counterfactual = without_pilots(spec) if has_pilots(spec) else None
     cost = check_cost(spec, e.runs, planned_workers(spec, executor=args.executor), yes=args.yes)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
+                  + (", then the same runs without the pilot (counterfactual)" if counterfactual else "")
                   + (f" (expected about {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
         checkpoint()
         result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
+        without = None
+        if counterfactual is not None:
+            if not args.quiet:
+                print(f"{spec.name}: running the counterfactual: the same {e.runs} runs without the pilot",
+                      file=sys.stderr)
+            checkpoint()
+            without = run_ensemble(counterfactual, workers=e.workers or None, executor=args.executor,
+                                   progress=not args.quiet, label="runs without the pilot")
         items = verdicts(targets, result)
         meta = manifest(spec, result, e.seed, e.scale, sys.argv)
         checkpoint()  # the last moment before results are replaced
-        pilot = write_outputs(out, spec, result, items, meta)
+        pilot = write_outputs(out, spec, result, items, meta, without)
     print(verdict_table(items) if items else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if pilot is not None:
-        print(f"\nPilot vs control communes, end of {pilot_year(spec)} (median over runs of the commune mean):")
-        print(pilot.to_string(float_format=lambda v: f"{v:.3f}"))
+        print(f"\n{pilot.line}")
     r0 = result.runs[0]
-    print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months in "
-          f"{result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers). Results: {out.path}/")
+    twice = ", twice (with and without the pilot)" if without is not None else ""
+    wall = result.wall_seconds + (without.wall_seconds if without is not None else 0.0)
+    print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months{twice} in "
+          f"{wall:.1f} s ({result.executor}, {result.workers} workers). Results: {out.path}/")
     return 0
 
 
@@ -147,7 +161,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out.check()
     e = spec.ensemble
     workers = args.workers or default_workers()
-    check_cost(spec, (args.trials + 1) * e.runs, min(workers, e.runs), yes=args.yes)
+    check_cost(spec, (args.trials + 1) * e.runs, min(workers, e.runs), yes=args.yes, counterfactual=False)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"

@@ -173,8 +173,9 @@ def _run_star(args: tuple) -> RunResult:
 
 def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = None, seed: int | None = None,
                  workers: int | None = None, executor: str = "processes", progress: bool = True,
-                 on_result: Callable[[RunResult], None] | None = None) -> EnsembleResult:
-    """Run the ensemble; results are ordered by run whatever order they finish in."""
+                 on_result: Callable[[RunResult], None] | None = None, label: str = "runs") -> EnsembleResult:
+    """Run the ensemble; results are ordered by run whatever order they finish in. `label` names
+    the work on the progress bar (e.g. a counterfactual)."""
     runs = spec.ensemble.runs if runs is None else runs
     workers = planned_workers(spec, runs, workers)
     if executor not in EXECUTORS:
@@ -182,7 +183,7 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
     if workers == 1 and executor == "processes":
         executor = "inline"
     t0 = time.perf_counter()
-    bar = tqdm(total=runs, desc=f"{spec.name}: runs", unit="run", disable=not progress, leave=False)
+    bar = tqdm(total=runs, desc=f"{spec.name}: {label}", unit="run", disable=not progress, leave=False)
     results: list[RunResult] = []
 
     def collect(items: Iterable[RunResult]) -> None:

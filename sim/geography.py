@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numba as nb
@@ -41,6 +41,7 @@ class Geography:
     schematic: bool
     outline: Polygon
     cells: Cells               # where the people of each unit live (the settlement grid)
+    uninhabited: list = field(default_factory=list)  # (name, polygon km) of units without residents, not modelled
     source: str = ""           # where the map and the populations come from
 
     @property
@@ -152,8 +153,9 @@ def _project(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tupl
     return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
 
 
-def _features(path: Path, units: list[tuple[int, str, str]]) -> list:
-    """The shapely geometry of every unit from a GeoJSON file, matched by code or name."""
+def _features(path: Path, units: list[tuple[int, str, str]], required: bool = True) -> list:
+    """The shapely geometry of every unit from a GeoJSON file, matched by code or name (None for
+    a unit without one when not `required`)."""
     geoms = {}
     for i, f in enumerate(read_geojson(path)):
         props = f.get("properties") or {}
@@ -170,41 +172,41 @@ def _features(path: Path, units: list[tuple[int, str, str]]) -> list:
     for code, name, _ in units:
         bare = name.split(" ", 2)[-1] if name.startswith("Đặc khu") else name.split(" ", 1)[-1]
         g = geoms.get(str(code)) or geoms.get(name_key(name)) or geoms.get(name_key(bare))
-        if g is None:
+        if g is None and required:
             raise ScenarioError(f"{path}: no feature with code {code} or name {name!r} "
                                 f"(every commune and ward of the province needs one)")
         polys.append(g)
     return polys
 
 
-def _from_geojson(path: Path, units: list[tuple[int, str, str]],
-                  points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Polygon]:
-    """Polygons projected to km around the centre of the mainland units (special zones far
-    offshore would pull it away), each unit's settlement centre (the data's inside point when
-    given and inside, else a representative point) and the province outline."""
-    polys = _features(path, units)
+@functools.lru_cache(maxsize=8)
+def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarray, Polygon, Cells,
+                                                            list[tuple[str, object]]]:
+    """Projected polygons (km, equirectangular around the centre of the mainland units: special
+    zones far offshore would pull it away), settlement centres (the data's inside point), the
+    outline, the settlement grid, and the uninhabited units' names and polygons, from a GeoJSON
+    file (read once per process and file version: every run of an ensemble shares it)."""
+    units = province_units(code)
+    polys = _features(Path(path), units)
+    empty = [u for u in geodata.units(code) if u.population == 0]
+    others = _features(Path(path), [(u.code, u.name, u.kind) for u in empty], required=False)
     land = [p for p, (_, _, kind) in zip(polys, units) if kind != "special zone"] or polys
     centre = shapely.union_all(land).centroid
     lon0, lat0 = centre.x, centre.y
-    projected = np.array([shapely.transform(p, lambda xy: np.c_[_project(xy[:, 0], xy[:, 1], lon0, lat0)])
-                          for p in polys], dtype=object)
+
+    def project(geom):
+        return shapely.transform(geom, lambda xy: np.c_[_project(xy[:, 0], xy[:, 1], lon0, lat0)])
+
+    projected = np.array([project(p) for p in polys], dtype=object)
     seeds = np.array([p.representative_point().coords[0] for p in projected])
-    if points is not None:
-        px, py = _project(points[:, 0], points[:, 1], lon0, lat0)
-        ok = np.array([shapely.contains_xy(p, x, y) for p, x, y in zip(projected, px, py)])
-        seeds[ok] = np.c_[px, py][ok]
-    return projected, seeds, shapely.union_all(projected)
-
-
-@functools.lru_cache(maxsize=8)
-def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarray, Polygon, Cells]:
-    """Projected polygons, settlement centres, outline and settlement grid of a province from a
-    GeoJSON file (read once per process and file version: every run of an ensemble shares it)."""
-    units = province_units(code)
     data = {u.code: u for u in geodata.units(code)}
-    points = np.array([[data[c].lon, data[c].lat] if c in data else [np.nan, np.nan] for c, _, _ in units])
-    polys, seeds, outline = _from_geojson(Path(path), units, points if np.isfinite(points).all() else None)
-    return polys, seeds, outline, settle(polys, seeds)
+    for i, (c, _, _) in enumerate(units):
+        if c in data:  # the data's point inside the unit, where it is inside the drawn polygon
+            x, y = _project(np.array([data[c].lon]), np.array([data[c].lat]), lon0, lat0)
+            if shapely.contains_xy(projected[i], x[0], y[0]):
+                seeds[i] = (x[0], y[0])
+    uninhabited = [(u.name, project(g)) for u, g in zip(empty, others) if g is not None]
+    return projected, seeds, shapely.union_all(projected), settle(projected, seeds), uninhabited
 
 
 def _csv_populations(path: Path, units: list[tuple[int, str, str]]) -> np.ndarray:
@@ -265,19 +267,19 @@ def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
     shipped = geodata.boundaries(scenario.province.code)
     path = base / scenario.province.geojson if scenario.province.geojson else shipped
     if path is not None:
-        polys, seeds, outline, cells = _real_map(str(path), path.stat().st_mtime, scenario.province.code)
+        polys, seeds, outline, cells, empty = _real_map(str(path), path.stat().st_mtime, scenario.province.code)
         schematic, where = False, (scenario.province.geojson if scenario.province.geojson else geodata.SOURCE)
     else:
         polys, seeds, outline = _schematic(units, scenario.province.area_km2.value,
                                            scenario.province.centres, rng)
-        cells = settle(polys, seeds)
+        cells, empty = settle(polys, seeds), []
         schematic, where = True, "schematic map (Voronoi cells, true area)"
     population, people_from = _populations(scenario, units, base)
     return Geography(
         codes=np.array([c for c, _, _ in units]), names=[n for _, n, _ in units],
         kinds=[k for _, _, k in units], urban=np.array([k == "ward" for _, _, k in units]),
         polygons=polys, seeds=seeds, population=population, schematic=schematic, outline=outline, cells=cells,
-        source=f"boundaries: {where}; people: {people_from}",
+        uninhabited=empty, source=f"boundaries: {where}; people: {people_from}",
     )
 
 

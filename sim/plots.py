@@ -416,15 +416,30 @@ def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, p
     _labels(ax, layout.label_xy[on_main], [str(number[i]) for i in on_main], 6.5)
 
     # Offshore island groups: one small box each, stacked in the emptiest corner, not to position.
+    # Units without residents (Hoàng Sa) are not modelled but belong on the province's map: grey boxes.
     offshore = np.flatnonzero(layout.offshore)
+    boxes = [int(i) for i in offshore] + list(range(-1, -len(geo.uninhabited) - 1, -1))
     notes = []
     corner = (1, 1)
-    if len(offshore):
-        size = (0.26, min(0.26, 0.9 / len(offshore)))
+    if boxes:
+        size = (0.26, min(0.26, 0.9 / len(boxes)))
         corner = _inset_corner(ax, geo, mainland, size, None if zoom is None else (zx0, zy0, zx1, zy1))
-        for k, i in enumerate(offshore):
+        for k, i in enumerate(boxes):
             y = (1 - size[1] * (k + 1) - 0.04 * k) if corner[1] else (size[1] + 0.04) * k
             iax = ax.inset_axes((1 - size[0] if corner[0] else 0, y, *size))
+            if i < 0:
+                name, poly = geo.uninhabited[-1 - i]
+                iax.add_collection(PatchCollection([PathPatch(p) for p in _paths(poly)], facecolor="0.75",
+                                                   edgecolor="0.4", linewidth=0.4))
+                _fit(iax, tuple(shapely.bounds(poly)), pad=0.08)
+                far = shapely.distance(poly, shapely.union_all(geo.polygons[mainland]))
+                iax.set_title(f"{_short(name)}: no residents, not modelled\n{far:.0f} km out to sea", fontsize=7,
+                              pad=2)
+                for side in ("x", "y"):
+                    getattr(iax, f"set_{side}ticks")([])
+                iax.set_facecolor("#eef4fa")
+                _scale_bar(iax)
+                continue
             _draw_units(iax, geo, np.array([i]), values, cmap, norm, highlight, lw=0.4)
             _fit(iax, tuple(shapely.bounds(geo.polygons[i])), pad=0.08)
             iax.set_xticks([])

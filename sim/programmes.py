@@ -53,7 +53,9 @@ class Programmes:
         self.rngs = {p: model.stream(f"programmes.{p}") for p in ("infrastructure", "skills", "incentives",
                                                                   "enterprise")}
         self._carry: dict[str, float] = defaultdict(float)   # money towards a unit not yet whole
-        self._used: dict[tuple[str, int], float] = defaultdict(float)  # units delivered, by year
+        # Units delivered, by year and by where: a pilot's communes have capacity of their own
+        # (in proportion to their people), not what is left of the province-wide programme's.
+        self._used: dict[tuple[str, int, str], float] = defaultdict(float)
         self._order: np.ndarray | None = None
         self._trained_upto = 0
         self._orders: dict[str, np.ndarray] = {}               # fixed orders of businesses, by programme
@@ -68,14 +70,20 @@ class Programmes:
 
     # ------------------------------------------------------------------ capacity
 
+    def _where(self, communes: np.ndarray) -> str:
+        """A key for the communes money is spent in: "all" for the province, else their indices."""
+        return "all" if len(communes) == self.m.geo.n else ",".join(map(str, communes))
+
     def _capacity_left(self, what: str, year: int, communes: np.ndarray) -> float:
         """Units of `what` still deliverable this year in these communes (capacity per million
-        people, in proportion to the people reached)."""
+        people, in proportion to the people reached). A pilot's communes count their own use
+        only: comparing a ward's capacity with the province's use would leave a pilot nothing
+        whenever the province-wide programme delivers at all."""
         m = self.m
         people = m.geo.population[communes].sum()
         grown = (1.0 + m.spec.delivery.growth.value) ** (year - m.spec.time.start_year)
         cap = getattr(m.spec.delivery, what).value * people / 1e6 * grown
-        return max(0.0, cap - self._used[(what, year)])
+        return max(0.0, cap - self._used[(what, year, self._where(communes))])
 
     def _buy(self, key: str, what: str, vnd: float, cost: float, year: int, communes: np.ndarray,
              deliver) -> float:
@@ -86,7 +94,7 @@ class Programmes:
         want = int(total // cost)
         n = min(want, int(np.floor(self._capacity_left(what, year, communes))))
         done = deliver(n) if n > 0 else 0
-        self._used[(what, year)] += done
+        self._used[(what, year, self._where(communes))] += done
         # Money short of one unit waits for the next tranche; money for units that could not be
         # delivered (capacity reached, nothing left to build) is not absorbed.
         carry_old = self._carry[key]
@@ -124,7 +132,7 @@ class Programmes:
     def infrastructure(self, vnd: float, communes: np.ndarray, year: int) -> float:
         m = self.m
         mix, costs = m.spec.budget.infrastructure_mix, m.spec.costs
-        key = "all" if len(communes) == m.geo.n else ",".join(map(str, communes))
+        key = self._where(communes)
         absorbed = 0.0
         for k, tech in enumerate(("4g", "5g")):
             def build(n: int, tech: str = tech, k: int = k) -> int:
@@ -162,25 +170,26 @@ class Programmes:
         mix, costs = m.spec.budget.services_mix, m.spec.costs
         # Integration and data: money, capped by the projects the province can run in a year.
         integration = min(vnd * mix["integration"], self._capacity_left("integration_vnd", year, communes))
-        self._used[("integration_vnd", year)] += integration
+        where = self._where(communes)
+        self._used[("integration_vnd", year, where)] += integration
         m.state.add_integration(integration, communes, m.geo.population)
         # Assisted filing: team time for the rest of the year, paid per dossier assisted.
         assist_cost = costs.assisted_dossier_vnd.value
         assisted = min(vnd * mix["assisted_filing"] / assist_cost,
                        self._capacity_left("assisted_dossiers", year, communes))
-        self._used[("assisted_dossiers", year)] += assisted
+        self._used[("assisted_dossiers", year, where)] += assisted
         m.state.add_assist_pool(assisted * assist_cost, communes, m.geo.population)
         # Back office: officers for a year, sent where offices are busiest.
         officers = min(vnd * mix["backoffice"] / costs.officer_year_vnd.value,
                        self._capacity_left("officers", year, communes))
-        self._used[("officers", year)] += officers
+        self._used[("officers", year, where)] += officers
         if officers > 0:
             m.hire_officers(officers, communes, days=365)
             self.delivered["officers_funded"] += officers
         return integration + assisted * assist_cost + officers * costs.officer_year_vnd.value
 
     def skills(self, vnd: float, communes: np.ndarray, year: int) -> float:
-        return self._buy(f"skills:{len(communes)}", "trainees", vnd, self.m.spec.costs.trainee_vnd.value, year,
+        return self._buy(f"skills:{self._where(communes)}", "trainees", vnd, self.m.spec.costs.trainee_vnd.value, year,
                          communes, self._count("people_trained", lambda n: self._train(n, communes)))
 
     def _train(self, n: int, communes: np.ndarray) -> int:
@@ -227,7 +236,7 @@ class Programmes:
     def incentives(self, vnd: float, communes: np.ndarray, year: int) -> float:
         m = self.m
         mix, costs = m.spec.budget.incentives_mix, m.spec.costs
-        absorbed = self._buy(f"merchants:{len(communes)}", "merchants", vnd * mix["merchant_onboarding"],
+        absorbed = self._buy(f"merchants:{self._where(communes)}", "merchants", vnd * mix["merchant_onboarding"],
                              costs.merchant_onboarding_vnd.value, year, communes,
                              self._count("merchants_onboarded", lambda n: self._onboard(n, communes)))
         fee = vnd * mix["fee_discount"]
@@ -249,15 +258,15 @@ class Programmes:
         m = self.m
         share = m.geo.population[communes].sum() / m.geo.population.sum()
         cost = m.spec.costs.campaign_month_vnd.value * share  # a campaign's cost scales with the people it reaches
-        months = min(vnd / cost, 12.0 - self._used[(f"campaign:{len(communes)}", year)])
-        months = max(months, 0.0)
-        self._used[(f"campaign:{len(communes)}", year)] += months
+        used = ("campaign", year, self._where(communes))
+        months = max(min(vnd / cost, 12.0 - self._used[used]), 0.0)
+        self._used[used] += months
         m.state.add_campaign_months(months, communes)
         self.delivered["campaign_months"] += months
         return months * cost
 
     def enterprise(self, vnd: float, communes: np.ndarray, year: int) -> float:
-        return self._buy(f"firms:{len(communes)}", "firms", vnd, self.m.spec.costs.firm_support_vnd.value, year,
+        return self._buy(f"firms:{self._where(communes)}", "firms", vnd, self.m.spec.costs.firm_support_vnd.value, year,
                          communes, self._count("firms_supported", lambda n: self._support(n, communes)))
 
     def _support(self, n: int, communes: np.ndarray) -> int:

@@ -22,8 +22,9 @@ from sim.geography import Geography, build_geography, world_rng
 from sim.indicators import COMMUNE_INDICATORS
 from sim.draw import draw, figure
 from sim.outfolder import OutputFolder
+from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.scenario import Scenario
-from sim.verdict import Verdict, pilot_comparison
+from sim.verdict import Verdict
 
 
 def mapped(verdicts: list[Verdict]) -> list[Verdict]:
@@ -42,20 +43,6 @@ def communes_table(result: EnsembleResult, geo: Geography) -> pd.DataFrame:
                                                                   validate="many_to_one")
     front = ["run", "year", "code", "name", "type", "population"]
     return df[front + [c for c in df.columns if c not in front]]
-
-
-def pilot_codes(spec: Scenario, geo) -> set[int]:
-    codes: set[int] = set()
-    for i, p in enumerate(spec.policies):
-        if p.communes:
-            codes |= {int(geo.codes[j]) for j in geo.lookup(p.communes, spec.source_file, f"policies.{i}.communes")}
-    return codes
-
-
-def pilot_year(spec: Scenario) -> int:
-    """The year pilots are compared: the end of the last pilot, within the horizon."""
-    return min(max((int(p.end[:4]) for p in spec.policies if p.communes), default=spec.time.end_year),
-               spec.time.end_year)
 
 
 def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, argv: list[str]) -> dict:
@@ -90,12 +77,20 @@ def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, ar
 
 
 def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
-                  meta: dict) -> pd.DataFrame | None:
-    """Write the output folder (its lock held); returns the pilot-vs-control table when the
-    scenario has pilots."""
+                  meta: dict, counterfactual: EnsembleResult | None = None) -> PilotReport | None:
+    """Write the output folder (its lock held). For a scenario with pilots, `counterfactual` is
+    the same ensemble without them (`sim.pilot`): pilot.csv holds the effects, manifest.json
+    the one-line summary under "pilot", and the report is returned."""
     geo = build_geography(spec, world_rng(meta["seed"]))  # the communes every run shared (codes, shapes)
-    pilots = pilot_codes(spec, geo)
-    pilot = pilot_comparison(result, pilots, pilot_year(spec)) if pilots else None
+    pilot = None
+    if has_pilots(spec):
+        if counterfactual is None:
+            raise ValueError("a scenario with pilots needs its counterfactual ensemble (sim.pilot.without_pilots)")
+        first = mapped(verdicts)
+        pilot = pilot_report(spec, geo, result, counterfactual,
+                             first[0].indicator if first else "online_services_uptake")
+        meta = {**meta, "pilot": pilot.summary}
+    pilots = {int(geo.codes[i]) for i in pilot_indices(spec, geo)}
     with out.replacing(spec.name) as tmp:
         (tmp / "figures").mkdir()
         result.indicators.to_csv(tmp / "indicators.csv", index=False)
@@ -105,7 +100,7 @@ def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, ver
         (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         _figures(tmp / "figures", spec, result, verdicts, geo, pilots)
         if pilot is not None:
-            pilot.to_csv(tmp / "pilot.csv")
+            pilot.effects.to_csv(tmp / "pilot.csv", index=False)
     return pilot
 
 

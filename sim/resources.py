@@ -16,7 +16,9 @@ The estimates are linear fits to measurements on the 2-core reference machine
 * memory of the results the parent keeps ≈ 150 B per indicator-month (the long
   table) + 1.5 kB per commune-year (the commune table's rows);
 * time of one run on one core ≈ 0.6 s + citizen-months / 25 M per s (Dak Lak at
-  scale 0.02: 0.9 s; Hai Phong 1:1: 15–19 s single-threaded).
+  scale 0.02: 0.9 s; Hai Phong 1:1: 15–19 s single-threaded);
+* a scenario with pilots (commune-limited policies) runs every run twice, with and without
+  the pilots (`sim.pilot`): twice the time and twice the results held; the same peak per worker.
 
 Example:
     >>> from sim.scenario import load_scenario
@@ -51,10 +53,12 @@ class Cost:
     months: int
     bytes: float          # peak memory of all processes together
     seconds: float        # wall clock on `workers` cores
+    arms: int = 1         # 2: every run again without the pilots (the counterfactual)
 
     def describe(self) -> str:
         return (f"{self.runs:,} run{'s' if self.runs != 1 else ''} x {self.citizens:,} citizens x "
-                f"{self.months} months on {self.workers} worker{'s' if self.workers != 1 else ''}")
+                f"{self.months} months on {self.workers} worker{'s' if self.workers != 1 else ''}"
+                + (", each with and without the pilot," if self.arms == 2 else ""))
 
 
 def _low(node) -> float:
@@ -62,10 +66,13 @@ def _low(node) -> float:
     return node.range[0] if node.range is not None else node.value
 
 
-def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None) -> Cost:
-    """Agents, peak memory and wall time of `runs` runs on `workers` processes."""
+def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None,
+             counterfactual: bool | None = None) -> Cost:
+    """Agents, peak memory and wall time of `runs` runs on `workers` processes; with
+    `counterfactual` (default: when the scenario has pilots) every run runs twice."""
     from sim.geography import province_units
     from sim.indicators import INDICATORS
+    from sim.pilot import has_pilots
 
     scale = spec.ensemble.scale if scale is None else scale
     prov = spec.province
@@ -75,12 +82,14 @@ def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None
     months = spec.time.months
     years = spec.time.end_year - spec.time.start_year + 1
     workers = max(1, min(workers, runs))
+    arms = 2 if (has_pilots(spec) if counterfactual is None else counterfactual) else 1
     world = CITIZEN_BYTES * max(citizens, communes)
-    results = runs * (months * len(INDICATORS) * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
+    # Both arms' results are held until the pilot's effect is computed; the arms run one after the other.
+    results = arms * runs * (months * len(INDICATORS) * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
     # The parent holds the results; one worker runs in the parent, more are processes of their own.
     peak = BASE_BYTES + results + (world if workers == 1 else workers * (BASE_BYTES + world))
-    seconds = runs / workers * (RUN_OVERHEAD_S + max(citizens, communes) * months / CITIZEN_MONTHS_PER_S)
-    return Cost(citizens, communes, runs, workers, months, peak, seconds)
+    seconds = arms * runs / workers * (RUN_OVERHEAD_S + max(citizens, communes) * months / CITIZEN_MONTHS_PER_S)
+    return Cost(citizens, communes, runs, workers, months, peak, seconds, arms)
 
 
 def available_bytes() -> float:
@@ -108,9 +117,10 @@ def duration(seconds: float) -> str:
 
 
 def check_cost(spec: Scenario, runs: int, workers: int, yes: bool = False,
-               available: float | None = None) -> Cost:
-    """The cost of the work, or a one-line ScenarioError if it cannot or should not start."""
-    cost = estimate(spec, runs, workers)
+               available: float | None = None, counterfactual: bool | None = None) -> Cost:
+    """The cost of the work, or a one-line ScenarioError if it cannot or should not start
+    (`counterfactual` as in `estimate`)."""
+    cost = estimate(spec, runs, workers, counterfactual=counterfactual)
     prov, scale = spec.province, spec.ensemble.scale
     # The fewest agents any run can have: the low ends of the drawn assumptions.
     fewest = min(prov.population.value * _low(prov.adult_share),

@@ -489,7 +489,8 @@ class PolicySpec(Strict):
 
     name: Annotated[str, Field(min_length=1)]
     programme: Programme
-    amount_vnd_per_year: Annotated[float, Field(gt=0.0, le=MAX_VND)]
+    # 0 is allowed: a pilot without money (a no-op, whose measured effect is exactly 0)
+    amount_vnd_per_year: Annotated[float, Field(ge=0.0, le=MAX_VND)]
     start: YearMonth
     end: YearMonth
     communes: list[str] = Field(default_factory=list, description="names or codes; empty = province")

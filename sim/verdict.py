@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
 
 from sim.ensemble import EnsembleResult
 from sim.targets import Target
@@ -93,12 +92,3 @@ def verdict_table(items: list[Verdict]) -> str:
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows])
 
-
-def pilot_comparison(result: EnsembleResult, pilot_codes: set[int], year: int) -> pd.DataFrame:
-    """Median over runs of commune indicators in pilot vs control communes (mean over communes)."""
-    df = result.communes
-    df = df[df.year == year].copy()
-    df["group"] = np.where(df.code.isin(pilot_codes), "pilot", "control")
-    cols = [c for c in df.columns if c not in ("run", "year", "code", "commune", "kind", "group")]
-    per_run = df.groupby(["run", "group"])[cols].mean()
-    return per_run.groupby("group").median().T

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from conftest import DAK_LAK, FAST, ROOT
-from sim import plots
+from sim import geodata, plots
 from sim.ensemble import run_ensemble
 from sim.geography import Geography, build_geography, world_rng
 from sim.indicators import COMMUNE_INDICATORS
@@ -21,34 +21,24 @@ from sim.scenario import load_scenario
 from sim.targets import Target, resolve_targets
 from sim.verdict import verdicts
 
-# The real boundaries (WGS84, one feature per unit), until the project ships its own copy.
-SHARED = Path("/work/shared/geo/provinces")
-REAL = {"da_nang": "48_da_nang.geojson", "hai_phong": "31_hai_phong.geojson", "dak_lak": "66_dak_lak.geojson"}
-
-
 def real_geography(province: str) -> Geography:
-    """The province's Geography on real boundaries: its scenario's own if that is not schematic,
-    else the shared GeoJSON named by a scenario override (skipped where neither exists)."""
-    scenario = ROOT / "scenarios" / f"{province}.toml"
-    geo = build_geography(load_scenario(scenario), world_rng(0))
-    if not geo.schematic:
-        return geo
-    path = SHARED / REAL[province]
-    if not path.exists():
-        pytest.skip(f"no real boundaries for {province} ({path})")
-    return build_geography(load_scenario(scenario, [f'province.geojson="{path}"']), world_rng(0))
+    """The province's Geography: real boundaries from the shipped data, by default."""
+    geo = build_geography(load_scenario(ROOT / "scenarios" / f"{province}.toml"), world_rng(0))
+    assert not geo.schematic
+    return geo
 
 
 def _offshore_names(geo: Geography) -> list[str]:
     return [geo.names[i] for i in np.flatnonzero(plots.map_layout(geo).offshore)]
 
 
-@pytest.mark.parametrize(("province", "expected"), [("da_nang", ["Đặc khu Hoàng Sa"]),
+@pytest.mark.parametrize(("province", "expected"), [("da_nang", []),
                                                     ("hai_phong", ["Đặc khu Bạch Long Vĩ"]),
                                                     ("dak_lak", [])])
 def test_offshore_units_from_real_boundaries(province: str, expected: list[str]) -> None:
-    """Hoàng Sa (~265 km out) and Bạch Long Vĩ (~75 km) go to insets; Cát Hải (8 km off Hai Phong),
-    Cù Lao Chàm (Da Nang's Tân Hiệp) and Dak Lak's coastal islets stay on the main map."""
+    """Bạch Long Vĩ (~75 km out) goes to an inset; Cát Hải (8 km off Hai Phong), Cù Lao Chàm (Da
+    Nang's Tân Hiệp) and Dak Lak's coastal islets stay on the main map. Hoàng Sa (~265 km out) has
+    no residents: not a modelled unit, drawn in a grey box of its own (next test)."""
     geo = real_geography(province)
     assert _offshore_names(geo) == expected
     layout = plots.map_layout(geo)
@@ -84,10 +74,20 @@ def test_main_frame_excludes_offshore_units(province: str, tmp_path: Path, monke
     assert (tmp_path / "m.png").stat().st_size > 20_000
 
 
+def test_uninhabited_hoang_sa_is_drawn_apart_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    geo = real_geography("da_nang")
+    assert [name for name, _ in geo.uninhabited] == ["Đặc khu Hoàng Sa"] and "Đặc khu Hoàng Sa" not in geo.names
+    frame, texts = _draw(geo, tmp_path / "m.png", monkeypatch, threshold=0.8)
+    assert any(t.startswith("Hoàng Sa: no residents, not modelled") for t in texts)
+    assert not shapely.box(*frame).intersects(geo.uninhabited[0][1])  # not in the main frame
+
+
 def test_missing_communes_numbered_and_listed(tmp_path: Path, monkeypatch) -> None:
     """More than 30 communes miss: the 30 furthest are listed and the rest point to communes.csv;
     without a goal the 10 lowest and 10 highest are listed. A schematic map says so."""
+    monkeypatch.setattr(geodata, "boundaries", lambda code: None)  # a province without data: schematic
     geo = build_geography(load_scenario(DAK_LAK), world_rng(0))
+    monkeypatch.undo()
     _, texts = _draw(geo, tmp_path / "goal.png", monkeypatch, threshold=0.8)
     values = np.linspace(0.2, 0.95, geo.n)
     miss = int((values < 0.8).sum())
