@@ -15,6 +15,7 @@ import numba as nb
 import numpy as np
 
 from sim.geography import Geography
+from sim.behaviour import uniform
 from sim.sampling import count_where
 from sim.settlement import Cells
 
@@ -159,6 +160,47 @@ class Coverage:
         return int(sum(len(s) for s in self.sites[tech]))
 
 
+@nb.njit(cache=True, nogil=True)
+def _race_top(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, key):
+    """The n cells of [lo[j], hi[j]) that win an exponential race: largest weight / E with E ~
+    Exp(1) (weight: people, times urban_weight in wards, 0 where covered if uncovered_only), the
+    same law as drawing without replacement in proportion to weight (Gumbel top-k, since
+    log(w / E) = log w + Gumbel). One pass with a min-heap; E = -log(u) is bounded below by 1 - u,
+    so most cells are rejected without a logarithm. The noise is counter-based (cell index)."""
+    heap_r = np.empty(n)
+    heap_idx = np.empty(n, np.int64)
+    size = 0
+    for j in range(len(lo)):
+        for c in range(lo[j], hi[j]):
+            w = people[c] * (urban_weight if urban[c] else 1.0)
+            if w <= 0.0 or (uncovered_only and covered[c]):
+                continue
+            u = uniform(key, c)
+            if size == n and (1.0 - u) * heap_r[0] >= w:  # E >= 1 - u >= w / r_min: cannot win
+                continue
+            r = w / -np.log(u) if u > 0.0 else 0.0
+            if size < n:  # sift up
+                i = size
+                size += 1
+                while i > 0 and heap_r[(i - 1) // 2] > r:
+                    heap_r[i], heap_idx[i] = heap_r[(i - 1) // 2], heap_idx[(i - 1) // 2]
+                    i = (i - 1) // 2
+                heap_r[i], heap_idx[i] = r, c
+            elif r > heap_r[0]:  # replace the smallest, sift down
+                i = 0
+                while True:
+                    left = 2 * i + 1
+                    if left >= n:
+                        break
+                    child = left + 1 if left + 1 < n and heap_r[left + 1] < heap_r[left] else left
+                    if heap_r[child] >= r:
+                        break
+                    heap_r[i], heap_idx[i] = heap_r[child], heap_idx[child]
+                    i = child
+                heap_r[i], heap_idx[i] = r, c
+    return np.sort(heap_idx[:size])
+
+
 @dataclass
 class SitePlan:
     """Where new sites go: the cells of the settlement grid (`sim.settlement`), their people and
@@ -180,22 +222,15 @@ class SitePlan:
     def pick(self, rng: np.random.Generator, tech: str, n: int, communes: np.ndarray | None,
              urban_weight: float, uncovered_only: bool = True) -> np.ndarray:
         """Up to n distinct cells, drawn without replacement with probability proportional to
-        their (uncovered) people times `urban_weight` in wards (Gumbel top-k: the same law as
-        successive sampling), among the cells of `communes` (all when None)."""
+        their (uncovered) people times `urban_weight` in wards (an exponential race: the same law
+        as successive sampling), among the cells of `communes` (all when None); sorted."""
         cells = self.cells
-        if communes is None:
-            idx = np.arange(cells.n)
-        else:
-            idx = np.concatenate([np.arange(cells.commune_start[c], cells.commune_start[c + 1]) for c in communes]
-                                 or [np.empty(0, np.int64)])
-        w = self.people[idx] * np.where(self.urban[idx], urban_weight, 1.0)
-        if uncovered_only:
-            w = w * ~self.grid.covered[tech][idx]
-        keys = np.log(w, out=np.full(len(w), -np.inf), where=w > 0) - np.log(-np.log(rng.random(len(w))))
-        n = min(n, int((w > 0).sum()))
-        if n <= 0:
+        communes = np.arange(len(cells.commune_start) - 1) if communes is None else np.asarray(communes)
+        if n <= 0 or len(communes) == 0:
             return np.empty(0, np.int64)
-        return idx[np.sort(np.argpartition(-keys, n - 1)[:n])]
+        return _race_top(cells.commune_start[communes], cells.commune_start[communes + 1], self.people, self.urban,
+                           self.grid.covered[tech], float(urban_weight), uncovered_only, int(n),
+                           np.uint64(rng.integers(0, 2**63)))
 
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray) -> None:
         """Mark the cells new sites cover."""
