@@ -116,7 +116,10 @@ def dx_share_sweep():
 def test_more_money_never_hurts_and_returns_diminish(dx_share_sweep, indicator: str) -> None:
     shares, results = dx_share_sweep
     medians = np.array([np.median(results[s].year_end(indicator)[2030]) for s in shares])
-    assert (np.diff(medians) >= -0.003).all(), (indicator, medians.round(4))
+    # Within the noise of paired medians: at this scale a run's paired difference between two budget
+    # levels has sd ~0.0056 where the effect has run out (cashless share, 16 runs, measured), so a
+    # median of 6 moves by ~0.003 (one standard error); two are allowed.
+    assert (np.diff(medians) >= -0.006).all(), (indicator, medians.round(4))
     assert medians[-1] > medians[0] + 0.005, (indicator, medians.round(4))
     per_point = np.diff(medians) / np.diff(shares)
     # Each point of the budget buys no more than the one before, within the noise of paired medians
