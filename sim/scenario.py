@@ -589,6 +589,34 @@ class ForcingSpec(Strict):
         return self
 
 
+class PriorSpec(Strict):
+    """The uncertainty of a plain number of the scenario (a behavioural parameter, an effect size,
+    a lead time): drawn for each run like a ranged assumption, triangular with its mode at the
+    scenario's value, on an absolute `range` or on `factor` times the value (a relative range
+    that follows the value when a province or `--set` changes it)."""
+
+    range: Pair | None = None
+    factor: Pair | None = None
+    source: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _one(self) -> "PriorSpec":
+        if (self.range is None) == (self.factor is None):
+            raise ValueError("give exactly one of range = [low, high] or factor = [low, high]")
+        low, high = self.range or self.factor
+        if not low <= high:
+            raise ValueError(f"expected [low, high] with low <= high, got {[low, high]}")
+        if self.factor is not None and not (0 <= low <= 1 <= high):
+            raise ValueError(f"factor {[low, high]}: expected low <= 1 <= high, both >= 0")
+        return self
+
+    def bounds(self, value: float) -> tuple[float, float]:
+        """The range a run draws from, for the scenario's value."""
+        if self.factor is not None:
+            return value * self.factor[0], value * self.factor[1]
+        return self.range
+
+
 class EnsembleSpec(Strict):
     runs: Annotated[int, Field(ge=1, le=100_000)]
     seed: Annotated[int, Field(ge=0, le=2**62)]
@@ -621,6 +649,8 @@ class Scenario(Strict):
     free: dict[str, Pair] = Field(
         default_factory=dict, description="parameters `citytwin calibrate` fits: dotted key = [low, high]")
     ensemble: EnsembleSpec
+    priors: dict[str, PriorSpec] = Field(
+        default_factory=dict, description="dotted key of a plain number = its prior (drawn per run)")
     source_file: str = ""
 
     @model_validator(mode="before")
@@ -666,6 +696,37 @@ class Scenario(Strict):
                 raise ValueError(f"{dotted}.per_person: expected a number and a province population")
             data[section] = dict(data[section]) | {key: node}
         return data
+
+    @model_validator(mode="after")
+    def _priors_on_numbers(self) -> "Scenario":
+        """Every prior names a plain number of the scenario (a sourced number carries its own
+        range) whose value lies in its range; both ends of every range must be valid values.
+        Not checked when nothing is drawn (`ensemble.uncertainty = false`: the validation
+        scenarios pin behaviour at values outside the priors on purpose)."""
+        if not self.priors or not self.ensemble.uncertainty:
+            return self
+        data = self.model_dump()
+        for edge in (0, 1):
+            trial = copy.deepcopy(data)
+            for key, prior in self.priors.items():
+                node = lookup(data, key)
+                if isinstance(node, bool) or not isinstance(node, (int, float)):
+                    raise ValueError(f"priors.{key}: expected the dotted key of a plain number of the scenario "
+                                     "(sourced numbers carry their own range)")
+                low, high = prior.bounds(float(node))
+                if edge == 0 and not low <= node <= high:
+                    raise ValueError(f"priors.{key}: the value {node} lies outside the prior's range {[low, high]}")
+                set_number(trial, key, type(node)(round(low if edge == 0 else high) if isinstance(node, int)
+                                                 else (low if edge == 0 else high)))
+            trial.pop("priors")
+            try:
+                type(self).model_validate(trial | {"priors": {}})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"priors: the {'low' if edge == 0 else 'high'} end of the prior on {where} is not "
+                                 f"allowed ({err['msg'].removeprefix('Value error, ')})") from None
+        return self
 
     @model_validator(mode="after")
     def _years_in_horizon(self) -> "Scenario":
@@ -723,6 +784,17 @@ def lookup(data: Any, key: str) -> Any:
         else:
             return None
     return node
+
+
+def set_number(data: Any, key: str, value: float) -> None:
+    """Set the number at a dotted key of scenario data (the key must exist).
+
+    >>> d = {"a": {"b": [1.0, 2.0]}}; set_number(d, "a.b.1", 3.0); d
+    {'a': {'b': [1.0, 3.0]}}
+    """
+    *parents, last = key.split(".")
+    node = lookup(data, ".".join(parents)) if parents else data
+    node[int(last) if isinstance(node, list) else last] = value
 
 
 # --------------------------------------------------------------------------- loading

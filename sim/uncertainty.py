@@ -1,4 +1,4 @@
-"""Parameter uncertainty: every assumption with a range is drawn afresh for each run.
+"""Parameter uncertainty: every assumption with a range, and every prior, is drawn afresh for each run.
 
 A run's draws depend only on its seed and the parameter's key, so run r of two
 scenarios shares the same assumptions (paired comparisons), and adding a
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.scenario import Scenario, lookup, set_number
 
 
 def uncertain_keys(data: dict[str, Any], prefix: str = "") -> list[tuple[str, dict]]:
@@ -36,15 +36,26 @@ def uncertain_keys(data: dict[str, Any], prefix: str = "") -> list[tuple[str, di
 
 
 def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, float]]:
-    """A copy of the scenario with every ranged value drawn for this run, and the draws."""
+    """A copy of the scenario with every ranged value and every prior drawn for this run, and
+    the draws (whole numbers, such as lead days, are rounded)."""
     data = spec.model_dump()
     draws: dict[str, float] = {}
     for key, node in uncertain_keys(data):
         low, high = node["range"]
-        if high <= low:
-            continue
-        rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
-        value = float(rng.triangular(low, node["value"], high))
-        node["value"] = value
-        draws[key] = value
+        if high > low:
+            node["value"] = draws[key] = _triangular(seed, key, low, node["value"], high)
+    for key, prior in spec.priors.items():
+        value = lookup(data, key)
+        low, high = prior.bounds(float(value))
+        if high > low:
+            drawn = _triangular(seed, key, low, float(value), high)
+            drawn = round(drawn) if isinstance(value, int) else drawn
+            set_number(data, key, drawn)
+            draws[key] = float(drawn)
     return Scenario.model_validate(data), draws
+
+
+def _triangular(seed: int, key: str, low: float, mode: float, high: float) -> float:
+    """One run's draw of one parameter: its stream depends only on the run's seed and the key."""
+    rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
+    return float(rng.triangular(low, mode, high))
