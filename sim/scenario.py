@@ -715,7 +715,8 @@ class Scenario(Strict):
                                      "(sourced numbers carry their own range)")
                 low, high = prior.bounds(float(node))
                 if edge == 0 and not low <= node <= high:
-                    raise ValueError(f"priors.{key}: the value {node} lies outside the prior's range {[low, high]}")
+                    raise ValueError(f"priors.{key}: the value {node} lies outside the prior's range {[low, high]}; "
+                                     "widen the prior or set ensemble.uncertainty=false")
                 set_number(trial, key, type(node)(round(low if edge == 0 else high) if isinstance(node, int)
                                                  else (low if edge == 0 else high)))
             trial.pop("priors")

@@ -1,17 +1,24 @@
-"""The verdict: for each target, how likely the ensemble says it is reached.
+"""The verdict: for each target, how likely the ensemble says it is reached, and how sure that is.
 
-Status follows DESIGN §3.7: ON TRACK when P >= 0.8, OFF TRACK when P < 0.2,
-AT RISK in between; goals the model does not represent are NOT MODELLED.
+P(reach) is the share of runs that reach the target; its Monte Carlo error is the 95% Wilson
+score interval over runs (`wilson`). Status follows DESIGN §3.7, called only when the interval
+lies on one side of the 0.2 and 0.8 lines: ON TRACK when it lies at or above 0.8, OFF TRACK
+below 0.2, AT RISK between; otherwise UNDECIDED, with about how many runs would decide it at
+the observed share (`runs_to_decide`). Goals the model does not represent are NOT MODELLED.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from sim.ensemble import EnsembleResult
 from sim.targets import Target
+
+Z95 = 1.959963984540054
+LINES = (0.2, 0.8)
 
 
 @dataclass
@@ -29,17 +36,64 @@ class Verdict:
     status: str
     source: str
     every_year: bool = False
+    probability_low: float | None = None    # 95% Wilson interval of P(reach) over runs
+    probability_high: float | None = None
+    runs: int | None = None                 # runs the probability is over
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def status_of(probability: float) -> str:
-    if probability >= 0.8:
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (Wilson 1927).
+
+    >>> [round(v, 3) for v in wilson(0, 20)]
+    [0.0, 0.161]
+    """
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _side(low: float, high: float) -> str | None:
+    """The status the interval supports, or None when it straddles a line."""
+    if low >= LINES[1]:
         return "ON TRACK"
-    if probability < 0.2:
+    if high < LINES[0]:
         return "OFF TRACK"
-    return "AT RISK"
+    if low >= LINES[0] and high < LINES[1]:
+        return "AT RISK"
+    return None
+
+
+def runs_to_decide(p: float, n: int, limit: int = 100_000) -> int | None:
+    """About how many runs would put the Wilson interval on one side of the lines, if the share
+    of runs reaching the target stayed p (None: p sits on a line, no number of runs decides it).
+
+    >>> runs_to_decide(0.05, 20)
+    25
+    """
+    m = n
+    while m <= limit:
+        if _side(*wilson(round(p * m), m)) is not None:
+            return m
+        m = m + 1 if m < 2000 else int(m * 1.05)  # exact where it matters, then in 5% steps
+    return None
+
+
+def status_of(successes: int, n: int) -> str:
+    """Status from the interval (see the module docstring).
+
+    >>> status_of(0, 20), status_of(20, 20), status_of(1, 20)
+    ('OFF TRACK', 'ON TRACK', 'UNDECIDED (about 25 runs would decide)')
+    """
+    side = _side(*wilson(successes, n))
+    if side is not None:
+        return side
+    more = runs_to_decide(successes / n, n)
+    return ("UNDECIDED (P(reach) sits on a status line)" if more is None
+            else f"UNDECIDED (about {more} runs would decide)")
 
 
 def judge(target: Target, result: EnsembleResult) -> Verdict:
@@ -62,9 +116,11 @@ def judge(target: Target, result: EnsembleResult) -> Verdict:
     if target.every_year:
         reached = [y for y in reached if all(target.holds(v) for yy, v in medians.items() if yy >= y)]
     probability = float(ok.mean())
+    low, high = wilson(int(ok.sum()), len(ok))
     return Verdict(**base, probability=probability, median=float(np.median(values)),
                    p5=float(np.percentile(values, 5)), p95=float(np.percentile(values, 95)),
-                   year_reached=reached[0] if reached else None, status=status_of(probability))
+                   year_reached=reached[0] if reached else None, status=status_of(int(ok.sum()), len(ok)),
+                   probability_low=low, probability_high=high, runs=len(ok))
 
 
 def verdicts(targets: list[Target], result: EnsembleResult) -> list[Verdict]:
@@ -79,13 +135,13 @@ def _fmt(v: float | None, indicator: str) -> str:
 
 def verdict_table(items: list[Verdict]) -> str:
     """A plain-text table for the terminal."""
-    header = ("target", "year", "goal", "median [5-95%]", "P(reach)", "reached", "status")
+    header = ("target", "year", "goal", "median [5-95%]", "P(reach) [95%]", "reached", "status")
     rows = []
     for v in items:
         when = f"{v.year}+" if v.every_year else str(v.year)
         band = ("-" if v.median is None else
                 f"{_fmt(v.median, v.indicator)} [{_fmt(v.p5, v.indicator)}-{_fmt(v.p95, v.indicator)}]")
-        prob = "-" if v.probability is None else f"{v.probability:.2f}"
+        prob = "-" if v.probability is None else f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
         rows.append((v.indicator, when, f"{v.comparison} {_fmt(v.threshold, v.indicator)}", band, prob,
                      str(v.year_reached or "-"), v.status))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]

@@ -213,7 +213,7 @@ def test_procedures_online_are_national_not_bought() -> None:
 
 def test_payments_grow_while_merchants_decide_and_do_not_saturate() -> None:
     for province in PROVINCES:
-        r = _ensemble(province, runs=4)
+        r = _ensemble(province, runs=4, uncertainty=False)  # the mechanism at its central values
         for indicator in ("cashless_adoption", "cashless_share"):
             assert (np.diff(_medians(r, indicator)) >= -0.005).all(), (province, indicator)
         # Cashless transactions by count grow from the first year (national non-cash volume +57% 2024,

@@ -108,8 +108,11 @@ def test_a_policy_does_not_touch_unrelated_draws() -> None:
     services and cashless, so those may change.)"""
     from sim.ensemble import run_one
 
-    base = load_scenario(vx.DAK_LAK, vx.CRN_FAST)
-    pilot = load_scenario(vx.DAK_LAK, vx.CRN_FAST + [
+    # No province-wide campaign: the campaign effect is on or off, so where the province already
+    # campaigns all year a pilot's campaign adds nothing (found when lead days became drawn).
+    alone = [*vx.CRN_FAST, "budget.allocation.awareness=0.0", "budget.allocation.infrastructure=0.40"]
+    base = load_scenario(vx.DAK_LAK, alone)
+    pilot = load_scenario(vx.DAK_LAK, alone + [
         'policies=[{name="pilot", programme="awareness", amount_vnd_per_year=5e10, start="2027-01", end="2029-12", '
         'communes=["Phường Buôn Ma Thuột"]}]'])
     a, b = run_one(base, 0), run_one(pilot, 0)

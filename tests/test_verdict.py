@@ -1,0 +1,31 @@
+"""Probabilities with their error: the Wilson interval and statuses called only when decided."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.verdict import runs_to_decide, status_of, wilson
+
+
+@pytest.mark.parametrize("p", [0.05, 0.2, 0.5, 0.9])
+def test_wilson_interval_covers_at_its_nominal_rate(p):
+    """Over many ensembles of 20 and 100 runs, the 95% interval holds the true P(reach) about
+    95% of the time (Wilson's interval is close to nominal even near 0 and 1)."""
+    rng = np.random.default_rng(3)
+    for n in (20, 100):
+        k = rng.binomial(n, p, size=4000)
+        low, high = np.array([wilson(int(x), n) for x in k]).T
+        coverage = ((low <= p) & (p <= high)).mean()
+        assert 0.92 <= coverage <= 0.99, (p, n, coverage)
+
+
+def test_status_only_when_the_interval_is_on_one_side():
+    assert status_of(0, 20) == "OFF TRACK" and status_of(20, 20) == "ON TRACK"
+    assert status_of(50, 100) == "AT RISK"                 # [0.40, 0.60]
+    assert status_of(3, 20).startswith("UNDECIDED")        # [0.05, 0.36] straddles 0.2
+    assert status_of(0, 3).startswith("UNDECIDED")         # three runs cannot rule out 0.2
+    # More runs at the same share decide it; a share on a line is never decided.
+    more = runs_to_decide(0.1, 20)
+    assert more is not None and more > 20 and status_of(round(0.1 * more), more) == "OFF TRACK"
+    assert runs_to_decide(0.2, 20) is None
