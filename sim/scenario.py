@@ -23,7 +23,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, create_model,
                       field_validator, model_validator)
 
 from sim import geodata
@@ -698,13 +698,13 @@ class Scenario(Strict):
         return data
 
     @model_validator(mode="after")
-    def _priors_on_numbers(self) -> "Scenario":
+    def _priors_on_numbers(self, info: ValidationInfo) -> "Scenario":
         """Every prior names a plain number of the scenario (a sourced number carries its own
         range) whose value lies in its range; both ends of every range must be valid values.
         Not checked when nothing is drawn (`ensemble.uncertainty = false`: the validation
         scenarios pin behaviour at values outside the priors on purpose)."""
-        if not self.priors or not self.ensemble.uncertainty:
-            return self
+        if not self.priors or not self.ensemble.uncertainty or (info.context or {}).get("drawn"):
+            return self  # a run's drawn copy was checked as the scenario it was drawn from
         data = self.model_dump()
         for edge in (0, 1):
             trial = copy.deepcopy(data)

@@ -52,7 +52,7 @@ def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, flo
             drawn = round(drawn) if isinstance(value, int) else drawn
             set_number(data, key, drawn)
             draws[key] = float(drawn)
-    return Scenario.model_validate(data), draws
+    return Scenario.model_validate(data, context={"drawn": True}), draws
 
 
 def _triangular(seed: int, key: str, low: float, mode: float, high: float) -> float:
