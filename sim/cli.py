@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="morris: elementary effects (screening, r (k+1) runs); sobol: first-order and total "
                            "indices (N (k+2) runs) (default morris)")
     sens.add_argument("--samples", type=int,
-                      help="Morris trajectories r (default 10) or Sobol' base samples N (default 64, a power of 2)")
+                      help="Morris trajectories r (default 8) or Sobol' base samples N (default 64, a power of 2)")
     sens.add_argument("--target", action="append", default=[], metavar="ID",
                       help="analyse only this target id (repeatable; default every modelled target)")
     sens.add_argument("--levers", action="store_true",
