@@ -51,9 +51,10 @@ from sim.targets import Target
 from sim.uncertainty import uncertain_keys
 
 METHODS = ("morris", "sobol")
-# Morris: 8 trajectories of Dak Lak's 111 factors are 896 runs, under 10 minutes on 2 cores at scale
-# 0.02 (about 1.1 s of CPU a run; README "What drives the verdict"); enough to screen, as the
-# confidence intervals show. Sobol' needs N (k + 2) runs and N a power of two.
+# Morris: 8 trajectories of Dak Lak's 111 factors are 896 runs, about 6.5 minutes on 2 idle cores at
+# scale 0.02 (0.88 s a run a core; 11 minutes while another test suite shared them: README "What
+# drives the verdict"); enough to screen (10 gave the same top five). Sobol' needs N (k + 2) runs
+# and N a power of two.
 DEFAULT_SAMPLES = {"morris": 8, "sobol": 64}
 INDICES = {"morris": ("mu_star", "mu_star_conf", "sigma", "mu"), "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 MAIN_INDEX = {"morris": ("mu_star", "mu_star_conf"), "sobol": ("ST", "ST_conf")}
