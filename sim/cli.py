@@ -1,7 +1,9 @@
-"""`citytwin`: run a scenario ensemble and print the verdict; calibrate a scenario to history.
+"""`citytwin`: run a scenario ensemble and print the verdict; calibrate a scenario to history; find
+what drives each target.
 
     citytwin run scenarios/dak_lak.toml --runs 20 --set budget.dx_share=0.05
     citytwin calibrate scenarios/validation/vietnam_accounts.toml --until 2014
+    citytwin sensitivity scenarios/dak_lak.toml --method morris
 
 Bad input (scenario, arguments, output folder, a world too big) prints one line and
 exits with status 2, before any work and without writing anything. Ctrl-C prints one
@@ -60,6 +62,30 @@ def _parser() -> argparse.ArgumentParser:
                      help="where runs execute (dask: a local cluster, or $CITYTWIN_DASK_SCHEDULER)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or start line (errors still print)")
     run.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+    run.add_argument("--sensitivity", type=Path, metavar="DIR",
+                     help="name each target's top uncertain drivers from this `citytwin sensitivity` folder "
+                          "(default: results/<scenario name>_sensitivity/ if it exists, else rank correlation "
+                          "over the runs)")
+
+    sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")
+    sens.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    sens.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                      help="morris: elementary effects (screening, r (k+1) runs); sobol: first-order and total "
+                           "indices (N (k+2) runs) (default morris)")
+    sens.add_argument("--samples", type=int,
+                      help="Morris trajectories r (default 8) or Sobol' base samples N (default 64, a power of 2)")
+    sens.add_argument("--target", action="append", default=[], metavar="ID",
+                      help="analyse only this target id (repeatable; default every modelled target)")
+    sens.add_argument("--levers", action="store_true",
+                      help="also vary the levers (budget shares and splits) over +-50%% of their values")
+    sens.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="override any scenario key before the analysis (repeatable)")
+    sens.add_argument("--out", type=Path, help="output folder (default results/<scenario name>_sensitivity/)")
+    sens.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    sens.add_argument("--seed", type=int, help="seed of the design and of every run (default: ensemble.seed)")
+    sens.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
+    sens.add_argument("--quiet", action="store_true", help="no progress bar or start line")
+    sens.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
     cal = sub.add_parser("calibrate", help="fit the scenario's [free] parameters to its [observed] series")
     cal.add_argument("scenario", help="scenario TOML file with [observed] and [free], "
@@ -95,6 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.report import manifest, write_outputs
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
+    from sim.sensitivity import drivers_from_folder, rank_drivers
     from sim.targets import resolve_targets
     from sim.verdict import verdict_table, verdicts
 
@@ -104,6 +131,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
     out.check()
     targets = resolve_targets(spec, args.scenario)
+    sens_dir = args.sensitivity or Path("results") / f"{spec.name}_sensitivity"
+    if args.sensitivity is not None:  # named: it must hold a sensitivity of this scenario (checked now)
+        drivers_from_folder(sens_dir, spec, targets, explicit=True)
     e = spec.ensemble
     # A pilot is judged against the same runs without it (sim.pilot): the counterfactual is
     # built and validated now, and costed as a second ensemble.
@@ -125,10 +155,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             without = run_ensemble(counterfactual, workers=e.workers or None, executor=args.executor,
                                    progress=not args.quiet, label="runs without the pilot")
         items = verdicts(targets, result)
-        meta = manifest(spec, result, e.seed, e.scale, sys.argv)
+        drivers = drivers_from_folder(sens_dir, spec, targets, explicit=args.sensitivity is not None) \
+            or rank_drivers(targets, result.runs)
+        for v in items:
+            v.drivers = drivers.by_target.get(v.id, [])
+        meta = manifest(spec, result, e.seed, e.scale, sys.argv) | {"drivers": drivers.describe()}
         checkpoint()  # the last moment before results are replaced
         pilot = write_outputs(out, spec, result, items, meta, without)
     print(verdict_table(items) if items else "No targets in this scenario (targets.goals and targets.custom are empty).")
+    if any(v.drivers for v in items):
+        print(drivers.describe())
     if pilot is not None:
         print(f"\n{pilot.line}")
     r0 = result.runs[0]
@@ -136,6 +172,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     wall = result.wall_seconds + (without.wall_seconds if without is not None else 0.0)
     print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months{twice} in "
           f"{wall:.1f} s ({result.executor}, {result.workers} workers). Results: {out.path}/")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.ensemble import planned_workers
+    from sim.errors import ScenarioError
+    from sim.outfolder import OutputFolder
+    from sim.report import sensitivity_manifest, write_sensitivity
+    from sim.resources import check_cost, duration
+    from sim.scenario import load_scenario
+    from sim.sensitivity import DEFAULT_SAMPLES, design_size, factors, modelled, ranked_text, run_sensitivity, varied
+    from sim.targets import resolve_targets
+
+    checkpoint()
+    # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
+    samples = DEFAULT_SAMPLES[args.method] if args.samples is None else args.samples
+    if samples < 1:
+        raise ScenarioError(f"--samples {samples}: expected at least 1")
+    spec = load_scenario(args.scenario, _overrides(args))
+    targets = modelled(resolve_targets(spec, args.scenario), args.target)
+    out = OutputFolder(args.out or Path("results") / f"{spec.name}_sensitivity", kind="sensitivity")
+    out.check()
+    items = varied(factors(spec, args.levers))
+    if not items:
+        raise ScenarioError(f"{args.scenario}: nothing to vary (no ranged assumption, prior"
+                            + (" or lever)" if args.levers else "; add --levers to vary the levers)"))
+    size = design_size(len(items), args.method, samples)
+    workers = planned_workers(spec, size)
+    # The parent keeps a few numbers per run, not the run's tables.
+    cost = check_cost(spec, size, workers, yes=args.yes, counterfactual=False, held=False, size="--samples")
+    with out.locked():
+        if not args.quiet:
+            kinds = {k: sum(f.kind == k for f in items) for k in ("assumption", "prior", "lever")}
+            what = "Morris screening" if args.method == "morris" else "Sobol' indices"
+            unit = "trajectories" if args.method == "morris" else "base samples"
+            print(f"{spec.name}: {what} of {len(items)} factors ({kinds['assumption']} assumptions, "
+                  f"{kinds['prior']} priors, {kinds['lever']} levers), {samples} {unit} = {size:,} runs at scale "
+                  f"{spec.ensemble.scale:g}, seed {spec.ensemble.seed}, {spec.time.start}..{spec.time.end}, "
+                  f"{workers} workers (expected about {duration(cost.seconds)})", file=sys.stderr)
+        checkpoint()
+        sens = run_sensitivity(spec, targets, args.method, samples, args.levers, workers, progress=not args.quiet)
+        meta = sensitivity_manifest(sens, sys.argv)
+        checkpoint()  # the last moment before results are replaced
+        write_sensitivity(out, sens, meta)
+    print(ranked_text(sens))
+    print(f"\n{size:,} runs in {sens.wall_seconds:.0f} s ({sens.workers} workers). Results: {out.path}/")
     return 0
 
 
@@ -199,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(INTERRUPTED + "\n")
         return 130
     try:
-        return cmd_run(args) if args.command == "run" else cmd_calibrate(args)
+        command = {"run": cmd_run, "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity}[args.command]
+        return command(args)
     except ScenarioError as exc:
         sys.stderr.write(f"citytwin: error: {' '.join(str(exc).split())}\n")
         return 2

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib import patheffects  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
@@ -562,6 +563,40 @@ def calibration_fit(cal, path: Path) -> None:
     axes[0, 0].set_title(f"{spec.name}: maximum-likelihood fit ({params}; log L = {cal.log_likelihood:.2f})",
                          fontsize=9)
     axes[-1, 0].set_xlabel("year")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+KIND_COLOURS = {"assumption": "tab:blue", "prior": "tab:orange", "lever": "tab:green"}
+
+
+def sensitivity_bars(rows: pd.DataFrame, method: str, title: str, path: Path, top: int = 15) -> None:
+    """A target's factors ranked by Morris mu* (or Sobol' ST, with S1 as a dot), the largest at
+    the top, error bars the 95% confidence half-widths, coloured by kind (uncertain assumption,
+    prior, lever)."""
+    from matplotlib.patches import Patch
+
+    main, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
+    # A factor that moves nothing (mu* or ST exactly 0: same seed, same history) is not drawn.
+    rows = rows[rows[main] > 0].sort_values(main, ascending=False, kind="stable").head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(rows), 4) + 1.4), dpi=110)
+    if rows.empty:
+        ax.text(0.5, 0.5, "no factor moves it", ha="center", va="center", transform=ax.transAxes)
+    y = np.arange(len(rows))
+    ax.barh(y, rows[main], xerr=rows[conf], color=[KIND_COLOURS.get(k, "0.5") for k in rows.kind],
+            error_kw=dict(ecolor="0.25", capsize=2, lw=0.8))
+    if method == "sobol":
+        ax.plot(rows["S1"], y, "o", color="k", ms=3.5, label="first order S1")
+    ax.set_yticks(y, rows.factor, fontsize=7.5)
+    ax.set_xlabel("mu* (mean |elementary effect| over the factor's range, indicator units)" if method == "morris"
+                  else "total Sobol' index ST (share of the variance)", fontsize=8)
+    ax.set_xlim(left=0)
+    kinds = [k for k in KIND_COLOURS if k in set(rows.kind)]
+    handles = [Patch(color=KIND_COLOURS[k], label=k) for k in kinds] + ax.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

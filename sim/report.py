@@ -1,4 +1,5 @@
-"""Writing a run's outputs: tables, verdict, manifest and figures, all or nothing.
+"""Writing a run's (or a sensitivity analysis's) outputs: tables, verdict, manifest and figures,
+all or nothing.
 
 Everything is written into a hidden sibling folder which then replaces the
 destination atomically (`sim.outfolder`), so a failed, interrupted or killed run
@@ -24,6 +25,7 @@ from sim.draw import draw, figure
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.scenario import Scenario
+from sim.sensitivity import MAIN_INDEX, Sensitivity, value_of
 from sim.verdict import Verdict
 
 
@@ -128,3 +130,54 @@ def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: lis
         jobs.append(partial(figure, "commune_map", geo, commune_values(result, geo, indicator, year), indicator,
                             year, folder / name, spec.name, threshold, highlight, comparison, goal_id))
     draw(jobs)
+
+
+def sensitivity_manifest(sens: Sensitivity, argv: list[str]) -> dict:
+    """manifest.json of a sensitivity folder: the design (method, samples, seed, scale, every
+    factor with its bounds and kind) and its cost."""
+    spec = sens.spec
+    factor = lambda f: {"key": f.key, "kind": f.kind, "value": value_of(spec, f.key),  # noqa: E731
+                        "low": f.low, "high": f.high}
+    return {
+        "scenario": spec.name,
+        "scenario_file": spec.source_file,
+        "citytwin_version": version("citytwin"),
+        "method": sens.method,
+        "samples": sens.samples,
+        "evaluations": int(sens.x.shape[0]),
+        "seed": sens.seed,
+        "scale": sens.scale,
+        "months": spec.time.months,
+        "common_random_numbers": f"every evaluation is run 0 of seed {sens.seed} (model and world seed), with "
+                                 "ensemble.uncertainty = false: only the factors vary",
+        "targets": [{"id": t.id, "indicator": t.indicator, "year": t.year} for t in sens.targets],
+        "factors": [factor(f) for f in sens.factors],
+        "fixed": [factor(f) for f in sens.fixed],
+        "workers": sens.workers,
+        "timings": {"wall_seconds": round(sens.wall_seconds, 3),
+                    "seconds_per_evaluation": round(sens.wall_seconds * sens.workers / len(sens.x), 3)},
+        "command": argv,
+        "platform": {"python": sys.version.split()[0], "machine": platform.machine(), "numpy": np.__version__},
+        "resolved_scenario": spec.model_dump(mode="json"),
+    }
+
+
+def write_sensitivity(out: OutputFolder, sens: Sensitivity, meta: dict) -> None:
+    """Write a sensitivity folder (its lock held): sensitivity.csv (the indices), design.csv (every
+    evaluated point and the targets' values, to re-analyse without re-running), manifest.json and
+    figures/sensitivity_<target id>.png."""
+    main = MAIN_INDEX[sens.method][0]
+    with out.replacing(sens.spec.name) as tmp:
+        (tmp / "figures").mkdir()
+        sens.table.to_csv(tmp / "sensitivity.csv", index=False)
+        points = pd.DataFrame(sens.x, columns=[f.key for f in sens.factors])
+        values = pd.DataFrame(sens.y, columns=[t.id for t in sens.targets])
+        pd.concat([points, values], axis=1).to_csv(tmp / "design.csv", index_label="evaluation")
+        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        label = "Morris screening" if sens.method == "morris" else "Sobol' indices"
+        jobs = [partial(figure, "sensitivity_bars", sens.table[sens.table.target == t.id], sens.method,
+                        f"{sens.spec.name}: what drives {t.indicator} in {t.year} ({t.id})\n"
+                        f"{label}, {len(sens.x)} runs; top 15 by {main}",
+                        tmp / "figures" / f"sensitivity_{t.id}.png")
+                for t in sens.targets]
+        draw(jobs)

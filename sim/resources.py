@@ -67,9 +67,10 @@ def _low(node) -> float:
 
 
 def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None,
-             counterfactual: bool | None = None) -> Cost:
+             counterfactual: bool | None = None, held: bool = True) -> Cost:
     """Agents, peak memory and wall time of `runs` runs on `workers` processes; with
-    `counterfactual` (default: when the scenario has pilots) every run runs twice."""
+    `counterfactual` (default: when the scenario has pilots) every run runs twice; `held=False`
+    when the parent keeps only a few numbers per run (a sensitivity design), not its tables."""
     from sim.geography import province_units
     from sim.indicators import INDICATORS
     from sim.pilot import has_pilots
@@ -86,6 +87,8 @@ def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None
     world = CITIZEN_BYTES * max(citizens, communes)
     # Both arms' results are held until the pilot's effect is computed; the arms run one after the other.
     results = arms * runs * (months * len(INDICATORS) * INDICATOR_MONTH_BYTES + years * communes * COMMUNE_YEAR_BYTES)
+    if not held:
+        results = arms * runs * 2000.0  # a design row of ~100 factors, its point and the targets' values
     # The parent holds the results; one worker runs in the parent, more are processes of their own.
     peak = BASE_BYTES + results + (world if workers == 1 else workers * (BASE_BYTES + world))
     seconds = arms * runs / workers * (RUN_OVERHEAD_S + max(citizens, communes) * months / CITIZEN_MONTHS_PER_S)
@@ -117,10 +120,11 @@ def duration(seconds: float) -> str:
 
 
 def check_cost(spec: Scenario, runs: int, workers: int, yes: bool = False,
-               available: float | None = None, counterfactual: bool | None = None) -> Cost:
+               available: float | None = None, counterfactual: bool | None = None, held: bool = True,
+               size: str = "--runs") -> Cost:
     """The cost of the work, or a one-line ScenarioError if it cannot or should not start
-    (`counterfactual` as in `estimate`)."""
-    cost = estimate(spec, runs, workers, counterfactual=counterfactual)
+    (`counterfactual` and `held` as in `estimate`; `size` names the option that sets the runs)."""
+    cost = estimate(spec, runs, workers, counterfactual=counterfactual, held=held)
     prov, scale = spec.province, spec.ensemble.scale
     # The fewest agents any run can have: the low ends of the drawn assumptions.
     fewest = min(prov.population.value * _low(prov.adult_share),
@@ -133,8 +137,8 @@ def check_cost(spec: Scenario, runs: int, workers: int, yes: bool = False,
     available = available_bytes() if available is None else available
     if cost.bytes > 0.9 * available:
         raise ScenarioError(f"{cost.describe()} need about {cost.bytes / 1e9:.1f} GB of memory, "
-                            f"{available / 1e9:.1f} GB available; lower --scale, --runs or --workers")
+                            f"{available / 1e9:.1f} GB available; lower --scale, {size} or --workers")
     if cost.seconds > DAY_S and not yes:
         raise ScenarioError(f"{cost.describe()} would take about {duration(cost.seconds)}; "
-                            "add --yes to run it anyway, or lower --runs or --scale")
+                            f"add --yes to run it anyway, or lower {size} or --scale")
     return cost

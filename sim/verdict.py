@@ -10,7 +10,7 @@ the observed share (`runs_to_decide`). Goals the model does not represent are NO
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,9 @@ class Verdict:
     probability_low: float | None = None    # 95% Wilson interval of P(reach) over runs
     probability_high: float | None = None
     runs: int | None = None                 # runs the probability is over
+    # The top uncertain factors behind the spread of the value (sim.sensitivity): from a
+    # sensitivity analysis of the scenario, else by rank correlation over the ensemble's draws.
+    drivers: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -134,16 +137,20 @@ def _fmt(v: float | None, indicator: str) -> str:
 
 
 def verdict_table(items: list[Verdict]) -> str:
-    """A plain-text table for the terminal."""
-    header = ("target", "year", "goal", "median [5-95%]", "P(reach) [95%]", "reached", "status")
+    """A plain-text table for the terminal (with a last column of drivers when any target has them)."""
+    header: tuple[str, ...] = ("target", "year", "goal", "median [5-95%]", "P(reach) [95%]", "reached", "status")
+    with_drivers = any(v.drivers for v in items)
+    if with_drivers:
+        header += ("drivers",)
     rows = []
     for v in items:
         when = f"{v.year}+" if v.every_year else str(v.year)
         band = ("-" if v.median is None else
                 f"{_fmt(v.median, v.indicator)} [{_fmt(v.p5, v.indicator)}-{_fmt(v.p95, v.indicator)}]")
         prob = "-" if v.probability is None else f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
-        rows.append((v.indicator, when, f"{v.comparison} {_fmt(v.threshold, v.indicator)}", band, prob,
-                     str(v.year_reached or "-"), v.status))
+        row = (v.indicator, when, f"{v.comparison} {_fmt(v.threshold, v.indicator)}", band, prob,
+               str(v.year_reached or "-"), v.status)
+        rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows])

@@ -1,0 +1,427 @@
+"""Global sensitivity: which uncertain factors (and, on request, which levers) drive each target.
+
+Every run of an ensemble draws its uncertain factors (ranged sourced numbers, `sim.uncertainty`,
+and the `[priors]`); this module asks which of them move each modelled target's value in its
+year, by Morris elementary effects (screening, r (k+1) runs for k factors) or Sobol' indices
+(variance shares, N (k+2) runs, first order and total).
+
+* **Factors.** `factors(spec)`: each ranged assumption on its range, each prior on its bounds,
+  and with `levers=True` each lever on ±50% of its value clipped to what the schema allows.
+* **One factor, one source of variation.** `apply(spec, point)` sets a design point and switches
+  `ensemble.uncertainty` off, so nothing else is drawn; every model evaluation of a design uses
+  the same stochastic seed and world seed (common random numbers), so differences between
+  evaluations come from the factors, not from the simulated people's luck. The indices are
+  therefore those of one stochastic history; a factor that changes how many draws a stream makes
+  (agent counts, contacts) also reshuffles that luck, which adds some noise to its own effect.
+* **Uniform, not triangular.** The design covers each factor's range evenly (Morris on 4 levels,
+  Sobol' on a scrambled Sobol' sequence), where an ensemble draws it triangular with its mode at
+  the value: the ends weigh more here, so a factor with a threshold near one end of its range
+  (officers' throughput and the back office's overload, for one) ranks higher than its share of
+  the ensemble's spread.
+* **Outputs.** Each modelled target's value in its year (December), as the verdict reads it.
+
+`drivers_from_folder` and `rank_drivers` name the top uncertain drivers of each target for
+`citytwin run`: from a sensitivity folder of the same scenario, else by Spearman rank correlation
+between the ensemble's own per-run draws and the target's value.
+
+Example:
+    >>> from sim.scenario import load_scenario
+    >>> s = load_scenario("scenarios/dak_lak.toml")
+    >>> {f.kind for f in factors(s, levers=True)} == {"assumption", "prior", "lever"}
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, NamedTuple, get_args
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.ensemble import RunResult, run_one, worker_pool
+from sim.errors import ScenarioError
+from sim.scenario import Scenario, levers as lever_keys, lookup, set_number
+from sim.targets import Target
+from sim.uncertainty import uncertain_keys
+
+METHODS = ("morris", "sobol")
+# Morris: 8 trajectories of Dak Lak's 111 factors are 896 runs, about 6.5 minutes on 2 idle cores at
+# scale 0.02 (0.88 s a run a core; 11 minutes while another test suite shared them: README "What
+# drives the verdict"); enough to screen (10 gave the same top five). Sobol' needs N (k + 2) runs
+# and N a power of two.
+DEFAULT_SAMPLES = {"morris": 8, "sobol": 64}
+INDICES = {"morris": ("mu_star", "mu_star_conf", "sigma", "mu"), "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
+MAIN_INDEX = {"morris": ("mu_star", "mu_star_conf"), "sobol": ("ST", "ST_conf")}
+UNCERTAIN_KINDS = ("assumption", "prior")
+LEVER_SPAN = 0.5      # a lever varies over ±50% of its value
+MORRIS_LEVELS = 4
+TOP_DRIVERS = 3
+
+
+class Factor(NamedTuple):
+    key: str       # dotted key, as --set takes it
+    low: float
+    high: float
+    kind: str      # "assumption" (ranged sourced number), "prior" or "lever"
+
+
+# ----------------------------------------------------------------------------- factors
+
+
+def _schema_bounds(spec: Scenario, key: str) -> tuple[float, float]:
+    """The bounds the schema puts on a lever (a table lever: on each of its shares)."""
+    section, name, *_ = key.split(".")
+    info = type(getattr(spec, section)).model_fields[name]
+    metadata = list(info.metadata)
+    args = get_args(info.annotation)
+    if args:  # a table: dict[keys, Annotated[float, Field(...)]]
+        inner = get_args(args[-1])
+        metadata = list(getattr(inner[1], "metadata", [])) if len(inner) > 1 else []
+    low, high = -np.inf, np.inf
+    for m in metadata:
+        if getattr(m, "ge", None) is not None:
+            low = float(m.ge)
+        if getattr(m, "gt", None) is not None:
+            low = float(np.nextafter(m.gt, np.inf))
+        if getattr(m, "le", None) is not None:
+            high = float(m.le)
+        if getattr(m, "lt", None) is not None:
+            high = float(np.nextafter(m.lt, -np.inf))
+    return low, high
+
+
+def factors(spec: Scenario, levers: bool = False) -> list[Factor]:
+    """Every uncertain factor of the scenario with its bounds: ranged sourced numbers on their
+    range ("assumption"), then priors on `PriorSpec.bounds` ("prior"), then with `levers` each
+    lever on ±50% of its value clipped to its schema bounds ("lever").
+
+    A table lever (a budget split that sums to one) is a weight: `apply` divides the table by
+    its sum, so raising one key alone rescales the others of its table proportionally and the
+    table still sums to one. A factor whose bounds coincide (a lever at 0) is listed but cannot
+    vary (`varied` drops it)."""
+    data = spec.model_dump()
+    out = [Factor(key, float(node["range"][0]), float(node["range"][1]), "assumption")
+           for key, node in uncertain_keys(data)]
+    for key, prior in spec.priors.items():
+        low, high = prior.bounds(float(lookup(data, key)))
+        out.append(Factor(key, float(low), float(high), "prior"))
+    if levers:
+        seen = {f.key for f in out}
+        for key in lever_keys(spec):
+            value = lookup(data, key)
+            if key in seen or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            lo, hi = sorted((value * (1 - LEVER_SPAN), value * (1 + LEVER_SPAN)))
+            s_lo, s_hi = _schema_bounds(spec, key)
+            out.append(Factor(key, float(max(lo, s_lo)), float(min(hi, s_hi)), "lever"))
+    return out
+
+
+def varied(items: Iterable[Factor]) -> list[Factor]:
+    """The factors that can vary (low < high)."""
+    return [f for f in items if f.high > f.low]
+
+
+def value_of(spec: Scenario, key: str) -> float:
+    """The scenario's value at a dotted key (a sourced number's value)."""
+    node = lookup(spec.model_dump(), key)
+    return float(node["value"] if isinstance(node, dict) else node)
+
+
+def apply(spec: Scenario, point: dict[str, float]) -> Scenario:
+    """A validated copy of the scenario with the factors set (a sourced number's value keeps its
+    source; whole numbers such as lead days and contacts are rounded; a table lever's keys are
+    weights and the table is divided by its sum) and `ensemble.uncertainty` off, so nothing but
+    the point varies between evaluations."""
+    data = spec.model_dump()
+    lever_set = set(lever_keys(spec))
+    tables: set[str] = set()
+    for key, value in point.items():
+        node = lookup(data, key)
+        if isinstance(node, dict) and "value" in node:
+            node["value"] = float(value)
+        elif isinstance(node, bool) or not isinstance(node, (int, float)):
+            raise ScenarioError(f"sensitivity: {key} is not a number of the scenario")
+        else:
+            set_number(data, key, int(round(value)) if isinstance(node, int) else float(value))
+            parent = key.rsplit(".", 1)[0]
+            if key in lever_set and parent.count(".") and isinstance(lookup(data, parent), dict):  # a split
+                tables.add(parent)
+    for table in tables:
+        shares = lookup(data, table)
+        total = sum(shares.values())
+        for k in shares:
+            shares[k] = shares[k] / total
+    data["ensemble"]["uncertainty"] = False
+    return Scenario.model_validate(data)
+
+
+# ----------------------------------------------------------------------------- design and analysis
+
+
+def problem(items: list[Factor]) -> dict:
+    """SALib's problem definition for the factors that vary."""
+    return {"num_vars": len(items), "names": [f.key for f in items], "bounds": [[f.low, f.high] for f in items]}
+
+
+def design_size(k: int, method: str, samples: int) -> int:
+    """Model evaluations of a design: Morris r (k + 1), Sobol' N (k + 2) (first and total order)."""
+    return samples * (k + 1) if method == "morris" else samples * (k + 2)
+
+
+def design(items: list[Factor], method: str, samples: int, seed: int) -> np.ndarray:
+    """The points to evaluate, one row each (columns in the order of `items`)."""
+    prob = problem(items)
+    # SALib's generators take a 32-bit seed; the ensemble seed may be larger.
+    seed32 = int(seed) % 2**32
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Sobol': "N should be a power of 2" for a small design
+        if method == "morris":
+            from SALib.sample import morris
+
+            x = morris.sample(prob, samples, num_levels=MORRIS_LEVELS, seed=seed32)
+        else:
+            from SALib.sample import sobol
+
+            x = sobol.sample(prob, samples, calc_second_order=False, scramble=True, seed=seed32)
+    # low + level * (high - low) can overshoot an end by a rounding error, which validation refuses.
+    return np.clip(x, [f.low for f in items], [f.high for f in items])
+
+
+def analyse(items: list[Factor], x: np.ndarray, y: np.ndarray, method: str, seed: int = 0) -> pd.DataFrame:
+    """Indices of every factor for one output `y` (one value per design row): factor, kind and
+    Morris mu_star, mu_star_conf (95% bootstrap half-width), sigma, mu, or Sobol' S1, S1_conf,
+    ST, ST_conf; ranked by mu_star or ST. An output no factor moves gets zeros."""
+    prob = problem(items)
+    y = np.asarray(y, dtype=float)
+    cols = INDICES[method]
+    if np.ptp(y) == 0:  # constant: every index is 0 (Sobol' would divide by a zero variance)
+        res = {c: np.zeros(len(items)) for c in cols}
+    else:
+        seed32 = int(seed) % 2**32
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if method == "morris":
+                from SALib.analyze import morris
+
+                res = morris.analyze(prob, x, y, num_levels=MORRIS_LEVELS, seed=seed32)
+            else:
+                from SALib.analyze import sobol
+
+                res = sobol.analyze(prob, y, calc_second_order=False, seed=seed32)
+    table = pd.DataFrame({"factor": [f.key for f in items], "kind": [f.kind for f in items],
+                          **{c: np.asarray(res[c], dtype=float) for c in cols}})
+    main = MAIN_INDEX[method][0]
+    return table.sort_values(main, ascending=False, kind="stable", ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def target_values(result: RunResult, wanted: list[tuple[str, int]]) -> np.ndarray:
+    """Each (indicator, year)'s value at the end of that year (its last recorded month)."""
+    out = np.empty(len(wanted))
+    for i, (indicator, year) in enumerate(wanted):
+        rows = np.flatnonzero(result.years == year)
+        out[i] = result.values[rows[-1], result.names.index(indicator)]
+    return out
+
+
+def _evaluate(args: tuple) -> tuple[int, np.ndarray]:
+    """One design point in a worker: its index and the targets' values (a few numbers travel
+    back, not the run's tables)."""
+    i, spec, point, scale, seed, wanted, threads = args
+    return i, target_values(run_one(apply(spec, point), 0, scale, seed, threads), wanted)
+
+
+@dataclass
+class Sensitivity:
+    spec: Scenario
+    method: str
+    samples: int
+    seed: int
+    scale: float
+    factors: list[Factor]          # the factors that varied, in design column order
+    fixed: list[Factor]            # listed but could not vary (low == high)
+    targets: list[Target]
+    x: np.ndarray                  # (evaluations, factors)
+    y: np.ndarray                  # (evaluations, targets)
+    table: pd.DataFrame            # target, indicator, year, factor, kind, indices
+    wall_seconds: float
+    workers: int
+
+
+def modelled(targets: list[Target], ids: list[str] | None = None) -> list[Target]:
+    """The modelled targets to analyse (all, or those named); an unknown or unmodelled id is an error."""
+    known = [t for t in targets if t.modelled]
+    if not ids:
+        if not known:
+            raise ScenarioError("sensitivity: the scenario has no modelled target (targets.goals, targets.custom)")
+        return known
+    by_id = {t.id: t for t in known}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise ScenarioError(f"--target {missing[0]}: not a modelled target of the scenario; allowed: "
+                            f"{', '.join(by_id) or '(none)'}")
+    return [by_id[i] for i in dict.fromkeys(ids)]
+
+
+def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris", samples: int | None = None,
+                    levers: bool = False, workers: int = 1, progress: bool = True) -> Sensitivity:
+    """Evaluate the design of every varying factor with `run_one` (the scenario's scale, one fixed
+    seed `ensemble.seed`) over `workers` processes, and analyse each target's value in its year."""
+    from tqdm import tqdm
+
+    if method not in METHODS:
+        raise ScenarioError(f"--method {method}: expected one of {', '.join(METHODS)}")
+    samples = DEFAULT_SAMPLES[method] if samples is None else samples
+    if samples < 1:
+        raise ScenarioError(f"--samples {samples}: expected at least 1")
+    every = factors(spec, levers)
+    items = varied(every)
+    seed, scale = spec.ensemble.seed, spec.ensemble.scale
+    for end, name in ((1, "low"), (2, "high")):  # the design's corners must be scenarios (checked before work)
+        try:
+            apply(spec, {f.key: f[end] for f in items})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ScenarioError(f"sensitivity: the {name} ends of the factors are not a valid scenario at "
+                                f"{'.'.join(map(str, err['loc']))} ({err['msg']})") from None
+    x = design(items, method, samples, seed)
+    keys = [f.key for f in items]
+    points = (dict(zip(keys, row)) for row in x.tolist())  # made as they are sent
+    wanted = [(t.indicator, t.year) for t in targets]
+    y = np.empty((len(x), len(targets)))
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(x), desc=f"{spec.name}: {method}", unit="run", disable=not progress, leave=False)
+    workers = max(1, min(workers, len(x)))
+    if workers == 1:
+        for i, point in enumerate(points):
+            y[i] = _evaluate((i, spec, point, scale, seed, wanted, None))[1]
+            bar.update(1)
+    else:
+        # One numba thread per worker: the pool provides the parallelism.
+        with worker_pool(workers) as pool:
+            jobs = ((i, spec, p, scale, seed, wanted, 1) for i, p in enumerate(points))
+            for i, values in pool.imap_unordered(_evaluate, jobs):
+                y[i] = values
+                bar.update(1)
+    bar.close()
+    wall = time.perf_counter() - t0
+    frames = []
+    for j, t in enumerate(targets):
+        part = analyse(items, x, y[:, j], method, seed)
+        part.insert(0, "year", t.year)
+        part.insert(0, "indicator", t.indicator)
+        part.insert(0, "target", t.id)
+        frames.append(part)
+    return Sensitivity(spec=spec, method=method, samples=samples, seed=seed, scale=scale, factors=items,
+                       fixed=[f for f in every if f.high <= f.low], targets=targets, x=x, y=y,
+                       table=pd.concat(frames, ignore_index=True), wall_seconds=wall, workers=workers)
+
+
+def ranked_text(sens: Sensitivity, n: int = 5) -> str:
+    """The top `n` factors per target, for the terminal."""
+    main, conf = MAIN_INDEX[sens.method]
+    what = ("Morris mu* (mean |elementary effect| over the factor's range, in the indicator's units) ± 95%"
+            if sens.method == "morris" else "Sobol' total index ST (share of the variance) ± 95%")
+    lines = [what]
+    for t, yv in zip(sens.targets, sens.y.T):
+        rows = sens.table[sens.table.target == t.id]
+        top = rows[rows[main] > 0].head(n)  # a factor that moves nothing is not a driver
+        lines.append(f"\n{t.id} ({t.indicator}, {t.year}): {np.min(yv):.3g} to {np.max(yv):.3g} over the design")
+        if np.ptp(yv) == 0 or top.empty:
+            lines.append("   no factor moves it")
+            continue
+        width = max(len(f) for f in top.factor)
+        for rank, row in enumerate(top.itertuples(index=False), 1):
+            lines.append(f"  {rank}. {row.factor:<{width}}  {row.kind:<10}  "
+                         f"{getattr(row, main):.3g} ± {getattr(row, conf):.2g}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- drivers for `citytwin run`
+
+
+@dataclass
+class Drivers:
+    by_target: dict[str, list[str]]   # target id -> top uncertain factors
+    method: str                       # "Morris" / "Sobol'" / "rank correlation over N runs"
+    source: str                       # the folder read, or "" for the ensemble itself
+
+    def describe(self) -> str:
+        if self.source:
+            return (f"drivers: top {TOP_DRIVERS} uncertain assumptions and priors by {self.method} "
+                    f"({self.source}; levers left out)")
+        return (f"drivers: top {TOP_DRIVERS} drawn assumptions and priors by {self.method} (|Spearman rho| with "
+                "the target's value; noisy with few runs: citytwin sensitivity screens them properly)")
+
+
+def drivers_from_folder(folder: Path, spec: Scenario, targets: list[Target],
+                        explicit: bool = False) -> Drivers | None:
+    """The top uncertain drivers per target from an earlier `citytwin sensitivity` of the same
+    scenario (levers left out), ranked by mu* (Morris) or ST (Sobol'). None if the folder holds no
+    such result; with `explicit` (the folder was named by `--sensitivity`) that is an error."""
+    table_path, manifest_path = folder / "sensitivity.csv", folder / "manifest.json"
+
+    def refuse(why: str) -> None:
+        if explicit:
+            raise ScenarioError(f"--sensitivity {folder}: {why}")
+
+    if not table_path.is_file() or not manifest_path.is_file():
+        return refuse("no sensitivity.csv and manifest.json there (write them with citytwin sensitivity)")
+    try:
+        meta = json.loads(manifest_path.read_text(encoding="utf-8"))
+        table = pd.read_csv(table_path)
+        method = meta["method"]
+        main = MAIN_INDEX[method][0]
+        table = table[["target", "year", "factor", "kind", main]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return refuse(f"not a readable citytwin sensitivity result ({type(exc).__name__}: {exc})")
+    if meta.get("scenario") != spec.name:
+        return refuse(f"a sensitivity of scenario {meta.get('scenario')!r}, not {spec.name!r}")
+    table = table[table.kind.isin(UNCERTAIN_KINDS) & (table[main] > 0)]
+    by_target = {}
+    for t in targets:
+        rows = table[(table.target == t.id) & (table.year == t.year)]
+        if t.modelled:
+            by_target[t.id] = rows.sort_values(main, ascending=False, kind="stable").factor.head(TOP_DRIVERS).tolist()
+    if not any(t.id in set(table.target) for t in targets if t.modelled):
+        return refuse("none of the scenario's targets is in it")
+    return Drivers(by_target, "Morris" if method == "morris" else "Sobol'", str(folder))
+
+
+def rank_drivers(targets: list[Target], runs: list[RunResult]) -> Drivers:
+    """The top uncertain drivers per target by |Spearman rank correlation| between each run's
+    drawn assumptions and priors (RunResult.parameters) and the target's value in its year: cheap,
+    from the ensemble itself, but it sees only monotone effects and, with few runs, much noise."""
+    from scipy.stats import rankdata
+
+    keys = sorted({k for r in runs for k in r.parameters})
+    by_target: dict[str, list[str]] = {}
+    for t in targets:
+        if not t.modelled:
+            continue
+        by_target[t.id] = []
+        if len(runs) < 3 or not keys:
+            continue
+        x = np.array([[r.parameters.get(k, np.nan) for k in keys] for r in runs])
+        y = np.array([target_values(r, [(t.indicator, t.year)])[0] for r in runs])
+        if np.ptp(y) == 0:
+            continue
+        # Pearson correlation of ranks = Spearman's rho (ties averaged); constant draws give nan.
+        rx = rankdata(x, axis=0)
+        ry = rankdata(y)
+        rx, ry = rx - rx.mean(axis=0), ry - ry.mean()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = (rx * ry[:, None]).sum(axis=0) / np.sqrt((rx ** 2).sum(axis=0) * (ry ** 2).sum())
+        rho = np.nan_to_num(rho)
+        order = np.argsort(-np.abs(rho), kind="stable")
+        by_target[t.id] = [keys[i] for i in order[:TOP_DRIVERS] if rho[i] != 0]
+    return Drivers(by_target, f"rank correlation over {len(runs)} runs", "")
