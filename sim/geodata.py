@@ -56,11 +56,25 @@ def units(province: int) -> list[Unit]:
 
 def province_name(province: int) -> str | None:
     """The province's name as the data spell it ("Đắk Lắk"), None if unknown."""
+    return _province_names().get(province)
+
+
+@functools.cache
+def _province_names() -> dict[int, str]:
     with open(DATA / "units.csv", encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            if int(r["province_code"]) == province:
-                return r["province"]
-    return None
+        return {int(r["province_code"]): r["province"] for r in csv.DictReader(f)}
+
+
+def bare_name(name: str) -> str:
+    """A unit's name without its type ("Phường Hải Châu" -> "Hải Châu"), as the data list it.
+
+    >>> bare_name("Đặc khu Hoàng Sa"), bare_name("Xã Ea Kar"), bare_name("Hải Châu")
+    ('Hoàng Sa', 'Ea Kar', 'Hải Châu')
+    """
+    for prefix in (*PREFIX.values(), "Thị trấn"):
+        if name.startswith(prefix + " "):
+            return name[len(prefix) + 1:]
+    return name
 
 
 def boundaries(province: int) -> Path | None:

@@ -21,7 +21,7 @@ from shapely.geometry import MultiPoint, Polygon
 
 from sim import geodata
 from sim.errors import ScenarioError
-from sim.geodata import name_key
+from sim.geodata import bare_name, name_key
 from sim.files import read_csv, read_geojson
 from sim.scenario import Scenario
 from sim.settlement import Cells, settle
@@ -68,8 +68,7 @@ def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scena
     index = {str(c): i for i, c in enumerate(codes)} | {name_key(n): i for i, n in enumerate(names)}
     bare: dict[str, list[int]] = {}
     for i, n in enumerate(names):
-        bare.setdefault(name_key(n.split(" ", 2)[-1] if n.startswith("Đặc khu") else n.split(" ", 1)[-1]),
-                        []).append(i)
+        bare.setdefault(name_key(bare_name(n)), []).append(i)
     index |= {k: v[0] for k, v in bare.items() if len(v) == 1 and k not in index}
     out = set()
     for k in keys:
@@ -170,8 +169,7 @@ def _features(path: Path, units: list[tuple[int, str, str]], required: bool = Tr
                 geoms.setdefault(name_key(str(key)), geom)
     polys = []
     for code, name, _ in units:
-        bare = name.split(" ", 2)[-1] if name.startswith("Đặc khu") else name.split(" ", 1)[-1]
-        g = geoms.get(str(code)) or geoms.get(name_key(name)) or geoms.get(name_key(bare))
+        g = geoms.get(str(code)) or geoms.get(name_key(name)) or geoms.get(name_key(bare_name(name)))
         if g is None and required:
             raise ScenarioError(f"{path}: no feature with code {code} or name {name!r} "
                                 f"(every commune and ward of the province needs one)")

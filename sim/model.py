@@ -206,32 +206,27 @@ class CityModel(mesa.Model):
         spec, geo = self.spec, self.geo
         rng = self.stream("infrastructure.baseline")
         n4 = int(spec.baseline.sites_4g.value)
-        centres = min(n4, geo.n)
-        self.coverage.add("4g", geo.seeds[:centres, 0], geo.seeds[:centres, 1], self._radius("4g", np.arange(centres)),
-                          np.arange(centres), cofunded=False)
-        self.site_plan.add("4g", geo.seeds[:centres, 0], geo.seeds[:centres, 1],
-                           self._radius("4g", np.arange(centres)), np.arange(centres))
-        self.build_sites("4g", self.site_plan.pick(rng, "4g", n4 - centres, None, 1.0, uncovered_only=False), False)
+        centres = np.arange(min(n4, geo.n))
+        self._add_sites("4g", geo.seeds[centres], centres, cofunded=False)
+        self.build_sites("4g", self.site_plan.pick(rng, "4g", n4 - len(centres), None, 1.0, uncovered_only=False), False)
         self.build_sites("5g", self.site_plan.pick(rng, "5g", int(spec.baseline.sites_5g.value), None, 4.0,
                                                    uncovered_only=False), False)
 
-    def _radius(self, tech: str, commune: np.ndarray) -> np.ndarray:
-        inf = self.spec.infrastructure
-        if tech == "5g":
-            return np.full(len(commune), inf.radius_5g_km)
-        return np.where(self.geo.urban[commune], inf.radius_urban_km, inf.radius_rural_km)
-
     def build_sites(self, tech: str, cells: np.ndarray, cofunded: bool) -> int:
-        """Sites at the inside points of these settlement cells: the citizens and the cells they
-        cover are marked. Returns how many were built."""
-        if len(cells) == 0:
-            return 0
-        commune = self.site_plan.cells.commune[cells]
-        x, y = self.site_plan.cells.centre[cells].T
-        radius = self._radius(tech, commune)
+        """Sites at the inside points of these settlement cells; returns how many were built."""
+        self._add_sites(tech, self.site_plan.cells.centre[cells], self.site_plan.cells.commune[cells], cofunded)
+        return len(cells)
+
+    def _add_sites(self, tech: str, xy: np.ndarray, commune: np.ndarray, cofunded: bool) -> None:
+        """Sites at (x, y) km: the citizens and the settlement cells they cover are marked."""
+        if len(commune) == 0:
+            return
+        inf = self.spec.infrastructure
+        radius = (np.full(len(commune), inf.radius_5g_km) if tech == "5g"
+                  else np.where(self.geo.urban[commune], inf.radius_urban_km, inf.radius_rural_km))
+        x, y = xy[:, 0], xy[:, 1]
         self.coverage.add(tech, x, y, radius, commune, cofunded)
         self.site_plan.add(tech, x, y, radius, commune)
-        return len(cells)
 
     def _build_institutions(self) -> None:
         self.programmes = Programmes(self)

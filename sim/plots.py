@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import connected_components  # noqa: E402
 from shapely.geometry.polygon import orient  # noqa: E402
 
 from sim.ensemble import EnsembleResult  # noqa: E402
+from sim.geodata import bare_name  # noqa: E402
 from sim.geography import Geography  # noqa: E402
 from sim.indicators import INDICATORS, OUTPUT_INDICATORS  # noqa: E402
 from sim.scenario import PROGRAMMES  # noqa: E402
@@ -305,12 +306,7 @@ def _labels(ax: plt.Axes, xy: np.ndarray, texts: list[str], fontsize: float, bol
                 fontweight="bold" if heavy else "normal")
 
 
-def _short(name: str) -> str:
-    """A name without its kind ("Phường ", "Xã ", "Đặc khu "): the table has a type column."""
-    for prefix in ("Phường ", "Xã ", "Đặc khu ", "Thị trấn "):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
+_short = bare_name  # names without their kind in labels and tables: the table has a type column
 
 
 def _fmt_value(v: float, indicator: str) -> str:

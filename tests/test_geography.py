@@ -33,7 +33,7 @@ def test_communes_and_populations_match_the_data(name):
     rows = [r for r in _data_rows(PROVINCES[name]) if r["population"] != "0"]  # Hoàng Sa: no residents
     assert not geo.schematic
     assert geo.codes.tolist() == [int(r["code"]) for r in rows]
-    assert [n.split(" ", 2 if n.startswith("Đặc khu") else 1)[-1] for n in geo.names] == [r["name"] for r in rows]
+    assert [geodata.bare_name(n) for n in geo.names] == [r["name"] for r in rows]
     assert geo.kinds == [geodata.KINDS[r["type"]] for r in rows]
     # People: the data's shares of the scenario's sourced province total.
     data = np.array([float(r["population"]) for r in rows])
