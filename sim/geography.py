@@ -14,7 +14,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numba as nb
 import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Polygon
@@ -104,15 +103,15 @@ def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
     return shapely.affinity.scale(shape, factor, factor, origin=(0, 0))
 
 
-def _points_in(poly: Polygon, n: int, rng: np.random.Generator, rings: Rings | None = None) -> np.ndarray:
+def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
     """n uniform points inside a polygon (vectorised rejection sampling)."""
     minx, miny, maxx, maxy = poly.bounds
     out = np.empty((0, 2))
-    rings = rings or Rings.of(poly)
+    shapely.prepare(poly)
     while len(out) < n:
         k = max(64, 2 * (n - len(out)))
         cand = np.c_[rng.uniform(minx, maxx, k), rng.uniform(miny, maxy, k)]
-        out = np.vstack([out, cand[rings.contains(cand[:, 0], cand[:, 1])]])
+        out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
     return out[:n]
 
 
@@ -279,42 +278,3 @@ def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
         polygons=polys, seeds=seeds, population=population, schematic=schematic, outline=outline, cells=cells,
         uninhabited=empty, source=f"boundaries: {where}; people: {people_from}",
     )
-
-
-@nb.njit(parallel=True, cache=True, nogil=True)
-def _contains(vx, vy, ring_start, px, py):
-    """Even-odd point-in-polygon over all rings (exteriors, holes, parts of multipolygons)."""
-    out = np.zeros(len(px), np.bool_)
-    for t in nb.prange(len(px)):
-        x, y = px[t], py[t]
-        inside = False
-        for r in range(len(ring_start) - 1):
-            lo, hi = ring_start[r], ring_start[r + 1]
-            for k in range(lo, hi - 1):  # rings are closed: the last vertex repeats the first
-                x1, y1, x2, y2 = vx[k], vy[k], vx[k + 1], vy[k + 1]
-                if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-                    inside = not inside
-        out[t] = inside
-    return out
-
-
-@dataclass
-class Rings:
-    """A polygon's rings as flat vertex arrays, for the numba point-in-polygon test."""
-
-    vx: np.ndarray
-    vy: np.ndarray
-    ring_start: np.ndarray
-
-    @classmethod
-    def of(cls, geom) -> "Rings":
-        rings = shapely.get_rings(shapely.get_parts(geom))
-        coords = [shapely.get_coordinates(r) for r in rings]
-        start = np.r_[0, np.cumsum([len(c) for c in coords])].astype(np.int64)
-        xy = np.vstack(coords) if coords else np.empty((0, 2))
-        return cls(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), start)
-
-    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Which points lie inside (points exactly on an edge may go either way)."""
-        return _contains(self.vx, self.vy, self.ring_start, np.asarray(x, dtype=np.float64),
-                         np.asarray(y, dtype=np.float64))

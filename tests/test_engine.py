@@ -5,12 +5,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-import shapely
-from shapely.geometry import MultiPolygon, Polygon
 
 from conftest import DAK_LAK, FAST
 from sim import behaviour as kern
-from sim.geography import Rings
 from sim.model import CityModel
 from sim.network import build_network
 from sim.sampling import choose
@@ -90,14 +87,6 @@ def test_world_built_side_by_side_equals_one_after_the_other(monkeypatch):
     assert np.array_equal(side_by_side.network.indices, serial.network.indices)
     assert np.array_equal(side_by_side.coverage.covered["4g"], serial.coverage.covered["4g"])
     assert side_by_side.records == serial.records
-
-
-def test_point_in_polygon_matches_shapely():
-    square = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
-    shape = MultiPolygon([square, Polygon([(5, 5), (6, 5), (6, 6), (5, 6)])])
-    rng = np.random.default_rng(0)
-    x, y = rng.uniform(-1, 7, 20_000), rng.uniform(-1, 7, 20_000)
-    assert np.array_equal(Rings.of(shape).contains(x, y), shapely.contains_xy(shape, x, y))
 
 
 def test_choose_weighted_without_replacement():
