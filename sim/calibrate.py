@@ -162,7 +162,7 @@ def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: 
     sampler = optuna.samplers.TPESampler(seed=spec.ensemble.seed if seed is None else seed)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     # Start from the scenario's own values, so the fit can only improve on them.
-    study.enqueue_trial({k: spec._numeric(k) for k in spec.free})
+    study.enqueue_trial({k: spec.number_at(k) for k in spec.free})
     # The pool's workers are terminated if the search ends by an error or an interrupt.
     with worker_pool(workers) if workers > 1 else nullcontext() as pool:
         ev = _Evaluator(spec, runs, scale, pool)

@@ -745,7 +745,7 @@ class Scenario(Strict):
         return self
 
 
-    def _numeric(self, key: str) -> float | None:
+    def number_at(self, key: str) -> float | None:
         """The number at a dotted key (a sourced number's value), or None if there is none."""
         node = lookup(self.model_dump(), key)
         if isinstance(node, dict) and "value" in node:
@@ -982,7 +982,7 @@ def _check_free(scenario: Scenario, file: str) -> None:
         where = f"{file}: free.{key}"
         if not low < high:
             raise ScenarioError(f"{where}: expected [low, high] with low < high, got {[low, high]}")
-        value = scenario._numeric(key)
+        value = scenario.number_at(key)
         if value is None:
             raise ScenarioError(f"{where}: not a number in the scenario (give a dotted key such as "
                                 f"behaviour.online_services.p)")

@@ -128,12 +128,6 @@ def varied(items: Iterable[Factor]) -> list[Factor]:
     return [f for f in items if f.high > f.low]
 
 
-def value_of(spec: Scenario, key: str) -> float:
-    """The scenario's value at a dotted key (a sourced number's value)."""
-    node = lookup(spec.model_dump(), key)
-    return float(node["value"] if isinstance(node, dict) else node)
-
-
 def apply(spec: Scenario, point: dict[str, float]) -> Scenario:
     """A validated copy of the scenario with the factors set (a sourced number's value keeps its
     source; whole numbers such as lead days and contacts are rounded; a table lever's keys are

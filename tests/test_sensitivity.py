@@ -12,7 +12,7 @@ import pytest
 from conftest import DAK_LAK, citytwin
 from sim.ensemble import RunResult
 from sim.scenario import levers, load_scenario, lookup
-from sim.sensitivity import Factor, analyse, apply, design, factors, rank_drivers, value_of
+from sim.sensitivity import Factor, analyse, apply, design, factors, rank_drivers
 from sim.targets import Target
 from sim.uncertainty import uncertain_keys
 
@@ -90,12 +90,12 @@ def test_factors_list_every_prior_and_ranged_assumption(dak_lak):
     assert {items[k].kind for k in ranged} == {"assumption"}
     assert {items[k].kind for k in dak_lak.priors} == {"prior"}
     for f in items.values():
-        assert f.low <= value_of(dak_lak, f.key) <= f.high, f
+        assert f.low <= dak_lak.number_at(f.key) <= f.high, f
     with_levers = factors(dak_lak, levers=True)
     lever = {f.key: f for f in with_levers if f.kind == "lever"}
     assert set(lever) == set(levers(dak_lak))
     for f in lever.values():
-        value = value_of(dak_lak, f.key)
+        value = dak_lak.number_at(f.key)
         assert f.low <= value <= f.high and f.low >= 0 and f.high <= 1
         if value > 0:
             assert f.low == pytest.approx(0.5 * value) and f.high == pytest.approx(min(1.0, 1.5 * value))
@@ -103,7 +103,7 @@ def test_factors_list_every_prior_and_ranged_assumption(dak_lak):
 
 def test_apply_round_trips_and_keeps_tables_whole(dak_lak):
     items = factors(dak_lak, levers=True)
-    same = apply(dak_lak, {f.key: value_of(dak_lak, f.key) for f in items})
+    same = apply(dak_lak, {f.key: dak_lak.number_at(f.key) for f in items})
     expected = dak_lak.model_dump()
     expected["ensemble"]["uncertainty"] = False  # only the factors vary
     assert same.model_dump() == expected
