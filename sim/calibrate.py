@@ -1,16 +1,16 @@
-"""Calibration: fit a scenario's `[free]` parameters to its `[observed]` series by maximum likelihood.
+"""Calibration: the posterior of a scenario's `[free]` parameters given its `[observed]` series.
 
-Each observation y_i (a model indicator in a given month) is taken as normal around
-the model's ensemble mean m_i(θ) with the observation's own standard error σ_i:
+Each observation y_i (a model indicator in a given month) is taken as normal around the
+model's mean m_i(θ) over `runs` seeds, with the observation's own standard error σ_i and
+the Monte Carlo error of that mean (the runs' variance s_i² over `runs`):
 
-    log L(θ) = -Σ_i (y_i - m_i(θ))² / (2 σ_i²)   (+ a constant)
+    log L(θ) = -½ Σ_i [ (y_i - m_i(θ))² / v_i + log 2π v_i ],   v_i = σ_i² + s_i²(θ) / runs
 
-m_i is the mean over `runs` seeds, the same seeds for every θ (common random
-numbers), so the likelihood surface is smooth in θ and differences between
-candidates are not seed noise. Optuna's TPE sampler searches the box given by
-`[free]`; an approximate 95% range for each parameter is the span of the
-candidates whose log-likelihood is within χ²₁(0.95)/2 = 1.92 of the best
-(a profile-likelihood interval read off the samples).
+(a Gaussian synthetic likelihood, Wood 2010). The same seeds serve every θ (common random
+numbers), so differences between candidates are not seed noise. The prior is uniform on
+the `[free]` box; the posterior is sampled by adaptive importance sampling
+(`sim.posterior`). The calibrated scenario carries the weighted posterior draws in a
+`[posterior]` table, and every run of its ensemble draws one of them (`sim.uncertainty`).
 
 With `until`, only observations up to that year are fitted and the later ones are
 forecast: a hindcast. Its error is compared with the no-change forecast (the last
@@ -35,15 +35,16 @@ import pandas as pd
 from sim.ensemble import worker_pool
 from sim.institutions import Calendar
 from sim.outfolder import OutputFolder
+from sim.posterior import Posterior, sample_posterior
 from sim.scenario import Scenario, ScenarioError, lookup, with_values
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
-HALF_CHI2_95 = 1.920729  # χ²₁(0.95) / 2
 # The first line of a calibrated scenario (the command always starts with "citytwin"): only a
 # file that starts so may be replaced by `--write`.
 CALIBRATED_HEADER = "# Calibrated by: citytwin"
+CREDIBLE = 0.9  # the level of the credible intervals reported
 
 
 def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...]) -> np.ndarray:
@@ -61,23 +62,48 @@ def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...
     return out
 
 
+def _simulate_star(args: tuple) -> np.ndarray:
+    return simulate(*args)
+
+
 @dataclass
 class Calibration:
     scenario: Scenario
-    best: dict[str, float]
-    log_likelihood: float
-    ranges: dict[str, tuple[float, float]]          # approximate 95% profile ranges
-    trials: pd.DataFrame                            # one row per candidate: parameters, log_likelihood
-    fit: pd.DataFrame                               # observations with the model at the best θ
-    series: dict[str, np.ndarray]                   # indicator -> (runs, months) at the best θ
+    posterior: Posterior
+    log_likelihood: float                           # at the best draw
+    draws: pd.DataFrame                             # one row per draw: parameters, log_likelihood, weight
+    fit: pd.DataFrame                               # observations with the model at the best draw
+    series: dict[str, np.ndarray]                   # indicator -> (runs, months) at the best draw
     until: int | None
     runs: int
     scale: float
     seconds: float
 
     @property
+    def best(self) -> dict[str, float]:
+        """The draw of highest likelihood: the calibrated scenario's point values."""
+        return dict(zip(self.posterior.names, map(float, self.posterior.best())))
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """Each parameter's equal-tailed 90% credible interval."""
+        return {k: (float(lo), float(hi)) for k, (lo, hi) in zip(self.posterior.names,
+                                                                 self.posterior.interval(CREDIBLE))}
+
+    @property
     def calibrated(self) -> Scenario:
         return with_values(self.scenario, self.best)
+
+    def identification(self) -> pd.DataFrame:
+        """Per parameter: prior box, posterior mean and 90% interval, and how much the data
+        narrowed the prior (credible width over prior width; above 0.5: weakly identified)."""
+        p = self.posterior
+        ci = p.interval(CREDIBLE)
+        ratio = p.identification()
+        return pd.DataFrame({
+            "parameter": p.names, "prior_low": p.box[:, 0], "prior_high": p.box[:, 1], "best": p.best(),
+            "mean": p.mean(), "ci90_low": ci[:, 0], "ci90_high": ci[:, 1], "width_ratio": ratio,
+            "weakly_identified": ratio > 0.5})
 
     def hindcast(self) -> pd.DataFrame:
         """Held-out observations: model error and the no-change forecast's error."""
@@ -95,25 +121,39 @@ class Calibration:
 class _Evaluator:
     """Runs the same seeds for every candidate θ, on a persistent process pool (None: here)."""
 
-    def __init__(self, spec: Scenario, runs: int, scale: float, pool: "Pool | None") -> None:
-        self.spec, self.runs, self.scale = spec, runs, scale
+    def __init__(self, spec: Scenario, runs: int, scale: float, pool: "Pool | None",
+                 on_run: Callable[[], None] | None = None) -> None:
+        self.spec, self.runs, self.scale, self.pool, self.on_run = spec, runs, scale, pool, on_run
         self.indicators = tuple(sorted({o.indicator for o in spec.observed}))
         self.seeds = [spec.ensemble.seed + r for r in range(runs)]
         calendar = Calendar(spec.time.start, spec.time.months)
         self.rows = [calendar.index(f"{o.year}-{o.month:02d}") for o in spec.observed]
         self.cols = [self.indicators.index(o.indicator) for o in spec.observed]
-        self.pool = pool
 
-    def series(self, values: dict[str, float]) -> np.ndarray:
-        """(runs, months, indicators) at θ."""
-        spec = with_values(self.spec, values)
-        args = [(spec, s, self.scale, self.indicators) for s in self.seeds]
+    def series(self, candidates: list[dict[str, float]]) -> list[np.ndarray]:
+        """(runs, months, indicators) for each candidate θ, all runs of all candidates at once."""
+        args = [(with_values(self.spec, values), s, self.scale, self.indicators)
+                for values in candidates for s in self.seeds]
         if self.pool is None:
-            return np.stack([simulate(*a) for a in args])
-        return np.stack(self.pool.starmap(simulate, args, chunksize=1))
+            out = []
+            for a in args:
+                out.append(simulate(*a))
+                if self.on_run:
+                    self.on_run()
+        else:
+            out = []
+            for result in self.pool.imap(_simulate_star, args, chunksize=1):
+                out.append(result)
+                if self.on_run:
+                    self.on_run()
+        r = self.runs
+        return [np.stack(out[i * r:(i + 1) * r]) for i in range(len(candidates))]
 
-    def at_observations(self, series: np.ndarray) -> np.ndarray:
-        return series.mean(axis=0)[self.rows, self.cols]
+    def at_observations(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The runs' mean at each observation and the variance of that mean (zero for one run)."""
+        at = series[:, self.rows, self.cols]
+        var = at.var(axis=0, ddof=1) / len(at) if len(at) > 1 else np.zeros(at.shape[1])
+        return at.mean(axis=0), var
 
 
 def check_calibratable(spec: Scenario, until: int | None = None) -> None:
@@ -128,62 +168,78 @@ def check_calibratable(spec: Scenario, until: int | None = None) -> None:
         raise ScenarioError(f"--until {until}: no observation left to fit (the first is in {first})")
 
 
-def calibrate(spec: Scenario, trials: int = 60, runs: int | None = None, scale: float | None = None,
-              until: int | None = None, workers: int = 1, seed: int | None = None, progress: bool = True,
-              on_trial: Callable[[int, float], None] | None = None) -> Calibration:
-    """Fit `spec.free` to `spec.observed` (up to `until`, if given) by maximum likelihood."""
-    import optuna
+def _pinned(spec: Scenario) -> Scenario:
+    """The scenario at its central assumptions: drawing them would make the likelihood noisy."""
+    return spec.model_copy(update={"ensemble": spec.ensemble.model_copy(update={"uncertainty": False})})
+
+
+def model_at(spec: Scenario, values: dict[str, float], runs: int = 2, scale: float | None = None,
+             workers: int = 1) -> pd.DataFrame:
+    """The model's mean (and its Monte Carlo standard error) at each observation of the
+    scenario, at parameter values θ: for synthetic data and for the uncalibrated baseline
+    of a hindcast."""
+    spec = _pinned(spec)
+    with worker_pool(workers) if workers > 1 else nullcontext() as pool:
+        ev = _Evaluator(spec, runs, scale or spec.ensemble.scale, pool)
+        mean, var = ev.at_observations(ev.series([values])[0])
+    return pd.DataFrame({"year": [o.year for o in spec.observed], "month": [o.month for o in spec.observed],
+                         "indicator": [o.indicator for o in spec.observed], "model": mean, "se": np.sqrt(var)})
+
+
+def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: float | None = None,
+              until: int | None = None, workers: int = 1, seed: int | None = None,
+              progress: bool = True) -> Calibration:
+    """The posterior of `spec.free` given `spec.observed` (up to `until`, if given)."""
+    from tqdm import tqdm
 
     check_calibratable(spec, until)
+    if draws < 1:
+        raise ScenarioError(f"--draws {draws}: expected at least 1")
     fitted = np.array([until is None or o.year <= until for o in spec.observed])
-    # Calibrate at the scenario's central assumptions: drawing them would make the likelihood noisy.
-    spec = spec.model_copy(update={"ensemble": spec.ensemble.model_copy(update={"uncertainty": False})})
+    spec = _pinned(spec)
     runs = runs or spec.ensemble.runs
     scale = scale or spec.ensemble.scale
     obs = spec.observed
     y = np.array([o.value for o in obs])
-    sigma = np.array([o.sigma for o in obs])
+    sigma2 = np.array([o.sigma for o in obs]) ** 2
+    names = list(spec.free)
+    box = np.array([spec.free[k] for k in names], dtype=float)
     t0 = time.perf_counter()
-    records: list[dict[str, float]] = []
+    bar = tqdm(total=draws * runs, desc=f"{spec.name}: calibrate", unit="run", disable=not progress, leave=False)
+    best: dict[str, Any] = {"ll": -math.inf, "series": None}  # the best draw so far: its series for the fit plot
 
-    def log_likelihood(values: dict[str, float]) -> float:
-        m = ev.at_observations(ev.series(values))
-        return float(-(((y - m) / sigma)[fitted] ** 2).sum() / 2)
+    def log_likelihood(thetas: np.ndarray) -> np.ndarray:
+        series = ev.series([dict(zip(names, map(float, t))) for t in thetas])
+        out = np.empty(len(thetas))
+        for i, s in enumerate(series):
+            m, mc_var = ev.at_observations(s)
+            v = sigma2 + mc_var
+            out[i] = -0.5 * float(((y - m) ** 2 / v + np.log(2 * np.pi * v))[fitted].sum())
+        i = int(np.argmax(out))
+        if best["series"] is None or out[i] > best["ll"]:
+            best.update(ll=float(out[i]), series=series[i])
+        return out
 
-    def objective(trial: "optuna.Trial") -> float:
-        values = {k: trial.suggest_float(k, lo, hi) for k, (lo, hi) in spec.free.items()}
-        ll = log_likelihood(values)
-        records.append({**values, "log_likelihood": ll})
-        if on_trial:
-            on_trial(trial.number, ll)
-        return ll
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=spec.ensemble.seed if seed is None else seed)
-    study = optuna.create_study(direction="maximize", sampler=sampler)
-    # Start from the scenario's own values, so the fit can only improve on them.
-    study.enqueue_trial({k: spec.number_at(k) for k in spec.free})
     # The pool's workers are terminated if the search ends by an error or an interrupt.
     with worker_pool(workers) if workers > 1 else nullcontext() as pool:
-        ev = _Evaluator(spec, runs, scale, pool)
-        study.optimize(objective, n_trials=trials, show_progress_bar=progress)
-        best = dict(study.best_params)
-        series = ev.series(best)
-    table = pd.DataFrame(records)
-    near = table[table.log_likelihood >= study.best_value - HALF_CHI2_95]
-    ranges = {k: (float(near[k].min()), float(near[k].max())) for k in spec.free}
-    model = ev.at_observations(series)
+        ev = _Evaluator(spec, runs, scale, pool, on_run=lambda: bar.update(1))
+        post = sample_posterior(log_likelihood, names, box, draws, seed=spec.ensemble.seed if seed is None else seed)
+    bar.close()
+    series = best["series"]
+    model, _ = ev.at_observations(series)
+    table = pd.DataFrame(post.draws, columns=names)
+    table["log_likelihood"] = post.log_likelihood
+    table["weight"] = post.weights
     fit = pd.DataFrame({
         "year": [o.year for o in obs], "month": [o.month for o in obs],
-        "indicator": [o.indicator for o in obs], "value": y, "sigma": sigma, "model": model,
+        "indicator": [o.indicator for o in obs], "value": y, "sigma": np.sqrt(sigma2), "model": model,
         "fitted": fitted, "source": [o.source for o in obs]})
     fit["residual"] = fit.value - fit.model
     fit["persistence"] = [_last_fitted(fit, i) for i in range(len(fit))]
     ind = ev.indicators
-    return Calibration(scenario=spec, best=best, log_likelihood=float(study.best_value),
-                       ranges=ranges, trials=table, fit=fit,
-                       series={k: series[:, :, j] for j, k in enumerate(ind)}, until=until, runs=runs,
-                       scale=scale, seconds=time.perf_counter() - t0)
+    return Calibration(scenario=spec, posterior=post, log_likelihood=float(post.log_likelihood.max()),
+                       draws=table, fit=fit, series={k: series[:, :, j] for j, k in enumerate(ind)},
+                       until=until, runs=runs, scale=scale, seconds=time.perf_counter() - t0)
 
 
 def _last_fitted(fit: pd.DataFrame, i: int) -> float:
@@ -211,29 +267,36 @@ def _nest(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def calibrated_toml(cal: Calibration, dest: Path, command: str) -> str:
-    """The calibrated variant: `extends` the calibrated file and sets the fitted values."""
+    """The calibrated variant: `extends` the calibrated file, sets the best draw's values, and
+    carries the posterior (its weighted draws) that every run of its ensemble draws from."""
     import tomli_w
 
     src = Path(cal.scenario.source_file).resolve()
-    method = (f"maximum likelihood (normal errors, each observation's sigma); Optuna TPE, {len(cal.trials)} "
-              f"candidates x {cal.runs} runs at scale {cal.scale:g} (the same seeds for every candidate)")
-    fitted = cal.fit[cal.fit.fitted]
-    n_fit = len(fitted)
+    post = cal.posterior
+    method = (f"Bayesian, uniform prior on [free], Gaussian likelihood (each observation's sigma and the runs' "
+              f"Monte Carlo error); adaptive importance sampling, {len(post.draws)} draws x {cal.runs} runs at "
+              f"scale {cal.scale:g} (the same seeds for every draw); effective sample size {post.ess:.0f}")
+    n_fit = int(cal.fit.fitted.sum())
     lines = [f"# Calibrated by: {command}",  # starts with CALIBRATED_HEADER
              f"# Method: {method}.",
-             f"# Fitted to {n_fit} observation{"s" if n_fit > 1 else ""}" + (f" up to {cal.until}" if cal.until else "")
-             + f"; log-likelihood {cal.log_likelihood:.3f}.",
-             "# Approximate 95% ranges (candidates within 1.92 log-likelihood of the best):"]
-    lines += [f"#   {k} = {v:.4g}  [{cal.ranges[k][0]:.4g}, {cal.ranges[k][1]:.4g}]" for k, v in cal.best.items()]
+             f"# Fitted to {n_fit} observation{'s' if n_fit > 1 else ''}" + (f" up to {cal.until}" if cal.until else "")
+             + f"; best log-likelihood {cal.log_likelihood:.3f}.",
+             "# Best draw, posterior mean and 90% credible interval (width / prior width; > 0.5: weakly identified):"]
+    for row in cal.identification().itertuples():
+        lines.append(f"#   {row.parameter} = {row.best:.4g}  mean {row.mean:.4g}  [{row.ci90_low:.4g}, "
+                     f"{row.ci90_high:.4g}]  ({row.width_ratio:.2f}{', weakly identified' if row.weakly_identified else ''})")
     original = cal.scenario.model_dump()
     values: dict[str, Any] = {}
     for key, value in cal.best.items():
         if isinstance(lookup(original, key), dict):  # a sourced number: say where the new value comes from
-            lo, hi = cal.ranges[key]
-            values[key] = {"value": value, "source": f"calibrated: {command}", "range": [min(lo, value), max(hi, value)]}
+            values[key] = {"value": value, "source": f"calibrated: {command}"}
         else:
             values[key] = value
-    body = {"extends": os.path.relpath(src, dest.resolve().parent), "name": dest.stem, **_nest(values)}
+    samples, weights = post.samples()
+    body = {"extends": os.path.relpath(src, dest.resolve().parent), "name": dest.stem, **_nest(values),
+            "posterior": {"parameters": post.names, "source": f"{command} ({method})",
+                          "weights": [float(f"{w:.6g}") for w in weights],
+                          "samples": [[float(f"{v:.6g}") for v in row] for row in samples]}}
     return "\n".join(lines) + "\n" + tomli_w.dumps(body)
 
 
@@ -248,11 +311,17 @@ def write_calibration(cal: Calibration, out: OutputFolder, variant: Path, comman
         with out.replacing(cal.scenario.name) as tmp:
             calibration_fit(cal, tmp / "fit.png")
             cal.fit.to_csv(tmp / "fit.csv", index=False)
-            cal.trials.to_csv(tmp / "trials.csv", index=False)
+            cal.draws.to_csv(tmp / "draws.csv", index=False)
+            cal.identification().to_csv(tmp / "posterior.csv", index=False)
             rmse, persistence = cal.hindcast_rmse()
+            ident = cal.identification()
             summary = {"scenario": cal.scenario.name, "command": command, "best": cal.best,
-                       "ranges_95": cal.ranges, "log_likelihood": cal.log_likelihood, "until": cal.until,
-                       "runs": cal.runs, "scale": cal.scale, "trials": len(cal.trials),
+                       "credible_90": cal.ranges, "posterior_mean": dict(zip(ident.parameter, ident["mean"])),
+                       "weakly_identified": cal.posterior.weakly_identified(),
+                       "correlation": cal.posterior.correlation().round(3).tolist(),
+                       "effective_sample_size": round(cal.posterior.ess, 1),
+                       "log_likelihood": cal.log_likelihood, "until": cal.until,
+                       "runs": cal.runs, "scale": cal.scale, "draws": len(cal.draws),
                        "seconds": round(cal.seconds, 1),
                        "hindcast_rmse": None if math.isnan(rmse) else rmse,
                        "no_change_rmse": None if math.isnan(persistence) else persistence,

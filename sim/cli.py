@@ -90,8 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit the scenario's [free] parameters to its [observed] series")
     cal.add_argument("scenario", help="scenario TOML file with [observed] and [free], "
                                       "e.g. scenarios/validation/vietnam_dossiers.toml")
-    cal.add_argument("--trials", type=int, default=60, help="candidate parameter sets to try (default 60)")
-    cal.add_argument("--runs", type=int, help="runs per candidate (default: the scenario's ensemble.runs)")
+    cal.add_argument("--draws", "--trials", dest="draws", type=int, default=96,
+                     help="parameter sets drawn in the importance sampling of the posterior (default 96)")
+    cal.add_argument("--runs", type=int, help="runs per draw (default: the scenario's ensemble.runs)")
     cal.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
     cal.add_argument("--seed", type=int, help="base seed of the runs and of the search")
     cal.add_argument("--until", type=int, metavar="YEAR",
@@ -232,8 +233,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
     spec = load_scenario(args.scenario, _overrides(args))
-    if args.trials < 1:
-        raise ScenarioError(f"--trials {args.trials}: expected at least 1")
+    if args.draws < 1:
+        raise ScenarioError(f"--draws {args.draws}: expected at least 1")
     check_calibratable(spec, args.until)
     stem = Path(args.scenario).stem + ("_calibrated" if args.until is None else f"_calibrated_until{args.until}")
     variant = args.write or Path(args.scenario).parent / f"{stem}.toml"
@@ -243,24 +244,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out.check()
     e = spec.ensemble
     workers = args.workers or default_workers()
-    check_cost(spec, (args.trials + 1) * e.runs, min(workers, e.runs), yes=args.yes, counterfactual=False)
+    check_cost(spec, args.draws * e.runs, min(workers, e.runs), yes=args.yes, counterfactual=False)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
                   + (f" (up to {args.until})" if args.until else "")
-                  + f"; {args.trials} candidates x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
+                  + f"; {args.draws} draws x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
         checkpoint()
-        cal = calibrate(spec, trials=args.trials, until=args.until, workers=workers, progress=not args.quiet)
+        cal = calibrate(spec, draws=args.draws, until=args.until, workers=workers, progress=not args.quiet)
         checkpoint()  # the last moment before results are replaced
         command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
             f"citytwin calibrate {args.scenario}"
         write_calibration(cal, out, variant, command)
     print(cal.fit[["year", "month", "indicator", "value", "sigma", "model", "residual", "fitted"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print("\nparameter                       best      approx. 95% range")
-    for k, v in cal.best.items():
-        lo, hi = cal.ranges[k]
-        print(f"{k:<30} {v:9.4g}   [{lo:.4g}, {hi:.4g}]")
+    print(f"\nposterior ({len(cal.draws)} draws, effective sample size {cal.posterior.ess:.0f})")
+    print(f"{'parameter':<30} {'best':>9} {'mean':>9}   90% credible        width/prior")
+    for row in cal.identification().itertuples():
+        print(f"{row.parameter:<30} {row.best:9.4g} {row.mean:9.4g}   [{row.ci90_low:.4g}, {row.ci90_high:.4g}]"
+              f"{'':<4}{row.width_ratio:.2f}{'  weakly identified' if row.weakly_identified else ''}")
     rmse, persistence = cal.hindcast_rmse()
     if not math.isnan(rmse):
         print(f"\nhindcast after {args.until}: RMSE {rmse:.3f} (no-change forecast: {persistence:.3f})")

@@ -617,6 +617,30 @@ class PriorSpec(Strict):
         return self.range
 
 
+class PosteriorSpec(Strict):
+    """A calibration's posterior (written by `citytwin calibrate`): weighted joint draws of
+    `parameters`, one row of `samples` per draw. Every run of the ensemble draws one row
+    (so the parameters keep their correlation); it supersedes any prior on them."""
+
+    parameters: Annotated[list[str], Field(min_length=1)]
+    samples: Annotated[list[list[float]], Field(min_length=1)]
+    weights: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=1)]
+    source: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _shape(self) -> "PosteriorSpec":
+        if len(set(self.parameters)) != len(self.parameters):
+            raise ValueError("parameters: a parameter is listed twice")
+        if len(self.weights) != len(self.samples):
+            raise ValueError(f"expected one weight per sample, got {len(self.weights)} weights "
+                             f"for {len(self.samples)} samples")
+        for i, row in enumerate(self.samples):
+            if len(row) != len(self.parameters):
+                raise ValueError(f"samples.{i}: expected {len(self.parameters)} values (one per parameter), "
+                                 f"got {len(row)}")
+        return self
+
+
 class EnsembleSpec(Strict):
     runs: Annotated[int, Field(ge=1, le=100_000)]
     seed: Annotated[int, Field(ge=0, le=2**62)]
@@ -651,6 +675,8 @@ class Scenario(Strict):
     ensemble: EnsembleSpec
     priors: dict[str, PriorSpec] = Field(
         default_factory=dict, description="dotted key of a plain number = its prior (drawn per run)")
+    posterior: PosteriorSpec | None = Field(
+        None, description="a calibration's weighted joint draws, drawn per run (supersedes priors)")
     source_file: str = ""
 
     @model_validator(mode="before")
@@ -706,9 +732,11 @@ class Scenario(Strict):
         if not self.priors or not self.ensemble.uncertainty or (info.context or {}).get("drawn"):
             return self  # a run's drawn copy was checked as the scenario it was drawn from
         data = self.model_dump()
+        # A calibrated parameter is drawn from its posterior, not its prior (checked in _posterior_values).
+        priors = {k: v for k, v in self.priors.items() if not self.posterior or k not in self.posterior.parameters}
         for edge in (0, 1):
             trial = copy.deepcopy(data)
-            for key, prior in self.priors.items():
+            for key, prior in priors.items():
                 node = lookup(data, key)
                 if isinstance(node, bool) or not isinstance(node, (int, float)):
                     raise ValueError(f"priors.{key}: expected the dotted key of a plain number of the scenario "
@@ -721,12 +749,34 @@ class Scenario(Strict):
                                                  else (low if edge == 0 else high)))
             trial.pop("priors")
             try:
-                type(self).model_validate(trial | {"priors": {}})
+                type(self).model_validate(trial | {"priors": {}, "posterior": None})
             except ValidationError as exc:
                 err = exc.errors()[0]
                 where = ".".join(str(p) for p in err["loc"])
-                raise ValueError(f"priors: the {'low' if edge == 0 else 'high'} end of the prior on {where} is not "
+                on = f" on {where}" if where else "s"
+                raise ValueError(f"priors: the {'low' if edge == 0 else 'high'} end of the prior{on} is not "
                                  f"allowed ({err['msg'].removeprefix('Value error, ')})") from None
+        return self
+
+    @model_validator(mode="after")
+    def _posterior_values(self, info: ValidationInfo) -> "Scenario":
+        """Every posterior parameter is a number of the scenario, and its smallest and largest
+        sample are values the schema accepts there (so no run's draw can be refused)."""
+        if self.posterior is None or (info.context or {}).get("drawn"):
+            return self
+        data = self.model_dump()
+        columns = list(zip(*self.posterior.samples))
+        for key, column in zip(self.posterior.parameters, columns):
+            if self.number_at(key) is None:
+                raise ValueError(f"posterior.parameters: {key} is not a number of the scenario")
+            for end in (min(column), max(column)):
+                trial = copy.deepcopy(data) | {"posterior": None, "priors": {}}
+                set_number(trial, key, end)
+                try:
+                    type(self).model_validate(trial)
+                except ValidationError as exc:
+                    msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                    raise ValueError(f"posterior: the sample {end} of {key} is not allowed ({msg})") from None
         return self
 
     @model_validator(mode="after")
@@ -788,14 +838,19 @@ def lookup(data: Any, key: str) -> Any:
 
 
 def set_number(data: Any, key: str, value: float) -> None:
-    """Set the number at a dotted key of scenario data (the key must exist).
+    """Set the number at a dotted key of scenario data (the key must exist; a sourced number
+    keeps its source).
 
     >>> d = {"a": {"b": [1.0, 2.0]}}; set_number(d, "a.b.1", 3.0); d
     {'a': {'b': [1.0, 3.0]}}
     """
     *parents, last = key.split(".")
     node = lookup(data, ".".join(parents)) if parents else data
-    node[int(last) if isinstance(node, list) else last] = value
+    index = int(last) if isinstance(node, list) else last
+    if isinstance(node[index], dict) and "value" in node[index]:
+        node[index]["value"] = value
+    else:
+        node[index] = value
 
 
 # --------------------------------------------------------------------------- loading

@@ -1,9 +1,12 @@
-"""Parameter uncertainty: every assumption with a range, and every prior, is drawn afresh for each run.
+"""Parameter uncertainty: every assumption with a range, every prior and a calibration's
+posterior are drawn afresh for each run.
 
 A run's draws depend only on its seed and the parameter's key, so run r of two
 scenarios shares the same assumptions (paired comparisons), and adding a
 parameter does not change the draws of the others. The distribution is
-triangular on [low, high] with its mode at the scenario's value.
+triangular on [low, high] with its mode at the scenario's value. A calibrated scenario's
+`[posterior]` gives weighted joint draws of its parameters: a run takes one row by weight
+(keeping their correlation), in place of those parameters' priors or ranges.
 
 Example:
     >>> from sim.scenario import load_scenario
@@ -40,11 +43,19 @@ def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, flo
     the draws (whole numbers, such as lead days, are rounded)."""
     data = spec.model_dump()
     draws: dict[str, float] = {}
+    calibrated = set(spec.posterior.parameters) if spec.posterior else set()
     for key, node in uncertain_keys(data):
         low, high = node["range"]
-        if high > low:
+        if high > low and key not in calibrated:
             node["value"] = draws[key] = _triangular(seed, key, low, node["value"], high)
+    if spec.posterior:
+        row = spec.posterior.samples[_posterior_row(seed, spec.posterior.weights)]
+        for key, value in zip(spec.posterior.parameters, row):
+            set_number(data, key, value)
+            draws[key] = float(value)
     for key, prior in spec.priors.items():
+        if key in calibrated:
+            continue
         value = lookup(data, key)
         low, high = prior.bounds(float(value))
         if high > low:
@@ -53,6 +64,14 @@ def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, flo
             set_number(data, key, drawn)
             draws[key] = float(drawn)
     return Scenario.model_validate(data, context={"drawn": True}), draws
+
+
+def _posterior_row(seed: int, weights: list[float]) -> int:
+    """One run's row of the posterior, drawn by weight from the run's own stream (so run r
+    of every policy variant draws the same row)."""
+    rng = np.random.default_rng([seed, zlib.crc32(b"posterior")])
+    cumulative = np.cumsum(weights)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right").clip(0, len(weights) - 1))
 
 
 def _triangular(seed: int, key: str, low: float, mode: float, high: float) -> float:
