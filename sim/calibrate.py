@@ -35,7 +35,7 @@ import pandas as pd
 from sim.ensemble import worker_pool
 from sim.institutions import Calendar
 from sim.outfolder import OutputFolder
-from sim.posterior import Posterior, sample_posterior
+from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
 from sim.scenario import Scenario, ScenarioError, lookup, with_values
 
 if TYPE_CHECKING:
@@ -103,18 +103,19 @@ class Calibration:
         return pd.DataFrame({
             "parameter": p.names, "prior_low": p.box[:, 0], "prior_high": p.box[:, 1], "best": p.best(),
             "mean": p.mean(), "ci90_low": ci[:, 0], "ci90_high": ci[:, 1], "width_ratio": ratio,
-            "weakly_identified": ratio > 0.5})
+            "weakly_identified": ratio > WEAK_IDENTIFICATION})
 
     def hindcast(self) -> pd.DataFrame:
         """Held-out observations: model error and the no-change forecast's error."""
         return self.fit[~self.fit.fitted].copy()
 
     def hindcast_rmse(self) -> tuple[float, float]:
-        """(model, no-change) root-mean-square error over the held-out observations."""
+        """(model, no-change) root-mean-square error over the held-out observations; the model's
+        forecast is its posterior mean (the Bayesian point forecast)."""
         h = self.hindcast()
         if h.empty:
             return math.nan, math.nan
-        return (float(np.sqrt(((h.model - h.value) ** 2).mean())),
+        return (float(np.sqrt(((h.posterior_mean - h.value) ** 2).mean())),
                 float(np.sqrt(((h.persistence - h.value) ** 2).mean())))
 
 
@@ -134,18 +135,13 @@ class _Evaluator:
         """(runs, months, indicators) for each candidate θ, all runs of all candidates at once."""
         args = [(with_values(self.spec, values), s, self.scale, self.indicators)
                 for values in candidates for s in self.seeds]
-        if self.pool is None:
-            out = []
-            for a in args:
-                out.append(simulate(*a))
-                if self.on_run:
-                    self.on_run()
-        else:
-            out = []
-            for result in self.pool.imap(_simulate_star, args, chunksize=1):
-                out.append(result)
-                if self.on_run:
-                    self.on_run()
+        results = map(_simulate_star, args) if self.pool is None else \
+            self.pool.imap(_simulate_star, args, chunksize=1)  # in order
+        out = []
+        for result in results:
+            out.append(result)
+            if self.on_run:
+                self.on_run()
         r = self.runs
         return [np.stack(out[i * r:(i + 1) * r]) for i in range(len(candidates))]
 
@@ -206,6 +202,7 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
     box = np.array([spec.free[k] for k in names], dtype=float)
     t0 = time.perf_counter()
     bar = tqdm(total=draws * runs, desc=f"{spec.name}: calibrate", unit="run", disable=not progress, leave=False)
+    at_draws: list[np.ndarray] = []  # the model's mean at each observation, one row per draw
     best: dict[str, Any] = {"ll": -math.inf, "series": None}  # the best draw so far: its series for the fit plot
 
     def log_likelihood(thetas: np.ndarray) -> np.ndarray:
@@ -213,6 +210,7 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
         out = np.empty(len(thetas))
         for i, s in enumerate(series):
             m, mc_var = ev.at_observations(s)
+            at_draws.append(m)  # every observation, held-out ones too: the posterior predictive
             v = sigma2 + mc_var
             out[i] = -0.5 * float(((y - m) ** 2 / v + np.log(2 * np.pi * v))[fitted].sum())
         i = int(np.argmax(out))
@@ -235,6 +233,9 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
         "indicator": [o.indicator for o in obs], "value": y, "sigma": np.sqrt(sigma2), "model": model,
         "fitted": fitted, "source": [o.source for o in obs]})
     fit["residual"] = fit.value - fit.model
+    predictive = np.array(at_draws)
+    fit["posterior_mean"] = post.weights @ predictive
+    fit["posterior_low"], fit["posterior_high"] = weighted_quantiles(predictive, post.weights, [0.05, 0.95])
     fit["persistence"] = [_last_fitted(fit, i) for i in range(len(fit))]
     ind = ev.indicators
     return Calibration(scenario=spec, posterior=post, log_likelihood=float(post.log_likelihood.max()),

@@ -205,11 +205,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     cost = check_cost(spec, size, workers, yes=args.yes, counterfactual=False, held=False, size="--samples")
     with out.locked():
         if not args.quiet:
-            kinds = {k: sum(f.kind == k for f in items) for k in ("assumption", "prior", "lever")}
+            kinds = {k: sum(f.kind == k for f in items) for k in ("assumption", "prior", "posterior", "lever")}
             what = "Morris screening" if args.method == "morris" else "Sobol' indices"
             unit = "trajectories" if args.method == "morris" else "base samples"
-            print(f"{spec.name}: {what} of {len(items)} factors ({kinds['assumption']} assumptions, "
-                  f"{kinds['prior']} priors, {kinds['lever']} levers), {samples} {unit} = {size:,} runs at scale "
+            counts = ", ".join(f"{n} {k if k == 'posterior' else k + 's'}" for k, n in kinds.items()
+                               if n or k != "posterior")
+            print(f"{spec.name}: {what} of {len(items)} factors ({counts}), {samples} {unit} = {size:,} runs at scale "
                   f"{spec.ensemble.scale:g}, seed {spec.ensemble.seed}, {spec.time.start}..{spec.time.end}, "
                   f"{workers} workers (expected about {duration(cost.seconds)})", file=sys.stderr)
         checkpoint()

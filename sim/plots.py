@@ -530,7 +530,8 @@ def _table(fig: plt.Figure, geo: Geography, values: np.ndarray, indicator: str, 
 
 
 def calibration_fit(cal, path: Path) -> None:
-    """Observed points (±2σ) against the model at the fitted parameters; held-out points hollow."""
+    """Observed points (±2σ) against the model's runs at the best draw, and the posterior mean and
+    90% interval of the model at each observation; held-out points hollow."""
     spec = cal.scenario
     y0, m0 = int(spec.time.start[:4]), int(spec.time.start[5:])
     indicators = list(cal.series)
@@ -540,7 +541,7 @@ def calibration_fit(cal, path: Path) -> None:
         t = y0 + (m0 - 1 + np.arange(1, runs.shape[1] + 1)) / 12  # end of each month
         ax.fill_between(t, runs.min(axis=0), runs.max(axis=0), color="tab:blue", alpha=0.25,
                         label=f"model, range of {runs.shape[0]} runs")
-        ax.plot(t, runs.mean(axis=0), color="tab:blue", lw=2, label="model mean")
+        ax.plot(t, runs.mean(axis=0), color="tab:blue", lw=2, label="model mean, best draw")
         obs = cal.fit[cal.fit.indicator == name]
         ot = obs.year + obs.month / 12
         for fitted, style in ((True, dict(fmt="o", color="k", label="observed, fitted (±2σ)")),
@@ -548,6 +549,10 @@ def calibration_fit(cal, path: Path) -> None:
             sel = obs.fitted == fitted
             if sel.any():
                 ax.errorbar(ot[sel], obs.value[sel], yerr=2 * obs.sigma[sel], capsize=3, **style)
+        if "posterior_mean" in obs:
+            ax.errorbar(ot + 0.08, obs.posterior_mean, yerr=[obs.posterior_mean - obs.posterior_low,
+                                                              obs.posterior_high - obs.posterior_mean],
+                        fmt="D", ms=4, color="tab:orange", capsize=3, label="model, posterior mean and 90%")
         if cal.until is not None:
             ax.axvline(cal.until + 1, color="0.3", ls=":", lw=1.2)
             ax.annotate(f"fitted up to {cal.until}", (cal.until + 1, ax.get_ylim()[1]), ha="right", va="top",
@@ -555,16 +560,16 @@ def calibration_fit(cal, path: Path) -> None:
         ax.set_ylabel(name, fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    params = ", ".join(f"{k.split('.')[-1]} = {v:.3g}" for k, v in cal.best.items())
-    axes[0, 0].set_title(f"{spec.name}: maximum-likelihood fit ({params}; log L = {cal.log_likelihood:.2f})",
-                         fontsize=9)
+    params = ", ".join(f"{k.split('.')[-1]} = {v:.3g} [{cal.ranges[k][0]:.3g}, {cal.ranges[k][1]:.3g}]"
+                       for k, v in cal.best.items())
+    axes[0, 0].set_title(f"{spec.name}: best draw and 90% credible interval\n{params}", fontsize=9)
     axes[-1, 0].set_xlabel("year")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-KIND_COLOURS = {"assumption": "tab:blue", "prior": "tab:orange", "lever": "tab:green"}
+KIND_COLOURS = {"assumption": "tab:blue", "prior": "tab:orange", "posterior": "tab:purple", "lever": "tab:green"}
 
 
 def sensitivity_bars(rows: pd.DataFrame, method: str, title: str, path: Path, top: int = 15) -> None:

@@ -49,13 +49,7 @@ class Posterior:
 
     def quantile(self, q: float | list[float]) -> np.ndarray:
         """Weighted quantiles of each parameter: array (len(q), d) (or (d,) for one q)."""
-        qs = np.atleast_1d(q)
-        out = np.empty((len(qs), len(self.names)))
-        for j in range(len(self.names)):
-            order = np.argsort(self.draws[:, j])
-            cdf = np.cumsum(self.weights[order])
-            cdf -= self.weights[order] / 2  # midpoint rule: a single draw sits at its own value
-            out[:, j] = np.interp(qs, cdf, self.draws[order, j])
+        out = weighted_quantiles(self.draws, self.weights, np.atleast_1d(q))
         return out[0] if np.ndim(q) == 0 else out
 
     def mean(self) -> np.ndarray:
@@ -91,6 +85,16 @@ class Posterior:
         keep = np.argsort(-w)[:most]
         keep = keep[w[keep] >= cut * w.max()]
         return self.draws[keep], w[keep] / w[keep].sum()
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray | list[float]) -> np.ndarray:
+    """Weighted quantiles of each column of values (draws, columns): array (len(qs), columns)."""
+    out = np.empty((len(qs), values.shape[1]))
+    for j in range(values.shape[1]):
+        order = np.argsort(values[:, j])
+        cdf = np.cumsum(weights[order]) - weights[order] / 2  # midpoint rule: one draw sits at its own value
+        out[:, j] = np.interp(qs, cdf, values[order, j])
+    return out
 
 
 def sample_posterior(log_likelihood: Callable[[np.ndarray], np.ndarray], names: list[str],

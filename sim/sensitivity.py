@@ -58,7 +58,7 @@ METHODS = ("morris", "sobol")
 DEFAULT_SAMPLES = {"morris": 8, "sobol": 64}
 INDICES = {"morris": ("mu_star", "mu_star_conf", "sigma", "mu"), "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 MAIN_INDEX = {"morris": ("mu_star", "mu_star_conf"), "sobol": ("ST", "ST_conf")}
-UNCERTAIN_KINDS = ("assumption", "prior")
+UNCERTAIN_KINDS = ("assumption", "prior", "posterior")
 LEVER_SPAN = 0.5      # a lever varies over ±50% of its value
 MORRIS_LEVELS = 4
 TOP_DRIVERS = 3
@@ -68,7 +68,7 @@ class Factor(NamedTuple):
     key: str       # dotted key, as --set takes it
     low: float
     high: float
-    kind: str      # "assumption" (ranged sourced number), "prior" or "lever"
+    kind: str      # "assumption" (ranged sourced number), "prior", "posterior" or "lever"
 
 
 # ----------------------------------------------------------------------------- factors
@@ -98,7 +98,8 @@ def _schema_bounds(spec: Scenario, key: str) -> tuple[float, float]:
 
 def factors(spec: Scenario, levers: bool = False) -> list[Factor]:
     """Every uncertain factor of the scenario with its bounds: ranged sourced numbers on their
-    range ("assumption"), then priors on `PriorSpec.bounds` ("prior"), then with `levers` each
+    range ("assumption"), then priors on `PriorSpec.bounds` ("prior"), a calibration's
+    parameters on their posterior's 90% interval ("posterior", in place of their prior), then with `levers` each
     lever on ±50% of its value clipped to its schema bounds ("lever").
 
     A table lever (a budget split that sums to one) is a weight: `apply` divides the table by
@@ -106,11 +107,14 @@ def factors(spec: Scenario, levers: bool = False) -> list[Factor]:
     table still sums to one. A factor whose bounds coincide (a lever at 0) is listed but cannot
     vary (`varied` drops it)."""
     data = spec.model_dump()
+    calibrated = _posterior_bounds(spec)
     out = [Factor(key, float(node["range"][0]), float(node["range"][1]), "assumption")
-           for key, node in uncertain_keys(data)]
+           for key, node in uncertain_keys(data) if key not in calibrated]
     for key, prior in spec.priors.items():
-        low, high = prior.bounds(float(lookup(data, key)))
-        out.append(Factor(key, float(low), float(high), "prior"))
+        if key not in calibrated:
+            low, high = prior.bounds(float(lookup(data, key)))
+            out.append(Factor(key, float(low), float(high), "prior"))
+    out += [Factor(key, low, high, "posterior") for key, (low, high) in calibrated.items()]
     if levers:
         seen = {f.key for f in out}
         for key in lever_keys(spec):
@@ -121,6 +125,19 @@ def factors(spec: Scenario, levers: bool = False) -> list[Factor]:
             s_lo, s_hi = _schema_bounds(spec, key)
             out.append(Factor(key, float(max(lo, s_lo)), float(min(hi, s_hi)), "lever"))
     return out
+
+
+def _posterior_bounds(spec: Scenario) -> dict[str, tuple[float, float]]:
+    """A calibrated parameter varies over its posterior's 90% credible interval (its marginal:
+    screening varies one factor at a time, so the posterior's correlations are not kept)."""
+    if spec.posterior is None:
+        return {}
+    from sim.posterior import weighted_quantiles
+
+    post = spec.posterior
+    bounds = weighted_quantiles(np.array(post.samples, dtype=float), np.array(post.weights) / sum(post.weights),
+                                [0.05, 0.95])
+    return {key: (float(bounds[0, j]), float(bounds[1, j])) for j, key in enumerate(post.parameters)}
 
 
 def varied(items: Iterable[Factor]) -> list[Factor]:

@@ -3,6 +3,7 @@ posterior carried into every run of a calibrated scenario."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -85,8 +86,22 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     r = citytwin("calibrate", str(ACCOUNTS), "--draws", "12", "--runs", "2", "--scale", "0.003", "--quiet",
                  "--write", str(variant), "--out", str(tmp / "fit"))
     assert r.returncode == 0, r.stderr
-    assert "weakly identified" not in r.stdout and "90% credible" in r.stdout
+    assert "weakly identified" not in r.stdout and "90% credible" in r.stdout and UPTAKE in r.stdout
     return variant
+
+
+def test_calibrate_writes_a_loadable_variant_a_fit_plot_and_the_posterior(calibrated: Path) -> None:
+    fitted, original = load_scenario(calibrated), load_scenario(ACCOUNTS)
+    assert fitted.population.account_uptake != original.population.account_uptake
+    assert fitted.observed == original.observed  # the variant keeps the history it was fitted to
+    assert calibrated.read_text().startswith("# Calibrated by: citytwin calibrate")
+    out = calibrated.parent / "fit"
+    assert (out / "fit.png").stat().st_size > 10_000
+    assert {"fit.csv", "draws.csv", "posterior.csv", "calibration.json"} <= {p.name for p in out.iterdir()}
+    summary = json.loads((out / "calibration.json").read_text())
+    lo, hi = summary["credible_90"][UPTAKE]
+    assert lo <= summary["best"][UPTAKE] <= hi and summary["weakly_identified"] == []
+    assert 1 <= summary["effective_sample_size"] <= 12
 
 
 def test_every_run_draws_a_posterior_row_by_weight_the_same_in_every_variant(calibrated: Path) -> None:
@@ -133,3 +148,13 @@ def test_a_broken_posterior_is_one_line(posterior: str, message: str) -> None:
     with pytest.raises(ScenarioError) as err:
         load_scenario(ACCOUNTS, [f"posterior={posterior}"])
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_sensitivity_varies_a_calibrated_parameter_over_its_posterior_not_its_prior(calibrated: Path) -> None:
+    from sim.sensitivity import factors
+
+    spec = load_scenario(calibrated, ["ensemble.uncertainty=true"])
+    mine = [f for f in factors(spec) if f.key == UPTAKE]
+    assert len(mine) == 1 and mine[0].kind == "posterior"
+    samples = [s[0] for s in spec.posterior.samples]
+    assert min(samples) <= mine[0].low < mine[0].high <= max(samples)

@@ -129,3 +129,37 @@ def crn_differences(runs: int = 12, workers: int = 1, uncertainty: bool = True) 
     policy = final([CRN_POLICY])
     policy_other_seeds = final([CRN_POLICY, f"ensemble.seed={seed + 10_000}"])
     return policy - base, policy_other_seeds - base
+
+
+# --------------------------------------------------------------------------- hindcasts per mechanism
+
+HISTORY = ROOT / "scenarios" / "validation"
+# (mechanism, history scenario, fitted up to): every history with a later observation to forecast.
+HINDCASTS = (("online public services (p, q)", "vietnam_dossiers", 2019),
+             ("accounts (uptake hazard)", "vietnam_accounts", 2014),
+             ("accounts (uptake hazard)", "vietnam_accounts", 2017))
+
+
+@dataclass
+class Hindcast:
+    mechanism: str
+    scenario: str
+    until: int
+    calibration: object   # sim.calibrate.Calibration
+    held: "object"        # pandas DataFrame: the held-out observations and every forecast of them
+
+
+def hindcast(mechanism: str, name: str, until: int, draws: int = 96, runs: int | None = None,
+             scale: float | None = None, workers: int = 1) -> Hindcast:
+    """Fit a history up to `until`, forecast its later observations three ways: the calibrated
+    model (posterior mean and 90% interval), the scenario as written (uncalibrated), and no
+    change since the last fitted observation."""
+    from sim.calibrate import calibrate, model_at
+
+    spec = load_scenario(HISTORY / f"{name}.toml")
+    cal = calibrate(spec, draws=draws, runs=runs, scale=scale, until=until, workers=workers, progress=False)
+    as_written = model_at(spec, {k: spec.number_at(k) for k in spec.free}, runs=runs or spec.ensemble.runs,
+                          scale=scale, workers=workers)
+    held = cal.hindcast()
+    held["uncalibrated"] = as_written.model.to_numpy()[~cal.fit.fitted.to_numpy()]
+    return Hindcast(mechanism, name, until, cal, held)
