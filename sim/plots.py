@@ -555,7 +555,7 @@ def calibration_fit(cal, path: Path) -> None:
                         fmt="D", ms=4, color="tab:orange", capsize=3, label="model, posterior mean and 90%")
         if cal.until is not None:
             ax.axvline(cal.until + 1, color="0.3", ls=":", lw=1.2)
-            ax.annotate(f"fitted up to {cal.until}", (cal.until + 1, ax.get_ylim()[1]), ha="right", va="top",
+            ax.annotate(f"fitted up to {cal.until} ", (cal.until + 1, ax.get_ylim()[0]), ha="right", va="bottom",
                         fontsize=8, color="0.3")
         ax.set_ylabel(name, fontsize=8)
         ax.grid(alpha=0.3)
