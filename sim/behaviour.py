@@ -28,17 +28,12 @@ per commune as they change.
 
 from __future__ import annotations
 
-import os
-import zlib
 from typing import NamedTuple
 
-# Sleep rather than spin between parallel regions: on a shared machine (another job on
-# the cores) spinning OpenMP threads cost milliseconds per kernel call instead of
-# microseconds. Read when numba first loads its OpenMP layer, so set before any kernel runs.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+import numba as nb
+import numpy as np
 
-import numba as nb  # noqa: E402
-import numpy as np  # noqa: E402
+from sim.streams import mix, uniform
 
 # Columns of the per-commune counts returned by `citizens_month`.
 SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSSIERS_OFFLINE, \
@@ -50,42 +45,6 @@ LAPSING = 3  # transient state within a month: lapsed this month (becomes LAPSED
 # Columns of the per-commune counts returned by `businesses_month`.
 B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RECENT_ONLINE = range(7)
 BUSINESS_COUNTS = 7
-
-
-@nb.njit(inline="always", cache=True)
-def _mix(z: np.uint64) -> np.uint64:
-    """splitmix64 finaliser: a bijective 64-bit mixer with good avalanche."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@nb.njit(inline="always", cache=True)
-def uniform(key: np.uint64, i: np.int64) -> float:
-    """A U[0,1) draw for item i under `key` (53-bit resolution)."""
-    z = _mix(key + np.uint64(i + 1) * np.uint64(0x9E3779B97F4A7C15))
-    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-_MASK = (1 << 64) - 1
-
-
-def _mix_int(z: int) -> int:
-    """The same mixer as `_mix`, on Python ints (used once per component and month)."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return z ^ (z >> 31)
-
-
-def stream_key(seed: int, name: str, month: int, salt: int = 0) -> np.uint64:
-    """The key of component `name` in month `month`; stable across runs and platforms.
-
-    >>> int(stream_key(1, "adoption.cashless", 0)) == int(stream_key(1, "adoption.cashless", 0))
-    True
-    """
-    z = _mix_int((seed * 0x9E3779B97F4A7C15 + zlib.crc32(name.encode())) & _MASK)
-    z = _mix_int(z ^ (((month + 1_000_000) * 0xD6E8FEB86659FD93 + salt) & _MASK))
-    return np.uint64(z)
 
 
 def work_units(commune_start: np.ndarray, size: int = 16384) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +89,7 @@ def ceiling_probability(p: float) -> float:
 @nb.njit(inline="always", cache=True)
 def _unit_key(key: np.uint64, first: np.int64) -> np.uint64:
     """A work unit's own stream of a component's month (keyed on its first agent)."""
-    return _mix(key ^ (np.uint64(first) * np.uint64(0xD1B54A32D192ED03)))
+    return mix(key ^ (np.uint64(first) * np.uint64(0xD1B54A32D192ED03)))
 
 
 @nb.njit(inline="always", cache=True)

@@ -10,7 +10,6 @@ kilometres on a local equirectangular plane centred on the mainland.
 from __future__ import annotations
 
 import functools
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from sim.geodata import bare_name, name_key
 from sim.files import read_csv, read_geojson
 from sim.scenario import Scenario
 from sim.settlement import Cells, settle
+from sim.streams import stream
 
 
 @dataclass
@@ -253,7 +253,7 @@ def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Pa
 
 def world_rng(seed: int) -> np.random.Generator:
     """The map's random stream: one per ensemble seed, shared by every run and by the figures."""
-    return np.random.default_rng([seed, zlib.crc32(b"geography")])
+    return stream(seed, "geography")
 
 
 def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from sim.geography import Geography
-from sim.behaviour import uniform
+from sim.streams import uniform
 from sim.sampling import count_where
 from sim.settlement import Cells
 

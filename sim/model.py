@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-import zlib
+import os
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import mesa
@@ -34,6 +34,7 @@ from sim.queueing import OfficeQueues
 from sim.sampling import count_where
 from sim.scenario import SECTORS, Scenario
 from sim.state import ProvinceState
+from sim.streams import stream, stream_key
 from sim.tasks import TaskPipeline
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
@@ -90,6 +91,11 @@ class CityModel(mesa.Model):
 
     def __init__(self, spec: Scenario, seed: int | None = None, scale: float | None = None,
                  world_seed: int | None = None) -> None:
+        # Sleep rather than spin between parallel regions: on a shared machine (another job on
+        # the cores) spinning OpenMP threads cost milliseconds per kernel call instead of
+        # microseconds. Read when numba first loads its OpenMP layer (the first parallel
+        # kernel, below), so set here, not on importing the kernels; a user's setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         self.base_seed = spec.ensemble.seed if seed is None else int(seed)
         # The map is drawn once per ensemble, not per run: every run shares the same communes.
         self.world_seed = spec.ensemble.seed if world_seed is None else int(world_seed)
@@ -114,9 +120,8 @@ class CityModel(mesa.Model):
     # ----------------------------------------------------------------- set-up
 
     def stream(self, name: str) -> np.random.Generator:
-        """An independent random stream per component (seed, name): a change in one part of the
-        model does not reshuffle the draws of another."""
-        return np.random.default_rng([self.base_seed, zlib.crc32(name.encode())])
+        """The run's random stream of a component (`sim.streams`)."""
+        return stream(self.base_seed, name)
 
     def _build_world(self) -> None:
         spec = self.spec
@@ -256,7 +261,7 @@ class CityModel(mesa.Model):
         return self
 
     def _key(self, name: str, month: int) -> np.uint64:
-        return kern.stream_key(self.base_seed, name, month)
+        return stream_key(self.base_seed, name, month)
 
     def _institutions(self, month: int) -> None:
         self.env.run(until=self.calendar.day(month + 1))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from sim.behaviour import uniform
+from sim.streams import uniform
 from sim.scenario import NetworkSpec
 
 

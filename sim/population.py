@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.behaviour import ADOPTER, uniform
+from sim.behaviour import ADOPTER
+from sim.streams import uniform
 from sim.economy import DigitalEconomy
 from sim.geography import Geography
 from sim.scenario import SECTORS, SIZES, Scenario

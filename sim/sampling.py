@@ -22,7 +22,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from sim.behaviour import uniform
+from sim.streams import uniform
 
 
 @nb.njit(parallel=True, cache=True)

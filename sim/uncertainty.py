@@ -17,12 +17,12 @@ Example:
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import numpy as np
 
 from sim.scenario import Scenario, lookup, set_number
+from sim.streams import stream
 
 
 def uncertain_keys(data: dict[str, Any], prefix: str = "") -> list[tuple[str, dict]]:
@@ -69,12 +69,12 @@ def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, flo
 def _posterior_row(seed: int, weights: list[float]) -> int:
     """One run's row of the posterior, drawn by weight from the run's own stream (so run r
     of every policy variant draws the same row)."""
-    rng = np.random.default_rng([seed, zlib.crc32(b"posterior")])
+    rng = stream(seed, "posterior")
     cumulative = np.cumsum(weights)
     return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right").clip(0, len(weights) - 1))
 
 
 def _triangular(seed: int, key: str, low: float, mode: float, high: float) -> float:
     """One run's draw of one parameter: its stream depends only on the run's seed and the key."""
-    rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
+    rng = stream(seed, key)
     return float(rng.triangular(low, mode, high))
