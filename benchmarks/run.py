@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from mesa_twin import MesaBass, MesaBassOnNetwork  # noqa: E402
+
 from sim.network import build_network  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 

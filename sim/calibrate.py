@@ -24,10 +24,11 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -122,7 +123,7 @@ class Calibration:
 class _Evaluator:
     """Runs the same seeds for every candidate θ, on a persistent process pool (None: here)."""
 
-    def __init__(self, spec: Scenario, runs: int, scale: float, pool: "Pool | None",
+    def __init__(self, spec: Scenario, runs: int, scale: float, pool: Pool | None,
                  on_run: Callable[[], None] | None = None) -> None:
         self.spec, self.runs, self.scale, self.pool, self.on_run = spec, runs, scale, pool, on_run
         self.indicators = tuple(sorted({o.indicator for o in spec.observed}))
@@ -284,8 +285,9 @@ def calibrated_toml(cal: Calibration, dest: Path, command: str) -> str:
              + f"; best log-likelihood {cal.log_likelihood:.3f}.",
              "# Best draw, posterior mean and 90% credible interval (width / prior width; > 0.5: weakly identified):"]
     for row in cal.identification().itertuples():
+        weak = ", weakly identified" if row.weakly_identified else ""
         lines.append(f"#   {row.parameter} = {row.best:.4g}  mean {row.mean:.4g}  [{row.ci90_low:.4g}, "
-                     f"{row.ci90_high:.4g}]  ({row.width_ratio:.2f}{', weakly identified' if row.weakly_identified else ''})")
+                     f"{row.ci90_high:.4g}]  ({row.width_ratio:.2f}{weak})")
     original = cal.scenario.model_dump()
     values: dict[str, Any] = {}
     for key, value in cal.best.items():

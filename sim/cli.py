@@ -163,7 +163,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         meta = manifest(spec, result, e.seed, e.scale, sys.argv) | {"drivers": drivers.describe()}
         checkpoint()  # the last moment before results are replaced
         pilot = write_outputs(out, spec, result, items, meta, without)
-    print(verdict_table(items) if items else "No targets in this scenario (targets.goals and targets.custom are empty).")
+    print(verdict_table(items) if items
+          else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if any(v.drivers for v in items):
         print(drivers.describe())
     if pilot is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from sim.ensemble import default_workers, sigint_blocked
 

@@ -48,7 +48,7 @@ class DigitalEconomy:
     level_weights: np.ndarray         # (4,)
 
     @classmethod
-    def start(cls, spec: DigitalEconomySpec, core_share: float, grdp_shares: dict[str, float]) -> "DigitalEconomy":
+    def start(cls, spec: DigitalEconomySpec, core_share: float, grdp_shares: dict[str, float]) -> DigitalEconomy:
         grdp = np.zeros(len(SECTORS))
         intensity = np.ones(len(SECTORS))
         for s in NON_CORE:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from multiprocessing import get_context
 from multiprocessing.pool import Pool
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -202,7 +202,8 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
     else:
         import logging
 
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
 
         address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
         cluster = None

@@ -23,8 +23,9 @@ import io
 import json
 import math
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sim.errors import ScenarioError
 

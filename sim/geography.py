@@ -19,8 +19,8 @@ from shapely.geometry import MultiPoint, Polygon
 
 from sim import geodata
 from sim.errors import ScenarioError
-from sim.geodata import bare_name, name_key
 from sim.files import read_csv, read_geojson
+from sim.geodata import bare_name, name_key
 from sim.scenario import Scenario
 from sim.settlement import Cells, settle
 from sim.streams import stream

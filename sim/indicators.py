@@ -73,7 +73,7 @@ def _weighted(values: np.ndarray, weights: np.ndarray) -> float:
     return float((v * weights).sum() / max(weights.sum(), 1))
 
 
-def province_indicators(model: "CityModel") -> dict[str, float]:
+def province_indicators(model: CityModel) -> dict[str, float]:
     """Province-wide values, from the per-commune counts the month's kernels return (no rescans)."""
     c = model.citizens
     n = c.n
@@ -125,7 +125,7 @@ def province_indicators(model: "CityModel") -> dict[str, float]:
     return out
 
 
-def commune_indicators(model: "CityModel") -> list[dict]:
+def commune_indicators(model: CityModel) -> list[dict]:
     """One row per commune: the indicators a map shows."""
     c, geo = model.citizens, model.geo
     sizes = np.diff(c.commune_start).astype(float)

@@ -15,9 +15,9 @@ import numba as nb
 import numpy as np
 
 from sim.geography import Geography
-from sim.streams import uniform
 from sim.sampling import count_where
 from sim.settlement import Cells
+from sim.streams import uniform
 
 TECHS = ("4g", "5g")
 
@@ -214,7 +214,7 @@ class SitePlan:
     grid: Coverage                # the cells' inside points, as the "homes" a Coverage marks
 
     @classmethod
-    def of(cls, geo: Geography) -> "SitePlan":
+    def of(cls, geo: Geography) -> SitePlan:
         cells = geo.cells
         grid = Coverage(geo, cells.centre.astype(np.float32), cells.commune_start, cells.commune)
         return cls(cells, cells.people(geo.population), geo.urban[cells.commune], grid)

@@ -72,7 +72,7 @@ class Government(mesa.Agent):
     returns to the budget (`unabsorbed_vnd`), and so does fee-discount and assisted-filing
     money left at the end of a year."""
 
-    def __init__(self, model: "CityModel") -> None:
+    def __init__(self, model: CityModel) -> None:
         super().__init__(model)
         spec = model.spec.budget
         self.allocation = dict(spec.allocation)
@@ -185,7 +185,7 @@ class Government(mesa.Agent):
 class Operator(mesa.Agent):
     """A telecom operator: builds commercial sites where density pays, and co-funded ones where told."""
 
-    def __init__(self, model: "CityModel", name: str, share: float) -> None:
+    def __init__(self, model: CityModel, name: str, share: float) -> None:
         super().__init__(model)
         self.name = name
         self.share = share

@@ -213,7 +213,8 @@ class CityModel(mesa.Model):
         n4 = int(spec.baseline.sites_4g.value)
         centres = np.arange(min(n4, geo.n))
         self._add_sites("4g", geo.seeds[centres], centres, cofunded=False)
-        self.build_sites("4g", self.site_plan.pick(rng, "4g", n4 - len(centres), None, 1.0, uncovered_only=False), False)
+        grid = self.site_plan.pick(rng, "4g", n4 - len(centres), None, 1.0, uncovered_only=False)
+        self.build_sites("4g", grid, False)
         self.build_sites("5g", self.site_plan.pick(rng, "5g", int(spec.baseline.sites_5g.value), None, 4.0,
                                                    uncovered_only=False), False)
 
@@ -255,7 +256,7 @@ class CityModel(mesa.Model):
         for phase in self.phases:
             phase(month)
 
-    def run(self) -> "CityModel":
+    def run(self) -> CityModel:
         for _ in range(self.calendar.months):
             self.step()
         return self
@@ -338,7 +339,10 @@ class CityModel(mesa.Model):
             *self._hist, changed[0], changed[1], n_changed, self._own_p, np.array(cand), os_, cl, dossiers,
             month, DT, keys)
         net = self.network
-        indptr, indices = (net.indptr, net.indices) if net is not None else (np.empty(0, np.int64), np.empty(0, np.int32))
+        if net is not None:
+            indptr, indices = net.indptr, net.indices
+        else:
+            indptr, indices = np.empty(0, np.int64), np.empty(0, np.int32)
         kern.update_contact_counts(*self._units, c.commune_start, n_changed, changed[0], changed[1],
                                    c.online_services, c.cashless, indptr, indices, self._outside,
                                    self.nbr["online_services"], self.nbr["cashless"], self._outside_max,

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from sim.streams import uniform
 from sim.scenario import NetworkSpec
+from sim.streams import uniform
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Network:
         return self._degree
 
     @classmethod
-    def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray) -> "Network":
+    def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray) -> Network:
         """Undirected simple graph from an edge list (duplicates and self-loops dropped)."""
         src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
         degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)

@@ -38,9 +38,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sim.errors import ScenarioError
 
@@ -109,7 +109,7 @@ class OutputFolder:
         return self.path.parent / f".{self.path.name}.lock"
 
     @contextmanager
-    def locked(self) -> Iterator["OutputFolder"]:
+    def locked(self) -> Iterator[OutputFolder]:
         """Hold the folder's lock (refuse at once if another run holds it) and tidy up after
         killed runs."""
         try:

@@ -193,7 +193,8 @@ def pilot_report(spec: Scenario, geo: Geography, with_: EnsembleResult, without:
     spent = (with_.year_end("dx_spent_vnd") - without.year_end("dx_spent_vnd"))[year]
     allocated = sum(p.amount_vnd_per_year * _months_within(p, spec, year) / 12 for p in pilot_policies(spec))
     absorbed = float(spent.median())
-    line = f"Pilot ({describe(spec, geo)}): {indicator} {band('pilot', f' {unit} by {year}')} vs the same runs without it"
+    effect = band("pilot", f" {unit} by {year}")
+    line = f"Pilot ({describe(spec, geo)}): {indicator} {effect} vs the same runs without it"
     if "neighbours" in at.index:
         line += f"; neighbours ({int(at.loc['neighbours'].communes)} communes) {band('neighbours')}"
     line += f"; it absorbed VND {absorbed / 1e9:,.1f} bn of {allocated / 1e9:,.1f} bn allocated"

@@ -16,11 +16,11 @@ import numba as nb
 import numpy as np
 
 from sim.behaviour import ADOPTER
-from sim.streams import uniform
 from sim.economy import DigitalEconomy
 from sim.geography import Geography
 from sim.scenario import SECTORS, SIZES, Scenario
 from sim.settlement import place_people
+from sim.streams import uniform
 
 AGE_BANDS = ("15-24", "25-39", "40-59", "60+")
 

@@ -17,8 +17,8 @@ in calibration reports; it is reported beside the ratio, never used to hide anyt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import stats
@@ -99,7 +99,7 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray |
 
 def sample_posterior(log_likelihood: Callable[[np.ndarray], np.ndarray], names: list[str],
                      box: np.ndarray, draws: int, seed: int, stages: int = 3,
-                     on_stage: Callable[[int, "Posterior"], None] | None = None) -> Posterior:
+                     on_stage: Callable[[int, Posterior], None] | None = None) -> Posterior:
     """Adaptive importance sampling of the posterior under a uniform prior on `box`.
 
     `log_likelihood` takes an array (n, d) of parameter sets and returns (n,) values; it

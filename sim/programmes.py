@@ -1,15 +1,16 @@
 """What Resolution 57 money buys: each programme turns money into physical change, within
 what the province can absorb in a year.
 
-| programme      | part of the budget | buys                                                      |
-|----------------|--------------------|-----------------------------------------------------------|
-| infrastructure | DX                 | co-funded 4G sites where people are uncovered, 5G sites, fibre |
-| services       | DX                 | integration and data (fewer returned dossiers); assisted filing by community digital teams; a year of back-office officers |
-| skills         | DX                 | trainees of community digital teams (older and rural first) |
-| incentives     | DX                 | merchant onboarding; fee discounts on online dossiers      |
-| awareness      | DX                 | campaign months that raise the innovation coefficient p    |
-| enterprise     | innovation         | firms supported to move up a digital level (not certain)   |
-| research       | science & technology | Resolution 57 tasks under way first (`sim.tasks`), where the scenario lists them |
+| programme      | budget part | buys                                                               |
+|----------------|-------------|--------------------------------------------------------------------|
+| infrastructure | DX          | co-funded 4G sites where people are uncovered, 5G sites, fibre     |
+| services       | DX          | integration and data (fewer returned dossiers); assisted filing by |
+|                |             | community digital teams; a year of back-office officers            |
+| skills         | DX          | trainees of community digital teams (older and rural first)        |
+| incentives     | DX          | merchant onboarding; fee discounts on online dossiers              |
+| awareness      | DX          | campaign months that raise the innovation coefficient p            |
+| enterprise     | innovation  | firms supported to move up a digital level (not certain)           |
+| research       | S&T         | Resolution 57 tasks under way first (`sim.tasks`), where listed    |
 
 Absorptive capacity (`[delivery]`, a year per million people) caps each purchase; money a
 programme cannot use (no capacity left, no uncovered people for a 4G site, fee and assisted
@@ -47,7 +48,7 @@ def stochastic_round(x: float, rng: np.random.Generator) -> int:
 class Programmes:
     """Delivers money to the model through its named state changes; returns what it absorbed."""
 
-    def __init__(self, model: "CityModel") -> None:
+    def __init__(self, model: CityModel) -> None:
         self.m = model
         # A stream per programme: more money for one does not reshuffle another's draws.
         self.rngs = {p: model.stream(f"programmes.{p}") for p in ("infrastructure", "skills", "incentives",

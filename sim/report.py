@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import platform
 import sys
-from importlib.metadata import version
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult
 from sim.geography import Geography, build_geography, world_rng
 from sim.indicators import COMMUNE_INDICATORS
-from sim.draw import draw, figure
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.scenario import Scenario

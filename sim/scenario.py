@@ -20,11 +20,21 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, create_model,
-                      field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from sim import geodata
 from sim.errors import ScenarioError
@@ -49,7 +59,8 @@ MAX_VND = 1e17                # a year's spending or a policy's yearly amount
 MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, a campaign month)
 
 # A lever is what a planner sets (the money and how it is split; how much the province can
-# absorb is an assumption about it, not a lever); `levers()` lists them and tests/test_mechanisms.py checks that each moves something.
+# absorb is an assumption about it, not a lever); `levers()` lists them and tests/test_mechanisms.py
+# checks that each moves something.
 LEVER = {"lever": True}
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -116,7 +127,7 @@ class Sourced(Strict):
     range: Pair | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Sourced":
+    def _check(self) -> Sourced:
         if self.source.lower().startswith("assumption") and self.range is None:
             raise ValueError("an 'assumption: ...' source needs a range = [low, high]")
         if self.range is not None:
@@ -191,7 +202,7 @@ class TimeSpec(Strict):
     end: YearMonth
 
     @model_validator(mode="after")
-    def _order(self) -> "TimeSpec":
+    def _order(self) -> TimeSpec:
         if _year_month(self.end) <= _year_month(self.start):
             raise ValueError(f"end {self.end} must come after start {self.start}")
         return self
@@ -356,7 +367,8 @@ class DigitalEconomySpec(Strict):
     sector_intensity: dict[Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics",
                                    "tourism_hospitality", "other_services"], Share] = Field(
         description="digital share of a sector's value added when all its firms are at the top level")
-    acceptance_boost: Factor = Field(1.0, description="relative rise of the upgrade hazard for merchants accepting cashless")
+    acceptance_boost: Factor = Field(
+        1.0, description="relative rise of the upgrade hazard for merchants accepting cashless")
     core_growth: SourcedGrowth = Field(description="yearly growth of core value added above the rest of GRDP")
     investments: list[InvestmentSpec] = Field(default_factory=list)
     intensity_sources: str = Field(min_length=3)
@@ -466,7 +478,7 @@ class TasksSpec(Strict):
     source: str = Field(min_length=3)
 
     @model_validator(mode="after")
-    def _done_within(self) -> "TasksSpec":
+    def _done_within(self) -> TasksSpec:
         if self.done > self.assigned:
             raise ValueError(f"done {self.done} exceeds assigned {self.assigned}")
         return self
@@ -496,7 +508,7 @@ class PolicySpec(Strict):
     communes: list[str] = Field(default_factory=list, description="names or codes; empty = province")
 
     @model_validator(mode="after")
-    def _order(self) -> "PolicySpec":
+    def _order(self) -> PolicySpec:
         if _year_month(self.end) < _year_month(self.start):
             raise ValueError(f"end {self.end} must not come before start {self.start}")
         return self
@@ -577,7 +589,7 @@ class ForcingSpec(Strict):
         return points
 
     @model_validator(mode="after")
-    def _trend_needs_ceiling(self) -> "ForcingSpec":
+    def _trend_needs_ceiling(self) -> ForcingSpec:
         if (self.procedures_online_trend is None) != (self.procedures_online_ceiling is None):
             raise ValueError("procedures_online_trend and procedures_online_ceiling go together")
         ceiling = self.procedures_online_ceiling
@@ -600,7 +612,7 @@ class PriorSpec(Strict):
     source: Annotated[str, Field(min_length=3)]
 
     @model_validator(mode="after")
-    def _one(self) -> "PriorSpec":
+    def _one(self) -> PriorSpec:
         if (self.range is None) == (self.factor is None):
             raise ValueError("give exactly one of range = [low, high] or factor = [low, high]")
         low, high = self.range or self.factor
@@ -628,7 +640,7 @@ class PosteriorSpec(Strict):
     source: Annotated[str, Field(min_length=3)]
 
     @model_validator(mode="after")
-    def _shape(self) -> "PosteriorSpec":
+    def _shape(self) -> PosteriorSpec:
         if len(set(self.parameters)) != len(self.parameters):
             raise ValueError("parameters: a parameter is listed twice")
         if len(self.weights) != len(self.samples):
@@ -724,7 +736,7 @@ class Scenario(Strict):
         return data
 
     @model_validator(mode="after")
-    def _priors_on_numbers(self, info: ValidationInfo) -> "Scenario":
+    def _priors_on_numbers(self, info: ValidationInfo) -> Scenario:
         """Every prior names a plain number of the scenario (a sourced number carries its own
         range) whose value lies in its range; both ends of every range must be valid values.
         Not checked when nothing is drawn (`ensemble.uncertainty = false`: the validation
@@ -759,7 +771,7 @@ class Scenario(Strict):
         return self
 
     @model_validator(mode="after")
-    def _posterior_values(self, info: ValidationInfo) -> "Scenario":
+    def _posterior_values(self, info: ValidationInfo) -> Scenario:
         """Every posterior parameter is a number of the scenario, and its smallest and largest
         sample are values the schema accepts there (so no run's draw can be refused)."""
         if self.posterior is None or (info.context or {}).get("drawn"):
@@ -780,7 +792,7 @@ class Scenario(Strict):
         return self
 
     @model_validator(mode="after")
-    def _years_in_horizon(self) -> "Scenario":
+    def _years_in_horizon(self) -> Scenario:
         lo, hi = self.time.start_year, self.time.end_year
         for i, t in enumerate(self.targets.custom):
             if not lo <= t.year <= hi:

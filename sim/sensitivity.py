@@ -36,9 +36,10 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NamedTuple, get_args
+from typing import NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,8 @@ from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one, worker_pool
 from sim.errors import ScenarioError
-from sim.scenario import Scenario, levers as lever_keys, lookup, set_number
+from sim.scenario import Scenario, lookup, set_number
+from sim.scenario import levers as lever_keys
 from sim.targets import Target
 from sim.uncertainty import uncertain_keys
 

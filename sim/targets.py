@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import operator
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -64,7 +65,7 @@ def _source_of(goal: dict) -> str:
     return f"{goal['seed_file']}{url}: \"{goal['quote']}\" ({goal['gloss']})"
 
 
-def resolve_targets(scenario: "Scenario", file: str = "scenario") -> list[Target]:
+def resolve_targets(scenario: Scenario, file: str = "scenario") -> list[Target]:
     """Every target of a scenario, seed goals first; unknown ids and years outside the horizon are errors."""
     from sim.scenario import ScenarioError
 

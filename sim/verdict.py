@@ -147,7 +147,8 @@ def verdict_table(items: list[Verdict]) -> str:
         when = f"{v.year}+" if v.every_year else str(v.year)
         band = ("-" if v.median is None else
                 f"{_fmt(v.median, v.indicator)} [{_fmt(v.p5, v.indicator)}-{_fmt(v.p95, v.indicator)}]")
-        prob = "-" if v.probability is None else f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
+        prob = "-" if v.probability is None else \
+            f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
         row = (v.indicator, when, f"{v.comparison} {_fmt(v.threshold, v.indicator)}", band, prob,
                str(v.year_reached or "-"), v.status)
         rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))

@@ -31,7 +31,7 @@ from mesa.discrete_space import CellAgent, Network
 class Citizen(mesa.Agent):
     """One person: adopted or not, and the people they talk to."""
 
-    def __init__(self, model: "MesaBass") -> None:
+    def __init__(self, model: MesaBass) -> None:
         super().__init__(model)
         self.adopted = False
         self.contacts: list[Citizen] = []
@@ -82,7 +82,7 @@ class MesaBass(mesa.Model):
 class CellCitizen(CellAgent):
     """One person on a cell of the network space; contacts are the agents of neighbouring cells."""
 
-    def __init__(self, model: "MesaBassOnNetwork", cell) -> None:
+    def __init__(self, model: MesaBassOnNetwork, cell) -> None:
         super().__init__(model)
         self.cell = cell
         self.adopted = False

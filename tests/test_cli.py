@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import DAK_LAK, FAST, citytwin
+
 from sim.indicators import OUTPUT_INDICATORS
 
 VERDICT_KEYS = {"indicator", "comparison", "threshold", "year", "probability", "median", "p5", "p95",

@@ -4,8 +4,8 @@ servers on 127.0.0.1."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import DAK_LAK, ROOT
+
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario
 

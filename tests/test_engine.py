@@ -5,8 +5,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-
 from conftest import DAK_LAK, FAST
+
 from sim import behaviour as kern
 from sim.model import CityModel
 from sim.network import build_network

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import DAK_LAK, citytwin
 
 
@@ -54,7 +53,8 @@ CASES = [
     ("policy amount inf",
      "[[policies]]\nname='p'\nprogramme='skills'\namount_vnd_per_year=inf\nstart='2026-01'\nend='2027-12'",
      [], ["policies.0.amount_vnd_per_year", "finite"]),
-    ("unit cost 1e-300", None, ["--set", "costs.trainee_vnd=1e-300"], ["costs.trainee_vnd", "greater than or equal to"]),
+    ("unit cost 1e-300", None, ["--set", "costs.trainee_vnd=1e-300"],
+     ["costs.trainee_vnd", "greater than or equal to"]),
     ("unit cost inf", None, ["--set", "costs.site_4g_vnd=inf"], ["costs.site_4g_vnd", "finite"]),
     ("p inf", None, ["--set", "behaviour.online_services.p=inf"], ["behaviour.online_services.p", "finite"]),
     ("threshold nan",

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
 from conftest import DAK_LAK, FAST, ROOT
+
 from sim import geodata, plots
 from sim.ensemble import run_ensemble
 from sim.geography import Geography, build_geography, world_rng
@@ -20,6 +20,7 @@ from sim.report import manifest, write_outputs
 from sim.scenario import load_scenario
 from sim.targets import Target, resolve_targets
 from sim.verdict import verdicts
+
 
 def real_geography(province: str) -> Geography:
     """The province's Geography: real boundaries from the shipped data, by default."""

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from sim.economy import DEFINITIONS
 from sim.ensemble import run_ensemble
 from sim.model import CityModel
-from sim.scenario import PROGRAMMES, load_scenario, levers, lookup
+from sim.scenario import PROGRAMMES, levers, load_scenario, lookup
 
 PROVINCES = ("dak_lak", "da_nang", "dong_nai", "hai_phong")
 SMALL = ["ensemble.scale=0.003"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from conftest import DAK_LAK, FAST, citytwin
+
 from sim.ensemble import run_ensemble
 from sim.scenario import load_scenario
 

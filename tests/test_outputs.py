@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DAK_LAK, ROOT, citytwin
+
 from sim.outfolder import MARKER, OutputFolder
 
 SMALL = ["--runs", "1", "--scale", "0.002", "--quiet", "--set", 'time.end="2030-12"']
@@ -116,7 +116,8 @@ def test_results_are_marked_and_replaced(tmp_path):
     for _ in range(2):
         proc = citytwin("run", str(DAK_LAK), "--out", str(out), *SMALL)
         assert proc.returncode == 0, proc.stderr
-    assert {"indicators.csv", "communes.csv", "verdict.json", "manifest.json", MARKER} <= {p.name for p in out.iterdir()}
+    written = {p.name for p in out.iterdir()}
+    assert {"indicators.csv", "communes.csv", "verdict.json", "manifest.json", MARKER} <= written
     assert _hidden(tmp_path, "empty") == []
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import DAK_LAK, citytwin
+
 from sim.adjacency import adjacency, neighbours
 from sim.ensemble import EnsembleResult, run_ensemble
 from sim.geography import build_geography, province_units, world_rng

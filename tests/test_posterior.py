@@ -125,7 +125,7 @@ def test_the_posterior_supersedes_the_prior_and_uncertainty_false_pins_the_best(
     """A calibrated value outside the literature prior loads (the posterior replaces the prior),
     and with ensemble.uncertainty=false the runs use the best draw."""
     spec = load_scenario(calibrated, ["ensemble.uncertainty=true",
-                                      f'priors={{"{UPTAKE}" = {{ range = [0.9, 1.0], source = "test: a far prior" }}}}'])
+                                      f'priors={{"{UPTAKE}" = {{ range = [0.9, 1.0], source = "test: far" }}}}'])
     drawn = {draw_assumptions(spec, s)[1][UPTAKE] for s in range(20)}
     assert all(v < 0.9 for v in drawn)
     pinned = load_scenario(calibrated)  # the validation scenarios pin their assumptions

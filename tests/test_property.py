@@ -28,10 +28,10 @@ from typing import Any
 
 import pytest
 import tomli_w
+from conftest import DAK_LAK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DAK_LAK
 from sim.cli import main
 from sim.outfolder import MARKER
 from sim.scenario import scenario_dict

@@ -164,7 +164,8 @@ def test_backlog_builds_when_overloaded_and_drains_after_staff_is_added():
     offline = np.array([900.0, 900.0])  # 30 a day against 20 and 60
     q.month(offline, np.zeros(2), 30.0)
     assert q.backlog == pytest.approx([300.0, 0.0])
-    edge = lambda c: 1 - math.sqrt(2 / (c * 10.0 * 30.0))  # saturated utilisation within a month
+    def edge(c: int) -> float:  # saturated utilisation within a month
+        return 1 - math.sqrt(2 / (c * 10.0 * 30.0))
     assert q.wait_days[0] == pytest.approx(300.0 / 20.0 + float(mean_wait(2, 20.0 * edge(2), 10.0)))
     assert q.wait_days[1] < 1.0
     assert q.overdue_share[0] == 1.0 and q.overdue_share[1] < 0.01

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import DAK_LAK, ROOT
+
 from sim.errors import ScenarioError
 from sim.resources import DAY_S, check_cost, estimate
 from sim.scenario import load_scenario

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import DAK_LAK, citytwin
+
 from sim.ensemble import RunResult
 from sim.scenario import levers, load_scenario, lookup
 from sim.sensitivity import Factor, analyse, apply, design, factors, rank_drivers

@@ -13,9 +13,8 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
-from scipy import stats
-
 from conftest import ROOT
+from scipy import stats
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from reference import RUNS, year_end_table  # noqa: E402

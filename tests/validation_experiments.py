@@ -146,7 +146,7 @@ class Hindcast:
     scenario: str
     until: int
     calibration: object   # sim.calibrate.Calibration
-    held: "object"        # pandas DataFrame: the held-out observations and every forecast of them
+    held: object        # pandas DataFrame: the held-out observations and every forecast of them
 
 
 def hindcast(mechanism: str, name: str, until: int, draws: int = 96, runs: int | None = None,

@@ -174,7 +174,8 @@ def hindcast_section(workers: int) -> str:
             errors = {"calibrated": abs(r.posterior_mean - r.value), "uncalibrated": abs(r.uncalibrated - r.value),
                       "no change": abs(r.persistence - r.value)}
             rows.append([mechanism, f"`{name}` ≤ {until}", f"{r.year}: {r.value:.3f}",
-                         f"{r.posterior_mean:.3f} [{r.posterior_low:.3f}, {r.posterior_high:.3f}] ({r.posterior_mean - r.value:+.3f})",
+                         f"{r.posterior_mean:.3f} [{r.posterior_low:.3f}, {r.posterior_high:.3f}] "
+                         f"({r.posterior_mean - r.value:+.3f})",
                          f"{r.uncalibrated:.3f} ({r.uncalibrated - r.value:+.3f})",
                          f"{r.persistence:.3f} ({r.persistence - r.value:+.3f})", min(errors, key=errors.get)])
     return markdown_table(["mechanism", "fitted", "forecast of (observed)", "calibrated: posterior mean [90%] (error)",

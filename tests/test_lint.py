@@ -1,0 +1,15 @@
+"""The code passes the project's linter (rule set in pyproject.toml, [tool.ruff])."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_finds_nothing() -> None:
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "sim", "tests", "benchmarks"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
