@@ -1,7 +1,16 @@
 """Institutions on a simpy calendar (days): the government and the telecom operators.
 
-The government and the operators are `mesa.Agent`s; their routines are simpy processes, so
+The government and the operators are plain classes whose routines are simpy processes, so
 lead times (procurement, construction) are plain `timeout`s and happen on the right day.
+
+What Mesa is for (issue 13): `CityModel` is a `mesa.Model`, the harness a Mesa user expects
+(`step()`, `steps`, `time`, `run_model()`-style loops, the dashboard's model). The
+institutions are not `mesa.Agent`s: they act on a calendar of days (simpy), not on Mesa's
+agent activation, and each draws from its own named stream (`sim.streams`), not from the
+model's one `random`: with a shared stream, a policy that adds one draw would shift every
+later draw of every institution and break the common random numbers between policy
+variants. Citizens and businesses are arrays for speed. So nothing uses Mesa's agent
+registry, and nothing is registered in it.
 `CityModel.step()` runs the calendar to the end of each month before the populations move.
 The calendar's processes (the one list; `CityModel`'s docstring orders the month around it):
 
@@ -21,7 +30,6 @@ import bisect
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from sim.scenario import PROGRAMMES, _year_month
@@ -64,7 +72,7 @@ class Calendar:
         return self.day(month + 1) - self.day(month)
 
 
-class Government(mesa.Agent):
+class Government:
     """Sets the Resolution 57 budget every January, splits it (science & technology, innovation,
     DX), allocates the DX part to programmes, and pays out monthly after procurement.
 
@@ -73,7 +81,7 @@ class Government(mesa.Agent):
     money left at the end of a year."""
 
     def __init__(self, model: CityModel) -> None:
-        super().__init__(model)
+        self.model = model
         spec = model.spec.budget
         self.allocation = dict(spec.allocation)
         self.spending_vnd = 0.0
@@ -182,11 +190,11 @@ class Government(mesa.Agent):
         self.adapted.append(f"{m.calendar.year_month(m.steps)[0]}: moved {moved:.1%} of the DX budget to {worst}")
 
 
-class Operator(mesa.Agent):
+class Operator:
     """A telecom operator: builds commercial sites where density pays, and co-funded ones where told."""
 
     def __init__(self, model: CityModel, name: str, share: float) -> None:
-        super().__init__(model)
+        self.model = model
         self.name = name
         self.share = share
         self.draws = model.stream(f"operator.{name}")

@@ -67,7 +67,8 @@ def _second_thread() -> Executor:
 
 
 class CityModel(mesa.Model):
-    """The province, month by month. Citizens and businesses are arrays; institutions are agents.
+    """The province, month by month. Citizens and businesses are arrays; institutions are plain
+    classes on a simpy calendar (why not `mesa.Agent`: `sim.institutions`).
 
     A month (`step`) runs these phases in order:
 

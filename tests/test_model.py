@@ -163,3 +163,17 @@ def test_broadband_grows_only_when_the_scenario_says_so():
         shares[growth] = (start, model.citizens.broadband.mean())
     assert shares[0.0][1] == shares[0.0][0]
     assert shares[0.3][1] > shares[0.3][0] + 0.1
+
+
+def test_mesa_is_the_harness_and_the_institutions_are_not_its_agents():
+    """The choice documented in sim.institutions: CityModel is a mesa.Model (steps, time), the
+    government and operators are plain classes with named streams, so Mesa's registry is empty."""
+    import mesa
+
+    from sim.model import CityModel
+
+    model = CityModel(_spec(), seed=3)
+    model.step()
+    assert isinstance(model, mesa.Model) and model.steps == 1
+    assert model.government is not None and model.operators
+    assert not isinstance(model.government, mesa.Agent) and len(model.agents) == 0
