@@ -33,15 +33,13 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from sim.names import ADOPTER, LAPSED, LAPSING, NEVER
 from sim.streams import mix, uniform
 
 # Columns of the per-commune counts returned by `citizens_month`.
 SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSSIERS_OFFLINE, \
     RECENT, RECENT_ONLINE, ASSISTED, CASHLESS_JOINED = range(11)
 CITIZEN_COUNTS = 11
-# States of a citizen's online services and cashless behaviour.
-NEVER, ADOPTER, LAPSED = 0, 1, 2
-LAPSING = 3  # transient state within a month: lapsed this month (becomes LAPSED when contacts are told)
 # Columns of the per-commune counts returned by `businesses_month`.
 B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RECENT_ONLINE = range(7)
 BUSINESS_COUNTS = 7

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import NON_CORE, SECTORS, DigitalEconomySpec
+from sim.names import NON_CORE, SECTORS
+from sim.scenario import DigitalEconomySpec
 
 # (core, digitalisation) in the definition named, per unit of MIC's (2022 national decomposition).
 DEFINITIONS: dict[str, tuple[float, float]] = {

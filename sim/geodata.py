@@ -15,6 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from sim.errors import ScenarioError
+
 DATA = Path(__file__).parent / "data" / "geo"
 KINDS = {"ward": "ward", "commune": "commune", "special_zone": "special zone"}
 PREFIX = {"ward": "Phường", "commune": "Xã", "special zone": "Đặc khu"}
@@ -83,14 +87,14 @@ def boundaries(province: int) -> Path | None:
     return found[0] if found else None
 
 
-def populations(province_units: list[Unit]) -> list[float]:
+def populations(members: list[Unit]) -> list[float]:
     """People per unit, as weights. A unit without a figure (one in the data: Ba Chẽ, Quảng
     Ninh) gets its area times the median density of the province's units of its kind."""
     def density(kind: str) -> float:
-        d = sorted(u.population / u.area_km2 for u in province_units
+        d = sorted(u.population / u.area_km2 for u in members
                    if u.kind == kind and u.population and u.area_km2 > 0)
         return d[len(d) // 2] if d else 0.0
-    return [u.population if u.population is not None else u.area_km2 * density(u.kind) for u in province_units]
+    return [u.population if u.population is not None else u.area_km2 * density(u.kind) for u in members]
 
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
@@ -108,3 +112,36 @@ def name_key(name: str) -> str:
         tones = "".join(ch for ch in word if ch in _TONES)
         words.append("".join(ch for ch in word if ch not in _TONES) + tones)
     return unicodedata.normalize("NFC", " ".join(words))
+
+
+def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scenario",
+                    where: str = "communes") -> np.ndarray:
+    """Sorted indices of the units named in `keys`: a code, the name with its type ("Phường Hải
+    Châu") or, where no other unit shares it, without ("Hải Châu"); any case, old or new tone marks.
+
+    >>> lookup_communes(["Phường Hòa Khánh", "Xã B"], [10, 20], ["xã b", "10", "Hoà Khánh"]).tolist()
+    [0, 1]
+    """
+    index = {str(c): i for i, c in enumerate(codes)} | {name_key(n): i for i, n in enumerate(names)}
+    bare: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        bare.setdefault(name_key(bare_name(n)), []).append(i)
+    index |= {k: v[0] for k, v in bare.items() if len(v) == 1 and k not in index}
+    out = set()
+    for k in keys:
+        key = str(k).strip()
+        i = index.get(key, index.get(name_key(key)))
+        if i is None:
+            raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province; "
+                                f"allowed: names (e.g. {names[0]!r}) or codes (e.g. {codes[0]}) of its units")
+        out.add(i)
+    return np.array(sorted(out), dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def province_units(code: int) -> list[tuple[int, str, str]]:
+    """(unit code, name, kind) of every inhabited commune, ward and special zone of a post-2025
+    province, sorted by code, from the shipped data. A unit the data give no residents (one:
+    the Hoàng Sa special zone of Da Nang, the Paracel Islands) has no one to adopt anything and
+    is not modelled (`Geography.uninhabited` keeps its polygon for maps and tables)."""
+    return [(u.code, u.name, u.kind) for u in units(code) if u.population != 0]

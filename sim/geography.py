@@ -18,9 +18,8 @@ import shapely
 from shapely.geometry import MultiPoint, Polygon
 
 from sim import geodata
-from sim.errors import ScenarioError
-from sim.files import read_csv, read_geojson
-from sim.geodata import bare_name, name_key
+from sim.geodata import lookup_communes, province_units
+from sim.provincefiles import _csv_populations, _features
 from sim.scenario import Scenario
 from sim.settlement import Cells, settle
 from sim.streams import stream
@@ -54,44 +53,6 @@ class Geography:
     def lookup(self, keys: list[str], file: str = "scenario", where: str = "communes") -> np.ndarray:
         """Indices of communes named by name or code; unknown names are errors."""
         return lookup_communes(self.names, self.codes, keys, file, where)
-
-
-def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scenario",
-                    where: str = "communes") -> np.ndarray:
-    """Sorted indices of the units named in `keys`: a code, the name with its type ("Phường Hải
-    Châu") or, where no other unit shares it, without ("Hải Châu"); any case, old or new tone marks.
-
-    >>> lookup_communes(["Phường Hòa Khánh", "Xã B"], [10, 20], ["xã b", "10", "Hoà Khánh"]).tolist()
-    [0, 1]
-    """
-    index = {str(c): i for i, c in enumerate(codes)} | {name_key(n): i for i, n in enumerate(names)}
-    bare: dict[str, list[int]] = {}
-    for i, n in enumerate(names):
-        bare.setdefault(name_key(bare_name(n)), []).append(i)
-    index |= {k: v[0] for k, v in bare.items() if len(v) == 1 and k not in index}
-    out = set()
-    for k in keys:
-        key = str(k).strip()
-        i = index.get(key, index.get(name_key(key)))
-        if i is None:
-            raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province; "
-                                f"allowed: names (e.g. {names[0]!r}) or codes (e.g. {codes[0]}) of its units")
-        out.add(i)
-    return np.array(sorted(out), dtype=np.int64)
-
-
-@functools.lru_cache(maxsize=64)
-def province_units(code: int) -> list[tuple[int, str, str]]:
-    """(unit code, name, kind) of every inhabited commune, ward and special zone of a post-2025
-    province, sorted by code, from the shipped data. A unit the data give no residents (one:
-    the Hoàng Sa special zone of Da Nang, the Paracel Islands) has no one to adopt anything and
-    is not modelled; `uninhabited` names it for maps and tables."""
-    return [(u.code, u.name, u.kind) for u in geodata.units(code) if u.population != 0]
-
-
-def uninhabited(code: int) -> list[str]:
-    """Names of the province's units without residents in the data (left out of the model)."""
-    return [u.name for u in geodata.units(code) if u.population == 0]
 
 
 def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
@@ -151,31 +112,6 @@ def _project(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tupl
     return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
 
 
-def _features(path: Path, units: list[tuple[int, str, str]], required: bool = True) -> list:
-    """The shapely geometry of every unit from a GeoJSON file, matched by code or name (None for
-    a unit without one when not `required`)."""
-    geoms = {}
-    for i, f in enumerate(read_geojson(path)):
-        props = f.get("properties") or {}
-        try:
-            geom = shapely.geometry.shape(f["geometry"])
-        except Exception as exc:  # noqa: BLE001 - shapely raises several kinds on malformed coordinates
-            raise ScenarioError(f"{path}: features[{i}]: not a valid polygon ({type(exc).__name__})") from None
-        if geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
-            raise ScenarioError(f"{path}: features[{i}]: an empty polygon or one with non-finite coordinates")
-        for key in (props.get("code"), props.get("name")):
-            if key is not None:
-                geoms.setdefault(name_key(str(key)), geom)
-    polys = []
-    for code, name, _ in units:
-        g = geoms.get(str(code)) or geoms.get(name_key(name)) or geoms.get(name_key(bare_name(name)))
-        if g is None and required:
-            raise ScenarioError(f"{path}: no feature with code {code} or name {name!r} "
-                                f"(every commune and ward of the province needs one)")
-        polys.append(g)
-    return polys
-
-
 @functools.lru_cache(maxsize=8)
 def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarray, Polygon, Cells,
                                                             list[tuple[str, object]]]:
@@ -204,33 +140,6 @@ def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarra
                 seeds[i] = (x[0], y[0])
     uninhabited = [(u.name, project(g)) for u, g in zip(empty, others) if g is not None]
     return projected, seeds, shapely.union_all(projected), settle(projected, seeds), uninhabited
-
-
-def _csv_populations(path: Path, units: list[tuple[int, str, str]]) -> np.ndarray:
-    """People per unit from a CSV with columns code,population (a share of the province total)."""
-    table = read_csv(path, ("code", "population"), numeric=("code", "population"))
-    pop = {int(float(c)): float(v) for c, v in zip(table["code"], table["population"])}
-    missing = [c for c, _, _ in units if c not in pop]
-    if missing:
-        raise ScenarioError(f"{path}: no population for ward codes {missing[:5]}")
-    values = np.array([pop[c] for c, _, _ in units])
-    if (values < 0).any() or values.sum() <= 0:
-        raise ScenarioError(f"{path}: column population: expected numbers >= 0 with a positive total")
-    return values
-
-
-def check_province_files(scenario: Scenario, file: str = "scenario") -> None:
-    """Read the GeoJSON and CSV a scenario names, as a run will: the right kind of file, every
-    commune present (raises ScenarioError naming the file otherwise)."""
-    base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
-    units = province_units(scenario.province.code)
-    for key, read in (("geojson", _features), ("communes_csv", _csv_populations)):
-        name = getattr(scenario.province, key)
-        if name:
-            try:
-                read(base / name, units)
-            except ScenarioError as exc:
-                raise ScenarioError(f"{file}: province.{key}: {exc}") from None
 
 
 def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> tuple[np.ndarray, str]:

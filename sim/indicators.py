@@ -1,7 +1,7 @@
 """Indicators: the model's state reduced to the stable, named shares of DESIGN §3.6.
 
 Each function reads the model and returns plain numbers; nothing here changes state.
-`INDICATORS` documents every name; targets may only use these names.
+`sim.names.INDICATORS` documents every name; targets may only use these names.
 """
 
 from __future__ import annotations
@@ -11,56 +11,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import behaviour as kern
+from sim.names import OUTPUT_INDICATORS, PROGRAMMES
 from sim.payments import cashless_share
-from sim.scenario import PROGRAMMES
 
 if TYPE_CHECKING:
     from sim.model import CityModel
-
-INDICATORS: dict[str, str] = {
-    "online_services_adoption": "share of adult citizens who are adopters of online public services",
-    "online_services_uptake": "share of people and businesses with a dossier in the last 12 months who filed online",
-    "online_dossier_share": "share of the month's dossiers filed online",
-    "procedures_online": "share of procedures offered online (national forcing)",
-    "online_dossier_rejection": "share of online dossiers returned for correction (population-weighted)",
-    "cashless_adoption": "share of adult citizens who pay cashless",
-    "cashless_share": "share of the month's retail transactions (count) paid cashless",
-    "merchant_acceptance": "share of consumer-facing businesses accepting cashless",
-    "account_ownership": "share of adults with a payment account (Findex survey definition)",
-    "smartphone_ownership": "share of adults with a smartphone",
-    "coverage_4g": "share of adults whose home is covered by 4G",
-    "coverage_5g": "share of adults whose home is covered by 5G",
-    "digital_skill": "mean digital skill of adults (0-1)",
-    "digital_economy_share": "digital economy as a share of GRDP, in the scenario's definition (core + digitalisation)",
-    "digital_economy_core_share": "core digital economy (ICT industries) as a share of GRDP",
-    "digital_economy_digitalisation_share": "digitalisation of the other sectors as a share of GRDP",
-    "digital_economy_min_sector_share": "digital share of the least digital sector's value added",
-    "business_online_services": "share of businesses using online public services",
-    "backoffice_wait_days": "population-weighted mean wait of a dossier in a commune office's queue (working days)",
-    "backoffice_overdue_share": "population-weighted share of dossiers waiting beyond the statutory deadline",
-    "backoffice_utilisation": "population-weighted utilisation of commune offices (arrivals over capacity)",
-    "dx_budget_share": "Resolution 57 budget (S&T, innovation and DX) / total spending of the year",
-    "dx_spent_vnd": "Resolution 57 money delivered and absorbed (cumulative, VND)",
-    "dx_unabsorbed_vnd": "Resolution 57 money paid out but not absorbed, returned to the budget (cumulative, VND)",
-    **{f"dx_spent_{p}_vnd": f"money absorbed by the {p} programme (cumulative, VND)" for p in PROGRAMMES},
-    "sites_4g_built": "4G sites the programmes co-funded (cumulative)",
-    "sites_5g_built": "5G sites the programmes co-funded (cumulative)",
-    "fibre_households": "households connected to fibre by the programmes (cumulative)",
-    "people_trained": "people trained by community digital teams (cumulative)",
-    "merchants_onboarded": "merchants onboarded to cashless payments (cumulative)",
-    "dossiers_assisted": "dossiers filed online with a community digital team's help (cumulative)",
-    "firms_supported": "firms supported in their digital transformation (cumulative)",
-    "officers_funded": "officer-years of back-office staff funded (cumulative)",
-    "r57_tasks_done": "Resolution 57 tasks done (of those the centre assigned)",
-    "r57_tasks_done_share": "share of the assigned Resolution 57 tasks done",
-}
-OUTPUT_INDICATORS = ("sites_4g_built", "sites_5g_built", "fibre_households", "people_trained", "merchants_onboarded",
-                     "dossiers_assisted", "firms_supported", "officers_funded")
-
-COMMUNE_INDICATORS = ("online_services_adoption", "online_services_uptake", "cashless_adoption", "cashless_share",
-                      "merchant_acceptance", "smartphone_ownership", "coverage_4g", "coverage_5g",
-                      "backoffice_wait_days", "backoffice_overdue_share")
-
 
 def _ratio(a: float, b: float) -> float:
     # Shares of weighted sums can exceed 1 by a rounding error; they are shares, so clip.

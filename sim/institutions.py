@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario import PROGRAMMES, _year_month
+from sim.names import PROGRAMMES
+from sim.scenario import _year_month
 
 if TYPE_CHECKING:
     from sim.model import CityModel

@@ -25,6 +25,7 @@ from sim.geography import build_geography, world_rng
 from sim.indicators import commune_indicators, province_indicators
 from sim.infrastructure import Coverage, SitePlan
 from sim.institutions import Calendar, Government, Operator
+from sim.names import ADOPTER, SECTORS
 from sim.national import procedures_online_path
 from sim.network import build_network
 from sim.payments import PaymentHabit
@@ -32,7 +33,7 @@ from sim.population import adult_counts, build_businesses, build_citizens
 from sim.programmes import Programmes
 from sim.queueing import OfficeQueues
 from sim.sampling import count_where
-from sim.scenario import SECTORS, Scenario
+from sim.scenario import Scenario
 from sim.state import ProvinceState
 from sim.streams import stream, stream_key
 from sim.tasks import TaskPipeline
@@ -164,8 +165,8 @@ class CityModel(mesa.Model):
         self.citizen_counts = np.zeros((geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
         for col, attr, value in ((kern.SMARTPHONE, "smartphone", True), (kern.ACCOUNT, "account", True),
                                  (kern.BROADBAND, "broadband", True),
-                                 (kern.ONLINE_SERVICES, "online_services", kern.ADOPTER),
-                                 (kern.CASHLESS, "cashless", kern.ADOPTER)):
+                                 (kern.ONLINE_SERVICES, "online_services", ADOPTER),
+                                 (kern.CASHLESS, "cashless", ADOPTER)):
             self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
         self.dossiers = self.citizen_counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
         self._hist = kern.dossier_histograms(self._units[0], c.last_dossier, c.last_online, self.calendar.months)

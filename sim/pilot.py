@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.adjacency import neighbours
 from sim.geography import Geography
-from sim.indicators import COMMUNE_INDICATORS
+from sim.names import COMMUNE_INDICATORS
 from sim.scenario import PolicySpec, Scenario
 
 if TYPE_CHECKING:

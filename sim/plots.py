@@ -26,8 +26,7 @@ from shapely.geometry.polygon import orient  # noqa: E402
 from sim.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
 from sim.geography import Geography  # noqa: E402
-from sim.indicators import INDICATORS, OUTPUT_INDICATORS  # noqa: E402
-from sim.scenario import PROGRAMMES  # noqa: E402
+from sim.names import INDICATORS, OUTPUT_INDICATORS, PROGRAMMES  # noqa: E402
 from sim.targets import COMPARISONS  # noqa: E402
 from sim.verdict import Verdict  # noqa: E402
 

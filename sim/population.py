@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.behaviour import ADOPTER
 from sim.economy import DigitalEconomy
 from sim.geography import Geography
-from sim.scenario import SECTORS, SIZES, Scenario
+from sim.names import ADOPTER, SECTORS, SIZES
+from sim.scenario import Scenario
 from sim.settlement import place_people
 from sim.streams import uniform
 
@@ -79,7 +79,7 @@ class Citizens:
     account: np.ndarray        # bool
     broadband: np.ndarray      # bool, household has fixed broadband
     trained: np.ndarray        # bool, reached by a community digital team
-    online_services: np.ndarray  # uint8 state code (behaviour.NEVER, ADOPTER, LAPSED)
+    online_services: np.ndarray  # uint8 state code (names.NEVER, ADOPTER, LAPSED)
     cashless: np.ndarray         # uint8
     last_dossier: np.ndarray     # int16, month index of the last dossier (-100 = none)
     last_online: np.ndarray      # int16, month index of the last online dossier

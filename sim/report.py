@@ -21,7 +21,7 @@ import pandas as pd
 from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult
 from sim.geography import Geography, build_geography, world_rng
-from sim.indicators import COMMUNE_INDICATORS
+from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.scenario import Scenario

@@ -71,8 +71,8 @@ def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None
     """Agents, peak memory and wall time of `runs` runs on `workers` processes; with
     `counterfactual` (default: when the scenario has pilots) every run runs twice; `held=False`
     when the parent keeps only a few numbers per run (a sensitivity design), not its tables."""
-    from sim.geography import province_units
-    from sim.indicators import INDICATORS
+    from sim.geodata import province_units
+    from sim.names import INDICATORS
     from sim.pilot import has_pilots
 
     scale = spec.ensemble.scale if scale is None else scale

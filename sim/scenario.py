@@ -39,15 +39,13 @@ from pydantic import (
 from sim import geodata
 from sim.errors import ScenarioError
 from sim.files import confined, read_toml
+from sim.geodata import lookup_communes, province_units
+from sim.names import DX_PROGRAMMES, INDICATORS, NON_CORE, PROGRAMMES, SECTORS, SIZES, DxProgramme, Sector, Size
+from sim.provincefiles import check_province_files
 
 __all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
            "parse_override", "apply_override", "with_values", "levers"]
 
-# DX programmes share the digital-transformation part of the Resolution 57 budget; `enterprise`
-# (firms' digital transformation) is the innovation part, `research` the science-and-technology part.
-DX_PROGRAMMES = ("infrastructure", "services", "skills", "incentives", "awareness")
-PROGRAMMES = DX_PROGRAMMES + ("enterprise", "research")
-DxProgramme = Literal["infrastructure", "services", "skills", "incentives", "awareness"]
 Programme = Literal["infrastructure", "services", "skills", "incentives", "awareness", "enterprise", "research"]
 
 # Bounds. They are not parameters (nothing is calibrated against them): they say what the
@@ -263,13 +261,6 @@ class PopulationSpec(Strict):
         return v
 
 
-SECTORS = ("agriculture", "manufacturing", "retail_trade", "transport_logistics", "tourism_hospitality",
-           "ict", "other_services")
-SIZES = ("household", "sme", "large")
-Sector = Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics", "tourism_hospitality",
-                 "ict", "other_services"]
-Size = Literal["household", "sme", "large"]
-NON_CORE = tuple(s for s in SECTORS if s != "ict")
 
 
 class BusinessesSpec(Strict):
@@ -515,8 +506,6 @@ class PolicySpec(Strict):
 
 
 def _known_indicator(name: str) -> str:
-    from sim.indicators import INDICATORS  # late import: indicators import this module
-
     if name not in INDICATORS:
         raise ValueError(f"unknown indicator {name!r}; allowed: {', '.join(sorted(INDICATORS))}")
     return name
@@ -1019,8 +1008,6 @@ def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None
         name = getattr(scenario.province, key)
         if name is not None and roots is not None:
             confined(base / name, roots, f"province.{key}", file)
-    from sim.geography import check_province_files  # late import: geography builds on this module
-
     check_province_files(scenario, file)
     _check_policy_communes(scenario, file)
     _check_free(scenario, file)
@@ -1064,8 +1051,6 @@ def _check_free(scenario: Scenario, file: str) -> None:
 
 
 def _check_policy_communes(scenario: Scenario, file: str) -> None:
-    from sim.geography import lookup_communes, province_units
-
     units = province_units(scenario.province.code)
     for i, policy in enumerate(scenario.policies):
         lookup_communes([n for _, n, _ in units], [c for c, _, _ in units], policy.communes, file,

@@ -67,7 +67,7 @@ def _source_of(goal: dict) -> str:
 
 def resolve_targets(scenario: Scenario, file: str = "scenario") -> list[Target]:
     """Every target of a scenario, seed goals first; unknown ids and years outside the horizon are errors."""
-    from sim.scenario import ScenarioError
+    from sim.errors import ScenarioError
 
     goals = seed_goals()
     lo, hi = scenario.time.start_year, scenario.time.end_year

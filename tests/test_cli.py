@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, FAST, citytwin
 
-from sim.indicators import OUTPUT_INDICATORS
+from sim.names import OUTPUT_INDICATORS
 
 VERDICT_KEYS = {"indicator", "comparison", "threshold", "year", "probability", "median", "p5", "p95",
                 "year_reached", "status", "source"}

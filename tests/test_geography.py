@@ -12,7 +12,8 @@ import shapely
 
 from sim import geodata
 from sim.ensemble import run_one
-from sim.geography import build_geography, lookup_communes, world_rng
+from sim.geodata import lookup_communes
+from sim.geography import build_geography, world_rng
 from sim.model import CityModel
 from sim.scenario import load_scenario
 from sim.targets import resolve_targets

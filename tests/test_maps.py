@@ -14,7 +14,7 @@ from conftest import DAK_LAK, FAST, ROOT
 from sim import geodata, plots
 from sim.ensemble import run_ensemble
 from sim.geography import Geography, build_geography, world_rng
-from sim.indicators import COMMUNE_INDICATORS
+from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.report import manifest, write_outputs
 from sim.scenario import load_scenario

@@ -17,7 +17,8 @@ from conftest import ROOT
 from sim.economy import DEFINITIONS
 from sim.ensemble import run_ensemble
 from sim.model import CityModel
-from sim.scenario import PROGRAMMES, levers, load_scenario, lookup
+from sim.names import PROGRAMMES
+from sim.scenario import levers, load_scenario, lookup
 
 PROVINCES = ("dak_lak", "da_nang", "dong_nai", "hai_phong")
 SMALL = ["ensemble.scale=0.003"]

@@ -126,7 +126,7 @@ def test_geojson_geography_replaces_the_schematic_map(tmp_path):
 
     import shapely
 
-    from sim.geography import province_units
+    from sim.geodata import province_units
     from sim.model import CityModel
 
     units = province_units(66)

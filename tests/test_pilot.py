@@ -14,7 +14,8 @@ from conftest import DAK_LAK, citytwin
 
 from sim.adjacency import adjacency, neighbours
 from sim.ensemble import EnsembleResult, run_ensemble
-from sim.geography import build_geography, province_units, world_rng
+from sim.geodata import province_units
+from sim.geography import build_geography, world_rng
 from sim.pilot import COLUMNS, check_paired, pilot_report, without_pilots
 from sim.resources import estimate
 from sim.scenario import load_scenario
