@@ -227,7 +227,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import math
 
-    from sim.calibrate import calibrate, check_calibratable, check_variant, write_calibration
+    from sim.calibrate import calibrate, check_calibratable
+    from sim.calibration_outputs import check_variant, write_calibration
     from sim.ensemble import default_workers
     from sim.errors import ScenarioError
     from sim.outfolder import OutputFolder

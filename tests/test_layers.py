@@ -24,7 +24,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
               "programmes", "model"),
     "indicators": ("indicators",),
     "experiments": ("ensemble", "calibrate", "sensitivity", "pilot", "resources"),
-    "outputs": ("outfolder", "verdict", "plots", "draw", "report"),
+    "outputs": ("outfolder", "verdict", "plots", "draw", "report", "calibration_outputs"),
     "cli": ("cli",),
 }
 LEVEL = {m: i for i, mods in enumerate(LAYERS.values()) for m in mods}
@@ -34,8 +34,6 @@ LEVEL = {m: i for i, mods in enumerate(LAYERS.values()) for m in mods}
 KNOWN_UPWARD = {
     ("model", "indicators"): "the model records its indicators each month; the government's adaptive "
                              "re-allocation reads them",
-    ("calibrate", "outfolder"): "write_calibration writes its results folder",
-    ("calibrate", "plots"): "write_calibration draws the fit plot",
 }
 
 
