@@ -45,14 +45,15 @@ def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...
     """Monthly series of the indicators for one seed: array (months, indicators)."""
     import numba
 
+    from sim.indicators import Recorder
     from sim.model import CityModel
 
     numba.set_num_threads(1)  # one run per core; the pool provides the parallelism
-    model = CityModel(spec, seed=seed, scale=scale, world_seed=spec.ensemble.seed)
+    recorder = Recorder(CityModel(spec, seed=seed, scale=scale, world_seed=spec.ensemble.seed))
     out = np.empty((spec.time.months, len(indicators)))
     for m in range(spec.time.months):
-        model.step()
-        out[m] = [model.latest[k] for k in indicators]
+        recorder.step()
+        out[m] = [recorder.latest[k] for k in indicators]
     return out
 
 

@@ -52,6 +52,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    from sim.indicators import Recorder
     from sim.model import CityModel
 
     base = spec.ensemble.seed if seed is None else seed
@@ -63,15 +64,15 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
         spec, parameters = draw_assumptions(spec, base + run)
     model = CityModel(spec, seed=base + run, scale=scale, world_seed=base)
     t1 = time.perf_counter()
-    model.run()
+    recorder = Recorder(model).run()
     t2 = time.perf_counter()
-    names = list(model.latest)
+    names = list(recorder.latest)
     k = len(names)
-    rec = model.records
+    rec = recorder.records
     values = np.array([r[3] for r in rec], dtype=np.float64).reshape(-1, k)
     return RunResult(run=run, seed=base + run, years=np.array([r[0] for r in rec[::k]]),
                      months=np.array([r[1] for r in rec[::k]]), names=names, values=values,
-                     communes=model.commune_records, citizens=model.citizens.n, businesses=model.businesses.n,
+                     communes=recorder.commune_records, citizens=model.citizens.n, businesses=model.businesses.n,
                      build_seconds=t1 - t0, run_seconds=t2 - t1,
                      notes=model.government.adapted if model.government else [], parameters=parameters)
 

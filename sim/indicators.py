@@ -11,21 +11,47 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import behaviour as kern
+from sim.monitoring import commune_cashless_share, online_services_uptake, province_cashless_share, ratio, weighted
 from sim.names import OUTPUT_INDICATORS, PROGRAMMES
-from sim.payments import cashless_share
 
 if TYPE_CHECKING:
     from sim.model import CityModel
 
-def _ratio(a: float, b: float) -> float:
-    # Shares of weighted sums can exceed 1 by a rounding error; they are shares, so clip.
-    return min(1.0, float(a) / float(b)) if b else 0.0
 
+class Recorder:
+    """Steps a model month by month and records its indicators: the province's every month,
+    each commune's every December and in the last month.
 
-def _weighted(values: np.ndarray, weights: np.ndarray) -> float:
-    """Weighted mean that treats an infinite value (an office with no staff) as a very long one."""
-    v = np.nan_to_num(np.asarray(values, dtype=np.float64), posinf=3650.0)
-    return float((v * weights).sum() / max(weights.sum(), 1))
+    Example:
+        >>> from sim.scenario import load_scenario
+        >>> from sim.model import CityModel
+        >>> rec = Recorder(CityModel(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.01)).run()
+        >>> 0.0 <= rec.latest["online_services_uptake"] <= 1.0 and len(rec.records) > 0
+        True
+    """
+
+    def __init__(self, model: CityModel) -> None:
+        self.model = model
+        self.records: list[tuple[int, int, str, float]] = []  # (year, month, indicator, value)
+        self.commune_records: list[dict] = []
+        self.latest: dict[str, float] = {}
+
+    def step(self) -> None:
+        """One month of the model, then its indicators."""
+        m = self.model
+        m.step()
+        month = m.month  # the month just simulated (Mesa counts the step before running it)
+        year, mon = m.calendar.year_month(month)
+        self.latest = province_indicators(m)
+        self.records.extend((year, mon, k, v) for k, v in self.latest.items())
+        if mon == 12 or month == m.calendar.months - 1:
+            self.commune_records += [row | {"year": year} for row in commune_indicators(m)]
+
+    def run(self) -> Recorder:
+        """Every month of the scenario's horizon."""
+        for _ in range(self.model.calendar.months):
+            self.step()
+        return self
 
 
 def province_indicators(model: CityModel) -> dict[str, float]:
@@ -36,26 +62,22 @@ def province_indicators(model: CityModel) -> dict[str, float]:
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
     scale = model.scale
-    experienced = model.acceptance_experienced()
     digital, total = model.business_value_added.sum(axis=0).T
     economy = model.economy.shares(digital, total)
     sizes = np.diff(c.commune_start)
     gov, tasks, delivered = model.government, model.tasks, model.programmes.delivered
     offices = model.offices
     out = {
-        "online_services_adoption": _ratio(cc[kern.ONLINE_SERVICES], n),
-        "online_services_uptake": _ratio(d[:, 3].sum() / scale + bc[kern.B_RECENT_ONLINE],
-                                         d[:, 2].sum() / scale + bc[kern.B_RECENT]),
-        "online_dossier_share": _ratio(d[:, 0].sum() / scale + b_on, d[:, :2].sum() / scale + b_on + b_off),
+        "online_services_adoption": ratio(cc[kern.ONLINE_SERVICES], n),
+        "online_services_uptake": online_services_uptake(model),
+        "online_dossier_share": ratio(d[:, 0].sum() / scale + b_on, d[:, :2].sum() / scale + b_on + b_off),
         "procedures_online": float(model.state.procedures_online.mean()),
-        "online_dossier_rejection": _weighted(model.rejection, sizes),
-        "cashless_adoption": _ratio(cc[kern.CASHLESS], n),
-        # Every adult buys as often, so the province's share is the adult-weighted communes'.
-        "cashless_share": _weighted(cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes, experienced,
-                                                   model.habit.per_purchase()), sizes),
-        "merchant_acceptance": _ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
-        "account_ownership": _ratio(cc[kern.ACCOUNT], n),
-        "smartphone_ownership": _ratio(cc[kern.SMARTPHONE], n),
+        "online_dossier_rejection": weighted(model.rejection, sizes),
+        "cashless_adoption": ratio(cc[kern.CASHLESS], n),
+        "cashless_share": province_cashless_share(model),
+        "merchant_acceptance": ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
+        "account_ownership": ratio(cc[kern.ACCOUNT], n),
+        "smartphone_ownership": ratio(cc[kern.SMARTPHONE], n),
         "coverage_4g": model.coverage.share("4g"),
         "coverage_5g": model.coverage.share("5g"),
         "digital_skill": float(c.skill.mean()),
@@ -63,10 +85,10 @@ def province_indicators(model: CityModel) -> dict[str, float]:
         "digital_economy_core_share": economy["core"],
         "digital_economy_digitalisation_share": economy["digitalisation"],
         "digital_economy_min_sector_share": economy["min_sector"],
-        "business_online_services": _ratio(bc[kern.B_ONLINE], model.businesses.weight.sum()),
-        "backoffice_wait_days": _weighted(offices.wait_days, sizes),
-        "backoffice_overdue_share": _weighted(offices.overdue_share, sizes),
-        "backoffice_utilisation": _weighted(offices.utilisation, sizes),
+        "business_online_services": ratio(bc[kern.B_ONLINE], model.businesses.weight.sum()),
+        "backoffice_wait_days": weighted(offices.wait_days, sizes),
+        "backoffice_overdue_share": weighted(offices.overdue_share, sizes),
+        "backoffice_utilisation": weighted(offices.utilisation, sizes),
         "dx_budget_share": gov.dx_budget_share if gov else 0.0,
         "dx_spent_vnd": gov.dx_spent_vnd if gov else 0.0,
         "dx_unabsorbed_vnd": gov.unabsorbed_vnd if gov else 0.0,
@@ -92,8 +114,7 @@ def commune_indicators(model: CityModel) -> list[dict]:
         "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
         "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
         "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
-        "cashless_share": cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes,
-                                         model.acceptance_experienced(), model.habit.per_purchase()),
+        "cashless_share": commune_cashless_share(model),
         "merchant_acceptance": acceptance,
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,
         "coverage_4g": model.coverage.by_commune["4g"] / sizes,

@@ -176,8 +176,8 @@ class Government:
         """Mid-course correction: move DX money towards the behaviour that is further off track."""
         m = self.model
         shift = m.spec.budget.adaptive_shift
-        gaps = {"services": 0.8 - m.latest.get("online_services_uptake", 0.0),
-                "incentives": 0.8 - m.latest.get("cashless_share", 0.0)}
+        gaps = {"services": 0.8 - m.monitor.get("online_services_uptake", 0.0),
+                "incentives": 0.8 - m.monitor.get("cashless_share", 0.0)}
         worst = max(gaps, key=gaps.get)
         if gaps[worst] <= 0:
             return

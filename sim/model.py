@@ -5,8 +5,10 @@ Example:
     >>> from sim.model import CityModel
     >>> model = CityModel(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.01)
     >>> _ = model.run()                      # 132 months, 2025-01 to 2035-12
-    >>> 0.0 <= model.latest["online_services_uptake"] <= 1.0
-    True
+    >>> model.steps, bool(model.citizen_counts.sum() > 0)
+    (132, True)
+
+The model records nothing for reports: `sim.indicators.Recorder` steps it and measures.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import simpy
 from sim import behaviour as kern
 from sim.economy import DigitalEconomy
 from sim.geography import build_geography, world_rng
-from sim.indicators import commune_indicators, province_indicators
 from sim.infrastructure import Coverage, SitePlan
 from sim.institutions import Calendar, Government, Operator
+from sim.monitoring import monitor
 from sim.names import ADOPTER, SECTORS
 from sim.national import procedures_online_path
 from sim.network import build_network
@@ -88,7 +90,7 @@ class CityModel(mesa.Model):
     6. **back office**: every commune office's M/M/c queue takes the month's dossiers.
     7. **payments**: the adopters' cashless habit.
     8. **economy**: the core digital economy grows (and named investments land).
-    9. **record**: indicators.
+    9. **monitor**: what the government steers by next (`sim.monitoring`).
     """
 
     def __init__(self, spec: Scenario, seed: int | None = None, scale: float | None = None,
@@ -106,9 +108,7 @@ class CityModel(mesa.Model):
         self.scale = spec.ensemble.scale if scale is None else float(scale)
         self.calendar = Calendar(spec.time.start, spec.time.months)
         self.env = simpy.Environment()
-        self.records: list[tuple[int, int, str, float]] = []   # (year, month, indicator, value)
-        self.commune_records: list[dict] = []
-        self.latest: dict[str, float] = {}
+        self.monitor: dict[str, float] = {}  # what the government sees of last month (sim.monitoring)
         mid = (spec.time.start_year + min(2030, spec.time.end_year)) // 2
         self.adaptive_year = max(mid, spec.time.start_year + 1)
         y0, m0 = self.calendar.year_month(0)
@@ -117,7 +117,7 @@ class CityModel(mesa.Model):
         self._build_state()
         self._build_institutions()
         self.phases = (self._institutions, self._national, self._services, self._citizens, self._businesses,
-                       self._back_office, self._payments, self._economy, self._record)
+                       self._back_office, self._payments, self._economy, self._monitor)
 
     # ----------------------------------------------------------------- set-up
 
@@ -478,14 +478,8 @@ class CityModel(mesa.Model):
         yield self.env.timeout(days)
         self.offices.add_staff(-extra)
 
-    # ----------------------------------------------------------------- records
+    # ----------------------------------------------------------------- monitoring
 
-    def _record(self, month: int) -> None:
-        year, mon = self.calendar.year_month(month)
-        values = province_indicators(self)
-        self.latest = values
-        self.records.extend((year, mon, k, v) for k, v in values.items())
-        if mon == 12 or month == self.calendar.months - 1:
-            for row in commune_indicators(self):
-                row.update(year=year)
-                self.commune_records.append(row)
+    def _monitor(self, month: int) -> None:
+        if self.government is not None and self.spec.budget.adaptive:  # only the adaptive government looks
+            self.monitor = monitor(self)

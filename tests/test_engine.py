@@ -8,6 +8,7 @@ import pytest
 from conftest import DAK_LAK, FAST
 
 from sim import behaviour as kern
+from sim.indicators import Recorder
 from sim.model import CityModel
 from sim.network import build_network
 from sim.sampling import choose
@@ -66,9 +67,8 @@ def test_same_seed_identical_on_one_and_two_threads():
     try:
         for threads in (1, numba.config.NUMBA_NUM_THREADS):
             numba.set_num_threads(threads)
-            m = _model(scale=0.005)
-            m.run()
-            out.append(np.array([r[3] for r in m.records]))
+            rec = Recorder(_model(scale=0.005)).run()
+            out.append(np.array([r[3] for r in rec.records]))
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert np.array_equal(out[0], out[1])
@@ -81,12 +81,13 @@ def test_world_built_side_by_side_equals_one_after_the_other(monkeypatch):
         pytest.skip(f"numba's {numba.threading_layer()} layer: the world is built on one thread anyway")
     monkeypatch.setattr(sim.model, "_second_thread", sim.model._Inline)
     serial = _model(scale=0.005)
-    for m in (side_by_side, serial):
+    recorders = [Recorder(m) for m in (side_by_side, serial)]
+    for rec in recorders:
         for _ in range(6):
-            m.step()
+            rec.step()
     assert np.array_equal(side_by_side.network.indices, serial.network.indices)
     assert np.array_equal(side_by_side.coverage.covered["4g"], serial.coverage.covered["4g"])
-    assert side_by_side.records == serial.records
+    assert recorders[0].records == recorders[1].records
 
 
 def test_choose_weighted_without_replacement():

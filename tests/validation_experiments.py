@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesa_twin import MesaBass  # noqa: E402
 
 from sim.ensemble import run_ensemble  # noqa: E402
+from sim.indicators import Recorder  # noqa: E402
 from sim.model import CityModel  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
@@ -63,11 +64,12 @@ def twin_pair(seed: int, months: int = TWIN_MONTHS, twin_q: float | None = None)
     Returns (engine shares, twin shares, N)."""
     numba.set_num_threads(1)  # 2,000 agents: thread start-up would cost more than it saves
     model = CityModel(_twin_scenario(), seed=seed, scale=TWIN_SCALE)
+    recorder = Recorder(model)
     net = model.network
     engine = np.empty(months)
     for m in range(months):
-        model.step()
-        engine[m] = model.latest["online_services_adoption"]
+        recorder.step()
+        engine[m] = recorder.latest["online_services_adoption"]
     twin = MesaBass(net.indptr, net.indices, TWIN_P, TWIN_Q if twin_q is None else twin_q, seed=seed)
     return engine, np.array(twin.run(months)), net.n
 
