@@ -6,7 +6,7 @@
 Hai Phong runs as a planner runs it (`citytwin run scenarios/hai_phong.toml --runs 1 --scale 1`)
 in a child process, so its wall clock includes start-up, world building and writing results,
 and its peak memory is measured alone. Build and monthly-loop seconds come from the run's
-manifest. Two plain-Mesa models (tests/mesa_twin.py, one agent per citizen: a lean one with
+manifest. Two plain-Mesa models (validation/mesa_twin.py, one agent per citizen: a lean one with
 contact lists, and one written as Mesa's examples are, on Mesa's network space) and a
 straightforward numpy version run the same Bass rule on a network from `sim.network`.
 Results go to benchmarks/results/ as JSON and Markdown.
@@ -30,7 +30,7 @@ import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "validation")]
 
 from mesa_twin import MesaBass, MesaBassOnNetwork  # noqa: E402
 

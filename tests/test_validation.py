@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
 
-import validation_experiments as vx  # noqa: E402
+import experiments as vx  # noqa: E402
 from conftest import citytwin  # noqa: E402
 
 from sim.scenario import load_scenario  # noqa: E402

@@ -1,4 +1,4 @@
-"""The validation experiments, shared by the tests (which assert) and tests/validation_report.py
+"""The validation experiments, shared by the tests (which assert) and validation/report.py
 (which writes VALIDATION.md and its figures), so the report shows exactly what the tests check."""
 
 from __future__ import annotations

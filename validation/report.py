@@ -1,8 +1,8 @@
 """Regenerate VALIDATION.md and its figures (scenarios/validation/figures/) in one command:
 
-    .venv/bin/python tests/validation_report.py
+    .venv/bin/python validation/report.py
 
-Runs the same experiments the tests assert on (tests/validation_experiments.py), at
+Runs the same experiments the tests assert on (validation/experiments.py), at
 larger sizes, and writes every number in the report from what it just measured.
 """
 
@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import validation_experiments as vx  # noqa: E402
+import experiments as vx  # noqa: E402
 
 from sim.calibrate import calibrate  # noqa: E402
 from sim.ensemble import default_workers, run_ensemble  # noqa: E402
@@ -187,7 +187,7 @@ TEMPLATE = """# Validation
 Where the answer is known, citytwin must give it. This file is regenerated, numbers and
 figures, by one command (about {minutes:.0f} minutes on 2 cores):
 
-    .venv/bin/python tests/validation_report.py
+    .venv/bin/python validation/report.py
 
 The same experiments, at smaller sizes, are assertions in `tests/test_validation.py`.
 
@@ -217,7 +217,7 @@ runs of ~51,000 citizens), hence with the closed form within B plus sampling err
 
 ## 2. Network Bass against a plain-Mesa twin
 
-`tests/mesa_twin.py` writes the same rule the plain Mesa way: one `mesa.Agent` per citizen with a
+`validation/mesa_twin.py` writes the same rule the plain Mesa way: one `mesa.Agent` per citizen with a
 Python list of contacts, `decide` then `commit` each month (synchronous, like the engine). For each
 seed, the engine builds its world (households, commune ties, long-range ties, from
 `sim.network.build_network`) and the twin runs on that very contact network with the same p = {tp},
