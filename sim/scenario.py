@@ -31,7 +31,6 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
-    create_model,
     field_validator,
     model_validator,
 )
@@ -143,27 +142,62 @@ class Sourced(Strict):
         return self
 
 
-def _sourced(name: str, value: Any) -> type[Sourced]:
-    """A sourced number whose value has the type (and bounds) `value`."""
-    return create_model(name, __base__=Sourced, __module__=__name__, value=(value, ...))
+class SourcedShare(Sourced):
+    value: Share
 
 
-SourcedShare = _sourced("SourcedShare", Share)
-SourcedAdultShare = _sourced("SourcedAdultShare", Annotated[float, Field(gt=0.0, le=1.0)])
-SourcedArea = _sourced("SourcedArea", Annotated[float, Field(gt=0.0, le=1e5, description="km²")])
-SourcedPopulation = _sourced("SourcedPopulation", Annotated[float, Field(ge=1000.0, le=5e7, description="people")])
-SourcedDensity = _sourced("SourcedDensity", Annotated[float, Field(gt=0.0, le=1000.0, description="per 1,000 people")])
-SourcedSites = _sourced("SourcedSites", Annotated[float, Field(ge=0.0, le=1e6, description="sites")])
-SourcedStaff = _sourced("SourcedStaff",
-                        Annotated[float, Field(gt=0.0, le=1e4, description="officers per 10,000 people")])
-SourcedFactor = _sourced("SourcedFactor", Factor)
-SourcedRate = _sourced("SourcedRate", Rate)
-SourcedGrowth = _sourced("SourcedGrowth", Annotated[float, Field(ge=-0.5, le=1.0, description="per year")])
-SourcedMonths = _sourced("SourcedMonths", Annotated[float, Field(gt=0.0, le=1200.0, description="months")])
-SourcedCount = _sourced("SourcedCount",
-                        Annotated[float, Field(ge=0.0, le=1e12, description="a year per million people")])
-SourcedUnitCost = _sourced("SourcedUnitCost", UnitCost)
-SourcedVnd = _sourced("SourcedVnd", Annotated[float, Field(gt=0.0, le=MAX_VND, description="VND a year")])
+class SourcedAdultShare(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class SourcedArea(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1e5, description="km²")]
+
+
+class SourcedPopulation(Sourced):
+    value: Annotated[float, Field(ge=1000.0, le=5e7, description="people")]
+
+
+class SourcedDensity(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1000.0, description="per 1,000 people")]
+
+
+class SourcedSites(Sourced):
+    value: Annotated[float, Field(ge=0.0, le=1e6, description="sites")]
+
+
+class SourcedStaff(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1e4, description="officers per 10,000 people")]
+
+
+class SourcedFactor(Sourced):
+    value: Factor
+
+
+class SourcedRate(Sourced):
+    value: Rate
+
+
+class SourcedGrowth(Sourced):
+    value: Annotated[float, Field(ge=-0.5, le=1.0, description="per year")]
+
+
+class SourcedMonths(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1200.0, description="months")]
+
+
+class SourcedCount(Sourced):
+    value: Annotated[float, Field(ge=0.0, le=1e12, description="a year per million people")]
+
+
+class SourcedUnitCost(Sourced):
+    value: UnitCost
+
+
+class SourcedVnd(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=MAX_VND, description="VND a year")]
+
+
 # Province totals a scenario may give per person instead (national defaults for any province).
 PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
 
