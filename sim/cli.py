@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 INTERRUPTED = "citytwin: interrupted; earlier results are unchanged"
 _interrupted = False
@@ -41,7 +42,7 @@ def checkpoint() -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, status 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
         sys.stderr.write(f"citytwin: error: {message} (see citytwin {self.prog.split()[-1]} --help)\n")
         raise SystemExit(2)
 
@@ -330,7 +331,7 @@ def entry() -> None:
             # what the stopped worker pool held (else its resource tracker warns of leaks).
             import multiprocessing.util
 
-            multiprocessing.util._exit_function()
+            multiprocessing.util._exit_function()  # type: ignore[attr-defined]  # not in the stubs
     except (KeyboardInterrupt, BrokenPipeError):
         pass
     os._exit(code)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sim.ensemble import default_workers, sigint_blocked
 
@@ -22,7 +22,7 @@ def figure(name: str, *args) -> None:
     getattr(plots, name)(*args)
 
 
-def draw(jobs: list[Callable[[], None]]) -> None:
+def draw(jobs: Sequence[Callable[[], None]]) -> None:
     """Draw figures in two processes: a forked child draws every other one while this process
     draws the rest (matplotlib is single-threaded; drawing is a third of a 1:1 run's time
     outside the months). Jobs made with `figure` import matplotlib only when they run, so

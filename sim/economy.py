@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.names import NON_CORE, SECTORS
+from sim.names import NON_CORE, SECTORS, NonCoreSector
 from sim.scenario import DigitalEconomySpec
 
 # (core, digitalisation) in the definition named, per unit of MIC's (2022 national decomposition).
@@ -49,7 +49,8 @@ class DigitalEconomy:
     level_weights: np.ndarray         # (4,)
 
     @classmethod
-    def start(cls, spec: DigitalEconomySpec, core_share: float, grdp_shares: dict[str, float]) -> DigitalEconomy:
+    def start(cls, spec: DigitalEconomySpec, core_share: float,
+              grdp_shares: dict[NonCoreSector, float]) -> DigitalEconomy:
         grdp = np.zeros(len(SECTORS))
         intensity = np.ones(len(SECTORS))
         for s in NON_CORE:

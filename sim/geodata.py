@@ -130,11 +130,11 @@ def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scena
     out = set()
     for k in keys:
         key = str(k).strip()
-        i = index.get(key, index.get(name_key(key)))
-        if i is None:
+        found = index.get(key, index.get(name_key(key)))
+        if found is None:
             raise ScenarioError(f"{file}: {where}: no commune or ward named {key!r} in this province; "
                                 f"allowed: names (e.g. {names[0]!r}) or codes (e.g. {codes[0]}) of its units")
-        out.add(i)
+        out.add(found)
     return np.array(sorted(out), dtype=np.int64)
 
 

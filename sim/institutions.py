@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.names import PROGRAMMES
+from sim.names import PROGRAMMES, DxProgramme, Programme
 from sim.scenario import _year_month
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Government:
         self.programme_budget_vnd = 0.0
         self.dx_spent_vnd = 0.0
         self.unabsorbed_vnd = 0.0
-        self.spent_by_programme = {p: 0.0 for p in PROGRAMMES}
+        self.spent_by_programme: dict[str, float] = {p: 0.0 for p in PROGRAMMES}
         self.spent_by_year: dict[int, dict[str, float]] = {}
         self.adapted: list[str] = []
         env = model.env
@@ -149,13 +149,13 @@ class Government:
             yield m.env.timeout(max(0.0, cal.day(month) - m.env.now))
             self._pay(policy.programme, policy.amount_vnd_per_year / 12, communes, cal.year_month(month)[0])
 
-    def _pay(self, programme: str, vnd: float, communes: np.ndarray, year: int) -> None:
+    def _pay(self, programme: Programme, vnd: float, communes: np.ndarray, year: int) -> None:
         """Pay out the disbursed part of a month's allocation; it is delivered after the lead time."""
         paid = vnd * self.model.spec.budget.disbursement
         if paid > 0:
             self.model.env.process(self._deliver(programme, paid, communes, year))
 
-    def _deliver(self, programme: str, vnd: float, communes: np.ndarray, year: int):
+    def _deliver(self, programme: Programme, vnd: float, communes: np.ndarray, year: int):
         m = self.model
         yield m.env.timeout(m.spec.costs.lead_days[programme])
         delivered_year = m.calendar.year_month(m.calendar.month_at(m.env.now))[0]
@@ -176,12 +176,12 @@ class Government:
         """Mid-course correction: move DX money towards the behaviour that is further off track."""
         m = self.model
         shift = m.spec.budget.adaptive_shift
-        gaps = {"services": 0.8 - m.monitor.get("online_services_uptake", 0.0),
-                "incentives": 0.8 - m.monitor.get("cashless_share", 0.0)}
-        worst = max(gaps, key=gaps.get)
+        gaps: dict[DxProgramme, float] = {"services": 0.8 - m.monitor.get("online_services_uptake", 0.0),
+                                          "incentives": 0.8 - m.monitor.get("cashless_share", 0.0)}
+        worst = max(gaps, key=lambda p: gaps[p])
         if gaps[worst] <= 0:
             return
-        donors = [p for p in ("infrastructure", "awareness") if self.allocation.get(p, 0) > 0]
+        donors: list[DxProgramme] = [p for p in ("infrastructure", "awareness") if self.allocation.get(p, 0) > 0]
         moved = 0.0
         for d in donors:
             take = self.allocation[d] * shift

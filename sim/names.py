@@ -12,15 +12,20 @@ from typing import Literal, get_args
 # DX programmes share the digital-transformation part of the Resolution 57 budget; `enterprise`
 # (firms' digital transformation) is the innovation part, `research` the science-and-technology part.
 DxProgramme = Literal["infrastructure", "services", "skills", "incentives", "awareness"]
-DX_PROGRAMMES: tuple[str, ...] = get_args(DxProgramme)
-PROGRAMMES: tuple[str, ...] = DX_PROGRAMMES + ("enterprise", "research")
+Programme = Literal[DxProgramme, "enterprise", "research"]
+DX_PROGRAMMES: tuple[DxProgramme, ...] = get_args(DxProgramme)
+PROGRAMMES: tuple[Programme, ...] = DX_PROGRAMMES + ("enterprise", "research")
 
 Sector = Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics", "tourism_hospitality",
                  "ict", "other_services"]
-SECTORS: tuple[str, ...] = get_args(Sector)
-NON_CORE: tuple[str, ...] = tuple(s for s in SECTORS if s != "ict")  # the core digital economy is ICT
+SECTORS: tuple[Sector, ...] = get_args(Sector)
+# Every sector but ICT (the core digital economy): the digitalisation of these is measured.
+NonCoreSector = Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics", "tourism_hospitality",
+                        "other_services"]
+NON_CORE: tuple[NonCoreSector, ...] = get_args(NonCoreSector)
+assert NON_CORE == tuple(s for s in SECTORS if s != "ict")  # one list: the sectors without ICT, in order
 Size = Literal["household", "sme", "large"]
-SIZES: tuple[str, ...] = get_args(Size)
+SIZES: tuple[Size, ...] = get_args(Size)
 
 # States of a citizen's online services and cashless behaviour (uint8 codes in the kernels).
 NEVER, ADOPTER, LAPSED = 0, 1, 2

@@ -186,9 +186,9 @@ def pilot_report(spec: Scenario, geo: Geography, with_: EnsembleResult, without:
     at = effects[(effects.indicator == indicator) & (effects.year == year)].set_index("group")
 
     def band(group: str, then: str = "") -> str:
-        r = at.loc[group]
-        return f"{_fmt(r.effect_median, indicator)}{then} [90%: {_fmt(r.effect_p5, indicator)} to " \
-               f"{_fmt(r.effect_p95, indicator)}]"
+        def of(column: str) -> str:
+            return _fmt(float(at.loc[group, column]), indicator)
+        return f"{of('effect_median')}{then} [90%: {of('effect_p5')} to {of('effect_p95')}]"
 
     spent = (with_.year_end("dx_spent_vnd") - without.year_end("dx_spent_vnd"))[year]
     allocated = sum(p.amount_vnd_per_year * _months_within(p, spec, year) / 12 for p in pilot_policies(spec))
@@ -196,8 +196,9 @@ def pilot_report(spec: Scenario, geo: Geography, with_: EnsembleResult, without:
     effect = band("pilot", f" {unit} by {year}")
     line = f"Pilot ({describe(spec, geo)}): {indicator} {effect} vs the same runs without it"
     if "neighbours" in at.index:
-        line += f"; neighbours ({int(at.loc['neighbours'].communes)} communes) {band('neighbours')}"
+        line += f"; neighbours ({int(at.loc['neighbours', 'communes'])} communes) {band('neighbours')}"
     line += f"; it absorbed VND {absorbed / 1e9:,.1f} bn of {allocated / 1e9:,.1f} bn allocated"
+    first_year = baseline_year(spec, np.unique(with_.communes.year))
     summary = {
         "line": line,
         "method": "paired difference-in-differences: the same runs (seeds, assumption draws) with and without "
@@ -205,7 +206,7 @@ def pilot_report(spec: Scenario, geo: Geography, with_: EnsembleResult, without:
                   "of the per-run effects",
         "indicator": indicator,
         "year": year,
-        "baseline_year": baseline_year(spec, np.unique(with_.communes.year)),
+        "baseline_year": first_year,
         "communes": [geo.names[i] for i in pilot_indices(spec, geo)],
         "neighbours": [geo.names[i] for i in neighbours(geo, pilot_indices(spec, geo))],
         "effect": {g: {k: float(at.loc[g, k]) for k in ("effect_median", "effect_p5", "effect_p95", "with_median",
@@ -214,7 +215,7 @@ def pilot_report(spec: Scenario, geo: Geography, with_: EnsembleResult, without:
         "allocated_vnd": allocated,
         "counterfactual_wall_seconds": round(without.wall_seconds, 3),
     }
-    return PilotReport(effects, indicator, year, summary["baseline_year"], line, summary)
+    return PilotReport(effects, indicator, year, first_year, line, summary)
 
 
 def _months_within(p: PolicySpec, spec: Scenario, year: int) -> int:

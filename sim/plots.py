@@ -36,7 +36,7 @@ def _monthly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.nda
     df = result.indicators
     df = df[df.indicator == indicator]
     wide = df.pivot_table(index="run", columns=["year", "month"], values="value")
-    t = np.array([y + (m - 0.5) / 12 for y, m in wide.columns])
+    t = np.array([int(y) + (int(m) - 0.5) / 12 for y, m in wide.columns.to_list()])
     return t, wide.to_numpy()
 
 
@@ -168,7 +168,8 @@ def map_layout(geo: Geography, gap_km: float = OFFSHORE_GAP_KM) -> MapLayout:
     first = order[np.r_[True, np.diff(owner[order]) != 0]]
     label_xy = np.full((geo.n, 2), np.nan)
     label_xy[owner[first]] = shapely.get_coordinates(shapely.point_on_surface(parts[first]))
-    return MapLayout(offshore, km, detached, tuple(float(v) for v in shapely.total_bounds(parts[main])), label_xy)
+    x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(parts[main]))
+    return MapLayout(offshore, km, detached, (x0, y0, x1, y1), label_xy)
 
 
 def misses(values: np.ndarray, threshold: float, comparison: str) -> np.ndarray:
@@ -245,7 +246,9 @@ def _fit(ax: plt.Axes, bounds: tuple[float, float, float, float], pad: float = 0
     """Set equal-aspect km limits that show `bounds` and fill the axes box; returns km per inch."""
     x0, y0, x1, y1 = bounds
     pos = ax.get_position()
-    box_w, box_h = pos.width * ax.figure.get_figwidth(), pos.height * ax.figure.get_figheight()
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    box_w, box_h = pos.width * fig.get_figwidth(), pos.height * fig.get_figheight()
     km_per_in = max((x1 - x0) / box_w, (y1 - y0) / box_h, 1e-3) * (1 + 2 * pad)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     ax.set_xlim(cx - km_per_in * box_w / 2, cx + km_per_in * box_w / 2)

@@ -140,7 +140,8 @@ class Programmes:
                 op = m.operators[(m.steps + k) % len(m.operators)]
                 return op.build(tech, n, communes, cofunded=True)
             built_before = m.coverage.count(tech)
-            absorbed += self._buy(f"{tech}:{key}", f"sites_{tech}", vnd * mix[f"sites_{tech}"],
+            share = mix["sites_4g"] if tech == "4g" else mix["sites_5g"]
+            absorbed += self._buy(f"{tech}:{key}", f"sites_{tech}", vnd * share,
                                   getattr(costs, f"site_{tech}_vnd").value, year, communes, build)
             self.delivered[f"sites_{tech}_built"] += m.coverage.count(tech) - built_before
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _features(path: Path, units: list[tuple[int, str, str]], required: bool = True) -> list:
     """The shapely geometry of every unit from a GeoJSON file, matched by code or name (None for
     a unit without one when not `required`)."""
-    geoms = {}
+    geoms: dict[str, object] = {}
     for i, f in enumerate(read_geojson(path)):
         props = f.get("properties") or {}
         try:

@@ -101,7 +101,8 @@ class OfficeQueues:
     ) -> None:
         self.staff = np.array(staff, dtype=np.float64)
         self.service_per_day = float(service_per_day)
-        self.online_effort = float(online_effort)
+        # per commune once the model sets it (returned dossiers cost their effort again)
+        self.online_effort: float | np.ndarray = float(online_effort)
         self.deadline_days = float(deadline_days)
         self.backlog = np.zeros_like(self.staff)
         self.wait_days = np.zeros_like(self.staff)

@@ -123,7 +123,8 @@ def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: lis
     highlight = {i for i, c in enumerate(geo.codes) if int(c) in pilots}
     # One map per target with a per-commune value, at the target's year and with its goal; without
     # any, the uptake of online services at the horizon, with its lowest and highest communes.
-    maps = [(v.indicator, v.year, v.threshold, v.comparison, v.id) for v in mapped(verdicts)] or \
+    maps: list[tuple[str, int, float | None, str, str | None]] = \
+        [(v.indicator, v.year, v.threshold, v.comparison, v.id) for v in mapped(verdicts)] or \
         [("online_services_uptake", spec.time.end_year, None, ">=", None)]
     for indicator, year, threshold, comparison, goal_id in maps:
         name = f"map_{goal_id or indicator}.png"

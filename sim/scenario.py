@@ -29,6 +29,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -39,7 +40,18 @@ from sim import geodata
 from sim.errors import ScenarioError
 from sim.files import confined, read_toml
 from sim.geodata import lookup_communes, province_units
-from sim.names import DX_PROGRAMMES, INDICATORS, NON_CORE, PROGRAMMES, SECTORS, SIZES, DxProgramme, Sector, Size
+from sim.names import (
+    DX_PROGRAMMES,
+    INDICATORS,
+    NON_CORE,
+    PROGRAMMES,
+    SECTORS,
+    SIZES,
+    DxProgramme,
+    NonCoreSector,
+    Sector,
+    Size,
+)
 from sim.provincefiles import check_province_files
 
 __all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
@@ -58,7 +70,7 @@ MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, 
 # A lever is what a planner sets (the money and how it is split; how much the province can
 # absorb is an assumption about it, not a lever); `levers()` lists them and tests/test_mechanisms.py
 # checks that each moves something.
-LEVER = {"lever": True}
+LEVER: dict[str, JsonValue] = {"lever": True}
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -304,8 +316,7 @@ class BusinessesSpec(Strict):
     size_shares: dict[Size, Share]
     size_value_added: dict[Size, Annotated[float, Field(gt=0.0, le=1e6)]] = Field(
         description="value added of a firm relative to a household business, within a sector")
-    grdp_shares: dict[Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics",
-                              "tourism_hospitality", "other_services"], Share] = Field(
+    grdp_shares: dict[NonCoreSector, Share] = Field(
         description="non-core sectors' shares of the GRDP outside the core digital economy")
     consumer_facing: list[Sector] = Field(description="sectors whose merchants take retail payments")
     sources: str = Field(min_length=3)
@@ -389,8 +400,7 @@ class DigitalEconomySpec(Strict):
     definition: Literal["MIC", "GSO"] = "MIC"
     upgrade_rate: SourcedRate = Field(description="yearly hazard of a business moving up one digital level")
     level_weights: Four = Field(description="share of a sector's digital intensity realised at levels 0-3")
-    sector_intensity: dict[Literal["agriculture", "manufacturing", "retail_trade", "transport_logistics",
-                                   "tourism_hospitality", "other_services"], Share] = Field(
+    sector_intensity: dict[NonCoreSector, Share] = Field(
         description="digital share of a sector's value added when all its firms are at the top level")
     acceptance_boost: Factor = Field(
         1.0, description="relative rise of the upgrade hazard for merchants accepting cashless")
@@ -638,7 +648,7 @@ class PriorSpec(Strict):
     def _one(self) -> PriorSpec:
         if (self.range is None) == (self.factor is None):
             raise ValueError("give exactly one of range = [low, high] or factor = [low, high]")
-        low, high = self.range or self.factor
+        low, high = self.range or self.factor or (0.0, 0.0)
         if not low <= high:
             raise ValueError(f"expected [low, high] with low <= high, got {[low, high]}")
         if self.factor is not None and not (0 <= low <= 1 <= high):
@@ -649,6 +659,7 @@ class PriorSpec(Strict):
         """The range a run draws from, for the scenario's value."""
         if self.factor is not None:
             return value * self.factor[0], value * self.factor[1]
+        assert self.range is not None  # exactly one of the two (_one)
         return self.range
 
 
@@ -727,7 +738,7 @@ class Scenario(Strict):
         prov = data["province"] = dict(data["province"])
         code = prov.get("code")
         units = geodata.units(code) if isinstance(code, int) and not isinstance(code, bool) else []
-        if units:
+        if units and isinstance(code, int):
             prov.setdefault("name", geodata.province_name(code))
             prov.setdefault("area_km2", {"value": round(sum(u.area_km2 for u in units), 2),
                                          "source": f"sum of the units' areas, {geodata.SOURCE}"})

@@ -299,9 +299,9 @@ def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris
     every = factors(spec, levers)
     items = varied(every)
     seed, scale = spec.ensemble.seed, spec.ensemble.scale
-    for end, name in ((1, "low"), (2, "high")):  # the design's corners must be scenarios (checked before work)
+    for name in ("low", "high"):  # the design's corners must be scenarios (checked before work)
         try:
-            apply(spec, {f.key: f[end] for f in items})
+            apply(spec, {f.key: f.low if name == "low" else f.high for f in items})
         except ValidationError as exc:
             err = exc.errors()[0]
             raise ScenarioError(f"sensitivity: the {name} ends of the factors are not a valid scenario at "
@@ -383,9 +383,11 @@ def drivers_from_folder(folder: Path, spec: Scenario, targets: list[Target],
     such result; with `explicit` (the folder was named by `--sensitivity`) that is an error."""
     table_path, manifest_path = folder / "sensitivity.csv", folder / "manifest.json"
 
-    def refuse(why: str) -> None:
+    def refuse(why: str) -> Drivers | None:
+        """No drivers from here: an error if the folder was named, else nothing (None)."""
         if explicit:
             raise ScenarioError(f"--sensitivity {folder}: {why}")
+        return None
 
     if not table_path.is_file() or not manifest_path.is_file():
         return refuse("no sensitivity.csv and manifest.json there (write them with citytwin sensitivity)")

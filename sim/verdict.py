@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -100,24 +101,25 @@ def status_of(successes: int, n: int) -> str:
 
 
 def judge(target: Target, result: EnsembleResult) -> Verdict:
-    base = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
-                threshold=target.threshold, year=target.year, source=target.source, every_year=target.every_year)
+    base: dict[str, Any] = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
+                                threshold=target.threshold, year=target.year, source=target.source,
+                                every_year=target.every_year)
     if not target.modelled:
         return Verdict(**base, probability=None, median=None, p5=None, p95=None, year_reached=None,
                        status="NOT MODELLED")
     table = result.year_end(target.indicator)  # runs x years
     holds = np.vectorize(target.holds)(table.to_numpy())
-    col = list(table.columns).index(target.year)
+    col = [int(c) for c in table.columns].index(target.year)
     if target.every_year:
         # The floor must hold in its year and in every year after it.
         ok = holds[:, col:].all(axis=1)
     else:
         ok = holds[:, col]
     values = table[target.year].to_numpy()
-    medians = table.median(axis=0)
-    reached = [int(y) for y, v in medians.items() if target.holds(v)]
+    medians = [(int(str(y)), float(v)) for y, v in table.median(axis=0).items()]
+    reached = [y for y, v in medians if target.holds(v)]
     if target.every_year:
-        reached = [y for y in reached if all(target.holds(v) for yy, v in medians.items() if yy >= y)]
+        reached = [y for y in reached if all(target.holds(v) for yy, v in medians if yy >= y)]
     probability = float(ok.mean())
     low, high = wilson(int(ok.sum()), len(ok))
     return Verdict(**base, probability=probability, median=float(np.median(values)),

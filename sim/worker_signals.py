@@ -18,7 +18,7 @@ import signal
 def _stop(signum: int, frame: object) -> None:
     from multiprocessing import util
 
-    util._run_finalizers()
+    util._run_finalizers()  # type: ignore[attr-defined]  # multiprocessing's own exit hook, not in its stubs
     os._exit(128 + signum)
 
 
