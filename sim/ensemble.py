@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.geography import Geography, build_geography, world_rng
 from sim.scenario import Scenario
 
 EXECUTORS = ("processes", "inline", "dask")
@@ -83,6 +84,7 @@ class EnsembleResult:
     wall_seconds: float
     executor: str
     workers: int
+    geography: Geography  # the communes every run shared (codes, names, shapes): what maps and tables need
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
@@ -225,4 +227,7 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
                 cluster.close()
     bar.close()
     results.sort(key=lambda r: r.run)
-    return EnsembleResult(runs=results, wall_seconds=time.perf_counter() - t0, executor=executor, workers=workers)
+    # The map is drawn once per ensemble seed (`CityModel`'s world_seed): the same for every run.
+    base = spec.ensemble.seed if seed is None else seed
+    return EnsembleResult(runs=results, wall_seconds=time.perf_counter() - t0, executor=executor, workers=workers,
+                          geography=build_geography(spec, world_rng(base)))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult
-from sim.geography import Geography, build_geography, world_rng
+from sim.geography import Geography
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
@@ -83,7 +83,7 @@ def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, ver
     """Write the output folder (its lock held). For a scenario with pilots, `counterfactual` is
     the same ensemble without them (`sim.pilot`): pilot.csv holds the effects, manifest.json
     the one-line summary under "pilot", and the report is returned."""
-    geo = build_geography(spec, world_rng(meta["seed"]))  # the communes every run shared (codes, shapes)
+    geo = result.geography
     pilot = None
     if has_pilots(spec):
         if counterfactual is None:
