@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import behaviour as kern
+from sim.names import OUTPUT_INDICATORS
 from sim.sampling import choose
 
 if TYPE_CHECKING:
     from sim.model import CityModel
 
-OUTPUTS = ("sites_4g_built", "sites_5g_built", "fibre_households", "people_trained", "merchants_onboarded",
-           "dossiers_assisted", "firms_supported", "officers_funded", "campaign_months")
+# What the programmes deliver, counted: the output indicators and the campaign months.
+OUTPUTS = OUTPUT_INDICATORS + ("campaign_months",)
 
 
 def stochastic_round(x: float, rng: np.random.Generator) -> int:
