@@ -49,6 +49,7 @@ from sim.names import (
     SIZES,
     DxProgramme,
     NonCoreSector,
+    Programme,
     Sector,
     Size,
 )
@@ -56,8 +57,6 @@ from sim.provincefiles import check_province_files
 
 __all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
            "parse_override", "apply_override", "with_values", "levers"]
-
-Programme = Literal["infrastructure", "services", "skills", "incentives", "awareness", "enterprise", "research"]
 
 # Bounds. They are not parameters (nothing is calibrated against them): they say what the
 # model can use, so a value outside them is a typo or a unit error, refused before any work.
