@@ -22,7 +22,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -419,6 +419,13 @@ class BehaviourSpec(Strict):
     digital_economy: DigitalEconomySpec
 
 
+# The keys of the budget's split tables (each a Literal, read by `table` too: one list each).
+R57Part = Literal["science_technology", "innovation", "digital_transformation"]
+InfrastructureItem = Literal["sites_4g", "sites_5g", "fibre"]
+ServicesItem = Literal["integration", "assisted_filing", "backoffice"]
+IncentivesItem = Literal["merchant_onboarding", "fee_discount"]
+
+
 class BudgetSpec(Strict):
     """The Resolution 57 share of spending (science & technology, innovation and DX together),
     its split, and the DX part's allocation to programmes."""
@@ -428,24 +435,24 @@ class BudgetSpec(Strict):
     dx_share: Share = Field(description="Resolution 57 share: S&T, innovation and DX together",
                             json_schema_extra=LEVER)
     dx_share_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = Field(0.0, json_schema_extra=LEVER)
-    r57_split: dict[Literal["science_technology", "innovation", "digital_transformation"], Share] = Field(
+    r57_split: dict[R57Part, Share] = Field(
         json_schema_extra=LEVER)
     disbursement: Share = Field(description="share of each month's allocation paid out", json_schema_extra=LEVER)
     allocation: dict[DxProgramme, Share] = Field(description="the DX part's split among DX programmes",
                                                  json_schema_extra=LEVER)
-    infrastructure_mix: dict[Literal["sites_4g", "sites_5g", "fibre"], Share] = Field(json_schema_extra=LEVER)
-    services_mix: dict[Literal["integration", "assisted_filing", "backoffice"], Share] = Field(
+    infrastructure_mix: dict[InfrastructureItem, Share] = Field(json_schema_extra=LEVER)
+    services_mix: dict[ServicesItem, Share] = Field(
         json_schema_extra=LEVER)
-    incentives_mix: dict[Literal["merchant_onboarding", "fee_discount"], Share] = Field(json_schema_extra=LEVER)
+    incentives_mix: dict[IncentivesItem, Share] = Field(json_schema_extra=LEVER)
     adaptive: bool = False
     adaptive_shift: Share = Field(0.2, description="share of donors' allocation moved (when adaptive)",
                                   json_schema_extra=LEVER)
 
-    _split = table("r57_split", ("science_technology", "innovation", "digital_transformation"), sums_to_one=True)
+    _split = table("r57_split", get_args(R57Part), sums_to_one=True)
     _allocation = table("allocation", DX_PROGRAMMES, sums_to_one=True)
-    _infrastructure = table("infrastructure_mix", ("sites_4g", "sites_5g", "fibre"), sums_to_one=True)
-    _services = table("services_mix", ("integration", "assisted_filing", "backoffice"), sums_to_one=True)
-    _incentives = table("incentives_mix", ("merchant_onboarding", "fee_discount"), sums_to_one=True)
+    _infrastructure = table("infrastructure_mix", get_args(InfrastructureItem), sums_to_one=True)
+    _services = table("services_mix", get_args(ServicesItem), sums_to_one=True)
+    _incentives = table("incentives_mix", get_args(IncentivesItem), sums_to_one=True)
 
 
 class CostSpec(Strict):
