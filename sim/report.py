@@ -25,7 +25,7 @@ from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.scenario import Scenario
-from sim.sensitivity import MAIN_INDEX, Sensitivity
+from sim.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.verdict import Verdict
 
 
@@ -137,8 +137,10 @@ def sensitivity_manifest(sens: Sensitivity, argv: list[str]) -> dict:
     """manifest.json of a sensitivity folder: the design (method, samples, seed, scale, every
     factor with its bounds and kind) and its cost."""
     spec = sens.spec
-    factor = lambda f: {"key": f.key, "kind": f.kind, "value": spec.number_at(f.key),  # noqa: E731
-                        "low": f.low, "high": f.high}
+
+    def factor(f: Factor) -> dict:
+        return {"key": f.key, "kind": f.kind, "value": spec.number_at(f.key), "low": f.low, "high": f.high}
+
     return {
         "scenario": spec.name,
         "scenario_file": spec.source_file,

@@ -157,12 +157,11 @@ def apply(spec: Scenario, point: dict[str, float]) -> Scenario:
     tables: set[str] = set()
     for key, value in point.items():
         node = lookup(data, key)
-        if isinstance(node, dict) and "value" in node:
-            node["value"] = float(value)
-        elif isinstance(node, bool) or not isinstance(node, (int, float)):
+        sourced = isinstance(node, dict) and "value" in node  # set_number keeps its source
+        if not sourced and (isinstance(node, bool) or not isinstance(node, (int, float))):
             raise ScenarioError(f"sensitivity: {key} is not a number of the scenario")
-        else:
-            set_number(data, key, int(round(value)) if isinstance(node, int) else float(value))
+        set_number(data, key, int(round(value)) if isinstance(node, int) and not sourced else float(value))
+        if not sourced:
             parent = key.rsplit(".", 1)[0]
             if key in lever_set and parent.count(".") and isinstance(lookup(data, parent), dict):  # a split
                 tables.add(parent)

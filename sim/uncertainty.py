@@ -69,9 +69,8 @@ def draw_assumptions(spec: Scenario, seed: int) -> tuple[Scenario, dict[str, flo
 def _posterior_row(seed: int, weights: list[float]) -> int:
     """One run's row of the posterior, drawn by weight from the run's own stream (so run r
     of every policy variant draws the same row)."""
-    rng = stream(seed, "posterior")
-    cumulative = np.cumsum(weights)
-    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right").clip(0, len(weights) - 1))
+    w = np.asarray(weights, dtype=float)
+    return int(stream(seed, "posterior").choice(len(w), p=w / w.sum()))
 
 
 def _triangular(seed: int, key: str, low: float, mode: float, high: float) -> float:
