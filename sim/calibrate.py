@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 
 from sim.ensemble import worker_pool
+from sim.errors import ScenarioError
 from sim.institutions import Calendar
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
-from sim.scenario import Scenario, ScenarioError, with_values
+from sim.scenario import with_values
+from sim.schema import Scenario
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool

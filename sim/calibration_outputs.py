@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sim.calibrate import Calibration
+from sim.errors import ScenarioError
 from sim.outfolder import OutputFolder
-from sim.scenario import ScenarioError, lookup
+
+# The first line of a calibrated scenario (the command always starts with "citytwin"): only a
+from sim.schema import lookup
 
 # The first line of a calibrated scenario (the command always starts with "citytwin"): only a
 # file that starts so may be replaced by `--write`.

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.names import NON_CORE, SECTORS, NonCoreSector
-from sim.scenario import DigitalEconomySpec
+from sim.schema import NON_CORE, SECTORS, DigitalEconomySpec, NonCoreSector
 
 # (core, digitalisation) in the definition named, per unit of MIC's (2022 national decomposition).
 DEFINITIONS: dict[str, tuple[float, float]] = {

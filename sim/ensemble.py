@@ -24,7 +24,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.geography import Geography, build_geography, world_rng
-from sim.scenario import Scenario
+from sim.schema import Scenario
 
 EXECUTORS = ("processes", "inline", "dask")
 

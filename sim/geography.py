@@ -20,7 +20,7 @@ from shapely.geometry import MultiPoint, Polygon
 from sim import geodata
 from sim.geodata import lookup_communes, province_units
 from sim.provincefiles import _csv_populations, _features
-from sim.scenario import Scenario
+from sim.schema import Scenario
 from sim.settlement import Cells, settle
 from sim.streams import stream
 

@@ -1,7 +1,7 @@
 """Indicators: the model's state reduced to the stable, named shares of DESIGN §3.6.
 
 Each function reads the model and returns plain numbers; nothing here changes state.
-`sim.names.INDICATORS` documents every name; targets may only use these names.
+`sim.schema.INDICATORS` documents every name; targets may only use these names.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 
 from sim import behaviour as kern
 from sim.monitoring import commune_cashless_share, online_services_uptake, province_cashless_share, ratio, weighted
-from sim.names import OUTPUT_INDICATORS, PROGRAMMES
+from sim.names import OUTPUT_INDICATORS
+from sim.schema import PROGRAMMES
 
 if TYPE_CHECKING:
     from sim.model import CityModel

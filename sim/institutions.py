@@ -32,8 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.names import PROGRAMMES, DxProgramme, Programme
-from sim.scenario import _year_month
+from sim.schema import PROGRAMMES, DxProgramme, Programme, _year_month
 
 if TYPE_CHECKING:
     from sim.model import CityModel

@@ -27,7 +27,7 @@ from sim.geography import build_geography, world_rng
 from sim.infrastructure import Coverage, SitePlan
 from sim.institutions import Calendar, Government, Operator
 from sim.monitoring import monitor
-from sim.names import ADOPTER, SECTORS
+from sim.names import ADOPTER
 from sim.national import procedures_online_path
 from sim.network import build_network
 from sim.payments import PaymentHabit
@@ -35,7 +35,7 @@ from sim.population import adult_counts, build_businesses, build_citizens
 from sim.programmes import Programmes
 from sim.queueing import OfficeQueues
 from sim.sampling import count_where
-from sim.scenario import Scenario
+from sim.schema import SECTORS, Scenario
 from sim.state import ProvinceState
 from sim.streams import stream, stream_key
 from sim.tasks import TaskPipeline

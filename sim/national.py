@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import ForcingSpec
+from sim.schema import ForcingSpec
 
 
 def month_index(start_year: int, start_month: int, year: int, month: int) -> int:

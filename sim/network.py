@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from sim.scenario import NetworkSpec
+from sim.schema import NetworkSpec
 from sim.streams import uniform
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import PaymentsSpec
+from sim.schema import PaymentsSpec
 
 
 class PaymentHabit:

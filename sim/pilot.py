@@ -31,7 +31,7 @@ import pandas as pd
 from sim.adjacency import neighbours
 from sim.geography import Geography
 from sim.names import COMMUNE_INDICATORS
-from sim.scenario import PolicySpec, Scenario
+from sim.schema import PolicySpec, Scenario
 
 if TYPE_CHECKING:
     from sim.ensemble import EnsembleResult

@@ -17,8 +17,8 @@ import numpy as np
 
 from sim.economy import DigitalEconomy
 from sim.geography import Geography
-from sim.names import ADOPTER, SECTORS, SIZES
-from sim.scenario import Scenario
+from sim.names import ADOPTER
+from sim.schema import SECTORS, SIZES, Scenario
 from sim.settlement import place_people
 from sim.streams import uniform
 

@@ -18,7 +18,7 @@ from sim.files import read_csv, read_geojson
 from sim.geodata import bare_name, name_key, province_units
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.schema import Scenario
 
 
 def _features(path: Path, units: list[tuple[int, str, str]], required: bool = True) -> list:

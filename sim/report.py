@@ -24,7 +24,7 @@ from sim.geography import Geography
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
-from sim.scenario import Scenario
+from sim.schema import Scenario
 from sim.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.verdict import Verdict
 

@@ -33,7 +33,7 @@ import os
 from dataclasses import dataclass
 
 from sim.errors import ScenarioError
-from sim.scenario import Scenario
+from sim.schema import Scenario
 
 BASE_BYTES = 350e6
 CITIZEN_BYTES = 260.0
@@ -72,8 +72,8 @@ def estimate(spec: Scenario, runs: int, workers: int, scale: float | None = None
     `counterfactual` (default: when the scenario has pilots) every run runs twice; `held=False`
     when the parent keeps only a few numbers per run (a sensitivity design), not its tables."""
     from sim.geodata import province_units
-    from sim.names import INDICATORS
     from sim.pilot import has_pilots
+    from sim.schema import INDICATORS
 
     scale = spec.ensemble.scale if scale is None else scale
     prov = spec.province

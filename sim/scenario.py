@@ -1,12 +1,11 @@
-"""Scenario files: schema, loading, `extends`, and `--set` overrides.
+"""Scenario files: reading, `extends`, `--set` overrides, the shipped province data, checks.
 
-A scenario is TOML data, never code. Every section is a strict pydantic model:
-unknown keys are errors, TOML types are kept (no string read as a number, no
-boolean read as a count), numbers must be finite and inside the ranges the
-model can use (bounds that keep every division and count meaningful), and
-tables keyed by a fixed list (programmes, sectors, sizes) must be complete. So a
-typo or a wrong value in a planner's file is caught before any simulation runs,
-and the error names the file, the key and what is allowed.
+The schema (what a file may say) is `sim.schema`; this module turns files into a checked
+`Scenario`: it reads the file and the chain it `extends`, applies `--set`, fills what the
+shipped data know (the province's name, area and population; numbers given per person),
+validates against the schema, then checks what needs the data: the province code, the
+data files, commune names in policies, `[free]` boxes and targets. Every failure is one
+`ScenarioError` line naming the file and the key.
 
 Example:
     >>> from sim.scenario import load_scenario
@@ -22,890 +21,66 @@ import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    JsonValue,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import ValidationError
 
 from sim import geodata
 from sim.errors import ScenarioError
 from sim.files import confined, read_toml
 from sim.geodata import lookup_communes, province_units
-from sim.names import (
-    DX_PROGRAMMES,
-    INDICATORS,
-    NON_CORE,
-    PROGRAMMES,
-    SECTORS,
-    SIZES,
-    DxProgramme,
-    NonCoreSector,
-    Programme,
-    Sector,
-    Size,
-)
 from sim.provincefiles import check_province_files
+from sim.schema import Scenario
+from sim.targets import resolve_targets
 
-__all__ = ["ScenarioError", "Scenario", "load_scenario", "validate_scenario", "scenario_dict", "lookup",
-           "parse_override", "apply_override", "with_values", "levers"]
-
-# Bounds. They are not parameters (nothing is calibrated against them): they say what the
-# model can use, so a value outside them is a typo or a unit error, refused before any work.
-# Each upper bound is orders of magnitude above any real province (largest post-2025 province:
-# ~14 M people, ~25,000 km²; Vietnam's whole state budget: ~2.5e15 VND a year).
-MAX_RATE = 100.0              # a yearly hazard; 100/yr is a monthly probability of 1 - e^-8.3
-MAX_VND = 1e17                # a year's spending or a policy's yearly amount
-MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, a campaign month)
-
-# A lever is what a planner sets (the money and how it is split; how much the province can
-# absorb is an assumption about it, not a lever); `levers()` lists them and tests/test_mechanisms.py
-# checks that each moves something.
-LEVER: dict[str, JsonValue] = {"lever": True}
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE, description="per year")]
-Factor = Annotated[float, Field(ge=0.0, le=100.0)]
-UnitCost = Annotated[float, Field(ge=MIN_UNIT_VND, le=MAX_UNIT_VND, description="VND")]
-Year = Annotated[int, Field(ge=1900, le=2200)]
-
-
-def _list_to_tuple(value: Any) -> Any:
-    # TOML has arrays, not tuples: accept an array for a fixed-length field (its items keep
-    # their strict types) and let the tuple's own validation check the length.
-    return tuple(value) if isinstance(value, list) else value
-
-
-Pair = Annotated[tuple[float, float], BeforeValidator(_list_to_tuple)]
-Four = Annotated[tuple[Share, Share, Share, Share], BeforeValidator(_list_to_tuple)]
-
-
-class Strict(BaseModel):
-    # strict: TOML's types are kept (no "0.3" or true for a number, no "no" for a boolean);
-    # allow_inf_nan=False: inf and nan are never a valid input.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
-
-
-def table(field: str, keys: tuple[str, ...], sums_to_one: bool = False) -> Any:
-    """A validator for a table keyed by a fixed list: every key present (a missing one is not a
-    silent zero) and, for shares, a sum of 1."""
-    def check(cls: type, v: dict[str, float]) -> dict[str, float]:
-        missing = [k for k in keys if k not in v]
-        if missing:
-            raise ValueError(f"missing {', '.join(missing)}; give a value for every one of {', '.join(keys)}")
-        if sums_to_one and abs(sum(v.values()) - 1.0) > 1e-6:
-            raise ValueError(f"shares must sum to 1, they sum to {sum(v.values()):.4f}")
-        return v
-    return field_validator(field)(classmethod(check))
-
-
-def _year_month(text: str) -> tuple[int, int]:
-    """Parse "YYYY-MM"; raises ValueError with the allowed form."""
-    try:
-        year_s, month_s = text.split("-")
-        year, month = int(year_s), int(month_s)
-    except ValueError:
-        raise ValueError(f"expected a month as 'YYYY-MM', got {text!r}") from None
-    if not (1 <= month <= 12 and 1900 <= year <= 2200):
-        raise ValueError(f"expected a month as 'YYYY-MM' with month 01-12, got {text!r}")
-    return year, month
-
-
-YearMonth = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
-# A name that becomes a folder under results/: no path separators, no "." or "..", not empty.
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
-
-
-class Sourced(Strict):
-    """A number with where it comes from; assumptions must carry an uncertainty range.
-
-    The range obeys the same bounds as the value (each run may draw any point of it)."""
-
-    value: float
-    source: Annotated[str, Field(min_length=3)]
-    range: Pair | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Sourced:
-        if self.source.lower().startswith("assumption") and self.range is None:
-            raise ValueError("an 'assumption: ...' source needs a range = [low, high]")
-        if self.range is not None:
-            low, high = self.range
-            if not low <= high:
-                raise ValueError(f"range {list(self.range)}: expected [low, high] with low <= high")
-            if not (low <= self.value <= high):
-                raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
-            for end in self.range:
-                try:
-                    type(self).model_validate({"value": end, "source": "its range"})
-                except ValidationError as exc:
-                    msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
-                    raise ValueError(f"range {list(self.range)}: {end} is not allowed ({msg})") from None
-        return self
-
-
-class SourcedShare(Sourced):
-    value: Share
-
-
-class SourcedAdultShare(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1.0)]
-
-
-class SourcedArea(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1e5, description="km²")]
-
-
-class SourcedPopulation(Sourced):
-    value: Annotated[float, Field(ge=1000.0, le=5e7, description="people")]
-
-
-class SourcedDensity(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1000.0, description="per 1,000 people")]
-
-
-class SourcedSites(Sourced):
-    value: Annotated[float, Field(ge=0.0, le=1e6, description="sites")]
-
-
-class SourcedStaff(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1e4, description="officers per 10,000 people")]
-
-
-class SourcedFactor(Sourced):
-    value: Factor
-
-
-class SourcedRate(Sourced):
-    value: Rate
-
-
-class SourcedGrowth(Sourced):
-    value: Annotated[float, Field(ge=-0.5, le=1.0, description="per year")]
-
-
-class SourcedMonths(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1200.0, description="months")]
-
-
-class SourcedCount(Sourced):
-    value: Annotated[float, Field(ge=0.0, le=1e12, description="a year per million people")]
-
-
-class SourcedUnitCost(Sourced):
-    value: UnitCost
-
-
-class SourcedVnd(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=MAX_VND, description="VND a year")]
-
+__all__ = ["load_scenario", "validate_scenario", "scenario_dict", "with_province_data", "parse_override",
+           "apply_override", "with_values"]
 
 # Province totals a scenario may give per person instead (national defaults for any province).
 PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
 
 
-class ProvinceSpec(Strict):
-    """The province: its code picks the shipped communes, boundaries and populations
-    (`sim.geodata`); name, area and population default to the data's (see Scenario._from_data)."""
-
-    name: Annotated[str, Field(min_length=1)]
-    code: int = Field(description="official code of the post-2025 province (01-96)")
-    area_km2: SourcedArea
-    population: SourcedPopulation
-    adult_share: SourcedAdultShare
-    businesses_per_1000: SourcedDensity
-    # Used only where no population data exist (a schematic map):
-    # assumption: a ward holds 2.5x the people of a rural commune (range 1.5-4).
-    ward_weight: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
-        2.5, description="people in a ward relative to a rural commune (schematic maps only)")
-    centres: Annotated[int, Field(ge=1, le=10)] = Field(1, description="urban centres (schematic maps only)")
-    geojson: Annotated[str, Field(min_length=1)] | None = None
-    communes_csv: Annotated[str, Field(min_length=1)] | None = None
-
-    @field_validator("code")
-    @classmethod
-    def _known_code(cls, code: int) -> int:
-        codes = sorted(geodata.all_units())
-        if code not in codes:
-            raise ValueError(f"unknown province code {code}; allowed: {codes}")
-        return code
-
-
-class TimeSpec(Strict):
-    start: YearMonth
-    end: YearMonth
-
-    @model_validator(mode="after")
-    def _order(self) -> TimeSpec:
-        if _year_month(self.end) <= _year_month(self.start):
-            raise ValueError(f"end {self.end} must come after start {self.start}")
-        return self
-
-    @property
-    def start_year(self) -> int:
-        return _year_month(self.start)[0]
-
-    @property
-    def end_year(self) -> int:
-        return _year_month(self.end)[0]
-
-    @property
-    def months(self) -> int:
-        (y0, m0), (y1, m1) = _year_month(self.start), _year_month(self.end)
-        return (y1 - y0) * 12 + (m1 - m0) + 1
-
-
-class Baseline(Strict):
-    """Starting values: one definition and one dated source each (README, "Starting values")."""
-
-    smartphone_ownership: SourcedShare
-    account_ownership: SourcedShare
-    online_services_adoption: SourcedShare
-    cashless_adoption: SourcedShare
-    merchant_acceptance: SourcedShare
-    business_online_services: SourcedShare
-    fixed_broadband: SourcedShare
-    digital_skill: SourcedShare
-    digital_economy_share: SourcedShare = Field(description="digital economy / GRDP, MIC definition")
-    digital_economy_core_fraction: SourcedShare = Field(
-        description="share of the digital economy that is core (ICT industries incl. electronics), MIC definition")
-    sites_4g: SourcedSites
-    sites_5g: SourcedSites
-    backoffice_staff: SourcedStaff = Field(description="officers processing dossiers per 10,000 people")
-
-    @property
-    def digital_economy_core_share(self) -> float:
-        """Core digital economy / GRDP (MIC): a fraction of the total, so any draw of the two is consistent."""
-        return self.digital_economy_share.value * self.digital_economy_core_fraction.value
-
-
-class PopulationSpec(Strict):
-    age_shares: Four = Field(description="15-24, 25-39, 40-59, 60+")
-    skill_by_age: Annotated[tuple[Factor, Factor, Factor, Factor], BeforeValidator(_list_to_tuple)]
-    rural_skill_factor: Annotated[float, Field(gt=0.0, le=10.0)]
-    smartphone_uptake: Rate = Field(description="yearly hazard for a non-owner to get a smartphone")
-    account_uptake: Rate = Field(description="yearly hazard for an adult without one to open an account")
-    needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
-        description="administrative dossiers per adult per year")
-    home_commune_share: Share = 0.8
-
-    @field_validator("age_shares")
-    @classmethod
-    def _sum_one(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if abs(sum(v) - 1.0) > 1e-6:
-            raise ValueError(f"age shares must sum to 1, they sum to {sum(v):.4f}")
-        return v
-
-
-
-
-class BusinessesSpec(Strict):
-    """Who the businesses are (counts) and what they produce (value added, from the GRDP structure)."""
-
-    sector_shares: dict[Sector, Share] = Field(description="share of businesses by sector (counts)")
-    size_shares: dict[Size, Share]
-    size_value_added: dict[Size, Annotated[float, Field(gt=0.0, le=1e6)]] = Field(
-        description="value added of a firm relative to a household business, within a sector")
-    grdp_shares: dict[NonCoreSector, Share] = Field(
-        description="non-core sectors' shares of the GRDP outside the core digital economy")
-    consumer_facing: list[Sector] = Field(description="sectors whose merchants take retail payments")
-    sources: str = Field(min_length=3)
-
-    _sectors = table("sector_shares", SECTORS, sums_to_one=True)
-    _sizes = table("size_shares", SIZES, sums_to_one=True)
-    _values = table("size_value_added", SIZES)
-    _grdp = table("grdp_shares", NON_CORE, sums_to_one=True)
-
-
-class NetworkSpec(Strict):
-    household_adults: Annotated[float, Field(ge=1.0, le=10.0)]
-    local_contacts: Annotated[int, Field(ge=0, le=100)]
-    long_range_contacts: Annotated[int, Field(ge=0, le=100)]
-    mean_field: bool = False
-
-
-class AdoptionSpec(Strict):
-    """Bass parameters (per year), the UTAUT gates and effort for one citizen behaviour."""
-
-    p: Rate
-    q: Rate
-    lapse: Rate = Field(description="yearly lapse hazard of a fully skilled user with a good experience")
-    lapse_experience: Rate = Field(description="extra yearly lapse hazard at the worst experience")
-    skill_weight: Share = Field(description="effort: how much low digital skill slows adoption (0 = not at all)")
-    lapse_effort: Factor = Field(0.0, description="lapse of an unskilled user relative to a skilled one, minus one")
-    five_g_boost: Factor = 0.0
-    gates: bool = True
-    fixed_attractiveness: Share | None = None
-
-
-class MerchantSpec(Strict):
-    """A merchant's yearly net benefit of accepting cashless payments (utility units, logistic)."""
-
-    join_rate: Rate = Field(description="yearly hazard of reconsidering, for a merchant who does not accept")
-    leave_rate: Rate = Field(description="yearly hazard of reconsidering, for a merchant who accepts")
-    demand_weight: SourcedFactor = Field(description="benefit per unit share of cashless customers")
-    fee: SourcedShare = Field(description="merchant discount rate, share of the transaction value")
-    fee_weight: Factor = Field(description="benefit lost per unit of fee (1% fee = 0.01 x fee_weight)")
-    size_benefit: Annotated[tuple[Factor, Factor, Factor], BeforeValidator(_list_to_tuple)] = Field(
-        description="benefit multiplier for household, SME and large merchants (volume of sales)")
-    fixed_cost: SourcedFactor = Field(description="cost of accepting (set-up, learning)")
-    tax_visibility: SourcedFactor = Field(description="mean cost household stalls see in visible revenue")
-    tax_declaration_year: Year = Field(description="year household businesses must declare revenue (lump-sum tax ends)")
-    tax_after: Share = Field(description="tax-visibility cost left once revenue must be declared anyway")
-    heterogeneity: SourcedFactor = Field(description="standard deviation of a merchant's own benefit")
-    onboarding_cost_relief: Factor = Field(description="fixed cost removed for onboarded merchants")
-
-
-class PaymentsSpec(Strict):
-    """A cashless adopter's choice per purchase at a merchant who accepts."""
-
-    habit_start: SourcedShare = Field(description="share of purchases a new adopter pays cashless where accepted")
-    habit_max: SourcedShare = Field(description="the share an established user reaches")
-    habit_months: SourcedMonths = Field(description="months for the habit to close 63% of the gap")
-    small_purchase_share: SourcedShare = Field(description="share of purchases below VND 50,000 (by count)")
-    small_cash_preference: SourcedShare = Field(description="share of small purchases paid cash even by habit")
-
-
-class BusinessServicesSpec(Strict):
-    p: Rate
-    q: Rate
-    mandate_year: Year
-    compliance_lag_months: Annotated[float, Field(gt=0.0, le=1200.0)]
-    needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)]
-
-
-class InvestmentSpec(Strict):
-    """A named cause of a jump in the core digital economy (a factory, a data-centre park)."""
-
-    name: Annotated[str, Field(min_length=1)]
-    year: Year
-    core_share_added: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description="share of GRDP added")
-    source: str = Field(min_length=3)
-
-
-class DigitalEconomySpec(Strict):
-    """The digital economy as national accounts measure it: core ICT industries plus the
-    digitalisation of every other sector."""
-
-    definition: Literal["MIC", "GSO"] = "MIC"
-    upgrade_rate: SourcedRate = Field(description="yearly hazard of a business moving up one digital level")
-    level_weights: Four = Field(description="share of a sector's digital intensity realised at levels 0-3")
-    sector_intensity: dict[NonCoreSector, Share] = Field(
-        description="digital share of a sector's value added when all its firms are at the top level")
-    acceptance_boost: Factor = Field(
-        1.0, description="relative rise of the upgrade hazard for merchants accepting cashless")
-    core_growth: SourcedGrowth = Field(description="yearly growth of core value added above the rest of GRDP")
-    investments: list[InvestmentSpec] = Field(default_factory=list)
-    intensity_sources: str = Field(min_length=3)
-
-    _intensity = table("sector_intensity", NON_CORE)
-
-
-class BehaviourSpec(Strict):
-    online_services: AdoptionSpec
-    cashless: AdoptionSpec
-    merchants: MerchantSpec
-    payments: PaymentsSpec
-    business_services: BusinessServicesSpec
-    digital_economy: DigitalEconomySpec
-
-
-# The keys of the budget's split tables (each a Literal, read by `table` too: one list each).
-R57Part = Literal["science_technology", "innovation", "digital_transformation"]
-InfrastructureItem = Literal["sites_4g", "sites_5g", "fibre"]
-ServicesItem = Literal["integration", "assisted_filing", "backoffice"]
-IncentivesItem = Literal["merchant_onboarding", "fee_discount"]
-
-
-class BudgetSpec(Strict):
-    """The Resolution 57 share of spending (science & technology, innovation and DX together),
-    its split, and the DX part's allocation to programmes."""
-
-    spending_vnd: SourcedVnd
-    growth: Annotated[float, Field(ge=-0.5, le=1.0)]
-    dx_share: Share = Field(description="Resolution 57 share: S&T, innovation and DX together",
-                            json_schema_extra=LEVER)
-    dx_share_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = Field(0.0, json_schema_extra=LEVER)
-    r57_split: dict[R57Part, Share] = Field(
-        json_schema_extra=LEVER)
-    disbursement: Share = Field(description="share of each month's allocation paid out", json_schema_extra=LEVER)
-    allocation: dict[DxProgramme, Share] = Field(description="the DX part's split among DX programmes",
-                                                 json_schema_extra=LEVER)
-    infrastructure_mix: dict[InfrastructureItem, Share] = Field(json_schema_extra=LEVER)
-    services_mix: dict[ServicesItem, Share] = Field(
-        json_schema_extra=LEVER)
-    incentives_mix: dict[IncentivesItem, Share] = Field(json_schema_extra=LEVER)
-    adaptive: bool = False
-    adaptive_shift: Share = Field(0.2, description="share of donors' allocation moved (when adaptive)",
-                                  json_schema_extra=LEVER)
-
-    _split = table("r57_split", get_args(R57Part), sums_to_one=True)
-    _allocation = table("allocation", DX_PROGRAMMES, sums_to_one=True)
-    _infrastructure = table("infrastructure_mix", get_args(InfrastructureItem), sums_to_one=True)
-    _services = table("services_mix", get_args(ServicesItem), sums_to_one=True)
-    _incentives = table("incentives_mix", get_args(IncentivesItem), sums_to_one=True)
-
-
-class CostSpec(Strict):
-    """Unit costs (VND), each with a source or an assumption and its range."""
-
-    site_4g_vnd: SourcedUnitCost
-    site_5g_vnd: SourcedUnitCost
-    fibre_household_vnd: SourcedUnitCost
-    integration_vnd_per_person: SourcedUnitCost = Field(
-        description="integration and data spending per person that closes 63% of the gap to the best service")
-    assisted_dossier_vnd: SourcedUnitCost
-    officer_year_vnd: SourcedUnitCost
-    trainee_vnd: SourcedUnitCost
-    merchant_onboarding_vnd: SourcedUnitCost
-    fee_discount_dossier_vnd: SourcedUnitCost
-    campaign_month_vnd: SourcedUnitCost
-    firm_support_vnd: SourcedUnitCost
-    task_year_vnd: SourcedUnitCost = Field(description="yearly funding a Resolution 57 task under way needs")
-    lead_days: dict[Programme, Annotated[int, Field(ge=0, le=3650)]]
-
-    _lead_days = table("lead_days", PROGRAMMES)
-
-
-class DeliverySpec(Strict):
-    """Absorptive capacity: the most each programme can deliver in a year, per million people.
-    Money beyond it is not disbursed and returns to the budget (`dx_unabsorbed_vnd`)."""
-
-    growth: SourcedGrowth = Field(description="yearly growth of every capacity (the province learns)")
-    sites_4g: SourcedCount
-    sites_5g: SourcedCount
-    fibre_households: SourcedCount
-    integration_vnd: SourcedCount
-    assisted_dossiers: SourcedCount
-    officers: SourcedCount
-    trainees: SourcedCount
-    merchants: SourcedCount
-    firms: SourcedCount
-
-
-class EffectSpec(Strict):
-    training_gain: SourcedShare = Field(description="share of a trainee's skill gap to 1 a course closes")
-    campaign_p_boost: Factor = Field(description="multiplier on p minus one while a campaign runs")
-    fee_discount_boost: Factor = Field(description="benefit of online filing, relative, while fees are discounted")
-    rejection_start: SourcedShare = Field(description="share of online dossiers returned for correction, at the start")
-    rejection_floor: SourcedShare = Field(description="the share with complete integration and data")
-    rejection_lapse: Rate = Field(description="extra yearly lapse hazard if every online dossier were returned")
-    online_dossier_effort: SourcedShare = Field(description="back-office effort of an online dossier, offline = 1")
-    assisted_conversion: SourcedShare = Field(description="chance an assisted filer goes on to file alone")
-    officer_dossiers_per_day: SourcedFactor = Field(description="dossiers an officer completes in a working day")
-    staffing_spread: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
-        description="standard deviation of log staff per person across communes")
-    deadline_days: Annotated[float, Field(gt=0.0, le=365.0)] = Field(description="statutory deadline, working days")
-    firm_support_success: SourcedShare = Field(description="chance a supported firm moves up a level")
-
-
-class TasksSpec(Strict):
-    """Resolution 57 tasks the central government assigned to the province (a pipeline)."""
-
-    assigned: Annotated[int, Field(ge=1, le=10_000)]
-    done: Annotated[int, Field(ge=0, le=10_000)]
-    as_of: YearMonth
-    duration_months: SourcedMonths = Field(description="median months a task under way still needs, fully funded")
-    duration_spread: Annotated[float, Field(ge=0.0, le=3.0)] = Field(description="log-normal sd of the durations")
-    source: str = Field(min_length=3)
-
-    @model_validator(mode="after")
-    def _done_within(self) -> TasksSpec:
-        if self.done > self.assigned:
-            raise ValueError(f"done {self.done} exceeds assigned {self.assigned}")
-        return self
-
-
-
-class InfrastructureSpec(Strict):
-    operators: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1, max_length=20)
-    radius_urban_km: Annotated[float, Field(gt=0.0, le=100.0)]
-    radius_rural_km: Annotated[float, Field(gt=0.0, le=100.0)]
-    radius_5g_km: Annotated[float, Field(gt=0.0, le=100.0)]
-    commercial_4g_per_year: Annotated[float, Field(ge=0.0, le=1e5)]
-    commercial_5g_per_year: Annotated[float, Field(ge=0.0, le=1e5)]
-    five_g_start_year: Year
-    broadband_growth: Rate = Field(description="yearly hazard of a household getting fibre")
-
-
-class PolicySpec(Strict):
-    """Extra money for one programme, in named communes (a pilot) or province-wide."""
-
-    name: Annotated[str, Field(min_length=1)]
-    programme: Programme
-    # 0 is allowed: a pilot without money (a no-op, whose measured effect is exactly 0)
-    amount_vnd_per_year: Annotated[float, Field(ge=0.0, le=MAX_VND)]
-    start: YearMonth
-    end: YearMonth
-    communes: list[str] = Field(default_factory=list, description="names or codes; empty = province")
-
-    @model_validator(mode="after")
-    def _order(self) -> PolicySpec:
-        if _year_month(self.end) < _year_month(self.start):
-            raise ValueError(f"end {self.end} must not come before start {self.start}")
-        return self
-
-
-def _known_indicator(name: str) -> str:
-    if name not in INDICATORS:
-        raise ValueError(f"unknown indicator {name!r}; allowed: {', '.join(sorted(INDICATORS))}")
-    return name
-
-
-class TargetSpec(Strict):
-    """A target written in the scenario itself (seed goals are referenced by id instead)."""
-
-    id: Annotated[str, Field(min_length=1)]
-    indicator: str
-    comparison: Literal[">", ">=", "<", "<="]
-    threshold: float
-    year: Year
-    source: str = Field(min_length=3)
-    every_year: bool = False
-
-    _indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
-
-
-class TargetsSpec(Strict):
-    goals: list[str] = Field(default_factory=list, description="ids in seeds/goals.toml")
-    custom: list[TargetSpec] = Field(default_factory=list)
-
-
-class ObservedSpec(Strict):
-    """One observed value of a model indicator, for calibration and hindcasts."""
-
-    year: Year
-    month: Annotated[int, Field(ge=1, le=12)] = 12
-    indicator: str
-    value: float
-    sigma: Positive = Field(description="standard error of the observation against the model's indicator "
-                                        "(sampling plus definitional error), in the indicator's units")
-    source: str = Field(min_length=3)
-
-    _indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
-
-
-class ForcingPoint(Strict):
-    year: Year
-    month: Annotated[int, Field(ge=1, le=12)] = 12
-    value: Share
-    source: str = Field(min_length=3)
-
-
-class ForcingSpec(Strict):
-    """What the nation, not the province, decides: the share of procedures offered online.
-
-    The national list of procedures and the national portal set it; a province cannot buy it.
-    Known points are interpolated linearly month by month (held flat before the first); after
-    the last point the share rises towards `procedures_online_ceiling` with a constant yearly
-    gain `procedures_online_trend` in the log-odds of (share / ceiling), the shape of the known
-    points (28% 2021 -> 51.5% 2024). Both are uncertain and drawn per run."""
-
-    procedures_online: list[ForcingPoint] = Field(
-        default_factory=list, description="share of procedures offered online nationally")
-    procedures_online_trend: SourcedGrowth | None = Field(
-        None, description="yearly gain in the log-odds of share / ceiling after the last point (None: flat)")
-    procedures_online_ceiling: SourcedShare | None = Field(
-        None, description="share of procedures that can be offered online at all")
-
-    @field_validator("procedures_online")
-    @classmethod
-    def _in_order(cls, points: list[ForcingPoint]) -> list[ForcingPoint]:
-        times = [(p.year, p.month) for p in points]
-        if times != sorted(set(times)):
-            raise ValueError("forcing points must be in time order, one per month")
-        if not points:
-            raise ValueError("give at least one point: the share of procedures offered online nationally")
-        return points
-
-    @model_validator(mode="after")
-    def _trend_needs_ceiling(self) -> ForcingSpec:
-        if (self.procedures_online_trend is None) != (self.procedures_online_ceiling is None):
-            raise ValueError("procedures_online_trend and procedures_online_ceiling go together")
-        ceiling = self.procedures_online_ceiling
-        if ceiling is not None:
-            top = max(p.value for p in self.procedures_online)
-            if top >= (ceiling.range[0] if ceiling.range else ceiling.value):
-                raise ValueError(f"procedures_online_ceiling (and its range) must exceed the known points "
-                                 f"(largest {top})")
-        return self
-
-
-class PriorSpec(Strict):
-    """The uncertainty of a plain number of the scenario (a behavioural parameter, an effect size,
-    a lead time): drawn for each run like a ranged assumption, triangular with its mode at the
-    scenario's value, on an absolute `range` or on `factor` times the value (a relative range
-    that follows the value when a province or `--set` changes it)."""
-
-    range: Pair | None = None
-    factor: Pair | None = None
-    source: Annotated[str, Field(min_length=3)]
-
-    @model_validator(mode="after")
-    def _one(self) -> PriorSpec:
-        if (self.range is None) == (self.factor is None):
-            raise ValueError("give exactly one of range = [low, high] or factor = [low, high]")
-        low, high = self.range or self.factor or (0.0, 0.0)
-        if not low <= high:
-            raise ValueError(f"expected [low, high] with low <= high, got {[low, high]}")
-        if self.factor is not None and not (0 <= low <= 1 <= high):
-            raise ValueError(f"factor {[low, high]}: expected low <= 1 <= high, both >= 0")
-        return self
-
-    def bounds(self, value: float) -> tuple[float, float]:
-        """The range a run draws from, for the scenario's value."""
-        if self.factor is not None:
-            return value * self.factor[0], value * self.factor[1]
-        assert self.range is not None  # exactly one of the two (_one)
-        return self.range
-
-
-class PosteriorSpec(Strict):
-    """A calibration's posterior (written by `citytwin calibrate`): weighted joint draws of
-    `parameters`, one row of `samples` per draw. Every run of the ensemble draws one row
-    (so the parameters keep their correlation); it supersedes any prior on them."""
-
-    parameters: Annotated[list[str], Field(min_length=1)]
-    samples: Annotated[list[list[float]], Field(min_length=1)]
-    weights: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=1)]
-    source: Annotated[str, Field(min_length=3)]
-
-    @model_validator(mode="after")
-    def _shape(self) -> PosteriorSpec:
-        if len(set(self.parameters)) != len(self.parameters):
-            raise ValueError("parameters: a parameter is listed twice")
-        if len(self.weights) != len(self.samples):
-            raise ValueError(f"expected one weight per sample, got {len(self.weights)} weights "
-                             f"for {len(self.samples)} samples")
-        for i, row in enumerate(self.samples):
-            if len(row) != len(self.parameters):
-                raise ValueError(f"samples.{i}: expected {len(self.parameters)} values (one per parameter), "
-                                 f"got {len(row)}")
-        return self
-
-
-class EnsembleSpec(Strict):
-    runs: Annotated[int, Field(ge=1, le=100_000)]
-    seed: Annotated[int, Field(ge=0, le=2**62)]
-    scale: Annotated[float, Field(gt=0.0, le=1.0)]
-    workers: Annotated[int, Field(ge=0, le=256)] = 0
-    uncertainty: bool = Field(True, description="draw every assumption with a range afresh for each run")
-
-
-class Scenario(Strict):
-    name: Name
-    description: str = ""
-    province: ProvinceSpec
-    time: TimeSpec
-    baseline: Baseline
-    population: PopulationSpec
-    network: NetworkSpec
-    businesses: BusinessesSpec
-    behaviour: BehaviourSpec
-    budget: BudgetSpec
-    costs: CostSpec
-    effects: EffectSpec
-    infrastructure: InfrastructureSpec
-    institutions: bool = Field(True, description="false switches off government and operators")
-    policies: list[PolicySpec] = Field(default_factory=list)
-    targets: TargetsSpec = Field(default_factory=TargetsSpec)
-    forcing: ForcingSpec
-    delivery: DeliverySpec
-    tasks: TasksSpec | None = None
-    observed: list[ObservedSpec] = Field(default_factory=list, description="observed series to calibrate on")
-    free: dict[str, Pair] = Field(
-        default_factory=dict, description="parameters `citytwin calibrate` fits: dotted key = [low, high]")
-    ensemble: EnsembleSpec
-    priors: dict[str, PriorSpec] = Field(
-        default_factory=dict, description="dotted key of a plain number = its prior (drawn per run)")
-    posterior: PosteriorSpec | None = Field(
-        None, description="a calibration's weighted joint draws, drawn per run (supersedes priors)")
-    source_file: str = ""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_data(cls, data: Any) -> Any:
-        """What the shipped data know fills what the scenario leaves out: the province's name,
-        area and population (a scenario's own sourced figure wins); then numbers given per
-        person (`{ per_person = ..., source = ..., range = [...] }`, for national defaults of
-        budgets and site counts) become province totals."""
-        if not isinstance(data, dict) or not isinstance(data.get("province"), dict):
-            return data
-        data = dict(data)
-        prov = data["province"] = dict(data["province"])
-        code = prov.get("code")
-        units = geodata.units(code) if isinstance(code, int) and not isinstance(code, bool) else []
-        if units and isinstance(code, int):
-            prov.setdefault("name", geodata.province_name(code))
-            prov.setdefault("area_km2", {"value": round(sum(u.area_km2 for u in units), 2),
-                                         "source": f"sum of the units' areas, {geodata.SOURCE}"})
-            people = sum(geodata.populations(units))
-            # The dossier figures add up to 113.7 M nationally against the statistical office's ~101 M.
-            prov.setdefault("population", {
-                "value": round(people), "range": [round(people * 101 / 113.7), round(people)],
-                "source": f"assumption: sum of the 2025 merger-dossier populations of the units, {geodata.SOURCE}; "
-                          "they add up to 113.7 M nationally against the statistical office's ~101 M, so the "
-                          "range goes down by that ratio"})
-        pop = prov.get("population")
-        pop = pop.get("value") if isinstance(pop, dict) else None
-        for dotted in PER_PERSON:
-            section, key = dotted.split(".")
-            node = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
-            if not (isinstance(node, dict) and "per_person" in node):
-                continue
-            node = dict(node)
-            per = node.pop("per_person")
-            if "value" not in node and isinstance(pop, (int, float)) and isinstance(per, (int, float)):
-                node["value"] = per * pop
-                node["source"] = f"{node.get('source', '')} (x {pop:,.0f} people)"
-                if isinstance(node.get("range"), list) and len(node["range"]) == 2 \
-                        and all(isinstance(v, (int, float)) for v in node["range"]):
-                    node["range"] = [v * pop for v in node["range"]]
-            elif "value" not in node:
-                raise ValueError(f"{dotted}.per_person: expected a number and a province population")
-            data[section] = dict(data[section]) | {key: node}
+def with_province_data(data: Any, file: str = "scenario") -> Any:
+    """What the shipped data know fills what the scenario leaves out: the province's name,
+    area and population (a scenario's own sourced figure wins); then numbers given per
+    person (`{ per_person = ..., source = ..., range = [...] }`, for national defaults of
+    budgets and site counts) become province totals."""
+    if not isinstance(data, dict) or not isinstance(data.get("province"), dict):
         return data
-
-    @model_validator(mode="after")
-    def _priors_on_numbers(self, info: ValidationInfo) -> Scenario:
-        """Every prior names a plain number of the scenario (a sourced number carries its own
-        range) whose value lies in its range; both ends of every range must be valid values.
-        Not checked when nothing is drawn (`ensemble.uncertainty = false`: the validation
-        scenarios pin behaviour at values outside the priors on purpose)."""
-        if not self.priors or not self.ensemble.uncertainty or (info.context or {}).get("drawn"):
-            return self  # a run's drawn copy was checked as the scenario it was drawn from
-        data = self.model_dump()
-        # A calibrated parameter is drawn from its posterior, not its prior (checked in _posterior_values).
-        priors = {k: v for k, v in self.priors.items() if not self.posterior or k not in self.posterior.parameters}
-        for edge in (0, 1):
-            trial = copy.deepcopy(data)
-            for key, prior in priors.items():
-                node = lookup(data, key)
-                if isinstance(node, bool) or not isinstance(node, (int, float)):
-                    raise ValueError(f"priors.{key}: expected the dotted key of a plain number of the scenario "
-                                     "(sourced numbers carry their own range)")
-                low, high = prior.bounds(float(node))
-                if edge == 0 and not low <= node <= high:
-                    raise ValueError(f"priors.{key}: the value {node} lies outside the prior's range {[low, high]}; "
-                                     "widen the prior or set ensemble.uncertainty=false")
-                set_number(trial, key, type(node)(round(low if edge == 0 else high) if isinstance(node, int)
-                                                 else (low if edge == 0 else high)))
-            trial.pop("priors")
-            try:
-                type(self).model_validate(trial | {"priors": {}, "posterior": None})
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(p) for p in err["loc"])
-                on = f" on {where}" if where else "s"
-                raise ValueError(f"priors: the {'low' if edge == 0 else 'high'} end of the prior{on} is not "
-                                 f"allowed ({err['msg'].removeprefix('Value error, ')})") from None
-        return self
-
-    @model_validator(mode="after")
-    def _posterior_values(self, info: ValidationInfo) -> Scenario:
-        """Every posterior parameter is a number of the scenario, and its smallest and largest
-        sample are values the schema accepts there (so no run's draw can be refused)."""
-        if self.posterior is None or (info.context or {}).get("drawn"):
-            return self
-        data = self.model_dump()
-        columns = list(zip(*self.posterior.samples))
-        for key, column in zip(self.posterior.parameters, columns):
-            if self.number_at(key) is None:
-                raise ValueError(f"posterior.parameters: {key} is not a number of the scenario")
-            for end in (min(column), max(column)):
-                trial = copy.deepcopy(data) | {"posterior": None, "priors": {}}
-                set_number(trial, key, end)
-                try:
-                    type(self).model_validate(trial)
-                except ValidationError as exc:
-                    msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
-                    raise ValueError(f"posterior: the sample {end} of {key} is not allowed ({msg})") from None
-        return self
-
-    @model_validator(mode="after")
-    def _years_in_horizon(self) -> Scenario:
-        lo, hi = self.time.start_year, self.time.end_year
-        for i, t in enumerate(self.targets.custom):
-            if not lo <= t.year <= hi:
-                raise ValueError(f"targets.custom.{i}.year {t.year} lies outside the horizon {lo}-{hi}")
-        for i, o in enumerate(self.observed):
-            if not _year_month(self.time.start) <= (o.year, o.month) <= _year_month(self.time.end):
-                raise ValueError(f"observed.{i}: {o.year}-{o.month:02d} lies outside the horizon "
-                                 f"{self.time.start}..{self.time.end}")
-        for i, p in enumerate(self.policies):
-            if _year_month(p.start) < _year_month(self.time.start) or _year_month(p.start) > _year_month(self.time.end):
-                raise ValueError(f"policies.{i}.start {p.start} lies outside {self.time.start}..{self.time.end}")
-        return self
-
-
-    def number_at(self, key: str) -> float | None:
-        """The number at a dotted key (a sourced number's value), or None if there is none."""
-        node = lookup(self.model_dump(), key)
-        if isinstance(node, dict) and "value" in node:
-            node = node["value"]
-        return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
-
-
-def levers(spec: Scenario) -> list[str]:
-    """Dotted keys of every lever (fields marked `LEVER`); a table's lever is each of its keys.
-
-    >>> "budget.allocation.skills" in levers(load_scenario("scenarios/dak_lak.toml"))
-    True
-    """
-    out = []
-    for section in ("budget",):
-        model = getattr(spec, section)
-        for name, info in type(model).model_fields.items():
-            if (info.json_schema_extra or {}).get("lever"):
-                value = getattr(model, name)
-                keys = [f"{name}.{k}" for k in value] if isinstance(value, dict) else [name]
-                out += [f"{section}.{k}" for k in keys]
-    return out
-
-
-def lookup(data: Any, key: str) -> Any:
-    """The node at a dotted key of scenario data (list items by index), or None.
-
-    >>> lookup({"a": {"b": [1, 2]}}, "a.b.1")
-    2
-    """
-    node = data
-    for part in key.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
-
-
-def set_number(data: Any, key: str, value: float) -> None:
-    """Set the number at a dotted key of scenario data (the key must exist; a sourced number
-    keeps its source).
-
-    >>> d = {"a": {"b": [1.0, 2.0]}}; set_number(d, "a.b.1", 3.0); d
-    {'a': {'b': [1.0, 3.0]}}
-    """
-    *parents, last = key.split(".")
-    node = lookup(data, ".".join(parents)) if parents else data
-    index = int(last) if isinstance(node, list) else last
-    if isinstance(node[index], dict) and "value" in node[index]:
-        node[index]["value"] = value
-    else:
-        node[index] = value
-
-
-# --------------------------------------------------------------------------- loading
+    data = dict(data)
+    prov = data["province"] = dict(data["province"])
+    code = prov.get("code")
+    units = geodata.units(code) if isinstance(code, int) and not isinstance(code, bool) else []
+    if units and isinstance(code, int):
+        prov.setdefault("name", geodata.province_name(code))
+        prov.setdefault("area_km2", {"value": round(sum(u.area_km2 for u in units), 2),
+                                     "source": f"sum of the units' areas, {geodata.SOURCE}"})
+        people = sum(geodata.populations(units))
+        # The dossier figures add up to 113.7 M nationally against the statistical office's ~101 M.
+        prov.setdefault("population", {
+            "value": round(people), "range": [round(people * 101 / 113.7), round(people)],
+            "source": f"assumption: sum of the 2025 merger-dossier populations of the units, {geodata.SOURCE}; "
+                      "they add up to 113.7 M nationally against the statistical office's ~101 M, so the "
+                      "range goes down by that ratio"})
+    pop = prov.get("population")
+    pop = pop.get("value") if isinstance(pop, dict) else None
+    for dotted in PER_PERSON:
+        section, key = dotted.split(".")
+        node = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        if not (isinstance(node, dict) and "per_person" in node):
+            continue
+        node = dict(node)
+        per = node.pop("per_person")
+        if "value" not in node and isinstance(pop, (int, float)) and isinstance(per, (int, float)):
+            node["value"] = per * pop
+            node["source"] = f"{node.get('source', '')} (x {pop:,.0f} people)"
+            if isinstance(node.get("range"), list) and len(node["range"]) == 2 \
+                    and all(isinstance(v, (int, float)) for v in node["range"]):
+                node["range"] = [v * pop for v in node["range"]]
+        elif "value" not in node:
+            raise ScenarioError(f"{file}: {dotted}.per_person: expected a number and a province population")
+        data[section] = dict(data[section]) | {key: node}
+    return data
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], path: str,
@@ -1049,9 +224,15 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
 
 def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None, file: str = "scenario",
                       roots: tuple[Path, ...] | None = None) -> Scenario:
-    """The Scenario, checked whole: schema, data files, commune names and targets."""
+    """The Scenario, checked whole: province code, schema (with the province's data filled in),
+    data files, commune names, `[free]` boxes and targets."""
+    code = data.get("province", {}).get("code") if isinstance(data.get("province"), dict) else None
+    if isinstance(code, int) and not isinstance(code, bool) and code not in geodata.all_units():
+        where = (origin or {}).get("province.code") or (origin or {}).get("province") or file
+        raise ScenarioError(f"{where}: province.code: unknown province code {code}; "
+                            f"allowed: {sorted(geodata.all_units())}")
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(with_province_data(data, file))
     except ValidationError as exc:
         raise ScenarioError(_format_error(exc, origin or {}, file)) from None
     base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
@@ -1062,8 +243,6 @@ def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None
     check_province_files(scenario, file)
     _check_policy_communes(scenario, file)
     _check_free(scenario, file)
-    from sim.targets import resolve_targets  # late import: targets read seeds/
-
     resolve_targets(scenario, file)
     return scenario
 

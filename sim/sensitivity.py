@@ -47,8 +47,8 @@ from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one, worker_pool
 from sim.errors import ScenarioError
-from sim.scenario import Scenario, lookup, set_number
-from sim.scenario import levers as lever_keys
+from sim.schema import Scenario, lookup, set_number
+from sim.schema import levers as lever_keys
 from sim.targets import Target
 from sim.uncertainty import uncertain_keys
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from sim.scenario import Scenario
+from sim.errors import ScenarioError
+from sim.schema import Scenario
 
 # Work on numbers and on numpy arrays alike (elementwise).
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
@@ -68,7 +68,6 @@ def _source_of(goal: dict) -> str:
 
 def resolve_targets(scenario: Scenario, file: str = "scenario") -> list[Target]:
     """Every target of a scenario, seed goals first; unknown ids and years outside the horizon are errors."""
-    from sim.errors import ScenarioError
 
     goals = seed_goals()
     lo, hi = scenario.time.start_year, scenario.time.end_year

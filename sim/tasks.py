@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import TasksSpec
+from sim.schema import TasksSpec
 
 
 class TaskPipeline:

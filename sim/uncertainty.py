@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import Scenario, lookup, set_number
+from sim.schema import Scenario, lookup, set_number
 from sim.streams import stream
 
 

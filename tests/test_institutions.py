@@ -10,7 +10,7 @@ import pytest
 import simpy
 
 from sim.institutions import Calendar, Government
-from sim.names import PROGRAMMES
+from sim.schema import PROGRAMMES
 
 
 def test_calendar_maps_months_and_days_both_ways() -> None:

@@ -77,6 +77,14 @@ def test_no_module_imports_a_higher_layer(graph: dict[str, set[str]]) -> None:
     assert upward == [], "a module imports a higher layer"
 
 
+def test_the_schema_imports_nothing_from_sim() -> None:
+    """The schema is the bottom of the stack: even its type hints name nothing of `sim`."""
+    tree = ast.parse((SIM / "schema.py").read_text(encoding="utf-8"))
+    modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    modules += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert modules and [m for m in modules if m == "sim" or m.startswith("sim.")] == []
+
+
 def test_no_import_circle(graph: dict[str, set[str]]) -> None:
     colour: dict[str, int] = {}
     path: list[str] = []

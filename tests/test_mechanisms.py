@@ -18,8 +18,8 @@ from sim.economy import DEFINITIONS
 from sim.ensemble import run_ensemble
 from sim.indicators import Recorder
 from sim.model import CityModel
-from sim.names import PROGRAMMES
-from sim.scenario import levers, load_scenario, lookup
+from sim.scenario import load_scenario
+from sim.schema import PROGRAMMES, levers, lookup
 
 PROVINCES = ("dak_lak", "da_nang", "dong_nai", "hai_phong")
 SMALL = ["ensemble.scale=0.003"]

@@ -16,8 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import citytwin  # noqa: E402
 
 from sim.calibrate import calibrate, model_at  # noqa: E402
+from sim.errors import ScenarioError  # noqa: E402
 from sim.posterior import sample_posterior  # noqa: E402
-from sim.scenario import ObservedSpec, ScenarioError, load_scenario  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.schema import ObservedSpec  # noqa: E402
 from sim.uncertainty import draw_assumptions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

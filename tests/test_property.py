@@ -200,7 +200,8 @@ def _extreme(data: dict, path: tuple, value: float) -> None:
 def valid_extremes() -> list[tuple[tuple, float]]:
     """Every (number, candidate) the schema accepts on its own: the edges of what may run."""
     from sim.errors import ScenarioError
-    from sim.scenario import Scenario, validate_scenario
+    from sim.scenario import validate_scenario, with_province_data
+    from sim.schema import Scenario
 
     out = []
     for path in NUMERIC:
@@ -211,7 +212,7 @@ def valid_extremes() -> list[tuple[tuple, float]]:
             _extreme(data, path, value)
             data["source_file"] = str(DAK_LAK)
             try:
-                Scenario.model_validate(data)  # the schema alone: fast
+                Scenario.model_validate(with_province_data(data))  # the schema alone: fast
                 validate_scenario(data)
             except (ScenarioError, ValueError):
                 continue

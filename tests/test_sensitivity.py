@@ -11,7 +11,8 @@ import pytest
 from conftest import DAK_LAK, citytwin
 
 from sim.ensemble import RunResult
-from sim.scenario import levers, load_scenario, lookup
+from sim.scenario import load_scenario
+from sim.schema import levers, lookup
 from sim.sensitivity import Factor, analyse, apply, design, factors, rank_drivers
 from sim.targets import Target
 from sim.uncertainty import uncertain_keys

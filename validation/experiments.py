@@ -20,7 +20,8 @@ from mesa_twin import MesaBass  # noqa: E402
 from sim.ensemble import run_ensemble  # noqa: E402
 from sim.indicators import Recorder  # noqa: E402
 from sim.model import CityModel  # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.schema import Scenario  # noqa: E402
 
 BASS = ROOT / "scenarios" / "validation" / "bass.toml"
 DAK_LAK = ROOT / "scenarios" / "dak_lak.toml"
