@@ -8,7 +8,7 @@ in a child process, so its wall clock includes start-up, world building and writ
 and its peak memory is measured alone. Build and monthly-loop seconds come from the run's
 manifest. Two plain-Mesa models (validation/mesa_twin.py, one agent per citizen: a lean one with
 contact lists, and one written as Mesa's examples are, on Mesa's network space) and a
-straightforward numpy version run the same Bass rule on a network from `sim.network`.
+straightforward numpy version run the same Bass rule on a network from `sim.world.network`.
 Results go to benchmarks/results/ as JSON and Markdown.
 """
 
@@ -34,8 +34,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "validation")]
 
 from mesa_twin import MesaBass, MesaBassOnNetwork  # noqa: E402
 
-from sim.network import build_network  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
+from sim.world.network import build_network  # noqa: E402
 
 P, Q = 0.03, 0.38  # the scenarios' online-services Bass coefficients, per year
 

@@ -49,9 +49,10 @@ def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...
 
     from sim.indicators import Recorder
     from sim.model import CityModel
+    from sim.world import build_world
 
     numba.set_num_threads(1)  # one run per core; the pool provides the parallelism
-    recorder = Recorder(CityModel(spec, seed=seed, scale=scale, world_seed=spec.ensemble.seed))
+    recorder = Recorder(CityModel(build_world(spec, seed=seed, scale=scale), spec))
     out = np.empty((spec.time.months, len(indicators)))
     for m in range(spec.time.months):
         recorder.step()

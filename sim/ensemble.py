@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.geography import Geography, build_geography, world_rng
 from sim.schema import Scenario
+from sim.world.geography import Geography, build_geography, world_rng
 
 EXECUTORS = ("processes", "inline", "dask")
 
@@ -55,6 +55,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     from sim.indicators import Recorder
     from sim.model import CityModel
+    from sim.world import build_world
 
     base = spec.ensemble.seed if seed is None else seed
     t0 = time.perf_counter()
@@ -63,7 +64,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
         from sim.uncertainty import draw_assumptions
 
         spec, parameters = draw_assumptions(spec, base + run)
-    model = CityModel(spec, seed=base + run, scale=scale, world_seed=base)
+    model = CityModel(build_world(spec, seed=base + run, scale=scale, world_seed=base), spec)
     t1 = time.perf_counter()
     recorder = Recorder(model).run()
     t2 = time.perf_counter()
@@ -73,7 +74,8 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
     values = np.array([r[3] for r in rec], dtype=np.float64).reshape(-1, k)
     return RunResult(run=run, seed=base + run, years=np.array([r[0] for r in rec[::k]]),
                      months=np.array([r[1] for r in rec[::k]]), names=names, values=values,
-                     communes=recorder.commune_records, citizens=model.citizens.n, businesses=model.businesses.n,
+                     communes=recorder.commune_records, citizens=model.world.citizens.n,
+                     businesses=model.world.businesses.n,
                      build_seconds=t1 - t0, run_seconds=t2 - t1,
                      notes=model.government.adapted if model.government else [], parameters=parameters)
 

@@ -26,7 +26,7 @@ class Recorder:
     Example:
         >>> from sim.scenario import load_scenario
         >>> from sim.model import CityModel
-        >>> rec = Recorder(CityModel(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.01)).run()
+        >>> rec = Recorder(CityModel.build(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.01)).run()
         >>> 0.0 <= rec.latest["online_services_uptake"] <= 1.0 and len(rec.records) > 0
         True
     """
@@ -57,12 +57,12 @@ class Recorder:
 
 def province_indicators(model: CityModel) -> dict[str, float]:
     """Province-wide values, from the per-commune counts the month's kernels return (no rescans)."""
-    c = model.citizens
+    c = model.world.citizens
     n = c.n
     cc, bc = model.citizen_counts.sum(axis=0), model.business_counts.sum(axis=0)
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
-    scale = model.scale
+    scale = model.world.scale
     digital, total = model.business_value_added.sum(axis=0).T
     economy = model.economy.shares(digital, total)
     sizes = np.diff(c.commune_start)
@@ -79,14 +79,14 @@ def province_indicators(model: CityModel) -> dict[str, float]:
         "merchant_acceptance": ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
         "account_ownership": ratio(cc[kern.ACCOUNT], n),
         "smartphone_ownership": ratio(cc[kern.SMARTPHONE], n),
-        "coverage_4g": model.coverage.share("4g"),
-        "coverage_5g": model.coverage.share("5g"),
+        "coverage_4g": model.world.coverage.share("4g"),
+        "coverage_5g": model.world.coverage.share("5g"),
         "digital_skill": float(c.skill.mean()),
         "digital_economy_share": economy["total"],
         "digital_economy_core_share": economy["core"],
         "digital_economy_digitalisation_share": economy["digitalisation"],
         "digital_economy_min_sector_share": economy["min_sector"],
-        "business_online_services": ratio(bc[kern.B_ONLINE], model.businesses.weight.sum()),
+        "business_online_services": ratio(bc[kern.B_ONLINE], model.world.businesses.weight.sum()),
         "backoffice_wait_days": weighted(offices.wait_days, sizes),
         "backoffice_overdue_share": weighted(offices.overdue_share, sizes),
         "backoffice_utilisation": weighted(offices.utilisation, sizes),
@@ -105,7 +105,7 @@ def province_indicators(model: CityModel) -> dict[str, float]:
 
 def commune_indicators(model: CityModel) -> list[dict]:
     """One row per commune: the indicators a map shows."""
-    c, geo = model.citizens, model.geo
+    c, geo = model.world.citizens, model.world.geo
     sizes = np.diff(c.commune_start).astype(float)
     d = model.dossiers
     merchants = model.business_counts
@@ -118,8 +118,8 @@ def commune_indicators(model: CityModel) -> list[dict]:
         "cashless_share": commune_cashless_share(model),
         "merchant_acceptance": acceptance,
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,
-        "coverage_4g": model.coverage.by_commune["4g"] / sizes,
-        "coverage_5g": model.coverage.by_commune["5g"] / sizes,
+        "coverage_4g": model.world.coverage.by_commune["4g"] / sizes,
+        "coverage_5g": model.world.coverage.by_commune["5g"] / sizes,
         "backoffice_wait_days": np.nan_to_num(model.offices.wait_days, posinf=3650.0),
         "backoffice_overdue_share": model.offices.overdue_share,
     }

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.schema import PROGRAMMES, DxProgramme, Programme, _year_month
+from sim.schema import PROGRAMMES, DxProgramme, Programme, year_month
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -42,7 +42,7 @@ class Calendar:
     """Month index <-> simpy day, from the scenario's start month."""
 
     def __init__(self, start: str, months: int) -> None:
-        y, m = _year_month(start)
+        y, m = year_month(start)
         self.origin = dt.date(y, m, 1)
         self.months = months
         self._month_start = [self._date(i) for i in range(months + 1)]
@@ -61,7 +61,7 @@ class Calendar:
         return d.year, d.month
 
     def index(self, ym: str) -> int:
-        y, m = _year_month(ym)
+        y, m = year_month(ym)
         return (y - self.origin.year) * 12 + (m - self.origin.month)
 
     def month_at(self, day: float) -> int:
@@ -110,7 +110,7 @@ class Government:
         self.programme_budget_vnd = self.dx_budget_vnd  # allocated to programmes; policies pay themselves
         # Policies in force this year add to the Resolution 57 budget.
         for p in self.model.spec.policies:
-            if _year_month(p.start)[0] <= year <= _year_month(p.end)[0]:
+            if year_month(p.start)[0] <= year <= year_month(p.end)[0]:
                 self.dx_budget_vnd += p.amount_vnd_per_year
                 self.spending_vnd += p.amount_vnd_per_year
 
@@ -141,7 +141,7 @@ class Government:
     def _policy(self, i: int, policy):
         m = self.model
         cal = m.calendar
-        communes = m.geo.lookup(policy.communes, m.spec.source_file, f"policies.{i}.communes") \
+        communes = m.world.geo.lookup(policy.communes, m.spec.source_file, f"policies.{i}.communes") \
             if policy.communes else m.all_communes
         first, last = cal.index(policy.start), min(cal.index(policy.end), cal.months - 1)
         for month in range(first, last + 1):
@@ -224,7 +224,7 @@ class Operator:
         ones go where the programme says, without that preference); returns how many were built
         (none once everyone is covered)."""
         m = self.model
-        cells = m.site_plan.pick(self.draws, tech, n, communes, 1.0 if cofunded else 4.0)
-        built = m.build_sites(tech, cells, cofunded)
+        cells = m.world.site_plan.pick(self.draws, tech, n, communes, 1.0 if cofunded else 4.0)
+        built = m.world.build_sites(tech, cells, cofunded)
         self.built[tech] += built
         return built

@@ -36,20 +36,20 @@ def online_services_uptake(model: CityModel) -> float:
     (people counted at their number, not as agents)."""
     d = model.dossiers  # per commune: online, offline, recent, recent online
     bc = model.business_counts.sum(axis=0)
-    return ratio(d[:, 3].sum() / model.scale + bc[kern.B_RECENT_ONLINE],
-                 d[:, 2].sum() / model.scale + bc[kern.B_RECENT])
+    return ratio(d[:, 3].sum() / model.world.scale + bc[kern.B_RECENT_ONLINE],
+                 d[:, 2].sum() / model.world.scale + bc[kern.B_RECENT])
 
 
 def commune_cashless_share(model: CityModel) -> np.ndarray:
     """Share of each commune's retail purchases (count) paid cashless."""
-    sizes = np.diff(model.citizens.commune_start)
+    sizes = np.diff(model.world.citizens.commune_start)
     return cashless_share(model.citizen_counts[:, kern.CASHLESS], sizes, model.acceptance_experienced(),
                           model.habit.per_purchase())
 
 
 def province_cashless_share(model: CityModel) -> float:
     """The province's share: every adult buys as often, so the adult-weighted communes' mean."""
-    return weighted(commune_cashless_share(model), np.diff(model.citizens.commune_start))
+    return weighted(commune_cashless_share(model), np.diff(model.world.citizens.commune_start))
 
 
 def monitor(model: CityModel) -> dict[str, float]:

@@ -16,7 +16,7 @@ of the population-weighted mean over a group of communes:
 y0 is the last recorded year before the first pilot starts; with no such year both arms
 start from one world (same seed, the pilots not yet active), so the start difference is 0.
 The groups are the pilot communes and their neighbours outside the pilot (spillover:
-`sim.adjacency`). Reported per indicator and year: the median over runs and the 5th-95th
+`sim.world.adjacency`). Reported per indicator and year: the median over runs and the 5th-95th
 percentiles of the per-run effects, with the two arms' medians beside them.
 """
 
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.adjacency import neighbours
-from sim.geography import Geography
 from sim.names import COMMUNE_INDICATORS
 from sim.schema import PolicySpec, Scenario
+from sim.world.adjacency import neighbours
+from sim.world.geography import Geography
 
 if TYPE_CHECKING:
     from sim.ensemble import EnsembleResult

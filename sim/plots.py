@@ -25,11 +25,11 @@ from shapely.geometry.polygon import orient  # noqa: E402
 
 from sim.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
-from sim.geography import Geography  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
 from sim.schema import INDICATORS, PROGRAMMES  # noqa: E402
 from sim.targets import COMPARISONS  # noqa: E402
 from sim.verdict import Verdict  # noqa: E402
+from sim.world.geography import Geography  # noqa: E402
 
 
 def _monthly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:

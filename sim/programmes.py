@@ -32,7 +32,7 @@ import numpy as np
 
 from sim import behaviour as kern
 from sim.names import OUTPUT_INDICATORS
-from sim.sampling import choose
+from sim.world.sampling import choose
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -74,7 +74,7 @@ class Programmes:
 
     def _where(self, communes: np.ndarray) -> str:
         """A key for the communes money is spent in: "all" for the province, else their indices."""
-        return "all" if len(communes) == self.m.geo.n else ",".join(map(str, communes))
+        return "all" if len(communes) == self.m.world.geo.n else ",".join(map(str, communes))
 
     def _capacity_left(self, what: str, year: int, communes: np.ndarray) -> float:
         """Units of `what` still deliverable this year in these communes (capacity per million
@@ -82,7 +82,7 @@ class Programmes:
         only: comparing a ward's capacity with the province's use would leave a pilot nothing
         whenever the province-wide programme delivers at all."""
         m = self.m
-        people = m.geo.population[communes].sum()
+        people = m.world.geo.population[communes].sum()
         grown = (1.0 + m.spec.delivery.growth.value) ** (year - m.spec.time.start_year)
         cap = getattr(m.spec.delivery, what).value * people / 1e6 * grown
         return max(0.0, cap - self._used[(what, year, self._where(communes))])
@@ -109,7 +109,7 @@ class Programmes:
         the ineligible. More money takes further along the same order, so two policies differ
         only by the businesses one of them reaches (paired comparisons). Part of a business
         (a sampled one stands for many) waits for the next call: no randomness."""
-        b = self.m.businesses
+        b = self.m.world.businesses
         if name not in self._orders:
             rng = self.rngs["incentives" if name == "merchants" else "enterprise"]
             key = rng.random(b.n) + (np.where(b.size > 0, 0.0, 1.0) if name == "firms" else 0.0)
@@ -140,16 +140,16 @@ class Programmes:
             def build(n: int, tech: str = tech, k: int = k) -> int:
                 op = m.operators[(m.steps + k) % len(m.operators)]
                 return op.build(tech, n, communes, cofunded=True)
-            built_before = m.coverage.count(tech)
+            built_before = m.world.coverage.count(tech)
             share = mix["sites_4g"] if tech == "4g" else mix["sites_5g"]
             absorbed += self._buy(f"{tech}:{key}", f"sites_{tech}", vnd * share,
                                   getattr(costs, f"site_{tech}_vnd").value, year, communes, build)
-            self.delivered[f"sites_{tech}_built"] += m.coverage.count(tech) - built_before
+            self.delivered[f"sites_{tech}_built"] += m.world.coverage.count(tech) - built_before
 
         def connect(n: int) -> int:
-            c = m.citizens
+            c = m.world.citizens
             rng = self.rngs["infrastructure"]
-            adults = stochastic_round(n * m.spec.network.household_adults * m.scale, rng)
+            adults = stochastic_round(n * m.spec.network.household_adults * m.world.scale, rng)
             counts = m.citizen_counts[communes]
             picked = choose(rng, c.commune_start, communes, c.broadband, False, adults,
                             eligible_c=np.diff(c.commune_start)[communes] - counts[:, kern.BROADBAND])
@@ -175,13 +175,13 @@ class Programmes:
         integration = min(vnd * mix["integration"], self._capacity_left("integration_vnd", year, communes))
         where = self._where(communes)
         self._used[("integration_vnd", year, where)] += integration
-        m.state.add_integration(integration, communes, m.geo.population)
+        m.state.add_integration(integration, communes, m.world.geo.population)
         # Assisted filing: team time for the rest of the year, paid per dossier assisted.
         assist_cost = costs.assisted_dossier_vnd.value
         assisted = min(vnd * mix["assisted_filing"] / assist_cost,
                        self._capacity_left("assisted_dossiers", year, communes))
         self._used[("assisted_dossiers", year, where)] += assisted
-        m.state.add_assist_pool(assisted * assist_cost, communes, m.geo.population)
+        m.state.add_assist_pool(assisted * assist_cost, communes, m.world.geo.population)
         # Back office: officers for a year, sent where offices are busiest.
         officers = min(vnd * mix["backoffice"] / costs.officer_year_vnd.value,
                        self._capacity_left("officers", year, communes))
@@ -197,15 +197,15 @@ class Programmes:
 
     def _train(self, n: int, communes: np.ndarray) -> int:
         """Train n real people (n x scale agents, rounded at random): older and rural first."""
-        m, c = self.m, self.m.citizens
-        k = stochastic_round(n * m.scale, self.rngs["skills"])
+        m, c = self.m, self.m.world.citizens
+        k = stochastic_round(n * m.world.scale, self.rngs["skills"])
         order = self._training_order()
-        if len(communes) < m.geo.n:
+        if len(communes) < m.world.geo.n:
             order = order[np.isin(c.commune[order], communes)]
         chosen: list[np.ndarray] = []
         need = k
         # Walk the fixed priority order, skipping people already trained (by a pilot, say).
-        start = self._trained_upto if len(communes) == m.geo.n else 0
+        start = self._trained_upto if len(communes) == m.world.geo.n else 0
         while need > 0 and start < len(order):
             chunk = order[start:start + 2 * need]
             fresh = np.flatnonzero(~c.trained[chunk])
@@ -217,17 +217,17 @@ class Programmes:
             chosen.append(chunk[fresh])
             need -= len(fresh)
         picked = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
-        if len(communes) == m.geo.n:
+        if len(communes) == m.world.geo.n:
             self._trained_upto = start
         m.train(picked, m.spec.effects.training_gain.value)
-        return n if k == len(picked) else int(round(len(picked) / m.scale))
+        return n if k == len(picked) else int(round(len(picked) / m.world.scale))
 
     def _training_order(self) -> np.ndarray:
         """Community digital teams go to older and rural people first (order fixed at the first use)."""
         if self._order is None:
-            m, c = self.m, self.m.citizens
+            m, c = self.m, self.m.world.citizens
             rng = self.rngs["skills"]
-            priority = c.age + 1.5 * ~m.geo.urban[c.commune] + rng.random(c.n)
+            priority = c.age + 1.5 * ~m.world.geo.urban[c.commune] + rng.random(c.n)
             # Highest first. A stable sort of 16-bit levels is a radix sort (a third of the time
             # of sorting floats at 1:1); people in the same level keep a random order.
             level = np.round((5.5 - priority) * (65535 / 5.5)).astype(np.uint16)
@@ -243,14 +243,14 @@ class Programmes:
                              costs.merchant_onboarding_vnd.value, year, communes,
                              self._count("merchants_onboarded", lambda n: self._onboard(n, communes)))
         fee = vnd * mix["fee_discount"]
-        m.state.add_fee_pool(fee, communes, m.geo.population)
+        m.state.add_fee_pool(fee, communes, m.world.geo.population)
         return absorbed + fee
 
     def _onboard(self, n: int, communes: np.ndarray) -> int:
         """Visit n real merchants who do not accept and were never visited (each decides for itself)."""
-        m, b = self.m, self.m.businesses
+        m, b = self.m, self.m.world.businesses
         open_ = b.consumer_facing & ~b.accepts_cashless & (b.onboarded_at < 0)
-        if len(communes) < m.geo.n:
+        if len(communes) < m.world.geo.n:
             open_ &= np.isin(b.commune, communes)
         take = self._take_in_order("merchants", open_, n)
         m.onboard_merchants(take)
@@ -259,7 +259,7 @@ class Programmes:
     def awareness(self, vnd: float, communes: np.ndarray, year: int) -> float:
         """Campaign months; a commune can run at most twelve a year (more money is not absorbed)."""
         m = self.m
-        share = m.geo.population[communes].sum() / m.geo.population.sum()
+        share = m.world.geo.population[communes].sum() / m.world.geo.population.sum()
         cost = m.spec.costs.campaign_month_vnd.value * share  # a campaign's cost scales with the people it reaches
         used = ("campaign", year, self._where(communes))
         months = max(min(vnd / cost, 12.0 - self._used[used]), 0.0)
@@ -276,9 +276,9 @@ class Programmes:
         """Support n real firms, SMEs and large firms first (as SMEdx does), household businesses
         after; each supported firm moves up a level with `firm_support_success` (its own draw
         for each level, so a policy that reaches the same firm gets the same outcome)."""
-        m, b = self.m, self.m.businesses
+        m, b = self.m, self.m.world.businesses
         eligible = b.digital_level < 3
-        if len(communes) < m.geo.n:
+        if len(communes) < m.world.geo.n:
             eligible &= np.isin(b.commune, communes)
         take = self._take_in_order("firms", eligible, n)
         if self._success is None:

@@ -2,7 +2,7 @@
 checked when the scenario loads, as a run will read them, so a bad file is one line at once.
 
 Part of the scenario layer: it knows files and the shipped unit list, not the world built from
-them (`sim.geography` reads the same files through these functions).
+them (`sim.world.geography` reads the same files through these functions).
 """
 
 from __future__ import annotations

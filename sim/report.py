@@ -20,13 +20,13 @@ import pandas as pd
 
 from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult
-from sim.geography import Geography
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.schema import Scenario
 from sim.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.verdict import Verdict
+from sim.world.geography import Geography
 
 
 def mapped(verdicts: list[Verdict]) -> list[Verdict]:

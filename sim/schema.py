@@ -148,7 +148,7 @@ def table(field: str, keys: tuple[str, ...], sums_to_one: bool = False) -> Any:
     return field_validator(field)(classmethod(check))
 
 
-def _year_month(text: str) -> tuple[int, int]:
+def year_month(text: str) -> tuple[int, int]:
     """Parse "YYYY-MM"; raises ValueError with the allowed form."""
     try:
         year_s, month_s = text.split("-")
@@ -274,21 +274,21 @@ class TimeSpec(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> TimeSpec:
-        if _year_month(self.end) <= _year_month(self.start):
+        if year_month(self.end) <= year_month(self.start):
             raise ValueError(f"end {self.end} must come after start {self.start}")
         return self
 
     @property
     def start_year(self) -> int:
-        return _year_month(self.start)[0]
+        return year_month(self.start)[0]
 
     @property
     def end_year(self) -> int:
-        return _year_month(self.end)[0]
+        return year_month(self.end)[0]
 
     @property
     def months(self) -> int:
-        (y0, m0), (y1, m1) = _year_month(self.start), _year_month(self.end)
+        (y0, m0), (y1, m1) = year_month(self.start), year_month(self.end)
         return (y1 - y0) * 12 + (m1 - m0) + 1
 
 
@@ -578,7 +578,7 @@ class PolicySpec(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> PolicySpec:
-        if _year_month(self.end) < _year_month(self.start):
+        if year_month(self.end) < year_month(self.start):
             raise ValueError(f"end {self.end} must not come before start {self.start}")
         return self
 
@@ -822,11 +822,11 @@ class Scenario(Strict):
             if not lo <= t.year <= hi:
                 raise ValueError(f"targets.custom.{i}.year {t.year} lies outside the horizon {lo}-{hi}")
         for i, o in enumerate(self.observed):
-            if not _year_month(self.time.start) <= (o.year, o.month) <= _year_month(self.time.end):
+            if not year_month(self.time.start) <= (o.year, o.month) <= year_month(self.time.end):
                 raise ValueError(f"observed.{i}: {o.year}-{o.month:02d} lies outside the horizon "
                                  f"{self.time.start}..{self.time.end}")
         for i, p in enumerate(self.policies):
-            if _year_month(p.start) < _year_month(self.time.start) or _year_month(p.start) > _year_month(self.time.end):
+            if year_month(p.start) < year_month(self.time.start) or year_month(p.start) > year_month(self.time.end):
                 raise ValueError(f"policies.{i}.start {p.start} lies outside {self.time.start}..{self.time.end}")
         return self
 

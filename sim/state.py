@@ -1,6 +1,6 @@
 """The province's commune-level state that programmes change: typed, created in one place.
 
-Citizens and businesses are their own arrays (`sim.population`); coverage is `sim.infrastructure`;
+Citizens and businesses are their own arrays (`sim.world.population`); coverage is `sim.world.infrastructure`;
 back-office queues are `sim.queueing`. This holds the rest, per commune, and the named
 methods programmes use to change it (they never set attributes of the model directly).
 """

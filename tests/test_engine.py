@@ -10,13 +10,13 @@ from conftest import DAK_LAK, FAST
 from sim import behaviour as kern
 from sim.indicators import Recorder
 from sim.model import CityModel
-from sim.network import build_network
-from sim.sampling import choose
 from sim.scenario import load_scenario
+from sim.world.network import build_network
+from sim.world.sampling import choose
 
 
 def _model(*extra: str, scale: float = 0.01) -> CityModel:
-    return CityModel(load_scenario(DAK_LAK, [*FAST, f"ensemble.scale={scale}", *extra]), seed=4)
+    return CityModel.build(load_scenario(DAK_LAK, [*FAST, f"ensemble.scale={scale}", *extra]), seed=4)
 
 
 def test_network_is_simple_and_symmetric():
@@ -37,7 +37,7 @@ def test_contact_counts_coverage_and_counts_stay_exact():
     m = _model()
     for _ in range(30):
         m.step()
-    c, net = m.citizens, m.network
+    c, net = m.world.citizens, m.world.network
     # Every contact list starts with the contacts in other communes, `_outside` of them.
     rows = np.repeat(np.arange(net.n), net.degree)
     position = np.arange(len(net.indices)) - net.indptr[rows]
@@ -52,10 +52,10 @@ def test_contact_counts_coverage_and_counts_stay_exact():
         assert np.array_equal(m.citizen_counts[:, column], np.add.reduceat(state == 1, c.commune_start[:-1]))
     for tech in ("4g", "5g"):
         hit = np.zeros(c.n, dtype=bool)
-        for x, y, r, _, _ in m.coverage.site_table(tech):
+        for x, y, r, _, _ in m.world.coverage.site_table(tech):
             hit |= (c.xy[:, 0].astype(float) - x) ** 2 + (c.xy[:, 1].astype(float) - y) ** 2 <= r * r
-        assert np.array_equal(hit, m.coverage.covered[tech])
-        assert np.array_equal(m.coverage.by_commune[tech], np.add.reduceat(hit, c.commune_start[:-1]))
+        assert np.array_equal(hit, m.world.coverage.covered[tech])
+        assert np.array_equal(m.world.coverage.by_commune[tech], np.add.reduceat(hit, c.commune_start[:-1]))
     assert m.dossiers[:, 2].sum() == (c.last_dossier > m.month - 12).sum()
     assert m.dossiers[:, 3].sum() == (c.last_online > m.month - 12).sum()
 
@@ -75,18 +75,20 @@ def test_same_seed_identical_on_one_and_two_threads():
 
 
 def test_world_built_side_by_side_equals_one_after_the_other(monkeypatch):
-    import sim.model
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sim.world.world as builder
     side_by_side = _model(scale=0.005)
-    if not isinstance(sim.model._second_thread(), sim.model.ThreadPoolExecutor):
+    if not isinstance(builder._second_thread(), ThreadPoolExecutor):
         pytest.skip(f"numba's {numba.threading_layer()} layer: the world is built on one thread anyway")
-    monkeypatch.setattr(sim.model, "_second_thread", sim.model._Inline)
+    monkeypatch.setattr(builder, "_second_thread", builder._Inline)
     serial = _model(scale=0.005)
     recorders = [Recorder(m) for m in (side_by_side, serial)]
     for rec in recorders:
         for _ in range(6):
             rec.step()
-    assert np.array_equal(side_by_side.network.indices, serial.network.indices)
-    assert np.array_equal(side_by_side.coverage.covered["4g"], serial.coverage.covered["4g"])
+    assert np.array_equal(side_by_side.world.network.indices, serial.world.network.indices)
+    assert np.array_equal(side_by_side.world.coverage.covered["4g"], serial.world.coverage.covered["4g"])
     assert recorders[0].records == recorders[1].records
 
 

@@ -13,10 +13,10 @@ import shapely
 from sim import geodata
 from sim.ensemble import run_one
 from sim.geodata import lookup_communes
-from sim.geography import build_geography, world_rng
 from sim.model import CityModel
 from sim.scenario import load_scenario
 from sim.targets import resolve_targets
+from sim.world.geography import build_geography, world_rng
 
 DEFAULTS = Path("scenarios/common/province_defaults.toml").resolve()
 PROVINCES = {"dak_lak": 66, "hai_phong": 31, "da_nang": 48, "dong_nai": 75, "gia_lai": 52}
@@ -74,13 +74,14 @@ def test_a_province_without_data_gets_the_schematic_map(monkeypatch):
 
 @pytest.mark.parametrize("name", ["hai_phong", "da_nang"])
 def test_every_home_lies_in_its_communes_polygon(name):
-    model = CityModel(load_scenario(f"scenarios/{name}.toml"), seed=3, scale=0.01)
+    model = CityModel.build(load_scenario(f"scenarios/{name}.toml"), seed=3, scale=0.01)
     rng = np.random.default_rng(0)
-    for agents in (model.citizens, model.businesses):
+    for agents in (model.world.citizens, model.world.businesses):
         sample = rng.choice(agents.n, min(4000, agents.n), replace=False)
         commune = agents.commune[sample]
         x, y = agents.xy[sample].astype(np.float64).T
-        inside = np.array([shapely.contains_xy(model.geo.polygons[c], xi, yi) for c, xi, yi in zip(commune, x, y)])
+        polygons = model.world.geo.polygons
+        inside = np.array([shapely.contains_xy(polygons[c], xi, yi) for c, xi, yi in zip(commune, x, y)])
         assert inside.all(), f"{(~inside).sum()} of {len(sample)} homes outside their commune"
 
 
@@ -94,10 +95,10 @@ def test_communes_are_named_with_or_without_their_type_and_either_tone_spelling(
 def test_sites_do_not_depend_on_the_agent_sample():
     """Baseline sites stand on the settlement grid: the same places at any scale."""
     spec = load_scenario("scenarios/dak_lak.toml", ["ensemble.uncertainty=false"])
-    a = CityModel(spec, seed=5, scale=0.002)
-    b = CityModel(spec, seed=5, scale=0.01)
+    a = CityModel.build(spec, seed=5, scale=0.002)
+    b = CityModel.build(spec, seed=5, scale=0.01)
     for tech in ("4g", "5g"):
-        np.testing.assert_array_equal(a.coverage.site_table(tech), b.coverage.site_table(tech))
+        np.testing.assert_array_equal(a.world.coverage.site_table(tech), b.world.coverage.site_table(tech))
 
 
 def test_target_medians_agree_across_scales():

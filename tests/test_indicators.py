@@ -28,8 +28,9 @@ def _model() -> SimpleNamespace:
     business_counts[:, kern.B_RECENT] = [4, 6]
     business_counts[:, kern.B_RECENT_ONLINE] = [1, 3]
     dossiers = np.array([[0, 0, 8, 2], [0, 0, 12, 9]], dtype=float)  # online, offline, recent, recent online
-    return SimpleNamespace(scale=0.5, dossiers=dossiers, business_counts=business_counts,
-                           citizen_counts=citizen_counts, citizens=SimpleNamespace(commune_start=np.array([0, 10, 40])),
+    world = SimpleNamespace(scale=0.5, citizens=SimpleNamespace(commune_start=np.array([0, 10, 40])))
+    return SimpleNamespace(world=world, dossiers=dossiers, business_counts=business_counts,
+                           citizen_counts=citizen_counts,
                            acceptance_experienced=lambda: np.array([0.5, 1.0]),
                            habit=SimpleNamespace(per_purchase=lambda: np.array([0.8, 0.5])))
 

@@ -31,6 +31,19 @@ def read_layers() -> dict[str, tuple[str, ...]]:
 LAYERS = read_layers()
 LEVEL = {m: i for i, mods in enumerate(LAYERS.values()) for m in mods}
 
+def module_name(path: Path) -> str:
+    """`sim/world/geography.py` -> "world.geography"; a package's `__init__.py` -> its name."""
+    if not path.resolve().is_relative_to(SIM):
+        return path.stem
+    parts = path.resolve().relative_to(SIM).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    path = SIM.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
@@ -48,22 +61,23 @@ def imports_of(path: Path) -> set[str]:
                     visit(other)
                 continue
             if isinstance(child, ast.ImportFrom) and child.module:
-                if child.module == "sim":
-                    found.update(a.name for a in child.names)
-                elif child.module.startswith("sim."):
-                    found.add(child.module.split(".")[1])
+                if child.module == "sim" or child.module.startswith("sim."):
+                    package = child.module.removeprefix("sim").removeprefix(".")
+                    for alias in child.names:  # `from sim.world import geography` names a module
+                        sub = f"{package}.{alias.name}".lstrip(".")
+                        found.add(sub if _is_module(sub) else package)
             elif isinstance(child, ast.Import):
-                found.update(a.name.split(".")[1] for a in child.names if a.name.startswith("sim."))
+                found.update(a.name.removeprefix("sim.") for a in child.names if a.name.startswith("sim."))
             visit(child)
 
     visit(ast.parse(path.read_text(encoding="utf-8")))
-    found.discard(path.stem)
+    found.discard(module_name(path))
     return found
 
 
 @pytest.fixture(scope="module")
 def graph() -> dict[str, set[str]]:
-    return {p.stem: imports_of(p) for p in sorted(SIM.glob("*.py")) if p.stem != "__init__"}
+    return {module_name(p): imports_of(p) for p in sorted(SIM.rglob("*.py")) if module_name(p)}
 
 
 def test_every_module_has_a_layer(graph: dict[str, set[str]]) -> None:
@@ -111,5 +125,7 @@ def test_the_reader_finds_imports_inside_functions_and_skips_type_hints(tmp_path
     src = tmp_path / "probe.py"
     src.write_text("from typing import TYPE_CHECKING\nfrom sim import geodata\nimport sim.files\n"
                    "if TYPE_CHECKING:\n    from sim.model import CityModel\n"
-                   "def f():\n    from sim.plots import x\n", encoding="utf-8")
-    assert imports_of(src) == {"geodata", "files", "plots"}
+                   "def f():\n    from sim.plots import x\n"
+                   "from sim.world import World, geography\nfrom sim.world.network import build_network\n",
+                   encoding="utf-8")
+    assert imports_of(src) == {"geodata", "files", "plots", "world", "world.geography", "world.network"}

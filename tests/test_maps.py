@@ -13,13 +13,13 @@ from conftest import DAK_LAK, FAST, ROOT
 
 from sim import geodata, plots
 from sim.ensemble import run_ensemble
-from sim.geography import Geography, build_geography, world_rng
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.report import manifest, write_outputs
 from sim.scenario import load_scenario
 from sim.targets import Target, resolve_targets
 from sim.verdict import verdicts
+from sim.world.geography import Geography, build_geography, world_rng
 
 
 def real_geography(province: str) -> Geography:

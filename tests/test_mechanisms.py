@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from sim.economy import DEFINITIONS
 from sim.ensemble import run_ensemble
 from sim.indicators import Recorder
 from sim.model import CityModel
 from sim.scenario import load_scenario
 from sim.schema import PROGRAMMES, levers, lookup
+from sim.world.economy import DEFINITIONS
 
 PROVINCES = ("dak_lak", "da_nang", "dong_nai", "hai_phong")
 SMALL = ["ensemble.scale=0.003"]
@@ -90,7 +90,7 @@ def test_starting_values_reproduce_the_baseline() -> None:
     """The first month's indicators are the scenario's starting values (one definition each)."""
     for province in PROVINCES:
         spec = load_scenario(ROOT / "scenarios" / f"{province}.toml", [*SMALL])
-        m = Recorder(CityModel(spec, seed=1))
+        m = Recorder(CityModel.build(spec, seed=1))
         m.step()
         b = spec.baseline
         for indicator, node, tol in (("smartphone_ownership", b.smartphone_ownership, 0.01),
@@ -249,7 +249,7 @@ def test_large_firms_are_enumerated_at_every_scale() -> None:
     spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml")
     counts = []
     for scale in (0.002, 0.01):
-        b = CityModel(spec, seed=1, scale=scale).businesses
+        b = CityModel.build(spec, seed=1, scale=scale).world.businesses
         counts.append(int((b.size == 2).sum()))
         assert np.all(b.weight[b.size == 2] == 1.0)
         real = spec.province.population.value * spec.province.businesses_per_1000.value / 1000
@@ -260,8 +260,8 @@ def test_large_firms_are_enumerated_at_every_scale() -> None:
 def test_definitions_and_sector_minimum_use_the_same_accounts() -> None:
     """GSO counts the same core larger and digitalisation smaller than MIC (2022 national accounts);
     the least digital sector's share is computed from the same sector accounts."""
-    mic = CityModel(load_scenario(ROOT / "scenarios" / "hai_phong.toml", SMALL), seed=1)
-    gso = CityModel(load_scenario(ROOT / "scenarios" / "hai_phong.toml",
+    mic = CityModel.build(load_scenario(ROOT / "scenarios" / "hai_phong.toml", SMALL), seed=1)
+    gso = CityModel.build(load_scenario(ROOT / "scenarios" / "hai_phong.toml",
                                   [*SMALL, 'behaviour.digital_economy.definition="GSO"']), seed=1)
     seen = {}
     for name, m in (("mic", mic), ("gso", gso)):

@@ -71,8 +71,8 @@ def test_scale_invariance():
 def test_world_structure():
     from sim.model import CityModel
 
-    model = CityModel(_spec(), seed=1)
-    geo, c = model.geo, model.citizens
+    model = CityModel.build(_spec(), seed=1)
+    geo, c = model.world.geo, model.world.citizens
     assert geo.n == 102 and int(geo.urban.sum()) == 14  # Dak Lak after the 2025 merger
     assert np.all(np.diff(c.commune) >= 0)  # agents stored commune by commune
     expected = 3346853 * 0.76 * 0.003
@@ -80,13 +80,13 @@ def test_world_structure():
     # Baseline shares are met exactly at the start.
     assert abs(c.smartphone.mean() - 0.78) < 0.002
     assert abs(c.account.mean() - 0.65) < 0.002
-    deg = model.network.degree
+    deg = model.world.network.degree
     assert 9 < deg.mean() < 14  # household + 8 local + 2 long-range, minus duplicates
     # Contacts are symmetric.
     i = 17
-    assert len(model.network.neighbours(i)) > 0
-    for j in model.network.neighbours(i):
-        assert i in model.network.neighbours(j)
+    assert len(model.world.network.neighbours(i)) > 0
+    for j in model.world.network.neighbours(i):
+        assert i in model.world.network.neighbours(j)
     # Geography: cells tile the outline with the true area.
     assert abs(geo.area_km2.sum() - 18096.40) / 18096.40 < 0.01
 
@@ -95,15 +95,15 @@ def test_institutions_act_on_the_calendar():
     """Money is paid monthly, arrives after lead times, and builds sites and trains people."""
     from sim.model import CityModel
 
-    model = CityModel(_spec(), seed=2)
-    sites_before = model.coverage.count("4g")
+    model = CityModel.build(_spec(), seed=2)
+    sites_before = model.world.coverage.count("4g")
     model.step()
     gov = model.government
-    assert gov.dx_spent_vnd > 0 and model.citizens.trained.sum() == 0  # skills lead time is 60 days
+    assert gov.dx_spent_vnd > 0 and model.world.citizens.trained.sum() == 0  # skills lead time is 60 days
     for _ in range(12):
         model.step()
-    assert model.citizens.trained.sum() > 0
-    assert model.coverage.count("4g") > sites_before
+    assert model.world.citizens.trained.sum() > 0
+    assert model.world.coverage.count("4g") > sites_before
     assert sum(op.built["5g"] for op in model.operators) > 0
 
 
@@ -112,11 +112,11 @@ def test_pilot_policy_only_touches_its_communes():
 
     base = ["policies=[{name='pilot', programme='skills', amount_vnd_per_year=5e10, start='2025-01', "
             "end='2026-12', communes=['Phường Buôn Ma Thuột']}]", "budget.dx_share=0.0"]
-    model = CityModel(_spec(*base), seed=3)
+    model = CityModel.build(_spec(*base), seed=3)
     for _ in range(12):
         model.step()
-    pilot = model.geo.lookup(["Phường Buôn Ma Thuột"])[0]
-    trained = np.bincount(model.citizens.commune[model.citizens.trained], minlength=model.geo.n)
+    pilot = model.world.geo.lookup(["Phường Buôn Ma Thuột"])[0]
+    trained = np.bincount(model.world.citizens.commune[model.world.citizens.trained], minlength=model.world.geo.n)
     assert trained[pilot] > 0 and trained.sum() == trained[pilot]
 
 
@@ -140,8 +140,8 @@ def test_geojson_geography_replaces_the_schematic_map(tmp_path):
     (tmp_path / "dak_lak.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     variant = tmp_path / "variant.toml"
     variant.write_text(f'extends = "{DAK_LAK.as_posix()}"\n[province]\ngeojson = "dak_lak.geojson"\n')
-    model = CityModel(load_scenario(variant, FAST), seed=1)
-    geo, c = model.geo, model.citizens
+    model = CityModel.build(load_scenario(variant, FAST), seed=1)
+    geo, c = model.world.geo, model.world.citizens
     assert not geo.schematic and geo.n == len(units)
     # 0.05 degrees at 12.5-13 N is about 5.4 x 5.5 km.
     assert np.allclose(geo.area_km2, 5.43 * 5.53, rtol=0.03)
@@ -156,11 +156,11 @@ def test_broadband_grows_only_when_the_scenario_says_so():
 
     shares = {}
     for growth in (0.0, 0.3):
-        model = CityModel(_spec(f"infrastructure.broadband_growth={growth}", "budget.dx_share=0.0"), seed=4)
-        start = model.citizens.broadband.mean()
+        model = CityModel.build(_spec(f"infrastructure.broadband_growth={growth}", "budget.dx_share=0.0"), seed=4)
+        start = model.world.citizens.broadband.mean()
         for _ in range(12):
             model.step()
-        shares[growth] = (start, model.citizens.broadband.mean())
+        shares[growth] = (start, model.world.citizens.broadband.mean())
     assert shares[0.0][1] == shares[0.0][0]
     assert shares[0.3][1] > shares[0.3][0] + 0.1
 
@@ -172,7 +172,7 @@ def test_mesa_is_the_harness_and_the_institutions_are_not_its_agents():
 
     from sim.model import CityModel
 
-    model = CityModel(_spec(), seed=3)
+    model = CityModel.build(_spec(), seed=3)
     model.step()
     assert isinstance(model, mesa.Model) and model.steps == 1
     assert model.government is not None and model.operators

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, citytwin
 
-from sim.adjacency import adjacency, neighbours
 from sim.ensemble import EnsembleResult, run_ensemble
 from sim.geodata import province_units
-from sim.geography import build_geography, world_rng
 from sim.pilot import COLUMNS, check_paired, pilot_report, without_pilots
 from sim.resources import estimate
 from sim.scenario import load_scenario
+from sim.world.adjacency import adjacency, neighbours
+from sim.world.geography import build_geography, world_rng
 
 WARD = "Phường Buôn Ma Thuột"
 # Small and short; the pilot ward's teams may train as many as the money buys, so that a pilot

@@ -17,7 +17,8 @@ def _programmes(capacity_per_million: float = 10.0, growth: float = 0.0) -> Prog
     spec = SimpleNamespace(delivery=SimpleNamespace(growth=SimpleNamespace(value=growth),
                                                     trainees=SimpleNamespace(value=capacity_per_million)),
                            time=SimpleNamespace(start_year=2025))
-    model = SimpleNamespace(spec=spec, geo=SimpleNamespace(n=2, population=np.array([1e5, 3e5])),
+    world = SimpleNamespace(geo=SimpleNamespace(n=2, population=np.array([1e5, 3e5])))
+    model = SimpleNamespace(spec=spec, world=world,
                             stream=lambda name: stream(1, name))
     return Programmes(model)
 

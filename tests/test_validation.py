@@ -187,7 +187,7 @@ def test_mesa_examples_style_twin_is_the_same_model() -> None:
     the same order as the lean twin, so the same seed gives the same curve."""
     from mesa_twin import MesaBass, MesaBassOnNetwork
 
-    from sim.network import build_network
+    from sim.world.network import build_network
     spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml").network
     net = build_network(np.array([0, 400, 900]), spec, np.random.default_rng(3))
     lean = MesaBass(net.indptr, net.indices, 0.05, 0.5, seed=7).run(30)

@@ -64,9 +64,9 @@ def twin_pair(seed: int, months: int = TWIN_MONTHS, twin_q: float | None = None)
 
     Returns (engine shares, twin shares, N)."""
     numba.set_num_threads(1)  # 2,000 agents: thread start-up would cost more than it saves
-    model = CityModel(_twin_scenario(), seed=seed, scale=TWIN_SCALE)
+    model = CityModel.build(_twin_scenario(), seed=seed, scale=TWIN_SCALE)
     recorder = Recorder(model)
-    net = model.network
+    net = model.world.network
     engine = np.empty(months)
     for m in range(months):
         recorder.step()

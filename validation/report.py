@@ -220,7 +220,7 @@ runs of ~51,000 citizens), hence with the closed form within B plus sampling err
 `validation/mesa_twin.py` writes the same rule the plain Mesa way: one `mesa.Agent` per citizen with a
 Python list of contacts, `decide` then `commit` each month (synchronous, like the engine). For each
 seed, the engine builds its world (households, commune ties, long-range ties, from
-`sim.network.build_network`) and the twin runs on that very contact network with the same p = {tp},
+`sim.world.network.build_network`) and the twin runs on that very contact network with the same p = {tp},
 q = {tq}. Test: two-sample Kolmogorov–Smirnov tests of the adoption share after 12, 24, 36, 60 and 96
 months and of the time to 50% adoption, each at α = 0.01/6 (Bonferroni). The last column repeats
 the comparison with the twin's q raised by 25%: the test has the power to see a wrong rule.
@@ -389,7 +389,7 @@ def mechanisms_section(workers: int) -> str:
                f"\n\nError: the provinces grow {min(means):.1f}–{max(means):.1f} points a year against MIC's "
                "national +2.1 and Da Nang's +1.85: slower, because the national MIC growth is mostly new electronics capacity (a named "
                "investment in a scenario, not a trend the model invents). Against GSO's +0.27 the model is "
-               "faster: GSO counts digitalisation about a third lower (its 2022 split, `sim/economy.py`).")
+               "faster: GSO counts digitalisation about a third lower (its 2022 split, `sim/world/economy.py`).")
 
     # Online public services.
     rows = []

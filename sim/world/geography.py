@@ -21,8 +21,8 @@ from sim import geodata
 from sim.geodata import lookup_communes, province_units
 from sim.provincefiles import _csv_populations, _features
 from sim.schema import Scenario
-from sim.settlement import Cells, settle
 from sim.streams import stream
+from sim.world.settlement import Cells, settle
 
 
 @dataclass

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from sim.geography import Geography
-from sim.sampling import count_where
-from sim.settlement import Cells
 from sim.streams import uniform
+from sim.world.geography import Geography
+from sim.world.sampling import count_where
+from sim.world.settlement import Cells
 
 TECHS = ("4g", "5g")
 
@@ -203,7 +203,7 @@ def _race_top(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, k
 
 @dataclass
 class SitePlan:
-    """Where new sites go: the cells of the settlement grid (`sim.settlement`), their people and
+    """Where new sites go: the cells of the settlement grid (`sim.world.settlement`), their people and
     which of them each technology already covers (a cell counts as covered when its inside point
     is). Sites go to a cell's inside point, so where they stand depends on the map, the draws and
     the sites before them, never on the agent sample: coverage is the same at every scale."""

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.economy import DigitalEconomy
-from sim.geography import Geography
 from sim.names import ADOPTER
 from sim.schema import SECTORS, SIZES, Scenario
-from sim.settlement import place_people
 from sim.streams import uniform
+from sim.world.economy import DigitalEconomy
+from sim.world.geography import Geography
+from sim.world.settlement import place_people
 
 AGE_BANDS = ("15-24", "25-39", "40-59", "60+")
 

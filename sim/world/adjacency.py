@@ -9,7 +9,7 @@ zone) has no neighbours.
 
 Example:
     >>> from sim.scenario import load_scenario
-    >>> from sim.geography import build_geography, world_rng
+    >>> from sim.world.geography import build_geography, world_rng
     >>> s = load_scenario("scenarios/dak_lak.toml")
     >>> geo = build_geography(s, world_rng(s.ensemble.seed))
     >>> len(neighbours(geo, geo.lookup(["Phường Buôn Ma Thuột"]))) > 0
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from sim.geography import Geography
+from sim.world.geography import Geography
 
 TOLERANCE_KM = 0.1
 
