@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.ensemble import worker_pool
 from sim.errors import ScenarioError
 from sim.institutions import Calendar
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
+from sim.runner import worker_pool
 from sim.scenario import with_values
 from sim.schema import Scenario
 

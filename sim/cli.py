@@ -230,10 +230,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from sim.calibrate import calibrate, check_calibratable
     from sim.calibration_outputs import check_variant, write_calibration
-    from sim.ensemble import default_workers
     from sim.errors import ScenarioError
     from sim.outfolder import OutputFolder
     from sim.resources import check_cost
+    from sim.runner import default_workers
     from sim.scenario import load_scenario
 
     spec = load_scenario(args.scenario, _overrides(args))

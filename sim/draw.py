@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from sim.ensemble import default_workers, sigint_blocked
+from sim.runner import default_workers, sigint_blocked
 
 
 def figure(name: str, *args) -> None:

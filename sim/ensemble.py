@@ -9,24 +9,18 @@ compact arrays.
 
 from __future__ import annotations
 
-import os
-import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from multiprocessing import get_context
-from multiprocessing.pool import Pool
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.runner import Runner, default_workers
 from sim.schema import Scenario
 from sim.world.geography import Geography, build_geography, world_rng
-
-EXECUTORS = ("processes", "inline", "dask")
 
 
 @dataclass
@@ -114,10 +108,6 @@ class EnsembleResult:
         return df[df.month == last].pivot(index="run", columns="year", values="value")
 
 
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 def planned_workers(spec: Scenario, runs: int | None = None, workers: int | None = None,
                     executor: str = "processes") -> int:
     """How many runs execute at once: the asked-for workers (else the scenario's, else every
@@ -128,65 +118,18 @@ def planned_workers(spec: Scenario, runs: int | None = None, workers: int | None
     return min(workers or spec.ensemble.workers or default_workers(), runs)
 
 
-@contextmanager
-def sigint_blocked() -> Iterator[None]:
-    """Block Ctrl-C (SIGINT) in this thread for the block; a Ctrl-C during it is delivered when
-    it ends. Used around starting helper processes: the start is never left half done, and a
-    child *forked* inside keeps the signal blocked for life (children started through the
-    forkserver get their handlers from `sim.worker_signals`)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-@contextmanager
-def sigint_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C for the block. Programs started inside (fork and exec) inherit the ignored
-    signal and Python then never turns it into a KeyboardInterrupt there, from their first
-    instruction. The price: a Ctrl-C during the block itself is dropped (so keep it short)."""
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
-@contextmanager
-def worker_pool(workers: int) -> Iterator[Pool]:
-    """Local worker processes (forkserver: no copy of this process's threads) that ignore
-    Ctrl-C from their start (`sim.worker_signals`); they are terminated if the block ends
-    by an error or an interrupt."""
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["sim.worker_signals"])  # before the forkserver starts
-    with sigint_blocked():  # a Ctrl-C while the workers start is handled once they run
-        pool = context.Pool(workers)
-    try:
-        yield pool
-    except BaseException:
-        pool.terminate()
-        pool.join()
-        raise
-    pool.close()
-    pool.join()
-
-
 def _run_star(args: tuple) -> RunResult:
     return run_one(*args)
 
 
 def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = None, seed: int | None = None,
                  workers: int | None = None, executor: str = "processes", progress: bool = True,
-                 on_result: Callable[[RunResult], None] | None = None, label: str = "runs") -> EnsembleResult:
+                 on_result: Callable[[RunResult], None] | None = None, label: str = "runs",
+                 scheduler: str | None = None) -> EnsembleResult:
     """Run the ensemble; results are ordered by run whatever order they finish in. `label` names
     the work on the progress bar (e.g. a counterfactual)."""
     runs = spec.ensemble.runs if runs is None else runs
-    workers = planned_workers(spec, runs, workers)
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}")
-    if workers == 1 and executor == "processes":
-        executor = "inline"
+    workers = planned_workers(spec, runs, workers, executor)
     t0 = time.perf_counter()
     bar = tqdm(total=runs, desc=f"{spec.name}: {label}", unit="run", disable=not progress, leave=False)
     results: list[RunResult] = []
@@ -198,35 +141,9 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
             if on_result:
                 on_result(res)
 
-    if executor == "inline":
-        collect(run_one(spec, r, scale, seed) for r in range(runs))
-    elif executor == "processes":
-        # Each worker gets one thread so the two cores are not oversubscribed.
-        with worker_pool(workers) as pool:
-            collect(pool.imap_unordered(_run_star, [(spec, r, scale, seed, 1) for r in range(runs)]))
-    else:
-        import logging
-
-        from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
-
-        address = os.environ.get("CITYTWIN_DASK_SCHEDULER")
-        cluster = None
-        if not address:
-            # Bound to this machine only; no dashboard. Its workers ignore Ctrl-C (this process closes
-            # the cluster): inherited while they start, set again by a preload in any restarted one.
-            with sigint_ignored():
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.ERROR,
-                                       preload=["sim.dask_worker_signals"])
-        try:
-            with Client(address or cluster) as client:
-                futures = client.map(run_one, [spec] * runs, range(runs), [scale] * runs, [seed] * runs,
-                                     [1] * runs, pure=False)
-                collect(f.result() for f in dask_completed(futures))
-        finally:
-            if cluster is not None:
-                cluster.close()
+    with Runner(executor, workers, scheduler) as runner:
+        collect(runner.imap(_run_star, [(spec, r, scale, seed, runner.threads) for r in range(runs)]))
+        executor = runner.executor
     bar.close()
     results.sort(key=lambda r: r.run)
     # The map is drawn once per ensemble seed (`CityModel`'s world_seed): the same for every run.

@@ -30,11 +30,11 @@ from sim.errors import ScenarioError
 from sim.files import confined, read_toml
 from sim.geodata import lookup_communes, province_units
 from sim.provincefiles import check_province_files
-from sim.schema import Scenario
+from sim.schema import Scenario, levers, lookup, set_number
 from sim.targets import resolve_targets
 
 __all__ = ["load_scenario", "validate_scenario", "scenario_dict", "with_province_data", "parse_override",
-           "apply_override", "with_values"]
+           "apply_override", "with_values", "with_levers"]
 
 # Province totals a scenario may give per person instead (national defaults for any province).
 PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
@@ -253,6 +253,35 @@ def with_values(spec: Scenario, values: dict[str, float]) -> Scenario:
     data = spec.model_dump()
     for key, value in values.items():
         apply_override(data, key.split("."), value, key)
+    return Scenario.model_validate(data)
+
+
+def with_levers(spec: Scenario, point: dict[str, float], uncertainty: bool | None = None) -> Scenario:
+    """A validated copy of the scenario with numbers at dotted keys set: a sourced number keeps
+    its source, a whole number (lead days, contacts) is rounded, and a budget split's key is a
+    weight (its table is divided by its sum, so raising one key rescales the others of its table
+    and the table still sums to one). `uncertainty` sets `ensemble.uncertainty` (None: kept).
+    Raises ScenarioError for a key that is not a number, pydantic's ValidationError for a value
+    the schema refuses."""
+    data = spec.model_dump()
+    splits = set(levers(spec))
+    tables: set[str] = set()
+    for key, value in point.items():
+        node = lookup(data, key)
+        sourced = isinstance(node, dict) and "value" in node  # set_number keeps its source
+        if not sourced and (isinstance(node, bool) or not isinstance(node, (int, float))):
+            raise ScenarioError(f"{key}: not a number of the scenario")
+        set_number(data, key, int(round(value)) if isinstance(node, int) and not sourced else float(value))
+        parent = key.rsplit(".", 1)[0]
+        if not sourced and key in splits and parent.count(".") and isinstance(lookup(data, parent), dict):
+            tables.add(parent)
+    for table in tables:
+        shares = lookup(data, table)
+        total = sum(shares.values())
+        for k in shares:
+            shares[k] = shares[k] / total
+    if uncertainty is not None:
+        data["ensemble"]["uncertainty"] = uncertainty
     return Scenario.model_validate(data)
 
 

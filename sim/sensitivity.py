@@ -45,9 +45,11 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.ensemble import RunResult, run_one, worker_pool
+from sim.ensemble import RunResult, run_one
 from sim.errors import ScenarioError
-from sim.schema import Scenario, lookup, set_number
+from sim.runner import worker_pool
+from sim.scenario import with_levers
+from sim.schema import Scenario, lookup
 from sim.schema import levers as lever_keys
 from sim.targets import Target
 from sim.uncertainty import uncertain_keys
@@ -148,30 +150,9 @@ def varied(items: Iterable[Factor]) -> list[Factor]:
 
 
 def apply(spec: Scenario, point: dict[str, float]) -> Scenario:
-    """A validated copy of the scenario with the factors set (a sourced number's value keeps its
-    source; whole numbers such as lead days and contacts are rounded; a table lever's keys are
-    weights and the table is divided by its sum) and `ensemble.uncertainty` off, so nothing but
-    the point varies between evaluations."""
-    data = spec.model_dump()
-    lever_set = set(lever_keys(spec))
-    tables: set[str] = set()
-    for key, value in point.items():
-        node = lookup(data, key)
-        sourced = isinstance(node, dict) and "value" in node  # set_number keeps its source
-        if not sourced and (isinstance(node, bool) or not isinstance(node, (int, float))):
-            raise ScenarioError(f"sensitivity: {key} is not a number of the scenario")
-        set_number(data, key, int(round(value)) if isinstance(node, int) and not sourced else float(value))
-        if not sourced:
-            parent = key.rsplit(".", 1)[0]
-            if key in lever_set and parent.count(".") and isinstance(lookup(data, parent), dict):  # a split
-                tables.add(parent)
-    for table in tables:
-        shares = lookup(data, table)
-        total = sum(shares.values())
-        for k in shares:
-            shares[k] = shares[k] / total
-    data["ensemble"]["uncertainty"] = False
-    return Scenario.model_validate(data)
+    """The scenario at a design point (`sim.scenario.with_levers`: a table lever's keys are
+    weights) with `ensemble.uncertainty` off, so nothing but the point varies between evaluations."""
+    return with_levers(spec, point, uncertainty=False)
 
 
 # ----------------------------------------------------------------------------- design and analysis

@@ -35,8 +35,10 @@ class Target:
     modelled: bool = True
     note: str = ""
 
-    def holds(self, value: float) -> bool:
-        # A tiny tolerance so that "exactly 3%" meets ">= 3%" despite float arithmetic.
+    def holds(self, value: Any) -> Any:
+        """Whether a value (a number, or an array elementwise) meets the target.
+
+        A tiny tolerance so that "exactly 3%" meets ">= 3%" despite float arithmetic."""
         eps = 1e-9
         if self.comparison in (">=", ">"):
             return COMPARISONS[self.comparison](value + eps, self.threshold)

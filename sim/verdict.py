@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.ensemble import EnsembleResult
+from sim.outcomes import reaches
 from sim.targets import Target
 
 Z95 = 1.959963984540054
@@ -108,13 +109,7 @@ def judge(target: Target, result: EnsembleResult) -> Verdict:
         return Verdict(**base, probability=None, median=None, p5=None, p95=None, year_reached=None,
                        status="NOT MODELLED")
     table = result.year_end(target.indicator)  # runs x years
-    holds = np.vectorize(target.holds)(table.to_numpy())
-    col = [int(c) for c in table.columns].index(target.year)
-    if target.every_year:
-        # The floor must hold in its year and in every year after it.
-        ok = holds[:, col:].all(axis=1)
-    else:
-        ok = holds[:, col]
+    ok = reaches(target, table.columns.to_numpy(), table.to_numpy())
     values = table[target.year].to_numpy()
     medians = [(int(str(y)), float(v)) for y, v in table.median(axis=0).items()]
     reached = [y for y, v in medians if target.holds(v)]

@@ -1,4 +1,4 @@
-"""Imported only by the forkserver, before it forks any worker (see `ensemble.worker_pool`).
+"""Imported only by the forkserver, before it forks any worker (see `runner.worker_pool`).
 
 The forkserver gives each worker the signal handlers it had after importing its
 preload modules, so these lines hold in every worker from its first instruction:

@@ -23,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import experiments as vx  # noqa: E402
 
 from sim.calibrate import calibrate  # noqa: E402
-from sim.ensemble import default_workers, run_ensemble  # noqa: E402
+from sim.ensemble import run_ensemble  # noqa: E402
 from sim.plots import calibration_fit  # noqa: E402
+from sim.runner import default_workers  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.validation import MONTH, bass_closed_form, bass_monthly, monthly_step_bound  # noqa: E402
 

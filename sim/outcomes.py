@@ -1,0 +1,40 @@
+"""Whether a run reaches a target: the one rule that the verdict, goal seeking and sweeps share.
+
+A target is judged on its indicator's value at the end of its year (December, or the last
+recorded month); a floor (`every_year`) must hold in its year and every year after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.ensemble import RunResult
+from sim.targets import Target
+
+
+def year_end(result: RunResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """The years of a run and the indicator's value at the end of each (its last recorded month)."""
+    years, last = np.unique(result.years[::-1], return_index=True)
+    rows = len(result.years) - 1 - last
+    return years, result.values[rows, result.names.index(indicator)]
+
+
+def reaches(target: Target, years: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per run, whether the target is reached: `values` is (runs, years) of year-end values.
+
+    >>> t = Target("t", "x", ">=", 0.5, 2026, "test", every_year=True)
+    >>> reaches(t, np.array([2025, 2026, 2027]), np.array([[0.1, 0.6, 0.7], [0.1, 0.6, 0.4]])).tolist()
+    [True, False]
+    """
+    holds = np.asarray(target.holds(np.asarray(values, dtype=np.float64))).astype(bool)  # elementwise
+    col = [int(y) for y in years].index(target.year)
+    return holds[:, col:].all(axis=1) if target.every_year else holds[:, col]
+
+
+def run_reaches(targets: list[Target], result: RunResult) -> np.ndarray:
+    """Per target, whether this run reaches it (modelled targets only)."""
+    out = np.empty(len(targets), dtype=bool)
+    for i, t in enumerate(targets):
+        years, values = year_end(result, t.indicator)
+        out[i] = reaches(t, years, values[None, :])[0]
+    return out
