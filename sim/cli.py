@@ -1,7 +1,8 @@
-"""`citytwin`: run a scenario ensemble and print the verdict; calibrate a scenario to history; find
-what drives each target.
+"""`citytwin`: run a scenario ensemble and print the verdict; find what it would take to reach a
+target; calibrate a scenario to history; find what drives each target.
 
     citytwin run scenarios/dak_lak.toml --runs 20 --set budget.dx_share=0.05
+    citytwin seek scenarios/dak_lak.toml --target dak_lak.budget_floor --lever budget.dx_share=0:0.1
     citytwin calibrate scenarios/validation/vietnam_accounts.toml --until 2014
     citytwin sensitivity scenarios/dak_lak.toml --method morris
 
@@ -59,14 +60,33 @@ def _parser() -> argparse.ArgumentParser:
                      help="override any scenario key, e.g. --set budget.dx_share=0.05 (repeatable)")
     run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
     run.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
-    run.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
-                     help="where runs execute (dask: a local cluster, or $CITYTWIN_DASK_SCHEDULER)")
+    _where(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar or start line (errors still print)")
     run.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
     run.add_argument("--sensitivity", type=Path, metavar="DIR",
                      help="name each target's top uncertain drivers from this `citytwin sensitivity` folder "
                           "(default: results/<scenario name>_sensitivity/ if it exists, else rank correlation "
                           "over the runs)")
+
+    seek = sub.add_parser("seek", help="what would it take: the smallest lever value that reaches a target "
+                                       "with a required probability")
+    seek.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    seek.add_argument("--target", required=True, metavar="ID",
+                      help="a modelled target id of the scenario, or 'all' (every modelled target in the same run)")
+    seek.add_argument("--lever", default="budget.dx_share", metavar="KEY=LOW:HIGH",
+                      help="the number to search and its range (default budget.dx_share=0:0.1)")
+    seek.add_argument("--probability", type=float, default=0.8,
+                      help="the probability of reaching the target(s) required (default 0.8)")
+    seek.add_argument("--runs", type=int, help="runs per lever value (default: the scenario's ensemble.runs)")
+    seek.add_argument("--seed", type=int, help="base seed; run r uses seed + r at every lever value")
+    seek.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
+    seek.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="override any scenario key before the search (repeatable)")
+    seek.add_argument("--out", type=Path, help="output folder (default results/<scenario name>_seek/)")
+    seek.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(seek)
+    seek.add_argument("--quiet", action="store_true", help="no progress bar or start line")
+    seek.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
     sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")
     sens.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
@@ -109,6 +129,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _where(parser: argparse.ArgumentParser) -> None:
+    """Where runs execute: the options every command that runs an ensemble takes."""
+    parser.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
+                        help="where runs execute (dask: the cluster at --scheduler, else a local one)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a running dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
+                             "default $CITYTWIN_DASK_SCHEDULER)")
+
+
+def _executor(args: argparse.Namespace) -> str:
+    return "dask" if args.scheduler else args.executor
+
+
 def _overrides(args: argparse.Namespace) -> list[str]:
     """Command-line options are scenario overrides, so they are validated by the same schema."""
     extra = [f"ensemble.{k}={getattr(args, k)}" for k in ("runs", "seed", "scale", "workers")
@@ -140,22 +173,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     # A pilot is judged against the same runs without it (sim.pilot): the counterfactual is
     # built and validated now, and costed as a second ensemble.
     counterfactual = without_pilots(spec) if has_pilots(spec) else None
-    cost = check_cost(spec, e.runs, planned_workers(spec, executor=args.executor), yes=args.yes)
+    cost = check_cost(spec, e.runs, planned_workers(spec, executor=_executor(args)), yes=args.yes)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
                   + (", then the same runs without the pilot (counterfactual)" if counterfactual else "")
                   + (f" (expected about {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
         checkpoint()
-        result = run_ensemble(spec, workers=e.workers or None, executor=args.executor, progress=not args.quiet)
+        result = run_ensemble(spec, workers=e.workers or None, executor=_executor(args), progress=not args.quiet,
+                              scheduler=args.scheduler)
         without = None
         if counterfactual is not None:
             if not args.quiet:
                 print(f"{spec.name}: running the counterfactual: the same {e.runs} runs without the pilot",
                       file=sys.stderr)
             checkpoint()
-            without = run_ensemble(counterfactual, workers=e.workers or None, executor=args.executor,
-                                   progress=not args.quiet, label="runs without the pilot")
+            without = run_ensemble(counterfactual, workers=e.workers or None, executor=_executor(args),
+                                   progress=not args.quiet, label="runs without the pilot", scheduler=args.scheduler)
         items = verdicts(targets, result)
         drivers = drivers_from_folder(sens_dir, spec, targets, explicit=args.sensitivity is not None) \
             or rank_drivers(targets, result.runs)
@@ -178,14 +212,64 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seek(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.ensemble import planned_workers
+    from sim.outcomes import modelled
+    from sim.outfolder import OutputFolder
+    from sim.report import write_seek
+    from sim.resources import check_cost, duration
+    from sim.scenario import load_scenario
+    from sim.seek import STEPS, lever_range, parse_lever, seek
+    from sim.targets import resolve_targets
+
+    checkpoint()
+    # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
+    lever, low, high = parse_lever(args.lever)
+    spec = load_scenario(args.scenario, _overrides(args))
+    targets = modelled(resolve_targets(spec, args.scenario), None if args.target == "all" else [args.target])
+    low, high = lever_range(spec, lever, low, high)
+    if not 0.0 < args.probability <= 1.0:
+        from sim.errors import ScenarioError
+
+        raise ScenarioError(f"--probability {args.probability:g}: expected a number in (0, 1]")
+    out = OutputFolder(args.out or Path("results") / f"{spec.name}_seek", kind="seek")
+    out.check()
+    e = spec.ensemble
+    workers = planned_workers(spec, executor=_executor(args))
+    # At most: every run at the high end, then every run at each bisection step and at the answer.
+    most = e.runs * (STEPS + 4)
+    cost = check_cost(spec, most, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
+    with out.locked():
+        if not args.quiet:
+            print(f"{spec.name}: smallest {lever} in [{low:g}, {high:g}] with P({args.target}) >= "
+                  f"{args.probability:g}: {e.runs} runs per value at scale {e.scale:g}, seed {e.seed}, {workers} "
+                  f"workers (at most {most} runs, about {duration(cost.seconds)})", file=sys.stderr)
+        checkpoint()
+        bar = tqdm(desc=f"{spec.name}: seek", unit="run", disable=args.quiet, leave=False)
+        result = seek(spec, targets, args.target, lever, low, high, args.probability, workers, _executor(args),
+                      args.scheduler, progress=bar.update)
+        bar.close()
+        checkpoint()  # the last moment before results are replaced
+        write_seek(out, spec, result, sys.argv)
+    print(result.summary())
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"\n{result.evaluations} runs in {result.wall_seconds:.0f} s ({result.executor}, {result.workers} "
+          f"workers). Results: {out.path}/")
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
+    from sim.outcomes import modelled
     from sim.outfolder import OutputFolder
     from sim.report import sensitivity_manifest, write_sensitivity
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
-    from sim.sensitivity import DEFAULT_SAMPLES, design_size, factors, modelled, ranked_text, run_sensitivity, varied
+    from sim.sensitivity import DEFAULT_SAMPLES, design_size, factors, ranked_text, run_sensitivity, varied
     from sim.targets import resolve_targets
 
     checkpoint()
@@ -287,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(INTERRUPTED + "\n")
         return 130
     try:
-        command = {"run": cmd_run, "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity}[args.command]
+        command = {"run": cmd_run, "seek": cmd_seek, "calibrate": cmd_calibrate,
+                   "sensitivity": cmd_sensitivity}[args.command]
         return command(args)
     except ScenarioError as exc:
         sys.stderr.write(f"citytwin: error: {' '.join(str(exc).split())}\n")

@@ -43,6 +43,13 @@ def _prob(rate):
     return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
 
 
+def adaptive_year(spec: Scenario) -> int:
+    """The year the government re-allocates (`budget.adaptive`): midway to 2030 (the Resolution
+    57 horizon) or to the scenario's end if earlier, and never the first year."""
+    mid = (spec.time.start_year + min(2030, spec.time.end_year)) // 2
+    return max(mid, spec.time.start_year + 1)
+
+
 class CityModel(mesa.Model):
     """The province, month by month. Its world (`sim.world`: the map, citizens and businesses as
     arrays, contacts, sites) is built before it and changed in place; institutions are plain
@@ -77,8 +84,7 @@ class CityModel(mesa.Model):
         self.calendar = Calendar(spec.time.start, spec.time.months)
         self.env = simpy.Environment()
         self.monitor: dict[str, float] = {}  # what the government sees of last month (sim.monitoring)
-        mid = (spec.time.start_year + min(2030, spec.time.end_year)) // 2
-        self.adaptive_year = max(mid, spec.time.start_year + 1)
+        self.adaptive_year = adaptive_year(spec)
         y0, m0 = self.calendar.year_month(0)
         self.procedures_path = procedures_online_path(spec.forcing, y0, m0, spec.time.months)
         self._build_contacts()

@@ -1,4 +1,5 @@
-"""Whether a run reaches a target: the one rule that the verdict, goal seeking and sweeps share.
+"""Whether a run reaches a target, and how sure a share of runs is: the rules that the verdict,
+goal seeking and sweeps share.
 
 A target is judged on its indicator's value at the end of its year (December, or the last
 recorded month); a floor (`every_year`) must hold in its year and every year after it.
@@ -6,10 +7,15 @@ recorded month); a floor (`every_year`) must hold in its year and every year aft
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.ensemble import RunResult
+from sim.errors import ScenarioError
 from sim.targets import Target
+
+Z95 = 1.959963984540054
 
 
 def year_end(result: RunResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
@@ -38,3 +44,30 @@ def run_reaches(targets: list[Target], result: RunResult) -> np.ndarray:
         years, values = year_end(result, t.indicator)
         out[i] = reaches(t, years, values[None, :])[0]
     return out
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (Wilson 1927).
+
+    >>> [round(v, 3) for v in wilson(0, 20)]
+    [0.0, 0.161]
+    """
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def modelled(targets: list[Target], ids: list[str] | None = None) -> list[Target]:
+    """The modelled targets to analyse (all, or those named); an unknown or unmodelled id is an error."""
+    known = [t for t in targets if t.modelled]
+    if not ids:
+        if not known:
+            raise ScenarioError("the scenario has no modelled target (targets.goals, targets.custom)")
+        return known
+    by_id = {t.id: t for t in known}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise ScenarioError(f"--target {missing[0]}: not a modelled target of the scenario; allowed: "
+                            f"{', '.join(by_id) or '(none)'}")
+    return [by_id[i] for i in dict.fromkeys(ids)]

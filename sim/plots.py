@@ -604,3 +604,38 @@ def sensitivity_bars(rows: pd.DataFrame, method: str, title: str, path: Path, to
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def seek_curve(seek, path: Path) -> None:
+    """P(reach) against the lever: the share of runs reaching the target(s) at every value the
+    search examined (95% Wilson band), the required probability, and the answer with its interval."""
+    from sim.outcomes import wilson
+
+    x = np.array(seek.candidates)
+    p = np.array(seek.reached) / seek.runs
+    band = np.array([wilson(k, seek.runs) for k in seek.reached]).reshape(-1, 2)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)
+    ax.fill_between(x, band[:, 0], band[:, 1], step="post", color="C0", alpha=0.2, label="95% Wilson interval")
+    ax.step(x, p, where="post", color="C0", lw=1.5, label=f"share of {seek.runs} runs reaching")
+    direct = np.array(seek.evaluated) == seek.runs
+    ax.plot(x[direct], p[direct], "o", color="C0", ms=4, label="every run run there")
+    ax.plot(x[~direct], p[~direct], "o", mfc="white", color="C0", ms=4, label="some runs implied")
+    ax.axhline(seek.probability, color="k", lw=0.8, ls="--", label=f"required P = {seek.probability:g}")
+    if seek.value is not None:
+        lo, hi = seek.interval
+        ax.axvspan(lo if lo is not None else seek.low, hi if hi is not None else seek.high, color="C1", alpha=0.15,
+                   label="95% interval of the value")
+        ax.axvline(seek.value, color="C1", lw=1.5, label=f"answer: {seek.value:.4g}")
+    what = "every modelled target" if seek.target == "all" else seek.target
+    verdict = (f"smallest {seek.lever} = {seek.value:.4g}" if seek.reachable
+               else f"out of reach within {seek.low:g}-{seek.high:g}")
+    ax.set_title(f"{seek.scenario}: what would it take? {what}\n{verdict}", fontsize=9)
+    ax.set_xlabel(seek.lever)
+    ax.set_ylabel("P(reach)")
+    ax.set_xlim(seek.low, seek.high)
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,4 +1,4 @@
-"""Writing a run's (or a sensitivity analysis's) outputs: tables, verdict, manifest and figures,
+"""Writing a run's (or a sensitivity analysis's, or a goal seek's) outputs: tables, verdict, manifest and figures,
 all or nothing.
 
 Everything is written into a hidden sibling folder which then replaces the
@@ -24,6 +24,7 @@ from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.schema import Scenario
+from sim.seek import SeekResult
 from sim.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.verdict import Verdict
 from sim.world.geography import Geography
@@ -184,3 +185,23 @@ def write_sensitivity(out: OutputFolder, sens: Sensitivity, meta: dict) -> None:
                         tmp / "figures" / f"sensitivity_{t.id}.png")
                 for t in sens.targets]
         draw(jobs)
+
+
+def write_seek(out: OutputFolder, spec: Scenario, seek: SeekResult, argv: list[str]) -> None:
+    """Write a goal seek's folder (its lock held): seek.json (the answer), seek_curve.csv (every
+    value examined: runs reaching, runs run there), manifest.json and figures/seek_curve.png."""
+    with out.replacing(seek.scenario) as tmp:
+        (tmp / "figures").mkdir()
+        answer = seek.as_json()
+        (tmp / "seek.json").write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        pd.DataFrame(answer["curve"]).assign(probability=lambda d: d.reached / d.runs).to_csv(
+            tmp / "seek_curve.csv", index=False)
+        meta = {"scenario": seek.scenario, "scenario_file": spec.source_file,
+                "citytwin_version": version("citytwin"), "command": argv,
+                "python": platform.python_version(), "seed": seek.seed, "scale": seek.scale, "runs": seek.runs,
+                "common_random_numbers": f"run r uses seed {seek.seed} + r at every lever value",
+                "evaluations": seek.evaluations, "workers": seek.workers, "executor": seek.executor,
+                "timings": {"wall_seconds": round(seek.wall_seconds, 3)},
+                "resolved_scenario": spec.model_dump(mode="json")}
+        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        figure("seek_curve", seek, tmp / "figures" / "seek_curve.png")

@@ -250,21 +250,6 @@ class Sensitivity:
     workers: int
 
 
-def modelled(targets: list[Target], ids: list[str] | None = None) -> list[Target]:
-    """The modelled targets to analyse (all, or those named); an unknown or unmodelled id is an error."""
-    known = [t for t in targets if t.modelled]
-    if not ids:
-        if not known:
-            raise ScenarioError("sensitivity: the scenario has no modelled target (targets.goals, targets.custom)")
-        return known
-    by_id = {t.id: t for t in known}
-    missing = [i for i in ids if i not in by_id]
-    if missing:
-        raise ScenarioError(f"--target {missing[0]}: not a modelled target of the scenario; allowed: "
-                            f"{', '.join(by_id) or '(none)'}")
-    return [by_id[i] for i in dict.fromkeys(ids)]
-
-
 def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris", samples: int | None = None,
                     levers: bool = False, workers: int = 1, progress: bool = True) -> Sensitivity:
     """Evaluate the design of every varying factor with `run_one` (the scenario's scale, one fixed

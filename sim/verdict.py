@@ -9,17 +9,15 @@ the observed share (`runs_to_decide`). Goals the model does not represent are NO
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sim.ensemble import EnsembleResult
-from sim.outcomes import reaches
+from sim.outcomes import reaches, wilson
 from sim.targets import Target
 
-Z95 = 1.959963984540054
 LINES = (0.2, 0.8)
 
 
@@ -47,18 +45,6 @@ class Verdict:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion (Wilson 1927).
-
-    >>> [round(v, 3) for v in wilson(0, 20)]
-    [0.0, 0.161]
-    """
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _side(low: float, high: float) -> str | None:
