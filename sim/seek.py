@@ -102,7 +102,7 @@ class SeekResult:
             return (f"{what}: out of reach within {self.lever} = {_fmt(self.low)}..{_fmt(self.high)}: at "
                     f"{_fmt(self.high)}, P(reach) = {self.probability_at_high:.2f} < {self.probability:g} "
                     f"({self.runs} runs).")
-        assert self.value is not None and self.interval is not None
+        assert self.value is not None and self.interval is not None and self.probability_at_value is not None
         lo, hi = self.interval
         upper = _fmt(hi) if hi is not None else f"above {_fmt(self.high)} (more runs would bound it)"
         p_lo, p_hi = self.probability_at_value_interval or (math.nan, math.nan)
@@ -185,7 +185,7 @@ def ranks(runs: int, probability: float) -> tuple[int, int, int]:
     interval lies wholly at or above p, capped at R).
 
     >>> ranks(60, 0.8)
-    (48, 42, 54)
+    (48, 42, 55)
     """
     k = math.ceil(probability * runs - 1e-9)
     k_low = min(k, next((s for s in range(runs + 1) if wilson(s, runs)[1] >= probability - 1e-12), k))
