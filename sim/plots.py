@@ -621,6 +621,8 @@ def seek_curve(seek, path: Path) -> None:
     ax.plot(x[direct], p[direct], "o", color="C0", ms=4, label="every run run there")
     ax.plot(x[~direct], p[~direct], "o", mfc="white", color="C0", ms=4, label="some runs implied")
     ax.axhline(seek.probability, color="k", lw=0.8, ls="--", label=f"required P = {seek.probability:g}")
+    if seek.low <= seek.current <= seek.high:
+        ax.axvline(seek.current, color="0.4", lw=1, ls=":", label=f"the scenario: {seek.current:.4g}")
     if seek.value is not None:
         lo, hi = seek.interval
         ax.axvspan(lo if lo is not None else seek.low, hi if hi is not None else seek.high, color="C1", alpha=0.15,
@@ -635,7 +637,7 @@ def seek_curve(seek, path: Path) -> None:
     ax.set_xlim(seek.low, seek.high)
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right")  # P rises with the lever: the lower right is free
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

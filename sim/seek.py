@@ -59,6 +59,7 @@ class SeekResult:
     target: str                   # a target id, or "all"
     targets: list[str]            # the ids the outcome requires (all of them, in one run)
     probability: float            # the probability required
+    current: float                # the lever's value in the scenario
     runs: int
     seed: int
     scale: float
@@ -82,7 +83,8 @@ class SeekResult:
         """What `seek.json` holds."""
         return {
             "scenario": self.scenario, "lever": self.lever, "range": [self.low, self.high],
-            "target": self.target, "targets": self.targets, "probability": self.probability,
+            "scenario_value": self.current, "target": self.target, "targets": self.targets,
+            "probability": self.probability,
             "reachable": self.reachable, "value": self.value,
             "interval": None if self.interval is None else list(self.interval),
             "probability_at_value": self.probability_at_value,
@@ -314,7 +316,8 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
                      f"larger one (their outcomes were run, not implied)")
     return SeekResult(
         scenario=spec.name, lever=lever, low=low, high=high, target=target, targets=[t.id for t in targets],
-        probability=probability, runs=runs, seed=seed, scale=scale, reachable=reachable, value=value,
+        probability=probability, current=float(spec.number_at(lever) or 0.0), runs=runs, seed=seed, scale=scale,
+        reachable=reachable, value=value,
         interval=interval, probability_at_value=p_value, probability_at_value_interval=p_band,
         probability_at_high=p_high, candidates=candidates,
         reached=[int((known.at(x) == 1).sum()) for x in candidates],
