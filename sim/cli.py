@@ -88,6 +88,26 @@ def _parser() -> argparse.ArgumentParser:
     seek.add_argument("--quiet", action="store_true", help="no progress bar or start line")
     seek.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
+    sweep = sub.add_parser("sweep", help="the ensemble at every point of a design over levers, into a resumable "
+                                         "Parquet store")
+    sweep.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    sweep.add_argument("--vary", action="append", required=True, metavar="KEY=LOW:HIGH[:N]",
+                       help="a lever and its range, N values on a grid (default 5) (repeatable)")
+    sweep.add_argument("--design", choices=("grid", "lhs", "sobol"), default="grid",
+                       help="grid (every combination), lhs (Latin hypercube) or sobol (scrambled Sobol')")
+    sweep.add_argument("--points", type=int, help="points of an lhs or sobol design (default 16)")
+    sweep.add_argument("--runs", type=int, help="runs per point (default: the scenario's ensemble.runs)")
+    sweep.add_argument("--seed", type=int, help="base seed; run r of every point uses seed + r")
+    sweep.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                       help="override any scenario key before the sweep (repeatable)")
+    sweep.add_argument("--store", type=Path, help="the Parquet folder (default results/<scenario name>_sweep/); "
+                                                  "the same command on the same store resumes it")
+    sweep.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(sweep)
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or start line")
+    sweep.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+
     sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")
     sens.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
     sens.add_argument("--method", choices=("morris", "sobol"), default="morris",
@@ -261,6 +281,68 @@ def cmd_seek(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.ensemble import planned_workers
+    from sim.errors import ScenarioError
+    from sim.outfolder import MARKER, OutputFolder
+    from sim.report import write_sweep
+    from sim.resources import check_cost, duration
+    from sim.scenario import load_scenario
+    from sim.sweep import SWEEP_FILE, Store, fingerprint, make_design, parse_vary, run_sweep
+    from sim.targets import resolve_targets
+
+    checkpoint()
+    # Everything that can refuse is checked before any work: arguments, scenario, design, store, cost.
+    varies = [parse_vary(v) for v in args.vary]
+    spec = load_scenario(args.scenario, _overrides(args))
+    e = spec.ensemble
+    design = make_design(spec, varies, args.design, args.points, e.seed)
+    targets = [t for t in resolve_targets(spec, args.scenario) if t.modelled]
+    folder = OutputFolder(args.store or Path("results") / f"{spec.name}_sweep", kind="sweep", option="--store")
+    folder.check()
+    store = Store(folder.path)
+    if folder.path.is_dir() and any(folder.path.iterdir()) and not (folder.path / SWEEP_FILE).exists():
+        raise ScenarioError(f"--store {folder.path}: holds another kind of citytwin output, not a sweep; "
+                            "choose another --store")
+    total = len(design) * e.runs
+    workers = planned_workers(spec, total, executor=_executor(args))
+    cost = check_cost(spec, total, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
+    with folder.locked():
+        what = {"scenario": spec.name, "scenario_file": spec.source_file, "command": sys.argv,
+                "fingerprint": fingerprint(spec, design), "design": args.design, "levers": list(design.columns),
+                "points": len(design), "runs": e.runs, "seed": e.seed, "scale": e.scale}
+        store.begin(what, design)
+        (folder.path / MARKER).touch()
+        before = len(store.done())
+        if not args.quiet:
+            again = f", resuming: {before} already in the store" if before else ""
+            left = duration(cost.seconds * (total - before) / total)
+            print(f"{spec.name}: sweep of {len(design)} points x {e.runs} runs = {total} runs at scale {e.scale:g}, "
+                  f"seed {e.seed}, {workers} workers{again} (about {left})", file=sys.stderr)
+        checkpoint()
+        bar = tqdm(total=total, initial=before, desc=f"{spec.name}: sweep", unit="run", disable=args.quiet,
+                   leave=False)
+        try:
+            result = run_sweep(spec, design, store, targets, workers, _executor(args), args.scheduler,
+                               progress=bar.update)
+        except KeyboardInterrupt:
+            bar.close()
+            sys.stderr.write(f"citytwin: interrupted; {len(store.done())} of {total} runs are in {folder.path}; "
+                             "the same command continues from there\n")
+            return 130
+        bar.close()
+        write_sweep(folder.path, result, sys.argv)
+    if not result.reach.empty:
+        shown = result.reach.drop(columns=["point"]).round(4)
+        print(shown.to_string(index=False, max_rows=40))
+    print(f"\n{result.runs_done} runs in {result.wall_seconds:.0f} s ({result.executor}, {result.workers} workers)"
+          f"{f'; {total - result.runs_done} were in the store already' if result.runs_done < total else ''}. "
+          f"Store: {folder.path}/ (pandas.read_parquet reads it)")
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
@@ -371,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(INTERRUPTED + "\n")
         return 130
     try:
-        command = {"run": cmd_run, "seek": cmd_seek, "calibrate": cmd_calibrate,
+        command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "calibrate": cmd_calibrate,
                    "sensitivity": cmd_sensitivity}[args.command]
         return command(args)
     except ScenarioError as exc:

@@ -641,3 +641,37 @@ def seek_curve(seek, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, path: Path) -> None:
+    """P(reach) over a sweep's design for one target: a curve with its 95% Wilson band for one
+    lever, a heat map for two (the value in each cell)."""
+    rows = reach[reach.target == target]
+    if len(keys) == 1:
+        rows = rows.sort_values(keys[0])
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+        x = rows[keys[0]].to_numpy()
+        ax.fill_between(x, rows.probability_low, rows.probability_high, color="C0", alpha=0.2,
+                        label="95% Wilson interval")
+        ax.plot(x, rows.probability, "o-", color="C0", label=f"share of {int(rows.runs.max())} runs reaching")
+        ax.set_xlabel(keys[0])
+        ax.set_ylabel("P(reach)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    else:
+        grid = rows.pivot_table(index=keys[1], columns=keys[0], values="probability")
+        fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+        im = ax.imshow(grid.to_numpy(), origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(grid.shape[1]), [f"{v:.4g}" for v in grid.columns], rotation=45, fontsize=7)
+        ax.set_yticks(range(grid.shape[0]), [f"{v:.4g}" for v in grid.index], fontsize=7)
+        for (i, j), v in np.ndenumerate(grid.to_numpy()):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w" if v < 0.6 else "k")
+        ax.set_xlabel(keys[0])
+        ax.set_ylabel(keys[1])
+        fig.colorbar(im, ax=ax, label="P(reach)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -9,6 +9,7 @@ never leaves a half-written results folder behind and never loses the previous o
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from functools import partial
@@ -26,6 +27,7 @@ from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
 from sim.schema import Scenario
 from sim.seek import SeekResult
 from sim.sensitivity import MAIN_INDEX, Factor, Sensitivity
+from sim.sweep import SweepResult
 from sim.verdict import Verdict
 from sim.world.geography import Geography
 
@@ -205,3 +207,22 @@ def write_seek(out: OutputFolder, spec: Scenario, seek: SeekResult, argv: list[s
                 "resolved_scenario": spec.model_dump(mode="json")}
         (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         figure("seek_curve", seek, tmp / "figures" / "seek_curve.png")
+
+
+def write_sweep(store: Path, result: SweepResult, argv: list[str]) -> None:
+    """P(reach) per point into a sweep's store: `_reach.csv` and, for one or two levers on a
+    grid, `_figures/reach_<target id>.png` (each file replaced whole; the runs are not touched)."""
+    keys = list(result.design.columns)
+    reach = store / "_reach.csv"
+    tmp = reach.with_name(f".{reach.name}.tmp")
+    result.reach.to_csv(tmp, index=False)
+    os.replace(tmp, reach)
+    if len(keys) > 2 or result.reach.empty:
+        return  # a table only: a figure of three levers would hide more than it shows
+    (store / "_figures").mkdir(exist_ok=True)
+    for target in result.reach.target.unique():
+        path = store / "_figures" / f"reach_{target}.png"
+        tmp = path.with_name(f".{path.name}.tmp.png")
+        figure("sweep_reach", result.reach, keys, target,
+               f"{target}: P(reach) over the sweep ({int(result.reach.runs.max())} runs per point)", tmp)
+        os.replace(tmp, path)

@@ -34,7 +34,7 @@ from sim.schema import Scenario, levers, lookup, set_number
 from sim.targets import resolve_targets
 
 __all__ = ["load_scenario", "validate_scenario", "scenario_dict", "with_province_data", "parse_override",
-           "apply_override", "with_values", "with_levers"]
+           "apply_override", "with_values", "with_levers", "check_lever"]
 
 # Province totals a scenario may give per person instead (national defaults for any province).
 PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
@@ -283,6 +283,24 @@ def with_levers(spec: Scenario, point: dict[str, float], uncertainty: bool | Non
     if uncertainty is not None:
         data["ensemble"]["uncertainty"] = uncertainty
     return Scenario.model_validate(data)
+
+
+def check_lever(spec: Scenario, key: str, low: float, high: float, option: str = "--lever") -> None:
+    """A range to explore: the key is a number of the scenario, low < high, and both ends are
+    values the schema accepts there (a budget split's key as a weight, `with_levers`); one-line
+    ScenarioError otherwise."""
+    where = f"{option} {key}={low:g}:{high:g}"
+    if not low < high:
+        raise ScenarioError(f"{where}: expected LOW < HIGH")
+    if spec.number_at(key) is None:
+        raise ScenarioError(f"{option} {key}: not a number of the scenario (give a dotted key such as "
+                            f"budget.dx_share)")
+    for end in (low, high):
+        try:
+            with_levers(spec, {key: end})
+        except ValidationError as exc:
+            msg = " ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())
+            raise ScenarioError(f"{where}: {end:g} is not allowed there ({msg})") from None
 
 
 def _check_free(scenario: Scenario, file: str) -> None:

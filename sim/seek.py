@@ -39,7 +39,7 @@ from sim.errors import ScenarioError
 from sim.model import adaptive_year
 from sim.outcomes import run_reaches, wilson
 from sim.runner import Runner
-from sim.scenario import with_levers
+from sim.scenario import check_lever, with_levers
 from sim.schema import Scenario, lookup
 from sim.targets import Target
 
@@ -136,26 +136,13 @@ def horizon(spec: Scenario, targets: list[Target]) -> Scenario:
 
 
 def lever_range(spec: Scenario, lever: str, low: float | None, high: float | None) -> tuple[float, float]:
-    """The range searched, checked: the lever is a number of the scenario, low < high, and both
-    ends are values the schema accepts (one-line ScenarioError otherwise)."""
+    """The range searched (the default lever's default range when none is given), checked
+    (`sim.scenario.check_lever`)."""
     if low is None or high is None:
         if lever != DEFAULT_LEVER:
             raise ScenarioError(f"--lever {lever}: give the range to search, e.g. --lever {lever}=LOW:HIGH")
         low, high = DEFAULT_RANGE
-    if not low < high:
-        raise ScenarioError(f"--lever {lever}={low:g}:{high:g}: expected LOW < HIGH")
-    node = lookup(spec.model_dump(), lever)
-    if isinstance(node, dict) and "value" in node:
-        node = node["value"]
-    if isinstance(node, bool) or not isinstance(node, (int, float)):
-        raise ScenarioError(f"--lever {lever}: not a number of the scenario (give a dotted key such as "
-                            f"{DEFAULT_LEVER})")
-    for end in (low, high):
-        try:
-            with_levers(spec, {lever: end})
-        except ValidationError as exc:
-            msg = " ".join(exc.errors()[0]["msg"].removeprefix("Value error, ").split())
-            raise ScenarioError(f"--lever {lever}={low:g}:{high:g}: {end:g} is not allowed there ({msg})") from None
+    check_lever(spec, lever, low, high)
     return float(low), float(high)
 
 
