@@ -337,7 +337,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not result.reach.empty:
         shown = result.reach.drop(columns=["point"]).round(4)
         print(shown.to_string(index=False, max_rows=40))
-    print(f"\n{result.runs_done} runs in {result.wall_seconds:.0f} s ({result.executor}, {result.workers} workers)"
+    print(f"\n{result.runs_done} runs in {result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers)"
           f"{f'; {total - result.runs_done} were in the store already' if result.runs_done < total else ''}. "
           f"Store: {folder.path}/ (pandas.read_parquet reads it)")
     return 0

@@ -295,6 +295,16 @@ def check_lever(spec: Scenario, key: str, low: float, high: float, option: str =
     if spec.number_at(key) is None:
         raise ScenarioError(f"{option} {key}: not a number of the scenario (give a dotted key such as "
                             f"budget.dx_share)")
+    if spec.ensemble.uncertainty:
+        # A run draws these afresh, so setting the value would move only the mode of its draw (or nothing).
+        node = lookup(spec.model_dump(), key)
+        prior = spec.priors.get(key)
+        drawn = ("an assumption with a range" if isinstance(node, dict) and node.get("range") is not None
+                 else "a calibrated parameter" if spec.posterior and key in spec.posterior.parameters
+                 else "a prior on an absolute range" if prior is not None and prior.range is not None else None)
+        if drawn:
+            raise ScenarioError(f"{option} {key}: {drawn}, drawn afresh by every run; explore it with citytwin "
+                                "sensitivity, or add --set ensemble.uncertainty=false to set it outright")
     for end in (low, high):
         try:
             with_levers(spec, {key: end})

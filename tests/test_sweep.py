@@ -123,6 +123,7 @@ def test_a_different_sweep_on_the_same_store_is_refused(tmp_path):
     (["--vary", "budget.nothing=0:1"], ["not a number"]),
     (["--vary", "budget.dx_share=0:1", "--design", "sobol", "--points", "5"], ["power of 2"]),
     (["--vary", "budget.dx_share=0:1:1"], ["N must be"]),
+    (["--vary", "delivery.growth=0:0.2"], ["drawn afresh", "ensemble.uncertainty=false"]),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, args, words):
     store = tmp_path / "store"
