@@ -108,6 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or start line")
     sweep.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
+    disc = sub.add_parser("discover", help="scenario discovery: the region of the uncertain assumptions where a "
+                                           "target fails (PRIM)")
+    disc.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    disc.add_argument("--target", required=True, metavar="ID",
+                      help="a modelled target id of the scenario, or 'all' (every modelled target in the same run)")
+    disc.add_argument("--runs", type=int, default=200,
+                      help="runs, each with every uncertainty drawn afresh (default 200: PRIM needs failures and "
+                           "successes in numbers)")
+    disc.add_argument("--seed", type=int, help="base seed; run r uses seed + r")
+    disc.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
+    disc.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="override any scenario key first (repeatable)")
+    disc.add_argument("--out", type=Path, help="output folder (default results/<scenario name>_discover/)")
+    disc.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(disc)
+    disc.add_argument("--quiet", action="store_true", help="no progress bar or start line")
+    disc.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+
     sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")
     sens.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
     sens.add_argument("--method", choices=("morris", "sobol"), default="morris",
@@ -343,6 +361,49 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.discover import discover
+    from sim.ensemble import planned_workers
+    from sim.errors import ScenarioError
+    from sim.outcomes import modelled
+    from sim.outfolder import OutputFolder
+    from sim.report import write_discovery
+    from sim.resources import check_cost, duration
+    from sim.scenario import load_scenario
+    from sim.targets import resolve_targets
+
+    checkpoint()
+    # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
+    spec = load_scenario(args.scenario, _overrides(args))
+    if not spec.ensemble.uncertainty:
+        raise ScenarioError(f"{args.scenario}: ensemble.uncertainty is false: nothing is drawn, so there is no "
+                            "region of the assumptions to find")
+    targets = modelled(resolve_targets(spec, args.scenario), None if args.target == "all" else [args.target])
+    out = OutputFolder(args.out or Path("results") / f"{spec.name}_discover", kind="discover")
+    out.check()
+    e = spec.ensemble
+    workers = planned_workers(spec, executor=_executor(args))
+    cost = check_cost(spec, e.runs, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
+    with out.locked():
+        if not args.quiet:
+            print(f"{spec.name}: where does {args.target} fail? {e.runs} runs at scale {e.scale:g}, seed {e.seed}, "
+                  f"{workers} workers (about {duration(cost.seconds)})", file=sys.stderr)
+        checkpoint()
+        bar = tqdm(total=e.runs, desc=f"{spec.name}: discover", unit="run", disable=args.quiet, leave=False)
+        found = discover(spec, targets, args.target, workers, _executor(args), args.scheduler, progress=bar.update)
+        bar.close()
+        checkpoint()  # the last moment before results are replaced
+        write_discovery(out, spec, found, sys.argv)
+    print(found.summary())
+    for note in found.notes[1 if found.chosen is None else 0:]:
+        print(f"note: {note}")
+    print(f"\n{found.runs} runs in {found.wall_seconds:.0f} s ({found.executor}, {found.workers} workers). "
+          f"Results: {out.path}/")
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
@@ -453,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(INTERRUPTED + "\n")
         return 130
     try:
-        command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "calibrate": cmd_calibrate,
+        command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "discover": cmd_discover,
+                   "calibrate": cmd_calibrate,
                    "sensitivity": cmd_sensitivity}[args.command]
         return command(args)
     except ScenarioError as exc:

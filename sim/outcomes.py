@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import ValidationError
 
 from sim.ensemble import RunResult
 from sim.errors import ScenarioError
+from sim.model import adaptive_year
+from sim.schema import Scenario
 from sim.targets import Target
 
 Z95 = 1.959963984540054
@@ -71,3 +74,20 @@ def modelled(targets: list[Target], ids: list[str] | None = None) -> list[Target
         raise ScenarioError(f"--target {missing[0]}: not a modelled target of the scenario; allowed: "
                             f"{', '.join(by_id) or '(none)'}")
     return [by_id[i] for i in dict.fromkeys(ids)]
+
+
+def horizon(spec: Scenario, targets: list[Target]) -> Scenario:
+    """The scenario ending with the last year the targets need, when that changes nothing they
+    measure: no floor that must hold to the end (`every_year`), the same re-allocation year."""
+    if any(t.every_year for t in targets):
+        return spec
+    year = max(t.year for t in targets)
+    if year >= spec.time.end_year:
+        return spec
+    data = spec.model_dump()
+    data["time"]["end"] = f"{year}-12"
+    try:
+        short = Scenario.model_validate(data)
+    except ValidationError:  # e.g. an observation or a policy after the new end: keep the horizon
+        return spec
+    return short if adaptive_year(short) == adaptive_year(spec) else spec

@@ -675,3 +675,49 @@ def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, p
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def discovery(found, path: Path) -> None:
+    """Scenario discovery in two panels: PRIM's peeling trajectory (coverage against density, by
+    how many assumptions a box restricts) with the box reported, and the runs over the box's two
+    main assumptions (failures and successes) with the box drawn."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=110)
+    traj = found.trajectory
+    if not traj.empty:
+        sc = left.scatter(traj.coverage, traj.density, c=traj.res_dim, cmap="viridis", s=14)
+        fig.colorbar(sc, ax=left, label="assumptions restricted")
+    if found.stats:
+        left.plot(found.stats["coverage"], found.stats["density"], "*", color="C3", ms=14, label="box reported")
+        left.legend(fontsize=8, loc="lower left")
+    left.set_xlabel("coverage (share of the failures inside)")
+    left.set_ylabel("density (share of the runs inside that fail)")
+    left.set_xlim(0, 1.02)
+    left.set_ylim(0, 1.02)
+    left.grid(alpha=0.3)
+    left.set_title("PRIM's peeling trajectory", fontsize=9)
+    names = list(found.limits.index[:2])
+    if names:
+        x = found.x[names[0]].to_numpy()
+        y = found.x[names[1]].to_numpy() if len(names) > 1 else np.arange(len(x))
+        for mask, colour, label in ((~found.fails, "C0", "reaches"), (found.fails, "C3", "fails")):
+            right.scatter(x[mask], y[mask], s=10, color=colour, alpha=0.7, label=label)
+        lo, hi = found.limits.loc[names[0], ["low", "high"]]
+        if len(names) > 1:
+            lo2, hi2 = found.limits.loc[names[1], ["low", "high"]]
+        else:
+            lo2, hi2 = -0.5, len(x) - 0.5
+        right.add_patch(Rectangle((lo, lo2), hi - lo, hi2 - lo2, fill=False, ec="k", lw=1.5, label="the box"))
+        right.set_xlabel(names[0], fontsize=8)
+        right.set_ylabel(names[1] if len(names) > 1 else "run", fontsize=8)
+        right.legend(fontsize=8, loc="best")
+    else:
+        right.text(0.5, 0.5, found.notes[0] if found.notes else "no box", ha="center", va="center", wrap=True,
+                   transform=right.transAxes, fontsize=9)
+        right.set_axis_off()
+    right.set_title("the runs, on the box's main assumptions", fontsize=9)
+    what = "every modelled target" if found.target == "all" else found.target
+    fig.suptitle(f"{found.scenario}: where does {what} fail? ({int(found.fails.sum())} of {found.runs} runs fail)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

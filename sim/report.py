@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.discover import Discovery
 from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult
 from sim.names import COMMUNE_INDICATORS
@@ -226,3 +227,23 @@ def write_sweep(store: Path, result: SweepResult, argv: list[str]) -> None:
         figure("sweep_reach", result.reach, keys, target,
                f"{target}: P(reach) over the sweep ({int(result.reach.runs.max())} runs per point)", tmp)
         os.replace(tmp, path)
+
+
+def write_discovery(out: OutputFolder, spec: Scenario, found: Discovery, argv: list[str]) -> None:
+    """Write a discovery's folder (its lock held): discover.json (the box in words and numbers),
+    box.csv (the restricted assumptions), trajectory.csv (PRIM's peeling trajectory), runs.csv
+    (every run's draws and whether it failed, to re-analyse), manifest.json, figures/discover.png."""
+    with out.replacing(found.scenario) as tmp:
+        (tmp / "figures").mkdir()
+        answer = found.as_json()
+        (tmp / "discover.json").write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        found.limits.to_csv(tmp / "box.csv", index_label="factor")
+        found.trajectory.to_csv(tmp / "trajectory.csv", index_label="box")
+        found.x.assign(fails=found.fails).to_csv(tmp / "runs.csv", index_label="run")
+        meta = {"scenario": found.scenario, "scenario_file": spec.source_file, "citytwin_version": version("citytwin"),
+                "command": argv, "python": platform.python_version(), "seed": found.seed, "scale": found.scale,
+                "runs": found.runs, "workers": found.workers, "executor": found.executor,
+                "timings": {"wall_seconds": round(found.wall_seconds, 3)},
+                "resolved_scenario": spec.model_dump(mode="json")}
+        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        figure("discovery", found, tmp / "figures" / "discover.png")

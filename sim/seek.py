@@ -32,12 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import ValidationError
 
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
-from sim.model import adaptive_year
-from sim.outcomes import run_reaches, wilson
+from sim.outcomes import horizon, run_reaches, wilson
 from sim.runner import Runner
 from sim.scenario import check_lever, with_levers
 from sim.schema import Scenario, lookup
@@ -116,23 +114,6 @@ class SeekResult:
 
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
-
-
-def horizon(spec: Scenario, targets: list[Target]) -> Scenario:
-    """The scenario ending with the last year the targets need, when that changes nothing they
-    measure: no floor that must hold to the end (`every_year`), the same re-allocation year."""
-    if any(t.every_year for t in targets):
-        return spec
-    year = max(t.year for t in targets)
-    if year >= spec.time.end_year:
-        return spec
-    data = spec.model_dump()
-    data["time"]["end"] = f"{year}-12"
-    try:
-        short = Scenario.model_validate(data)
-    except ValidationError:  # e.g. an observation or a policy after the new end: keep the horizon
-        return spec
-    return short if adaptive_year(short) == adaptive_year(spec) else spec
 
 
 def lever_range(spec: Scenario, lever: str, low: float | None, high: float | None) -> tuple[float, float]:

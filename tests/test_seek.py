@@ -15,9 +15,9 @@ from conftest import DAK_LAK, citytwin
 
 import sim.seek as seeking
 from sim.ensemble import run_one
-from sim.outcomes import run_reaches
+from sim.outcomes import horizon, run_reaches
 from sim.scenario import load_scenario
-from sim.seek import Outcomes, horizon, ranks, seek
+from sim.seek import Outcomes, ranks, seek
 from sim.targets import resolve_targets
 
 SMALL = ["ensemble.scale=0.003"]
