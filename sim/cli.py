@@ -304,11 +304,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
-    from sim.outfolder import MARKER, OutputFolder
+    from sim.outfolder import OutputFolder
     from sim.report import write_sweep
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
-    from sim.sweep import SWEEP_FILE, Store, fingerprint, make_design, parse_vary, run_sweep
+    from sim.sweep import SWEEP_FILE, Store, make_design, parse_vary, record, run_sweep
     from sim.targets import resolve_targets
 
     checkpoint()
@@ -328,11 +328,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     workers = planned_workers(spec, total, executor=_executor(args))
     cost = check_cost(spec, total, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
     with folder.locked():
-        what = {"scenario": spec.name, "scenario_file": spec.source_file, "command": sys.argv,
-                "fingerprint": fingerprint(spec, design), "design": args.design, "levers": list(design.columns),
-                "points": len(design), "runs": e.runs, "seed": e.seed, "scale": e.scale}
-        store.begin(what, design)
-        (folder.path / MARKER).touch()
+        about = {"scenario_file": spec.source_file, "command": sys.argv, "design": args.design}
+        store.begin(record(spec, design, about), design)  # or refuse a different sweep, before any work
         before = len(store.done())
         if not args.quiet:
             again = f", resuming: {before} already in the store" if before else ""
@@ -344,7 +341,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                    leave=False)
         try:
             result = run_sweep(spec, design, store, targets, workers, _executor(args), args.scheduler,
-                               progress=bar.update)
+                               progress=bar.update, about=about)
         except KeyboardInterrupt:
             bar.close()
             sys.stderr.write(f"citytwin: interrupted; {len(store.done())} of {total} runs are in {folder.path}; "

@@ -31,6 +31,9 @@ from sim.errors import ScenarioError
 
 MAX_BYTES = 256 * 1024 * 1024  # larger than any scenario or province boundary file
 
+# Marks a folder as citytwin's output, so a later command may replace or extend it (`sim.outfolder`).
+MARKER = ".citytwin-output"
+
 
 def _text(path: Path, kind: str) -> str:
     """The file's UTF-8 text; a missing, huge, binary or non-UTF-8 file is a one-line error."""

@@ -43,8 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import ScenarioError
-
-MARKER = ".citytwin-output"
+from sim.files import MARKER
 
 
 def _step(name: str) -> None:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
+from sim.files import MARKER
 from sim.outcomes import reaches, wilson
 from sim.runner import Runner
 from sim.scenario import check_lever, with_levers
@@ -153,6 +154,7 @@ class Store:
         if self.done():
             raise ScenarioError(f"--store {self.path}: holds runs but no {SWEEP_FILE}; choose another --store")
         self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / MARKER).touch()  # a citytwin output: a later command may write here
         _atomic(self.path / DESIGN_FILE, lambda tmp: design.to_parquet(tmp))
         _atomic(file, lambda tmp: tmp.write_text(json.dumps(what, indent=2, ensure_ascii=False), encoding="utf-8"))
 
@@ -206,6 +208,13 @@ class SweepResult:
     executor: str
 
 
+def record(spec: Scenario, design: pd.DataFrame, about: dict | None = None) -> dict:
+    """What `_sweep.json` holds: the sweep asked for (and its fingerprint, which a resumed command must match)."""
+    e = spec.ensemble
+    return {"scenario": spec.name, "fingerprint": fingerprint(spec, design), "levers": list(design.columns),
+            "points": len(design), "runs": e.runs, "seed": e.seed, "scale": e.scale} | (about or {})
+
+
 def fingerprint(spec: Scenario, design: pd.DataFrame) -> str:
     """What makes two sweeps the same: the resolved scenario (with runs, seed and scale) and the design."""
     data = json.dumps(spec.model_dump(mode="json", exclude={"source_file"}), sort_keys=True)
@@ -214,10 +223,13 @@ def fingerprint(spec: Scenario, design: pd.DataFrame) -> str:
 
 def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[Target], workers: int = 1,
               executor: str = "processes", scheduler: str | None = None,
-              progress: Callable[[int], None] | None = None) -> SweepResult:
-    """Run every (point, run) not yet in the store, writing each run as it finishes, then
-    compute P(reach) per point and target from the whole store."""
+              progress: Callable[[int], None] | None = None, about: dict | None = None) -> SweepResult:
+    """Start the sweep in the store (or check that the store holds this very sweep, to resume
+    it; `about` adds to what `_sweep.json` records), run every (point, run) not yet there,
+    writing each run as it finishes, then compute P(reach) per point and target from the whole
+    store."""
     e = spec.ensemble
+    store.begin(record(spec, design, about), design)
     done = store.done()
     todo = [(p, r) for p in range(len(design)) for r in range(e.runs) if (p, r) not in done]
     levers = design.to_dict(orient="index")
