@@ -21,11 +21,17 @@ from sim.targets import Target
 Z95 = 1.959963984540054
 
 
-def year_end(result: RunResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-    """The years of a run and the indicator's value at the end of each (its last recorded month)."""
+def year_ends(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """The years of a run and every indicator's value at the end of each (its last recorded
+    month): (years,), (years, indicators) in `result.names` order."""
     years, last = np.unique(result.years[::-1], return_index=True)
-    rows = len(result.years) - 1 - last
-    return years, result.values[rows, result.names.index(indicator)]
+    return years, result.values[len(result.years) - 1 - last]
+
+
+def year_end(result: RunResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """The years of a run and one indicator's value at the end of each."""
+    years, values = year_ends(result)
+    return years, values[:, result.names.index(indicator)]
 
 
 def reaches(target: Target, years: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ import pandas as pd
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
 from sim.files import MARKER
-from sim.outcomes import reaches, wilson
+from sim.outcomes import reaches, wilson, year_ends
 from sim.runner import Runner
 from sim.scenario import check_lever, with_levers
 from sim.schema import Scenario
@@ -179,9 +179,8 @@ def _year_ends(job: tuple) -> tuple[int, int, int, np.ndarray, list[str], np.nda
     """One run of one point, in a worker: every indicator's value at the end of every year."""
     point, spec, run, scale, seed, threads = job
     result = run_one(spec, run, scale, seed, threads)
-    years, last = np.unique(result.years[::-1], return_index=True)
-    rows = len(result.years) - 1 - last
-    return point, run, result.seed, years, result.names, result.values[rows]
+    years, values = year_ends(result)
+    return point, run, result.seed, years, result.names, values
 
 
 def _rows(point: int, run: int, seed: int, years: np.ndarray, names: list[str], values: np.ndarray,

@@ -82,7 +82,7 @@ def test_sweep_on_the_cluster_is_identical(tmp_path, scheduler):
 
 def test_seek_on_the_cluster_is_identical(tmp_path, scheduler):
     here, there = _both(tmp_path, scheduler, "seek", str(DAK_LAK), "--target", "dak_lak.budget_floor",
-                        "--lever", "budget.dx_share=0.02:0.04", *SMALL)
+                        "--lever", "budget.dx_share=0.02:0.04", *SMALL, "--runs", "2")
     a, b = (json.loads((f / "seek.json").read_text()) for f in (here, there))
     assert a["value"] == b["value"] and a["curve"] == b["curve"]
 

@@ -220,7 +220,7 @@ def valid_extremes() -> list[tuple[tuple, float]]:
     return out
 
 
-@settings(max_examples=EXPLORE or 24, deadline=None, derandomize=not EXPLORE, database=None,
+@settings(max_examples=EXPLORE or 16, deadline=None, derandomize=not EXPLORE, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(draw=st.data())
 def test_every_accepted_extreme_runs(folder, valid_extremes, draw):

@@ -69,7 +69,7 @@ def test_store_holds_every_run_as_the_model_gives_it(tmp_path):
 
 def _sweep_process(store, *extra: str) -> subprocess.Popen:
     args = [sys.executable, "-m", "sim.cli", "sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.04:3",
-            "--runs", "3", *SMALL, "--store", str(store), "--quiet", "--workers", "2", *extra]
+            "--runs", "6", *SMALL, "--store", str(store), "--quiet", "--workers", "2", *extra]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
 
@@ -95,14 +95,14 @@ def test_an_interrupted_sweep_resumes_with_no_run_lost_or_run_twice(tmp_path, ho
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and "the same command continues" in err, err
     kept = {p.name: p.read_bytes() for p in store.glob("p*.parquet")}
-    assert 3 <= len(kept) < 9
+    assert 3 <= len(kept) < 18
     pd.read_parquet(store)  # what is there reads whole (no half-written file is visible)
     again = _sweep_process(store)
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
-    assert f"{9 - len(kept)} runs in" in out and f"{len(kept)} were in the store already" in out
+    assert f"{18 - len(kept)} runs in" in out and f"{len(kept)} were in the store already" in out
     rows = pd.read_parquet(store)
-    assert sorted(Store(store).done()) == [(p, r) for p in range(3) for r in range(3)]
+    assert sorted(Store(store).done()) == [(p, r) for p in range(3) for r in range(6)]
     assert not rows.duplicated(["point", "run", "indicator", "year"]).any()
     assert all((store / name).read_bytes() == data for name, data in kept.items())  # nothing run twice
 
