@@ -17,7 +17,7 @@ import pytest
 from conftest import DAK_LAK, ROOT, citytwin
 
 DASK = Path(sys.executable).parent / "dask"
-SMALL = ["--runs", "3", "--scale", "0.003", "--set", 'time.end="2026-12"',
+SMALL = ["--runs", "2", "--scale", "0.003", "--set", 'time.end="2026-12"',
          "--set", 'targets.goals=["dak_lak.budget_floor"]', "--quiet"]
 
 
@@ -82,7 +82,7 @@ def test_sweep_on_the_cluster_is_identical(tmp_path, scheduler):
 
 def test_seek_on_the_cluster_is_identical(tmp_path, scheduler):
     here, there = _both(tmp_path, scheduler, "seek", str(DAK_LAK), "--target", "dak_lak.budget_floor",
-                        "--lever", "budget.dx_share=0.02:0.04", *SMALL, "--runs", "2")
+                        "--lever", "budget.dx_share=0.02:0.04", *SMALL)
     a, b = (json.loads((f / "seek.json").read_text()) for f in (here, there))
     assert a["value"] == b["value"] and a["curve"] == b["curve"]
 

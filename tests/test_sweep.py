@@ -17,7 +17,7 @@ from conftest import DAK_LAK, ROOT, citytwin
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario, with_levers
-from sim.sweep import Store, make_design, parse_vary
+from sim.sweep import Store, make_design, parse_vary, record
 
 # Small and short: the 3% floor is the one target (its year, 2025, lies inside the horizon).
 SMALL = ["--scale", "0.003", "--set", 'time.end="2026-12"', "--set", 'targets.goals=["dak_lak.budget_floor"]']
@@ -71,7 +71,9 @@ def _sweep_process(store, *extra: str) -> subprocess.Popen:
     args = [sys.executable, "-m", "sim.cli", "sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.04:3",
             "--runs", "6", *SMALL, "--store", str(store), "--quiet", "--workers", "2", *extra]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+                            start_new_session=True, env=dict(os.environ, PYTHONWARNINGS="ignore"),
+                            # as from a terminal: a shell's background job (CI) inherits Ctrl-C ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_runs(store, at_least: int, proc: subprocess.Popen) -> None:
@@ -108,13 +110,18 @@ def test_an_interrupted_sweep_resumes_with_no_run_lost_or_run_twice(tmp_path, ho
 
 
 def test_a_different_sweep_on_the_same_store_is_refused(tmp_path):
-    store = tmp_path / "store"
-    first = citytwin("sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.04:2", "--runs", "1", *SMALL,
-                     "--store", str(store), "--quiet")
-    assert first.returncode == 0, first.stderr
-    other = citytwin("sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.05:2", "--runs", "1", *SMALL,
-                     "--store", str(store), "--quiet")
-    assert other.returncode == 2 and "holds a different sweep" in other.stderr and "\n" not in other.stderr.strip()
+    spec = _spec()
+    design = make_design(spec, [parse_vary("budget.dx_share=0.02:0.04:2")])
+    store = Store(tmp_path / "store")
+    store.begin(record(spec, design), design)
+    store.begin(record(spec, design), design)  # the same sweep: resumed
+    other = make_design(spec, [parse_vary("budget.dx_share=0.02:0.05:2")])
+    with pytest.raises(ScenarioError, match="holds a different sweep"):
+        store.begin(record(spec, other), other)
+    more_runs = load_scenario(DAK_LAK, ["ensemble.scale=0.003", 'time.end="2026-12"', "ensemble.runs=7",
+                                        'targets.goals=["dak_lak.budget_floor"]'])
+    with pytest.raises(ScenarioError, match="holds a different sweep"):
+        store.begin(record(more_runs, design), design)
 
 
 @pytest.mark.parametrize("args,words", [
