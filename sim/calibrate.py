@@ -23,9 +23,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,25 +32,25 @@ import pandas as pd
 from sim.errors import ScenarioError
 from sim.institutions import Calendar
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
-from sim.runner import worker_pool
+from sim.runner import Runner
 from sim.scenario import with_values
 from sim.schema import Scenario
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
 
 CREDIBLE = 0.9  # the level of the credible intervals reported
 
 
-def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...]) -> np.ndarray:
-    """Monthly series of the indicators for one seed: array (months, indicators)."""
+def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...],
+             threads: int | None = None) -> np.ndarray:
+    """Monthly series of the indicators for one seed: array (months, indicators). `threads`:
+    numba threads for the run (a worker's one; None: as they are)."""
     import numba
 
     from sim.indicators import Recorder
     from sim.model import CityModel
     from sim.world import build_world
 
-    numba.set_num_threads(1)  # one run per core; the pool provides the parallelism
+    if threads:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     recorder = Recorder(CityModel(build_world(spec, seed=seed, scale=scale), spec))
     out = np.empty((spec.time.months, len(indicators)))
     for m in range(spec.time.months):
@@ -60,8 +59,10 @@ def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...
     return out
 
 
-def _simulate_star(args: tuple) -> np.ndarray:
-    return simulate(*args)
+def _simulate_job(job: tuple) -> tuple[int, np.ndarray]:
+    """One run in a worker, with its place among the jobs (results come back as they finish)."""
+    i, *args = job
+    return i, simulate(*args)
 
 
 @dataclass
@@ -118,11 +119,11 @@ class Calibration:
 
 
 class _Evaluator:
-    """Runs the same seeds for every candidate θ, on a persistent process pool (None: here)."""
+    """Runs the same seeds for every candidate θ, on an open `Runner` (its workers persist)."""
 
-    def __init__(self, spec: Scenario, runs: int, scale: float, pool: Pool | None,
+    def __init__(self, spec: Scenario, runs: int, scale: float, runner: Runner,
                  on_run: Callable[[], None] | None = None) -> None:
-        self.spec, self.runs, self.scale, self.pool, self.on_run = spec, runs, scale, pool, on_run
+        self.spec, self.runs, self.scale, self.runner, self.on_run = spec, runs, scale, runner, on_run
         self.indicators = tuple(sorted({o.indicator for o in spec.observed}))
         self.seeds = [spec.ensemble.seed + r for r in range(runs)]
         calendar = Calendar(spec.time.start, spec.time.months)
@@ -131,13 +132,12 @@ class _Evaluator:
 
     def series(self, candidates: list[dict[str, float]]) -> list[np.ndarray]:
         """(runs, months, indicators) for each candidate θ, all runs of all candidates at once."""
-        args = [(with_values(self.spec, values), s, self.scale, self.indicators)
-                for values in candidates for s in self.seeds]
-        results = map(_simulate_star, args) if self.pool is None else \
-            self.pool.imap(_simulate_star, args, chunksize=1)  # in order
-        out = []
-        for result in results:
-            out.append(result)
+        specs = [with_values(self.spec, values) for values in candidates]
+        jobs = [(i * self.runs + j, spec, s, self.scale, self.indicators, self.runner.threads)
+                for i, spec in enumerate(specs) for j, s in enumerate(self.seeds)]
+        out: list[np.ndarray] = [np.empty(0)] * len(jobs)
+        for i, result in self.runner.imap(_simulate_job, jobs):
+            out[i] = result
             if self.on_run:
                 self.on_run()
         r = self.runs
@@ -168,13 +168,13 @@ def _pinned(spec: Scenario) -> Scenario:
 
 
 def model_at(spec: Scenario, values: dict[str, float], runs: int = 2, scale: float | None = None,
-             workers: int = 1) -> pd.DataFrame:
+             workers: int = 1, executor: str = "processes", scheduler: str | None = None) -> pd.DataFrame:
     """The model's mean (and its Monte Carlo standard error) at each observation of the
     scenario, at parameter values θ: for synthetic data and for the uncalibrated baseline
     of a hindcast."""
     spec = _pinned(spec)
-    with worker_pool(workers) if workers > 1 else nullcontext() as pool:
-        ev = _Evaluator(spec, runs, scale or spec.ensemble.scale, pool)
+    with Runner(executor, workers, scheduler) as runner:
+        ev = _Evaluator(spec, runs, scale or spec.ensemble.scale, runner)
         mean, var = ev.at_observations(ev.series([values])[0])
     return pd.DataFrame({"year": [o.year for o in spec.observed], "month": [o.month for o in spec.observed],
                          "indicator": [o.indicator for o in spec.observed], "model": mean, "se": np.sqrt(var)})
@@ -182,7 +182,7 @@ def model_at(spec: Scenario, values: dict[str, float], runs: int = 2, scale: flo
 
 def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: float | None = None,
               until: int | None = None, workers: int = 1, seed: int | None = None,
-              progress: bool = True) -> Calibration:
+              progress: bool = True, executor: str = "processes", scheduler: str | None = None) -> Calibration:
     """The posterior of `spec.free` given `spec.observed` (up to `until`, if given)."""
     from tqdm import tqdm
 
@@ -216,9 +216,9 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
             best.update(ll=float(out[i]), series=series[i])
         return out
 
-    # The pool's workers are terminated if the search ends by an error or an interrupt.
-    with worker_pool(workers) if workers > 1 else nullcontext() as pool:
-        ev = _Evaluator(spec, runs, scale, pool, on_run=lambda: bar.update(1))
+    # The runner's workers are terminated if the search ends by an error or an interrupt.
+    with Runner(executor, workers, scheduler) as runner:
+        ev = _Evaluator(spec, runs, scale, runner, on_run=lambda: bar.update(1))
         post = sample_posterior(log_likelihood, names, box, draws, seed=spec.ensemble.seed if seed is None else seed)
     bar.close()
     series = best["series"]

@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="the number to search and its range (default budget.dx_share=0:0.1)")
     seek.add_argument("--probability", type=float, default=0.8,
                       help="the probability of reaching the target(s) required (default 0.8)")
+    seek.add_argument("--cost", action="store_true",
+                      help="the cheapest budget share and split among the DX programmes reaching the target(s) "
+                           "(Optuna, cost against P(reach)); --lever then gives the range of budget.dx_share")
+    seek.add_argument("--trials", type=int, default=40, help="with --cost: the splits tried (default 40)")
     seek.add_argument("--runs", type=int, help="runs per lever value (default: the scenario's ensemble.runs)")
     seek.add_argument("--seed", type=int, help="base seed; run r uses seed + r at every lever value")
     seek.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
@@ -141,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="override any scenario key before the analysis (repeatable)")
     sens.add_argument("--out", type=Path, help="output folder (default results/<scenario name>_sensitivity/)")
     sens.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(sens)
     sens.add_argument("--seed", type=int, help="seed of the design and of every run (default: ensemble.seed)")
     sens.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
     sens.add_argument("--quiet", action="store_true", help="no progress bar or start line")
@@ -162,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="where to write the calibrated scenario (default: <scenario>_calibrated.toml beside it)")
     cal.add_argument("--out", type=Path, help="results folder (default results/<scenario name>_calibration/)")
     cal.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(cal)
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
     return p
@@ -254,12 +260,13 @@ def cmd_seek(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.ensemble import planned_workers
+    from sim.errors import ScenarioError
     from sim.outcomes import modelled
     from sim.outfolder import OutputFolder
     from sim.report import write_seek
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
-    from sim.seek import STEPS, lever_range, parse_lever, seek
+    from sim.seek import DEFAULT_LEVER, STEPS, lever_range, parse_lever, seek
     from sim.targets import resolve_targets
 
     checkpoint()
@@ -269,13 +276,17 @@ def cmd_seek(args: argparse.Namespace) -> int:
     targets = modelled(resolve_targets(spec, args.scenario), None if args.target == "all" else [args.target])
     low, high = lever_range(spec, lever, low, high)
     if not 0.0 < args.probability <= 1.0:
-        from sim.errors import ScenarioError
-
         raise ScenarioError(f"--probability {args.probability:g}: expected a number in (0, 1]")
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_seek", kind="seek")
     out.check()
     e = spec.ensemble
     workers = planned_workers(spec, executor=_executor(args))
+    if args.cost:
+        if lever != DEFAULT_LEVER:
+            raise ScenarioError(f"--lever {lever}: --cost searches {DEFAULT_LEVER} and the DX split; give its range")
+        if args.trials < 2:
+            raise ScenarioError(f"--trials {args.trials}: expected at least 2")
+        return _cost(args, spec, targets, low, high, out, workers)
     # At most: every run at the high end, then every run at each bisection step and at the answer.
     most = e.runs * (STEPS + 4)
     cost = check_cost(spec, most, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
@@ -296,6 +307,35 @@ def cmd_seek(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"\n{result.evaluations} runs in {result.wall_seconds:.0f} s ({result.executor}, {result.workers} "
           f"workers). Results: {out.path}/")
+    return 0
+
+
+def _cost(args: argparse.Namespace, spec, targets, low: float, high: float, out, workers: int) -> int:
+    """`citytwin seek --cost`: the cheapest share and split reaching the target(s) (sim.cheapest)."""
+    from tqdm import tqdm
+
+    from sim.cheapest import cheapest
+    from sim.report import write_cost
+    from sim.resources import check_cost, duration
+
+    e = spec.ensemble
+    total = e.runs * (args.trials + 2)  # the trials, the scenario's own split, the confirmation
+    cost = check_cost(spec, total, workers, yes=args.yes, counterfactual=False, held=False, size="--trials")
+    with out.locked():
+        if not args.quiet:
+            print(f"{spec.name}: the cheapest dx_share in [{low:g}, {high:g}] and DX split with P({args.target}) >= "
+                  f"{args.probability:g}: {args.trials} trials x {e.runs} runs at scale {e.scale:g}, seed {e.seed} "
+                  f"(about {duration(cost.seconds)})", file=sys.stderr)
+        checkpoint()
+        bar = tqdm(total=total, desc=f"{spec.name}: cheapest", unit="run", disable=args.quiet, leave=False)
+        result = cheapest(spec, targets, args.target, args.probability, low, high, args.trials, workers,
+                          _executor(args), args.scheduler, progress=bar.update)
+        bar.close()
+        checkpoint()  # the last moment before results are replaced
+        write_cost(out, spec, result, sys.argv)
+    print(result.summary())
+    print(f"\n{len(result.trials)} trials x {result.runs} runs in {result.wall_seconds:.0f} s ({result.executor}, "
+          f"{result.workers} workers). Results: {out.path}/")
     return 0
 
 
@@ -440,7 +480,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                   f"{spec.ensemble.scale:g}, seed {spec.ensemble.seed}, {spec.time.start}..{spec.time.end}, "
                   f"{workers} workers (expected about {duration(cost.seconds)})", file=sys.stderr)
         checkpoint()
-        sens = run_sensitivity(spec, targets, args.method, samples, args.levers, workers, progress=not args.quiet)
+        sens = run_sensitivity(spec, targets, args.method, samples, args.levers, workers, progress=not args.quiet,
+                               executor=_executor(args), scheduler=args.scheduler)
         meta = sensitivity_manifest(sens, sys.argv)
         checkpoint()  # the last moment before results are replaced
         write_sensitivity(out, sens, meta)
@@ -479,7 +520,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                   + (f" (up to {args.until})" if args.until else "")
                   + f"; {args.draws} draws x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
         checkpoint()
-        cal = calibrate(spec, draws=args.draws, until=args.until, workers=workers, progress=not args.quiet)
+        cal = calibrate(spec, draws=args.draws, until=args.until, workers=workers, progress=not args.quiet,
+                        executor=_executor(args), scheduler=args.scheduler)
         checkpoint()  # the last moment before results are replaced
         command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
             f"citytwin calibrate {args.scenario}"

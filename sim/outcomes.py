@@ -12,7 +12,7 @@ import math
 import numpy as np
 from pydantic import ValidationError
 
-from sim.ensemble import RunResult
+from sim.ensemble import RunResult, run_one
 from sim.errors import ScenarioError
 from sim.model import adaptive_year
 from sim.schema import Scenario
@@ -44,6 +44,13 @@ def reaches(target: Target, years: np.ndarray, values: np.ndarray) -> np.ndarray
     holds = np.asarray(target.holds(np.asarray(values, dtype=np.float64))).astype(bool)  # elementwise
     col = [int(y) for y in years].index(target.year)
     return holds[:, col:].all(axis=1) if target.every_year else holds[:, col]
+
+
+def reach_job(job: tuple) -> tuple[float, int, bool]:
+    """One run at one lever value, in a worker: (the value, the run, whether it reaches every
+    target asked for). A job is (value, scenario at that value, run, scale, seed, threads, targets)."""
+    x, spec, run, scale, seed, threads, targets = job
+    return x, run, bool(run_reaches(targets, run_one(spec, run, scale, seed, threads)).all())
 
 
 def run_reaches(targets: list[Target], result: RunResult) -> np.ndarray:

@@ -721,3 +721,33 @@ def discovery(found, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def cost_tradeoff(result, path: Path) -> None:
+    """Cost against P(reach) for every split tried (95% Wilson bars), the Pareto front, the required
+    probability, the cheapest trial reaching it and the scenario's own split at that share."""
+    t = result.trials
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), dpi=110)
+    cost = t.cost_vnd / 1e9
+    ax.errorbar(cost, t.probability, yerr=[t.probability - t.probability_low, t.probability_high - t.probability],
+                fmt="o", color="0.6", ms=3, lw=0.6, label="a split tried (95% interval)")
+    front = t[t.pareto_front].sort_values("cost_vnd")
+    ax.step(front.cost_vnd / 1e9, front.probability, where="post", color="C0", lw=1.5, label="trade-off (Pareto front)")
+    ax.axhline(result.probability, color="k", ls="--", lw=0.8, label=f"required P = {result.probability:g}")
+    if result.best is not None:
+        b = t.loc[result.best]
+        ax.plot(b.cost_vnd / 1e9, b.probability, "*", color="C1", ms=14, label="cheapest reaching it")
+    if result.own_split is not None:
+        o = t.loc[result.own_split]
+        ax.plot(o.cost_vnd / 1e9, o.probability, "s", color="C3", ms=6, label="the scenario's split, same share")
+    what = "every modelled target" if result.target == "all" else result.target
+    ax.set_title(f"{result.scenario}: cost against P(reach), {what}\n({len(t)} splits x {result.runs} runs)",
+                 fontsize=9)
+    ax.set_xlabel("Resolution 57 money, bn VND a year (dx_share x spending)")
+    ax.set_ylabel("P(reach)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.cheapest import CostResult
 from sim.discover import Discovery
 from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult
@@ -247,3 +248,36 @@ def write_discovery(out: OutputFolder, spec: Scenario, found: Discovery, argv: l
                 "resolved_scenario": spec.model_dump(mode="json")}
         (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         figure("discovery", found, tmp / "figures" / "discover.png")
+
+
+def write_cost(out: OutputFolder, spec: Scenario, result: CostResult, argv: list[str]) -> None:
+    """Write `seek --cost`'s folder (its lock held): cost.json (the answer), trials.csv (every split
+    tried: share, weights, cost, P and its interval, on the Pareto front or not), manifest.json and
+    figures/cost_tradeoff.png."""
+    with out.replacing(result.scenario) as tmp:
+        (tmp / "figures").mkdir()
+        t = result.trials
+        answer = {"scenario": result.scenario, "target": result.target, "probability": result.probability,
+                  "runs": result.runs, "spending_vnd": result.spending_vnd, "summary": result.summary(),
+                  "cheapest": None if result.best is None else {k: _plain(v) for k, v in t.loc[result.best].items()},
+                  "confirmation": None if result.confirmed is None else {
+                      "runs": result.runs, "reached": result.confirmed, "probability": result.confirmed / result.runs,
+                      "seeds": "the next runs after the trials' (fresh draws)"},
+                  "scenario_split_at_that_share": None if result.own_split is None
+                  else {k: _plain(v) for k, v in t.loc[result.own_split].items()},
+                  "trade_off": [{k: _plain(v) for k, v in row.items()}
+                                for _, row in t[t.pareto_front].sort_values("cost_vnd").iterrows()]}
+        (tmp / "cost.json").write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        t.to_csv(tmp / "trials.csv")
+        meta = {"scenario": result.scenario, "scenario_file": spec.source_file, "citytwin_version": version("citytwin"),
+                "command": argv, "python": platform.python_version(), "runs": result.runs,
+                "common_random_numbers": "every trial runs the same seeds", "workers": result.workers,
+                "executor": result.executor, "timings": {"wall_seconds": round(result.wall_seconds, 3)},
+                "resolved_scenario": spec.model_dump(mode="json")}
+        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        figure("cost_tradeoff", result, tmp / "figures" / "cost_tradeoff.png")
+
+
+def _plain(value: object) -> object:
+    """A JSON value from a numpy or pandas scalar."""
+    return value.item() if hasattr(value, "item") else value

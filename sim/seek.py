@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.ensemble import run_one
 from sim.errors import ScenarioError
-from sim.outcomes import horizon, run_reaches, wilson
+from sim.outcomes import horizon, reach_job, wilson
 from sim.runner import Runner
 from sim.scenario import check_lever, with_levers
 from sim.schema import Scenario, lookup
@@ -163,12 +162,6 @@ def ranks(runs: int, probability: float) -> tuple[int, int, int]:
     return k, k_low, k_high
 
 
-def _outcome(job: tuple) -> tuple[float, int, bool]:
-    """One run at one lever value, in a worker: whether it reaches every target asked for."""
-    x, spec, run, scale, seed, threads, targets = job
-    return x, run, bool(run_reaches(targets, run_one(spec, run, scale, seed, threads)).all())
-
-
 class Outcomes:
     """What is known of each run at each lever value: run (True/False), or implied by the
     monotone rule from its runs at other values."""
@@ -229,7 +222,7 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
             if len(todo):
                 at_x = with_levers(spec, {lever: x})
                 jobs = [(x, at_x, int(r), scale, seed, runner.threads, targets) for r in todo]
-                for xv, r, ok in runner.imap(_outcome, jobs):
+                for xv, r, ok in runner.imap(reach_job, jobs):
                     known.record(xv, r, ok)
                     if progress:
                         progress(1)

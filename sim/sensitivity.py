@@ -47,7 +47,7 @@ from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one
 from sim.errors import ScenarioError
-from sim.runner import worker_pool
+from sim.runner import Runner
 from sim.scenario import with_levers
 from sim.schema import Scenario, lookup
 from sim.schema import levers as lever_keys
@@ -251,7 +251,8 @@ class Sensitivity:
 
 
 def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris", samples: int | None = None,
-                    levers: bool = False, workers: int = 1, progress: bool = True) -> Sensitivity:
+                    levers: bool = False, workers: int = 1, progress: bool = True, executor: str = "processes",
+                    scheduler: str | None = None) -> Sensitivity:
     """Evaluate the design of every varying factor with `run_one` (the scenario's scale, one fixed
     seed `ensemble.seed`) over `workers` processes, and analyse each target's value in its year."""
     from tqdm import tqdm
@@ -279,17 +280,11 @@ def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris
     t0 = time.perf_counter()
     bar = tqdm(total=len(x), desc=f"{spec.name}: {method}", unit="run", disable=not progress, leave=False)
     workers = max(1, min(workers, len(x)))
-    if workers == 1:
-        for i, point in enumerate(points):
-            y[i] = _evaluate((i, spec, point, scale, seed, wanted, None))[1]
+    with Runner(executor, workers, scheduler) as runner:
+        jobs = ((i, spec, p, scale, seed, wanted, runner.threads) for i, p in enumerate(points))
+        for i, values in runner.imap(_evaluate, jobs):
+            y[i] = values
             bar.update(1)
-    else:
-        # One numba thread per worker: the pool provides the parallelism.
-        with worker_pool(workers) as pool:
-            jobs = ((i, spec, p, scale, seed, wanted, 1) for i, p in enumerate(points))
-            for i, values in pool.imap_unordered(_evaluate, jobs):
-                y[i] = values
-                bar.update(1)
     bar.close()
     wall = time.perf_counter() - t0
     frames = []

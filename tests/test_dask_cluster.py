@@ -1,4 +1,5 @@
-"""Beyond one machine: `--scheduler ADDRESS` runs every exploration command, and `citytwin run`, on
+"""Beyond one machine: `--scheduler ADDRESS` runs every exploration command, `citytwin run` and
+`citytwin calibrate` (`sensitivity` shares the same `sim.runner.Runner`) on
 an existing dask cluster (a real `dask scheduler` and two `dask worker` processes on localhost,
 started here), with results identical to the local processes' to the last bit."""
 
@@ -90,3 +91,14 @@ def test_seek_on_the_cluster_is_identical(tmp_path, scheduler):
 def test_discover_on_the_cluster_is_identical(tmp_path, scheduler):
     here, there = _both(tmp_path, scheduler, "discover", str(DAK_LAK), "--target", "dak_lak.budget_floor", *SMALL)
     pd.testing.assert_frame_equal(pd.read_csv(here / "runs.csv"), pd.read_csv(there / "runs.csv"))
+
+
+def test_calibrate_on_the_cluster_is_identical(tmp_path, scheduler):
+    accounts = ROOT / "scenarios" / "validation" / "vietnam_accounts.toml"
+    for name, extra in (("local", ["--workers", "2"]), ("cluster", ["--scheduler", scheduler])):
+        proc = citytwin("calibrate", str(accounts), "--draws", "4", "--runs", "1", "--scale", "0.003", "--quiet",
+                        "--write", str(tmp_path / f"{name}.toml"), "--out", str(tmp_path / name), *extra)
+        assert proc.returncode == 0, proc.stderr
+    for table in ("draws.csv", "fit.csv"):  # every draw, its likelihood and weight; the fit: to the last digit
+        local, cluster = (pd.read_csv(tmp_path / name / table) for name in ("local", "cluster"))
+        pd.testing.assert_frame_equal(local, cluster)

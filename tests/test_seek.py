@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import DAK_LAK, citytwin
 
+import sim.outcomes as outcomes
 import sim.seek as seeking
 from sim.ensemble import run_one
 from sim.outcomes import horizon, run_reaches
@@ -43,7 +44,7 @@ def thresholds(monkeypatch):
         t = table["t"][run]
         return x, run, bool(t(x) if callable(t) else x >= t)
 
-    monkeypatch.setattr(seeking, "_outcome", outcome)
+    monkeypatch.setattr(seeking, "reach_job", outcome)
     return table, calls
 
 
@@ -167,3 +168,22 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, args, words):
     assert "\n" not in line and "Traceback" not in line
     assert all(w in line for w in words), line
     assert not out.exists()
+
+
+def test_target_all_needs_every_target_in_the_same_run(monkeypatch):
+    """`--target all`: a run counts only if it reaches every modelled target."""
+    from sim.ensemble import RunResult
+
+    spec = _spec(1)
+    both = _target(spec) + _target(spec, "dak_lak.cashless_2030")
+    years = np.repeat(np.arange(2025, 2031), 12)
+
+    def fake(uptake: float, cashless: float) -> RunResult:
+        values = np.tile([uptake, cashless], (len(years), 1))
+        return RunResult(0, 1, years, np.tile(np.arange(1, 13), 6), ["online_services_uptake", "cashless_share"],
+                         values, [], 1, 1, 0.0, 0.0)
+
+    for (uptake, cashless), expected in (((0.9, 0.9), True), ((0.9, 0.5), False), ((0.5, 0.9), False)):
+        monkeypatch.setattr(outcomes, "run_one", lambda *a, u=uptake, c=cashless: fake(u, c))
+        assert outcomes.reach_job((0.05, spec, 0, 0.003, 1, None, both))[2] is expected
+    assert outcomes.reach_job((0.05, spec, 0, 0.003, 1, None, both[:1]))[2] is False  # uptake 0.5 alone fails
