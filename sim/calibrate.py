@@ -133,7 +133,9 @@ class _Evaluator:
     def series(self, candidates: list[dict[str, float]]) -> list[np.ndarray]:
         """(runs, months, indicators) for each candidate θ, all runs of all candidates at once."""
         specs = [with_values(self.spec, values) for values in candidates]
-        jobs = [(i * self.runs + j, spec, s, self.scale, self.indicators, self.runner.threads)
+        # One numba thread per run even in this process: a calibration's runs are small, and a
+        # second thread per run only contends with the other runs (or tests) on the cores.
+        jobs = [(i * self.runs + j, spec, s, self.scale, self.indicators, self.runner.threads or 1)
                 for i, spec in enumerate(specs) for j, s in enumerate(self.seeds)]
         out: list[np.ndarray] = [np.empty(0)] * len(jobs)
         for i, result in self.runner.imap(_simulate_job, jobs):
