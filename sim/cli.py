@@ -81,16 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="the cheapest budget share and split among the DX programmes reaching the target(s) "
                            "(Optuna, cost against P(reach)); --lever then gives the range of budget.dx_share")
     seek.add_argument("--trials", type=int, default=40, help="with --cost: the splits tried (default 40)")
-    seek.add_argument("--runs", type=int, help="runs per lever value (default: the scenario's ensemble.runs)")
-    seek.add_argument("--seed", type=int, help="base seed; run r uses seed + r at every lever value")
-    seek.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
-    seek.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
-                      help="override any scenario key before the search (repeatable)")
-    seek.add_argument("--out", type=Path, help="output folder (default results/<scenario name>_seek/)")
-    seek.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
-    _where(seek)
-    seek.add_argument("--quiet", action="store_true", help="no progress bar or start line")
-    seek.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+    _exploring(seek, runs="runs per lever value (default: the scenario's ensemble.runs)",
+               seed="base seed; run r uses seed + r at every lever value",
+               out="output folder (default results/<scenario name>_seek/)")
 
     sweep = sub.add_parser("sweep", help="the ensemble at every point of a design over levers, into a resumable "
                                          "Parquet store")
@@ -100,35 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--design", choices=("grid", "lhs", "sobol"), default="grid",
                        help="grid (every combination), lhs (Latin hypercube) or sobol (scrambled Sobol')")
     sweep.add_argument("--points", type=int, help="points of an lhs or sobol design (default 16)")
-    sweep.add_argument("--runs", type=int, help="runs per point (default: the scenario's ensemble.runs)")
-    sweep.add_argument("--seed", type=int, help="base seed; run r of every point uses seed + r")
-    sweep.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
-    sweep.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
-                       help="override any scenario key before the sweep (repeatable)")
-    sweep.add_argument("--store", type=Path, help="the Parquet folder (default results/<scenario name>_sweep/); "
-                                                  "the same command on the same store resumes it")
-    sweep.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
-    _where(sweep)
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar or start line")
-    sweep.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+    _exploring(sweep, runs="runs per point (default: the scenario's ensemble.runs)",
+               seed="base seed; run r of every point uses seed + r",
+               out="the Parquet folder (default results/<scenario name>_sweep/); the same command on the same "
+                   "store resumes it", option="--store")
 
     disc = sub.add_parser("discover", help="scenario discovery: the region of the uncertain assumptions where a "
                                            "target fails (PRIM)")
     disc.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
     disc.add_argument("--target", required=True, metavar="ID",
                       help="a modelled target id of the scenario, or 'all' (every modelled target in the same run)")
-    disc.add_argument("--runs", type=int, default=200,
-                      help="runs, each with every uncertainty drawn afresh (default 200: PRIM needs failures and "
-                           "successes in numbers)")
-    disc.add_argument("--seed", type=int, help="base seed; run r uses seed + r")
-    disc.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
-    disc.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
-                      help="override any scenario key first (repeatable)")
-    disc.add_argument("--out", type=Path, help="output folder (default results/<scenario name>_discover/)")
-    disc.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
-    _where(disc)
-    disc.add_argument("--quiet", action="store_true", help="no progress bar or start line")
-    disc.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+    _exploring(disc, runs="runs, each with every uncertainty drawn afresh (default 200: PRIM needs failures and "
+                          "successes in numbers)", seed="base seed; run r uses seed + r",
+               out="output folder (default results/<scenario name>_discover/)", runs_default=200)
 
     sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")
     sens.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
@@ -171,6 +148,21 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
     return p
+
+
+def _exploring(parser: argparse.ArgumentParser, runs: str, seed: str, out: str, option: str = "--out",
+               runs_default: int | None = None) -> None:
+    """The options every exploration command takes, as `citytwin run` does (one command language)."""
+    parser.add_argument("--runs", type=int, default=runs_default, help=runs)
+    parser.add_argument("--seed", type=int, help=seed)
+    parser.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override any scenario key first (repeatable)")
+    parser.add_argument(option, dest=option.removeprefix("--"), type=Path, help=out)
+    parser.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or start line")
+    parser.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
 
 def _where(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,14 @@ def citytwin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
                           cwd=cwd or ROOT, env=env, timeout=600)
 
 
+def assert_refused(proc: subprocess.CompletedProcess, words: list[str], out: Path) -> None:
+    """Bad input: status 2, one line holding every word, no traceback, nothing written at `out`."""
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line and all(w in line for w in words), line
+    assert not out.exists()
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
