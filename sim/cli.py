@@ -5,6 +5,7 @@ target; calibrate a scenario to history; find what drives each target.
     citytwin seek scenarios/dak_lak.toml --target dak_lak.budget_floor --lever budget.dx_share=0:0.1
     citytwin calibrate scenarios/validation/vietnam_accounts.toml --until 2014
     citytwin sensitivity scenarios/dak_lak.toml --method morris
+    citytwin app scenarios/dak_lak.toml --port 8765
 
 Bad input (scenario, arguments, output folder, a world too big) prints one line and
 exits with status 2, before any work and without writing anything. Ctrl-C prints one
@@ -147,6 +148,17 @@ def _parser() -> argparse.ArgumentParser:
     _where(cal)
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+
+    app = sub.add_parser("app", help="a planner's dashboard in the browser: move the levers, run, read the verdict")
+    app.add_argument("scenario", nargs="?", help="scenario TOML to open (default: the first in the folder)")
+    app.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)")
+    app.add_argument("--runs", type=int, default=20, help="runs per ensemble on the page (default 20)")
+    app.add_argument("--scale", type=float, default=0.005,
+                     help="agents per person on the page (default 0.005; citytwin run uses the scenario's)")
+    app.add_argument("--folder", type=Path,
+                     help="folder whose scenarios the page offers (default: the scenario's folder, else scenarios/)")
     return p
 
 
@@ -533,6 +545,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from sim.app.server import serve
+    from sim.errors import ScenarioError
+    from sim.scenario import load_scenario
+
+    checkpoint()
+    scenario = Path(args.scenario) if args.scenario else None
+    if scenario is not None:  # bad input stops here, in one line, before the server starts
+        load_scenario(scenario, [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale}"])
+    elif not 0 < args.scale <= 1 or args.runs < 1:
+        raise ScenarioError(f"--runs {args.runs} --scale {args.scale:g}: expected runs >= 1 and 0 < scale <= 1")
+    folder = args.folder or (scenario.parent if scenario is not None else Path("scenarios"))
+    if not folder.is_dir():
+        raise ScenarioError(f"--folder {folder}: not a folder")
+    if scenario is None and not any(folder.glob("*.toml")):
+        raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
+    serve(scenario, folder, args.host, args.port, args.runs, args.scale)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; bad input is one line and status 2, Ctrl-C one line and status 130."""
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -546,8 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     try:
         command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "discover": cmd_discover,
-                   "calibrate": cmd_calibrate,
-                   "sensitivity": cmd_sensitivity}[args.command]
+                   "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity, "app": cmd_app}[args.command]
         return command(args)
     except ScenarioError as exc:
         sys.stderr.write(f"citytwin: error: {' '.join(str(exc).split())}\n")

@@ -125,9 +125,11 @@ def _run_star(args: tuple) -> RunResult:
 def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = None, seed: int | None = None,
                  workers: int | None = None, executor: str = "processes", progress: bool = True,
                  on_result: Callable[[RunResult], None] | None = None, label: str = "runs",
-                 scheduler: str | None = None) -> EnsembleResult:
+                 scheduler: str | None = None, runner: Runner | None = None) -> EnsembleResult:
     """Run the ensemble; results are ordered by run whatever order they finish in. `label` names
-    the work on the progress bar (e.g. a counterfactual)."""
+    the work on the progress bar (e.g. a counterfactual). `runner`: an open Runner to run on (a
+    dashboard keeps its workers warm between ensembles), instead of one opened for this ensemble;
+    an exception raised by `on_result` (a cancel) stops the ensemble and leaves that runner open."""
     runs = spec.ensemble.runs if runs is None else runs
     workers = planned_workers(spec, runs, workers, executor)
     t0 = time.perf_counter()
@@ -141,9 +143,15 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
             if on_result:
                 on_result(res)
 
-    with Runner(executor, workers, scheduler) as runner:
-        collect(runner.imap(_run_star, [(spec, r, scale, seed, runner.threads) for r in range(runs)]))
-        executor = runner.executor
+    def run_on(open_runner: Runner) -> str:
+        collect(open_runner.imap(_run_star, [(spec, r, scale, seed, open_runner.threads) for r in range(runs)]))
+        return open_runner.executor
+
+    if runner is not None:
+        executor, workers = run_on(runner), runner.workers
+    else:
+        with Runner(executor, workers, scheduler) as own:
+            executor = run_on(own)
     bar.close()
     results.sort(key=lambda r: r.run)
     # The map is drawn once per ensemble seed (`CityModel`'s world_seed): the same for every run.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
 
-from sim.ensemble import RunResult, run_one
+from sim.ensemble import EnsembleResult, RunResult, run_one
 from sim.errors import ScenarioError
 from sim.model import adaptive_year
 from sim.schema import Scenario
@@ -104,3 +105,35 @@ def horizon(spec: Scenario, targets: list[Target]) -> Scenario:
     except ValidationError:  # e.g. an observation or a policy after the new end: keep the horizon
         return spec
     return short if adaptive_year(short) == adaptive_year(spec) else spec
+
+
+def paired_differences(targets: list[Target], result: EnsembleResult, baseline: EnsembleResult) -> pd.DataFrame:
+    """Per modelled target, what changed against a baseline ensemble of the same runs (run r of
+    both has the same seed and the same drawn assumptions, common random numbers): the median
+    and 5-95% of the run-by-run difference of the target's value in its year, P(reach) of each
+    and its change, and the share of runs that do better. Pairing removes the noise between
+    draws, so a small effect shows with few runs. Raises ValueError if the runs are not paired.
+    """
+    a = [(r.run, r.seed, r.parameters) for r in result.runs]
+    b = [(r.run, r.seed, r.parameters) for r in baseline.runs]
+    if a != b:
+        raise ValueError("the ensembles are not paired (different runs, seeds or drawn assumptions)")
+    rows = []
+    for t in targets:
+        if not t.modelled:
+            continue
+        mine, base = result.year_end(t.indicator), baseline.year_end(t.indicator)
+        diff = mine[t.year].to_numpy() - base[t.year].to_numpy()
+        ok = reaches(t, mine.columns.to_numpy(), mine.to_numpy())
+        ok0 = reaches(t, base.columns.to_numpy(), base.to_numpy())
+        sign = 1.0 if t.comparison in (">", ">=") else -1.0  # which way is better
+        rows.append({"id": t.id, "indicator": t.indicator, "year": t.year,
+                     "difference_median": float(np.median(diff)), "difference_p5": float(np.percentile(diff, 5)),
+                     "difference_p95": float(np.percentile(diff, 95)),
+                     "p_reach": float(ok.mean()), "p_reach_baseline": float(ok0.mean()),
+                     "p_reach_change": float(ok.mean() - ok0.mean()),
+                     "share_better": float(np.mean(sign * diff > 1e-12)),
+                     "share_worse": float(np.mean(sign * diff < -1e-12))})
+    return pd.DataFrame(rows, columns=["id", "indicator", "year", "difference_median", "difference_p5",
+                                       "difference_p95", "p_reach", "p_reach_baseline", "p_reach_change",
+                                       "share_better", "share_worse"])

@@ -41,13 +41,19 @@ def _monthly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.nda
     return t, wide.to_numpy()
 
 
-def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str) -> None:
+def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
+               baseline: EnsembleResult | None = None) -> plt.Figure:
+    """The fan of a target's indicator over the runs (5-95% and 25-75% bands, median), its goal and
+    year marked; with `baseline`, that ensemble's median dashed beside it (the scenario as loaded)."""
     t, values = _monthly(result, v.indicator)
     q = np.percentile(values, [5, 25, 50, 75, 95], axis=0)
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     ax.fill_between(t, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95% of runs")
     ax.fill_between(t, q[1], q[3], color="tab:blue", alpha=0.32, label="25–75%")
     ax.plot(t, q[2], color="tab:blue", lw=2, label="median")
+    if baseline is not None:
+        tb, vb = _monthly(baseline, v.indicator)
+        ax.plot(tb, np.median(vb, axis=0), color="0.35", lw=1.4, ls="--", label="median, scenario as loaded")
     ax.axhline(v.threshold, color="tab:red", ls="--", lw=1.2, label=f"goal {v.comparison} {v.threshold:g}")
     ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
     ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
@@ -58,6 +64,11 @@ def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str) -> None:
+    fig = fan_figure(v, result, scenario_name)
     fig.savefig(path)
     plt.close(fig)
 
@@ -195,7 +206,7 @@ def _listed(values: np.ndarray, threshold: float | None, comparison: str) -> tup
     return order[:LISTED], ["miss the goal, furthest first"] * min(len(order), LISTED), max(len(order) - LISTED, 0)
 
 
-def _colour_scale(values: np.ndarray, threshold: float | None, comparison: str) -> tuple[Colormap, Normalize]:
+def colour_scale(values: np.ndarray, threshold: float | None, comparison: str) -> tuple[Colormap, Normalize]:
     """Without a goal, viridis over the values. With one, browns for the communes that miss it and
     blue-greens for those that meet it, on a linear scale that breaks at the goal: which communes
     miss reads from the colours alone."""
@@ -312,7 +323,7 @@ def _labels(ax: plt.Axes, xy: np.ndarray, texts: list[str], fontsize: float, bol
 _short = bare_name  # names without their kind in labels and tables: the table has a type column
 
 
-def _fmt_value(v: float, indicator: str) -> str:
+def fmt_value(v: float, indicator: str) -> str:
     if not np.isfinite(v):
         return "no data"
     return f"{v:.1f} d" if indicator.endswith("_days") else f"{v:.1%}"
@@ -372,7 +383,7 @@ def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, p
     highlight = highlight or set()
     layout = map_layout(geo)
     values = np.asarray(values, dtype=float)
-    cmap, norm = _colour_scale(values, threshold, comparison)
+    cmap, norm = colour_scale(values, threshold, comparison)
     listed, sections, more = _listed(values, threshold, comparison)
     number = {int(i): k + 1 for k, i in enumerate(listed)}
 
@@ -469,7 +480,7 @@ def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, p
     if threshold is not None:
         cbar.ax.axhline(threshold, color="k", lw=1.5)
         # Left of the bar: the tick labels are on its right.
-        cbar.ax.text(-0.5, threshold, f"goal {comparison}\n{_fmt_value(threshold, indicator)}", fontsize=7,
+        cbar.ax.text(-0.5, threshold, f"goal {comparison}\n{fmt_value(threshold, indicator)}", fontsize=7,
                      va="center", ha="right", transform=cbar.ax.get_yaxis_transform())
     if highlight:
         fig.text(CBAR_RECT[0] + CBAR_RECT[2] / 2, CBAR_RECT[1] - 0.03, "red outline:\npilot\ncommunes", fontsize=7,
@@ -478,7 +489,7 @@ def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, p
     _table(fig, geo, values, indicator, listed, sections, more, threshold, comparison, top=ZOOM_RECT[1] - 0.05
            if zoom is not None else TABLE_TOP)
 
-    goal = f"; goal {comparison} {_fmt_value(threshold, indicator)}" if threshold is not None else ""
+    goal = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
     lines = [f"{scenario_name}: {indicator} at the end of {year}{goal}"
              + (f"  [{goal_id}]" if goal_id else ""),
              f"{INDICATORS.get(indicator, '')} — median over runs, per commune/ward"]
@@ -521,7 +532,7 @@ def _table(fig: plt.Figure, geo: Geography, values: np.ndarray, indicator: str, 
                                 (cols[3], "value", "right"), (cols[4], "people", "right")):
                 fig.text(x, y, text, fontsize=7, va="top", ha=ha, color="0.35")
             y -= row
-        cells = (str(k + 1), _short(geo.names[i])[:28], geo.kinds[i], _fmt_value(values[i], indicator),
+        cells = (str(k + 1), _short(geo.names[i])[:28], geo.kinds[i], fmt_value(values[i], indicator),
                  f"{geo.population[i]:,.0f}")
         for x, text, ha in zip(cols, cells, ("right", "left", "left", "right", "right")):
             fig.text(x, y, text, fontsize=7, va="top", ha=ha)

@@ -889,3 +889,41 @@ def set_number(data: Any, key: str, value: float) -> None:
     else:
         node[index] = value
 
+
+
+def bounds(key: str) -> tuple[float, float]:
+    """The closed range the schema allows for the number at a dotted key (a table's key: its
+    values' range; ±inf where the schema sets no bound), for controls that must not offer a
+    value the schema would refuse. An exclusive bound (`gt`) is returned as the bound itself.
+
+    >>> bounds("budget.dx_share"), bounds("budget.allocation.skills"), bounds("infrastructure.five_g_start_year")
+    ((0.0, 1.0), (0.0, 1.0), (1900.0, 2200.0))
+    """
+    import math
+    import typing
+
+    node: Any = Scenario
+    metadata: list[Any] = []
+    for part in key.split("."):
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            if part not in node.model_fields:
+                raise KeyError(f"{key}: no such key in the scenario schema")
+            info = node.model_fields[part]
+            node, metadata = info.annotation, list(info.metadata)
+        elif typing.get_origin(node) is dict:
+            node = get_args(node)[1]
+            metadata = []
+        else:
+            raise KeyError(f"{key}: no such key in the scenario schema")
+        while typing.get_origin(node) is Annotated:  # a named range (Share, Year): its Field's limits
+            base, *extra = get_args(node)
+            metadata += [m for e in extra for m in getattr(e, "metadata", [e])]
+            node = base
+        if isinstance(node, type) and issubclass(node, Sourced) and "value" in node.model_fields:
+            info = node.model_fields["value"]
+            node, metadata = info.annotation, list(info.metadata)
+    low, high = -math.inf, math.inf
+    for m in metadata:
+        low = float(getattr(m, "ge", getattr(m, "gt", low)))
+        high = float(getattr(m, "le", getattr(m, "lt", high)))
+    return low, high

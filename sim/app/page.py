@@ -1,0 +1,490 @@
+"""The planner's dashboard (Solara): pick a scenario, move the levers, draw a pilot on the map,
+run, and read the verdict, the fans, the commune map, what the money bought and the change
+against the scenario as loaded. It is a view of `sim.app.session`; every number comes from
+there. Served by `citytwin app` (sim.app.server).
+
+State is per browser tab (Solara's reactive variables live in the tab's kernel); the sessions
+(the loaded scenario, its baseline ensembles and the warm workers) are shared by the tabs of one
+server, one ensemble at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import solara
+import solara.lab
+
+from sim.app import mapview
+from sim.app.session import (
+    APP_RUNS,
+    APP_SCALE,
+    Control,
+    Outcome,
+    Pilot,
+    Session,
+    changes,
+    controls,
+    default_pilot,
+    lever_values,
+    money_bought,
+    plan,
+    read_scenario_text,
+    rebalance,
+    scenario_toml,
+)
+from sim.errors import ScenarioError
+from sim.names import COMMUNE_INDICATORS
+from sim.plots import fan_figure
+from sim.report import commune_values
+from sim.scenario import load_scenario
+from sim.schema import INDICATORS, PROGRAMMES, Scenario
+from sim.verdict import Verdict
+
+SCENARIO_ENV = "CITYTWIN_APP_SCENARIO"   # the scenario the app opens with (set by `citytwin app`)
+FOLDER_ENV = "CITYTWIN_APP_FOLDER"       # the folder whose scenarios the planner may pick
+RUNS_ENV = "CITYTWIN_APP_RUNS"           # runs per ensemble (citytwin app --runs)
+SCALE_ENV = "CITYTWIN_APP_SCALE"         # agents per person (citytwin app --scale)
+
+STATUS_COLOURS = {"ON TRACK": "#1b7f3b", "AT RISK": "#b86e00", "OFF TRACK": "#b3261e", "UNDECIDED": "#5f6368",
+                  "NOT MODELLED": "#9e9e9e"}
+
+CSS = """
+table.citytwin td, table.citytwin th { padding: 3px 8px; border-bottom: 1px solid #e0e0e0; text-align: left;
+                                       vertical-align: top; font-size: 0.9em; }
+table.citytwin { border-collapse: collapse; width: 100%; }
+"""
+
+# ------------------------------------------------------------------------ shared by the tabs
+
+_sessions: dict[str, Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(key: str, spec: Scenario) -> Session:
+    """The session of a loaded scenario (by file, or by the text of an upload)."""
+    with _sessions_lock:
+        if key not in _sessions:
+            _sessions[key] = Session(spec, runs=int(os.environ.get(RUNS_ENV) or APP_RUNS),
+                                     scale=float(os.environ.get(SCALE_ENV) or APP_SCALE))
+        return _sessions[key]
+
+
+def close_sessions() -> None:
+    with _sessions_lock:
+        for s in _sessions.values():
+            s.close()
+        _sessions.clear()
+
+
+def folder() -> Path:
+    return Path(os.environ.get(FOLDER_ENV) or "scenarios").resolve()
+
+
+def scenario_files() -> list[Path]:
+    """The scenarios a planner may pick: the TOML files at the top of the app's folder."""
+    return sorted(p for p in folder().glob("*.toml") if p.is_file())
+
+
+# ------------------------------------------------------------------------ this tab's state
+
+loaded_key = solara.reactive("")                   # the session key of the scenario as loaded
+loaded: solara.Reactive[Scenario | None] = solara.reactive(None)   # its Scenario
+values: solara.Reactive[dict[str, float]] = solara.reactive({})    # the levers as set
+pilot = solara.reactive(Pilot(communes=()))        # the pilot as drawn
+message = solara.reactive("")                      # the last one-line error
+progress_text = solara.reactive("")
+map_indicator = solara.reactive("online_services_uptake")
+map_year = solara.reactive(0)
+fan_target = solara.reactive("")
+
+
+def load(key: str, spec: Scenario) -> None:
+    """Make a scenario the one as loaded: levers reset, no pilot, its baseline started."""
+    loaded_key.set(key)
+    loaded.set(spec)
+    values.set(lever_values(spec))
+    pilot.set(default_pilot(spec))
+    message.set("")
+    map_year.set(min(max(t.year for t in session_for(key, spec).targets) if session_for(key, spec).targets
+                     else spec.time.end_year, spec.time.end_year))
+    fan_target.set("")
+    run_plan(key, spec)  # the scenario as loaded: its verdict, and warm workers for the first plan
+
+
+def load_file(path: str) -> None:
+    try:
+        spec = load_scenario(path)
+    except ScenarioError as exc:
+        message.set(f"{Path(path).name}: {exc}")
+        return
+    load(str(Path(path).resolve()), spec)
+
+
+def load_text(name: str, data: bytes) -> None:
+    """An uploaded or edited scenario: the same schema and the same one-line errors as a file."""
+    try:
+        spec = read_scenario_text(data, roots=(folder(),), name=name)
+    except ScenarioError as exc:
+        message.set(str(exc))
+        return
+    load("upload:" + hashlib.sha256(data).hexdigest(), spec)
+
+
+def current_plan() -> tuple[Scenario | None, str]:
+    """The scenario the levers and the pilot make, or the one-line reason it is refused."""
+    base = loaded.value
+    if base is None:
+        return None, "no scenario loaded"
+    try:
+        return plan(base, values.value, pilot.value if pilot.value.communes else None), ""
+    except ScenarioError as exc:
+        return None, str(exc)
+
+
+@solara.lab.task
+def run_plan(key: str, spec: Scenario) -> tuple[str, Outcome]:
+    """The ensemble, in a thread: the page stays live; Cancel stops it at the next finished run."""
+    base = loaded.value if loaded_key.value == key else None
+    session = session_for(key, base or spec)
+    cancelled = threading.Event()
+
+    def report(what: str, done: int, total: int) -> None:
+        if not run_plan.is_current():   # cancelled, or a newer run asked for
+            cancelled.set()
+        progress_text.set(f"{what}: {done} of {total} runs")
+        run_plan.progress = 100.0 * done / max(total, 1)
+
+    try:
+        return key, session.run(spec, report, cancelled)
+    finally:
+        progress_text.set("")
+
+
+# ------------------------------------------------------------------------ components
+
+def heading(text: str, level: int = 3) -> None:
+    """A heading (plain HTML: Solara's Markdown would fetch KaTeX, which solara-assets lacks)."""
+    solara.HTML(tag=f"h{level}", unsafe_innerHTML=html.escape(text), style="margin: 12px 0 6px 0")
+
+
+def paragraph(markup: str) -> None:
+    """A paragraph of HTML built here, every planner-supplied text escaped by the caller."""
+    solara.HTML(tag="p", unsafe_innerHTML=markup, style="margin: 4px 0")
+
+
+@solara.component_vue("commune_map.vue")
+def CommuneMap(units: list, view_box: str, inset: list | None, stroke: float, event_pick=None):
+    pass
+
+
+@solara.component
+def LeverSlider(control: Control):
+    value = values.value.get(control.key, control.low)
+
+    def set_value(v: float) -> None:
+        now = dict(values.value)
+        if control.group:
+            group = {k: now[k] for k in now if k.rsplit(".", 1)[0] == control.group}
+            now.update(rebalance(group, control.key, v))
+        else:
+            now[control.key] = v
+        values.set(now)
+
+    if control.percent:
+        solara.SliderFloat(control.label, value=value, min=control.low, max=control.high, step=control.step,
+                           on_value=set_value, thumb_label=False)
+        solara.Text(f"{value:.1%}", style={"font-size": "0.85em", "color": "#555"})
+    else:
+        solara.SliderInt(control.label, value=int(value), min=int(control.low), max=int(control.high),
+                         on_value=lambda v: set_value(float(v)), thumb_label="always")
+
+
+@solara.component
+def Levers(spec: Scenario):
+    items = controls(spec)
+    heading("Budget", 4)
+    for c in items:
+        if c.group is None and c.key.startswith("budget."):
+            LeverSlider(c)
+    for title, group in (("DX allocation across programmes (sums to 100%)", "budget.allocation"),
+                         ("Incentives: fee discounts and merchant onboarding (sums to 100%)", "budget.incentives_mix")):
+        heading(title, 4)
+        for c in items:
+            if c.group == group:
+                LeverSlider(c)
+    heading("Infrastructure", 4)
+    for c in items:
+        if c.key.startswith("infrastructure."):
+            LeverSlider(c)
+    PilotControls(spec)
+
+
+@solara.component
+def PilotControls(spec: Scenario):
+    p = pilot.value
+    heading("Pilot (click communes on the map)", 4)
+    solara.Text(f"{len(p.communes)} commune(s) picked" if p.communes else "No commune picked: no pilot.")
+    solara.Select("Pilot programme", values=list[str](PROGRAMMES), value=p.programme,
+                  on_value=lambda v: pilot.set(replace(pilot.value, programme=v)))
+    solara.InputFloat("Pilot money, billion VND a year", value=p.amount_vnd_per_year / 1e9,
+                      on_value=lambda v: pilot.set(replace(pilot.value, amount_vnd_per_year=float(v or 0.0) * 1e9)))
+    with solara.Row():
+        solara.InputText("Start (YYYY-MM)", value=p.start, on_value=lambda v: pilot.set(replace(pilot.value, start=v)))
+        solara.InputText("End (YYYY-MM)", value=p.end, on_value=lambda v: pilot.set(replace(pilot.value, end=v)))
+    if p.communes:
+        solara.Button("Clear the pilot", text=True, on_click=lambda: pilot.set(replace(pilot.value, communes=())))
+
+
+def _fmt(v: float | None, indicator: str) -> str:
+    if v is None or not np.isfinite(v):
+        return "–"
+    return f"{v:.1%}" if abs(v) <= 1.5 and not indicator.endswith(("_vnd", "_days")) else f"{v:,.3g}"
+
+
+def _status_colour(status: str) -> str:
+    return next((c for k, c in STATUS_COLOURS.items() if status.startswith(k)), "#5f6368")
+
+
+def verdict_html(items: list[Verdict]) -> str:
+    """The verdict table: target, year, goal, median and band, P(reach) with its interval, status
+    in colour, top drivers."""
+    head = ("target", "year", "goal", "median [5–95%]", "P(reach) [95%]", "status", "top drivers")
+    rows = []
+    for v in items:
+        band = "–" if v.median is None else f"{_fmt(v.median, v.indicator)} [{_fmt(v.p5, v.indicator)}–" \
+                                            f"{_fmt(v.p95, v.indicator)}]"
+        prob = "–" if v.probability is None else \
+            f"{v.probability:.2f} [{v.probability_low:.2f}–{v.probability_high:.2f}]"
+        goal = f"{v.comparison} {_fmt(v.threshold, v.indicator)}"
+        cells = (v.indicator, f"{v.year}{'+' if v.every_year else ''}", goal, band, prob, v.status,
+                 ", ".join(v.drivers[:3]) or "–")
+        tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells[:5])
+        tds += (f'<td class="status" style="color:white;background:{_status_colour(v.status)};'
+                f'border-radius:4px;white-space:nowrap">{html.escape(v.status)}</td>')
+        tds += f"<td>{html.escape(cells[6])}</td>"
+        rows.append(f'<tr data-target="{html.escape(v.id)}">{tds}</tr>')
+    ths = "".join(f"<th>{h}</th>" for h in head)
+    return (f'<table class="citytwin" data-testid="verdict-table">'
+            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def comparison_html(outcome: Outcome) -> str:
+    """The paired difference against the scenario as loaded, per target."""
+    df = outcome.comparison
+    if not outcome.changed:
+        return "<p>The levers are as loaded: this is the scenario as loaded.</p>"
+    rows = []
+    for r in df.itertuples():
+        diff = f"{_signed(r.difference_median, r.indicator)} [{_signed(r.difference_p5, r.indicator)} to " \
+               f"{_signed(r.difference_p95, r.indicator)}]"
+        cells = (r.indicator, str(r.year), diff, f"{r.p_reach_baseline:.2f} → {r.p_reach:.2f}",
+                 f"{r.share_better:.0%} / {r.share_worse:.0%}")
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head = ("target", "year", "change, same runs: median [5–95%]", "P(reach): as loaded → plan",
+            "runs better / worse")
+    ths = "".join(f"<th>{h}</th>" for h in head)
+    return (f'<table class="citytwin" data-testid="comparison-table">'
+            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _signed(v: float, indicator: str) -> str:
+    if indicator.endswith(("_vnd", "_days")) or abs(v) > 1.5:
+        return f"{v:+,.3g}"
+    return f"{100 * v:+.1f} pt"
+
+
+def money_html(outcome: Outcome) -> str:
+    df = money_bought(outcome)
+    rows = []
+    for r in df.itertuples():
+        vnd = r.what.endswith("_vnd")
+        fmt = (lambda v: f"{v / 1e9:,.0f} bn") if vnd else (lambda v: f"{v:,.0f}")  # noqa: E731
+        cells = (r.what.replace("_", " "), fmt(r.plan), f"{fmt(r.plan_p5)}–{fmt(r.plan_p95)}", fmt(r.as_loaded))
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    year = int(df.year.max()) if len(df) else ""
+    ths = "".join(f"<th>{h}</th>" for h in ("by the end of " + str(year), "plan (median)", "5–95% of runs",
+                                             "as loaded (median)"))
+    return (f'<table class="citytwin" data-testid="money-table">'
+            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+@solara.component
+def Fans(outcome: Outcome):
+    judged = [v for v in outcome.verdicts if v.status != "NOT MODELLED"]
+    if not judged:
+        solara.Text("No modelled target.")
+        return
+    ids = [v.id for v in judged]
+    chosen = fan_target.value if fan_target.value in ids else ids[0]
+    solara.ToggleButtonsSingle(value=chosen, values=ids, on_value=fan_target.set)
+    v = judged[ids.index(chosen)]
+    fig = fan_figure(v, outcome.result, outcome.spec.name, None if not outcome.changed else outcome.baseline)
+    solara.FigureMatplotlib(fig, format="png")
+    plt.close(fig)
+
+
+@solara.component
+def MapPanel(outcome: Outcome | None):
+    geo = outcome.result.geography if outcome is not None else None
+    geometry = solara.use_memo(lambda: mapview.shapes(geo) if geo is not None else None, dependencies=[id(geo)])
+    if outcome is None or geo is None or geometry is None:
+        solara.Text("The map appears with the first results.")
+        return
+    columns = [c for c in COMMUNE_INDICATORS if c in outcome.result.communes.columns]
+    years = sorted(int(y) for y in outcome.result.communes.year.unique())
+    indicator = map_indicator.value if map_indicator.value in columns else columns[0]
+    year = map_year.value if map_year.value in years else years[-1]
+    with solara.Row():
+        solara.Select("Indicator", values=columns, value=indicator, on_value=map_indicator.set)
+        solara.SliderInt("Year", value=year, min=years[0], max=years[-1], on_value=map_year.set, thumb_label="always")
+    target = next((t for t in outcome.targets if t.indicator == indicator and t.modelled), None)
+    vals = commune_values(outcome.result, geo, indicator, year)
+    picked = set(pilot.value.communes)
+    units = mapview.units(geo, geometry, vals, indicator, target.threshold if target else None,
+                          target.comparison if target else ">=", picked)
+    goal = f"; goal {target.comparison} {_fmt(target.threshold, indicator)}: browns miss it" if target else ""
+    solara.Text(f"{indicator} at the end of {year}, median over runs{goal}. {INDICATORS.get(indicator, '')}",
+                style={"font-size": "0.9em"})
+
+    def pick(code: str) -> None:
+        now = list(pilot.value.communes)
+        now = [c for c in now if c != code] if code in now else now + [code]
+        pilot.set(replace(pilot.value, communes=tuple(now)))
+
+    x, y, w, h = geometry.view_box
+    CommuneMap(units=units, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}",
+               inset=list(geometry.inset) if geometry.inset else None, stroke=max(w, h) / 1500, event_pick=pick)
+
+
+@solara.component
+def Results(outcome: Outcome):
+    r0 = outcome.result.runs[0]
+    heading(f"Verdict ({len(outcome.result.runs)} runs of {r0.citizens:,} citizen agents, {outcome.seconds:.1f} s)")
+    solara.HTML(tag="div", unsafe_innerHTML=verdict_html(outcome.verdicts))
+    if outcome.changed:
+        paragraph("<b>Your plan changes:</b> " + "; ".join(html.escape(c) for c in outcome.changed))
+    heading("Compared with the scenario as loaded (the same runs)")
+    solara.HTML(tag="div", unsafe_innerHTML=comparison_html(outcome))
+    if outcome.pilot is not None:
+        solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(outcome.pilot.line)}</b>",
+                    attributes={"data-testid": "pilot-line"})
+    with solara.Columns([1, 1]):
+        with solara.Column():
+            heading("Fan chart per target")
+            Fans(outcome)
+        with solara.Column():
+            heading("Communes")
+            MapPanel(outcome)
+    heading("What the money bought")
+    solara.HTML(tag="div", unsafe_innerHTML=money_html(outcome))
+
+
+@solara.component
+def Downloads(outcome: Outcome | None, spec: Scenario | None, base: Scenario):
+    with solara.Row():
+        if spec is not None:
+            solara.FileDownload(scenario_toml(spec, base.source_file, changes(base, spec)),
+                                filename=f"{base.name}_plan.toml", label="Download the scenario (TOML)",
+                                mime_type="application/toml")
+        if outcome is not None:
+            session = session_for(loaded_key.value, base)
+            solara.FileDownload(lambda: session.output_zip(outcome), filename=f"{outcome.spec.name}_results.zip",
+                                label="Download the results (zip)", mime_type="application/zip")
+        else:
+            solara.Button("Download the results (zip)", icon_name="mdi-cloud-download-outline", disabled=True)
+
+
+@solara.component
+def ScenarioPicker(base: Scenario | None):
+    files = scenario_files()
+    names = [p.name for p in files]
+    current = Path(loaded_key.value).name if loaded_key.value in {str(p) for p in files} else None
+    with solara.Row():
+        solara.Select("Scenario", values=names, value=current,
+                      on_value=lambda n: load_file(str(folder() / n)))
+        solara.FileDrop(label="…or drop a scenario TOML here", lazy=False,
+                        on_file=lambda f: load_text(f["name"], f["data"] or b""))
+
+
+@solara.component
+def Editor(base: Scenario):
+    """The scenario as TOML text, to edit and load: read as a file is (`load_text`), never run."""
+    shown, set_shown = solara.use_state(False)
+    text, set_text = solara.use_state("")
+
+    def show() -> None:
+        set_text(scenario_toml(current_plan()[0] or base, base.source_file, []))
+        set_shown(True)
+
+    if not shown:
+        solara.Button("Edit the scenario as TOML", text=True, icon_name="mdi-file-document-edit-outline",
+                      on_click=show)
+        return
+    solara.InputTextArea("Scenario TOML", value=text, on_value=set_text, rows=14, continuous_update=False)
+    with solara.Row():
+        solara.Button("Load this scenario", color="primary", disabled=not text.strip(),
+                      on_click=lambda: load_text("edited.toml", text.encode("utf-8")))
+        solara.Button("Close the editor", text=True, on_click=lambda: set_shown(False))
+
+
+@solara.component
+def Page():
+    solara.Title("citytwin: a planner's dashboard")
+    solara.Style(CSS)
+
+    def open_first() -> None:
+        if loaded.value is None:
+            files = scenario_files()
+            first = os.environ.get(SCENARIO_ENV) or (str(files[0]) if files else None)
+            if first:
+                load_file(first)
+
+    solara.use_effect(open_first, [])
+    base = loaded.value
+    spec, refused = current_plan()
+    latest = run_plan.value if run_plan.finished else run_plan.latest
+    # Results of another scenario (before a switch) are not shown against this one.
+    outcome = latest[1] if latest is not None and latest[0] == loaded_key.value else None
+    with solara.Sidebar():
+        if base is not None:
+            with solara.Row():
+                solara.Button("Run", color="primary", disabled=spec is None or run_plan.pending,
+                              on_click=lambda: run_plan(loaded_key.value, spec))
+                solara.Button("Cancel", disabled=not run_plan.pending, on_click=run_plan.cancel)
+                solara.Button("Reset", text=True, on_click=lambda: load(loaded_key.value, base))
+            Levers(base)
+    with solara.Column(style={"padding": "8px 16px"}):
+        heading("citytwin: will the province reach its goals?", 2)
+        ScenarioPicker(base)
+        if message.value:
+            solara.Error(message.value)
+        if base is None:
+            return
+        session = session_for(loaded_key.value, base)
+        paragraph(f"<b>{html.escape(base.name)}</b>: {html.escape(base.description)} "
+                  f"({base.time.start}..{base.time.end}; {session.runs} runs at {session.scale:.1%} of adults as "
+                  "agents; <code>citytwin run</code> gives the final word at the scenario's own size)")
+        with solara.Column():  # one place for the run's state, so what follows keeps its place (and state)
+            if refused:
+                solara.Error(f"This plan is refused: {refused}")
+            if run_plan.pending:
+                solara.ProgressLinear(value=run_plan.progress or True)
+                solara.Text(progress_text.value or "starting…")
+            elif run_plan.cancelled:
+                solara.Warning("Cancelled: the results below are the last finished run.")
+            elif run_plan.error:
+                error = run_plan.exception
+                solara.Error("The run failed: " + (str(error) if isinstance(error, ScenarioError)
+                                                  else f"{type(error).__name__}: {error}"))
+        Downloads(outcome, spec, base)
+        if outcome is not None:
+            Results(outcome)
+        Editor(base)

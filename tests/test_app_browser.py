@@ -1,0 +1,173 @@
+"""The dashboard in a real browser: `citytwin app` served on 127.0.0.1 and driven by Playwright in
+Debian's chromium (/usr/bin/chromium; no browser download). A planner's journey: the page loads
+with the scenario's verdict, the map shows the province's communes with names on hover, moving
+the budget lever and running changes the verdict table, a commune clicked joins a pilot, the
+downloaded scenario runs with `citytwin run` unchanged, the results zip holds the output folder,
+and a bad edited scenario is refused in one line. Screenshots go to results/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import DAK_LAK, ROOT, citytwin
+
+from sim import geodata
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "results" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
+                                "(the README's test command installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """`citytwin app` on a short Dak Lak (2025-2027, two targets), 6 runs at a small scale."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    (folder / "dak_lak_short.toml").write_text(
+        f'extends = "{DAK_LAK.as_posix()}"\nname = "dak_lak_short"\n'
+        '[time]\nstart = "2025-01"\nend = "2027-12"\n'
+        '[targets]\ngoals = ["dak_lak.budget_floor"]\n'
+        '[[targets.custom]]\nid = "uptake_2027"\nindicator = "online_services_uptake"\ncomparison = ">="\n'
+        'threshold = 0.5\nyear = 2027\nsource = "test"\n', encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", str(folder / "dak_lak_short.toml"),
+                             "--port", str(port), "--runs", "6", "--scale", "0.002"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONWARNINGS="ignore"),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    line = proc.stdout.readline()
+    assert f"http://127.0.0.1:{port}/" in line, line + proc.stderr.read()
+    yield f"http://127.0.0.1:{port}/", folder
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _row(page, target: str) -> str:
+    return page.locator(f"[data-testid=verdict-table] tr[data-target='{target}']").inner_text()
+
+
+def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(app, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, folder = app
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page.set_default_timeout(120_000)
+        expect.set_options(timeout=120_000)
+        page.goto(url)
+
+        # 1. The page loads with the verdict of the scenario as loaded.
+        expect(page.locator("[data-testid=verdict-table] tr[data-target='dak_lak.budget_floor']")).to_be_visible()
+        assert "3.0%" in _row(page, "dak_lak.budget_floor")
+        before = page.locator("[data-testid=verdict-table]").inner_text()
+
+        # 2. The map has every commune of the province; hovering one names it and gives its value.
+        units = geodata.units(66)
+        communes = page.locator("path.commune")
+        expect(communes).to_have_count(len(units))
+        names = {u.name for u in units}
+        assert set(communes.evaluate_all("els => els.map(e => e.dataset.name)")) == names
+        communes.nth(10).hover(force=True)
+        hover = page.locator("[data-testid=map-hover]").inner_text()
+        assert any(n in hover for n in names) and re.search(r"\d+\.\d%", hover), hover
+        page.screenshot(path=str(SHOTS / "app_loaded.png"), full_page=True)
+
+        # 3. The budget lever, moved with the keyboard as a planner may (0.1 point a step), then Run.
+        slider = page.get_by_role("slider").first
+        slider.focus()
+        for _ in range(20):
+            page.keyboard.press("ArrowRight")
+        expect(page.get_by_text("5.0%", exact=True).first).to_be_visible()
+        page.get_by_role("button", name="Run").click()
+        expect(page.locator("[data-testid=verdict-table] tr[data-target='dak_lak.budget_floor']")).to_contain_text(
+            "5.0%")
+        assert page.locator("[data-testid=verdict-table]").inner_text() != before
+        comparison = page.locator("[data-testid=comparison-table]").inner_text()
+        assert "+2.0 pt" in comparison, comparison  # the floor's paired change: 3% -> 5%
+        expect(page.locator("[data-testid=money-table]")).to_be_visible()
+        page.screenshot(path=str(SHOTS / "app_budget_5pct.png"), full_page=True)
+
+        # 4. A commune clicked on the map joins the pilot (and is outlined); the plan with it runs.
+        communes.nth(10).click(force=True)
+        expect(page.get_by_text("1 commune(s) picked")).to_be_visible()
+        expect(page.locator("path.commune[stroke='#d00']")).to_have_count(1)
+        page.get_by_role("button", name="Run").click()
+        expect(page.get_by_test_id("pilot-line")).to_contain_text("Pilot (")
+        page.screenshot(path=str(SHOTS / "app_pilot.png"), full_page=True)
+
+        # 5. The scenario downloaded runs with `citytwin run` unchanged; the zip holds the results.
+        with page.expect_download() as got:
+            page.get_by_role("button", name=re.compile("Download the scenario")).click()
+        toml = tmp_path / got.value.suggested_filename
+        got.value.save_as(toml)
+        text = toml.read_text(encoding="utf-8")
+        assert "dx_share = 0.05" in text and "dashboard pilot" in text
+        out = tmp_path / "run"
+        proc = citytwin("run", str(toml), "--runs", "2", "--out", str(out), "--quiet")
+        assert proc.returncode == 0, proc.stderr
+        assert (out / "verdict.json").is_file()
+        with page.expect_download() as got:
+            page.get_by_role("button", name=re.compile("Download the results")).click()
+        archive = tmp_path / got.value.suggested_filename
+        got.value.save_as(archive)
+        names_in_zip = zipfile.ZipFile(archive).namelist()
+        assert {"dak_lak_short/verdict.json", "dak_lak_short/pilot.csv", "dak_lak_short/scenario.toml"} <= \
+            set(names_in_zip)
+
+        # 6. An edited scenario passes the same schema: a typo is refused in one line, nothing changes.
+        page.get_by_role("button", name="Edit the scenario as TOML").click()
+        editor = page.locator("textarea")
+        expect(editor).to_have_value(re.compile(r"dx_share = 0\.05"))  # the current plan, as TOML
+        editor.fill(text.replace("[budget]", "[budget]\nbudjet = 1", 1))
+        editor.press("Tab")  # the text is sent when the field is left
+        page.get_by_role("button", name="Load this scenario").click()
+        error = page.locator(".v-alert").filter(has_text="budjet")
+        expect(error).to_be_visible()
+        assert "unknown key" in error.inner_text() and "\n" not in error.inner_text().strip()
+        assert "5.0%" in _row(page, "dak_lak.budget_floor")  # the plan is still there
+        page.screenshot(path=str(SHOTS / "app_refused.png"), full_page=True)
+        browser.close()
+
+
+def test_the_app_refuses_bad_input_in_one_line(tmp_path):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        port = busy.getsockname()[1]
+        for args, words in [(["app", str(DAK_LAK), "--port", str(port)], ["--port", str(port), "in use"]),
+                            (["app", "no/such.toml"], ["no/such.toml"]),
+                            (["app", str(DAK_LAK), "--scale", "2"], ["scale"]),
+                            (["app", "--folder", str(tmp_path)], ["no scenario"])]:
+            start = time.perf_counter()
+            proc = citytwin(*args)
+            assert proc.returncode == 2, (args, proc.stderr)
+            line = proc.stderr.strip()
+            assert "\n" not in line and "Traceback" not in line and all(w in line for w in words), line
+            assert time.perf_counter() - start < 60
+    finally:
+        busy.close()
