@@ -17,7 +17,23 @@ wait and the wait tail against a discrete-event M/M/c simulation written with si
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
+
+
+@nb.njit(cache=True, nogil=True)
+def _erlang_b(c, a):
+    """Erlang-B per element by its recursion B_k = a B_{k-1} / (k + a B_{k-1}), B_0 = 1: every
+    step is a ratio in [0, 1], so nothing overflows for c in the hundreds (the factorial sum
+    would). The same operations, in the same order, as the array form it replaced."""
+    out = np.empty(len(c))
+    for i in range(len(c)):
+        b = 1.0
+        for k in range(1, c[i] + 1):
+            ab = a[i] * b
+            b = ab / (k + ab)
+        out[i] = b
+    return out
 
 
 def erlang_c(servers: np.ndarray, offered: np.ndarray) -> np.ndarray:
@@ -32,12 +48,7 @@ def erlang_c(servers: np.ndarray, offered: np.ndarray) -> np.ndarray:
     if np.any(c < 1) or np.any(c != np.floor(c)):
         raise ValueError("servers must be whole numbers >= 1")
     c = c.astype(np.int64)
-    # Erlang-B by its recursion: every step is a ratio in [0, 1], so nothing
-    # overflows for c in the hundreds (the factorial sum would).
-    b = np.ones(c.shape)
-    for k in range(1, int(c.max(initial=1)) + 1):
-        ab = a * b
-        b = np.where(k <= c, ab / (k + ab), b)
+    b = _erlang_b(c.ravel(), np.ascontiguousarray(a).ravel()).reshape(c.shape)
     stable = a < c
     # c − a(1 − B) > c − a > 0 where stable; the masked branch is never used.
     denom = np.where(stable, c - a * (1.0 - b), 1.0)

@@ -121,11 +121,13 @@ class Coverage:
     covered: dict[str, np.ndarray] = field(default_factory=dict)
     sites: dict[str, list[np.ndarray]] = field(default_factory=dict)  # per tech: [x, y, r, commune, cofunded]
     by_commune: dict[str, np.ndarray] = field(default_factory=dict)  # covered citizens per commune
+    built: dict[str, int] = field(default_factory=dict)  # sites per tech (kept: counted every month)
 
     def __post_init__(self) -> None:
         n = len(self.xy)
         self.covered = {t: np.zeros(n, dtype=bool) for t in TECHS}
         self.sites = {t: [] for t in TECHS}
+        self.built = {t: 0 for t in TECHS}
         self.by_commune = {t: np.zeros(self.geo.n, dtype=np.int64) for t in TECHS}
         lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
         hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
@@ -140,7 +142,8 @@ class Coverage:
         if len(x) == 0:
             return
         x, y, radius = (np.asarray(a, dtype=np.float64) for a in (x, y, radius))
-        self.sites[tech].append(np.c_[x, y, radius, commune, np.full(len(x), float(cofunded))])
+        self.sites[tech].append(np.column_stack((x, y, radius, commune, np.full(len(x), float(cofunded)))))
+        self.built[tech] += len(x)
         if len(x) > 256:  # the baseline network: all sites at once
             _cover_many(*self._grid, *self._frame, x, y, radius, self.covered[tech], self._full[tech])
             self.by_commune[tech] = count_where(self.commune_start, np.arange(self.geo.n), self.covered[tech], True)
@@ -157,48 +160,161 @@ class Coverage:
         return np.vstack(self.sites[tech]) if self.sites[tech] else np.empty((0, 5))
 
     def count(self, tech: str) -> int:
-        return int(sum(len(s) for s in self.sites[tech]))
+        return self.built[tech]
 
 
 @nb.njit(cache=True, nogil=True)
-def _race_top(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, key):
-    """The n cells of [lo[j], hi[j]) that win an exponential race: largest weight / E with E ~
-    Exp(1) (weight: people, times urban_weight in wards, 0 where covered if uncovered_only), the
-    same law as drawing without replacement in proportion to weight (Gumbel top-k, since
-    log(w / E) = log w + Gumbel). One pass with a min-heap; E = -log(u) is bounded below by 1 - u,
-    so most cells are rejected without a logarithm. The noise is counter-based (cell index)."""
-    heap_r = np.empty(n)
-    heap_idx = np.empty(n, np.int64)
-    size = 0
+def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, key):
+    """Up to n distinct cells of [lo[j], hi[j]) drawn one after another, each with probability
+    proportional to its weight among those not yet drawn (successive sampling; weight: people,
+    times urban_weight in wards, 0 where covered if uncovered_only). Draws are made with
+    replacement on the cumulative weights (binary search) and a cell drawn again is drawn anew,
+    which is the same law; the table is rebuilt without the drawn cells once they hold half the
+    weight, so a draw takes about two tries at most. One pass over the cells without a random
+    number each: the noise is counter-based (draw number), under `key`."""
+    m = 0
+    for j in range(len(lo)):
+        m += hi[j] - lo[j]
+    cum = np.empty(m)
+    idx = np.empty(m, np.int64)
+    k = 0
+    total = 0.0
     for j in range(len(lo)):
         for c in range(lo[j], hi[j]):
             w = people[c] * (urban_weight if urban[c] else 1.0)
             if w <= 0.0 or (uncovered_only and covered[c]):
                 continue
-            u = uniform(key, c)
-            if size == n and (1.0 - u) * heap_r[0] >= w:  # E >= 1 - u >= w / r_min: cannot win
-                continue
-            r = w / -np.log(u) if u > 0.0 else 0.0
-            if size < n:  # sift up
-                i = size
-                size += 1
-                while i > 0 and heap_r[(i - 1) // 2] > r:
-                    heap_r[i], heap_idx[i] = heap_r[(i - 1) // 2], heap_idx[(i - 1) // 2]
-                    i = (i - 1) // 2
-                heap_r[i], heap_idx[i] = r, c
-            elif r > heap_r[0]:  # replace the smallest, sift down
-                i = 0
-                while True:
-                    left = 2 * i + 1
-                    if left >= n:
-                        break
-                    child = left + 1 if left + 1 < n and heap_r[left + 1] < heap_r[left] else left
-                    if heap_r[child] >= r:
-                        break
-                    heap_r[i], heap_idx[i] = heap_r[child], heap_idx[child]
-                    i = child
-                heap_r[i], heap_idx[i] = r, c
-    return np.sort(heap_idx[:size])
+            total += w
+            cum[k] = total
+            idx[k] = c
+            k += 1
+    if k <= n:
+        return np.sort(idx[:k])
+    out = np.empty(n, np.int64)
+    taken = np.zeros(k, np.bool_)
+    got = 0
+    removed = 0.0
+    draw = 0
+    while got < n:
+        i = np.searchsorted(cum[:k], uniform(key, draw) * total, side="right")
+        draw += 1
+        if i >= k or taken[i]:
+            continue
+        taken[i] = True
+        out[got] = idx[i]
+        got += 1
+        removed += cum[i] - (cum[i - 1] if i > 0 else 0.0)
+        if removed > 0.5 * total and got < n:  # rebuild the table without the drawn cells
+            kk = 0
+            acc = 0.0
+            prev = 0.0
+            for t in range(k):
+                w = cum[t] - prev
+                prev = cum[t]
+                if taken[t]:
+                    continue
+                acc += w
+                cum[kk] = acc
+                idx[kk] = idx[t]
+                kk += 1
+            k, total, removed = kk, acc, 0.0
+            taken[:k] = False
+    return np.sort(out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_of(weight):
+    """A Fenwick tree (1-based) of the weights: prefix sums and updates in O(log n)."""
+    n = len(weight)
+    tree = np.zeros(n + 1)
+    tree[1:] = weight
+    for i in range(1, n + 1):
+        j = i + (i & -i)
+        if j <= n:
+            tree[j] += tree[i]
+    return tree
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_add(tree, i, delta):
+    i += 1
+    while i < len(tree):
+        tree[i] += delta
+        i += i & -i
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_find(tree, target):
+    """The 0-based index whose cumulative interval holds `target` (len if beyond the total)."""
+    n = len(tree) - 1
+    pos = 0
+    step = 1
+    while step * 2 <= n:
+        step *= 2
+    while step:
+        nxt = pos + step
+        if nxt <= n and tree[nxt] <= target:
+            pos = nxt
+            target -= tree[nxt]
+        step //= 2
+    return pos
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_total(tree):
+    n = len(tree) - 1
+    total = 0.0
+    i = n
+    while i > 0:
+        total += tree[i]
+        i -= i & -i
+    return total
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_draw(tree, weight, alive, n, key):
+    """Up to n distinct cells by successive sampling on a Fenwick tree of the weights: each draw
+    proportional to weight among the cells not yet drawn (a drawn cell's weight is taken out for
+    the next draws, then put back: the caller's coverage update removes it for good). A draw that
+    lands on a cell of no weight (rounding in the tree) is drawn anew."""
+    m = min(n, alive)
+    out = np.empty(m, np.int64)
+    total = _tree_total(tree)
+    draw = 0
+    for got in range(m):
+        while True:
+            i = _tree_find(tree, uniform(key, draw) * total)
+            draw += 1
+            if i < len(weight) and weight[i] > 0.0:
+                break
+        out[got] = i
+        _tree_add(tree, i, -weight[i])
+        total -= weight[i]
+    for got in range(m):
+        _tree_add(tree, out[got], weight[out[got]])
+    return np.sort(out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _tree_remove(tree, weight, cells):
+    """Cells that became covered leave the tree for good; returns how many had weight."""
+    gone = 0
+    for c in cells:
+        if weight[c] > 0.0:
+            _tree_add(tree, c, -weight[c])
+            weight[c] = 0.0
+            gone += 1
+    return gone
+
+
+@dataclass
+class _Draws:
+    """The province-wide draw of one technology at one urban weight: the uncovered cells' weights
+    in a Fenwick tree, kept up to date as sites cover cells."""
+
+    tree: np.ndarray
+    weight: np.ndarray
+    alive: int
 
 
 @dataclass
@@ -212,6 +328,9 @@ class SitePlan:
     people: np.ndarray            # per cell
     urban: np.ndarray             # per cell: in a ward
     grid: Coverage                # the cells' inside points, as the "homes" a Coverage marks
+    # Province-wide draws (operators' commercial sites, every month) by (tech, urban weight): a
+    # Fenwick tree makes each draw O(log cells) instead of a pass over every cell.
+    draws: dict[tuple[str, float], _Draws] = field(default_factory=dict)
 
     @classmethod
     def of(cls, geo: Geography) -> SitePlan:
@@ -222,16 +341,36 @@ class SitePlan:
     def pick(self, rng: np.random.Generator, tech: str, n: int, communes: np.ndarray | None,
              urban_weight: float, uncovered_only: bool = True) -> np.ndarray:
         """Up to n distinct cells, drawn without replacement with probability proportional to
-        their (uncovered) people times `urban_weight` in wards (an exponential race: the same law
-        as successive sampling), among the cells of `communes` (all when None); sorted."""
+        their (uncovered) people times `urban_weight` in wards (successive sampling), among the
+        cells of `communes` (all when None); sorted."""
         cells = self.cells
+        everywhere = communes is None or (len(communes) == len(cells.commune_start) - 1
+                                          and bool(np.all(np.asarray(communes) == np.arange(len(communes)))))
+        if everywhere and uncovered_only and n > 0:
+            d = self._province_draws(tech, float(urban_weight))
+            return _tree_draw(d.tree, d.weight, d.alive, int(n), np.uint64(rng.integers(0, 2**63)))
         communes = np.arange(len(cells.commune_start) - 1) if communes is None else np.asarray(communes)
         if n <= 0 or len(communes) == 0:
             return np.empty(0, np.int64)
-        return _race_top(cells.commune_start[communes], cells.commune_start[communes + 1], self.people, self.urban,
+        return _successive(cells.commune_start[communes], cells.commune_start[communes + 1], self.people, self.urban,
                            self.grid.covered[tech], float(urban_weight), uncovered_only, int(n),
                            np.uint64(rng.integers(0, 2**63)))
 
+    def _province_draws(self, tech: str, urban_weight: float) -> _Draws:
+        key = (tech, urban_weight)
+        if key not in self.draws:
+            weight = self.people * np.where(self.urban, urban_weight, 1.0)
+            weight[self.grid.covered[tech] | ~(weight > 0.0)] = 0.0
+            self.draws[key] = _Draws(_tree_of(weight), weight, int(np.count_nonzero(weight)))
+        return self.draws[key]
+
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray) -> None:
-        """Mark the cells new sites cover."""
+        """Mark the cells new sites cover (and take them out of the province-wide draws)."""
+        covered = self.grid.covered[tech]
+        before = covered.copy() if self.draws else covered
         self.grid.add(tech, x, y, radius, commune, cofunded=False)
+        if self.draws:
+            newly = np.flatnonzero(covered & ~before)
+            for (t, _), d in self.draws.items():
+                if t == tech and len(newly):
+                    d.alive -= _tree_remove(d.tree, d.weight, newly)
