@@ -49,7 +49,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     from sim.indicators import Recorder
     from sim.model import CityModel
-    from sim.world import build_world
+    from sim.world.world import world_for
 
     base = spec.ensemble.seed if seed is None else seed
     t0 = time.perf_counter()
@@ -58,7 +58,8 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
         from sim.uncertainty import draw_assumptions
 
         spec, parameters = draw_assumptions(spec, base + run)
-    model = CityModel(build_world(spec, seed=base + run, scale=scale, world_seed=base), spec)
+    model = CityModel(world_for(spec, seed=base + run, scale=spec.ensemble.scale if scale is None else scale,
+                                world_seed=base), spec)
     t1 = time.perf_counter()
     recorder = Recorder(model).run()
     t2 = time.perf_counter()

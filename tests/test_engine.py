@@ -124,3 +124,56 @@ def test_figures_drawn_on_two_cores_all_or_error(tmp_path):
     jobs = [partial(_touch, tmp_path / f"x{k}", fail=k == 3) for k in range(6)]
     with pytest.raises(RuntimeError, match="drawing figures failed"):
         draw(jobs)
+
+
+def test_new_sites_are_drawn_by_successive_sampling():
+    """Both draws of sites (a pass over some communes' cells; the province-wide Fenwick tree) give
+    each cell the inclusion probability of successive sampling in proportion to its weight
+    (covered and empty cells never)."""
+    from sim.world.infrastructure import _successive, _tree_draw, _tree_of, _tree_remove
+
+    people = np.array([1.0, 2.0, 3.0, 4.0, 0.0, 5.0])
+    covered = np.array([False] * 5 + [True])
+    w = people[:4]
+    exact = np.zeros(4)  # P(cell in a draw of 2) = sum over ordered pairs
+    for a in range(4):
+        for b in range(4):
+            if a != b:
+                p = w[a] / w.sum() * w[b] / (w.sum() - w[a])
+                exact[a] += p
+                exact[b] += p
+    weight = people.copy()
+    tree = _tree_of(weight)
+    alive = 5 - _tree_remove(tree, weight, np.array([5]))
+    draws = 40_000
+    for draw in (lambda k: _successive(np.array([0]), np.array([6]), people, np.zeros(6, bool), covered, 1.0, True, 2,
+                                       np.uint64(k)),
+                 lambda k: _tree_draw(tree, weight, alive, 2, np.uint64(k))):
+        counts = np.zeros(6)
+        for k in range(draws):
+            picked = draw(k)
+            assert len(set(picked.tolist())) == 2
+            counts[picked] += 1
+        assert counts[4] == counts[5] == 0
+        # 4 standard errors of a share near 0.5 over 40,000 draws: 0.01
+        assert np.abs(counts[:4] / draws - exact).max() < 0.01, (counts / draws, exact)
+    assert _tree_draw(tree, weight, alive, 10, np.uint64(1)).tolist() == [0, 1, 2, 3]  # fewer cells than asked
+
+
+def test_a_kept_world_runs_as_a_fresh_one():
+    """A world copied from an earlier build of the same seed (another ensemble over the same runs:
+    a plan and its baseline) gives the run a fresh build gives, to the bit, whatever the levers."""
+    import sim.world.world as ww
+    from sim.ensemble import run_one
+    from sim.scenario import with_levers
+
+    base = load_scenario(DAK_LAK, FAST)
+    plan = with_levers(base, {"budget.dx_share": 0.06, "budget.allocation.infrastructure": 0.6,
+                                      "infrastructure.five_g_start_year": 2027})
+    ww._kept.clear()
+    fresh = run_one(plan, 3)
+    ww._kept.clear()
+    run_one(base, 3)                  # builds and keeps the world of this run's seed
+    kept = run_one(plan, 3)           # copies it
+    assert np.array_equal(kept.values, fresh.values) and kept.communes == fresh.communes
+    assert len(ww._kept) == 1

@@ -18,7 +18,7 @@ from shapely.geometry.polygon import orient
 from sim.plots import colour_scale, fmt_value, map_layout, misses
 from sim.world.geography import Geography
 
-TOLERANCE_KM = 0.12   # simplification: under a pixel of a 700-px map of a 100-km province
+PIXELS = 1000        # simplification: a thousandth of the map's width, under a pixel of the drawn map
 INSET = 0.28          # the offshore inset's side, as a share of the frame's width
 
 
@@ -45,13 +45,13 @@ def _path(geom: shapely.Geometry, shift: tuple[float, float, float]) -> str:
     return "".join(out)
 
 
-def shapes(geo: Geography, tolerance_km: float = TOLERANCE_KM) -> Shapes:
+def shapes(geo: Geography) -> Shapes:
     """The units as SVG paths, offshore groups moved into an inset."""
     layout = map_layout(geo)
     x0, y0, x1, y1 = layout.frame
     width, height = x1 - x0, y1 - y0
     pad = 0.02 * max(width, height)
-    simple = shapely.simplify(geo.polygons, tolerance_km, preserve_topology=True)
+    simple = shapely.simplify(geo.polygons, max(width, height) / PIXELS, preserve_topology=True)
     inset = None
     shift = {i: (0.0, 0.0, 1.0) for i in range(geo.n)}
     if layout.offshore.any():
@@ -77,10 +77,11 @@ def colours(values: np.ndarray, threshold: float | None, comparison: str) -> lis
 
 def units(geo: Geography, geometry: Shapes, values: np.ndarray, indicator: str, threshold: float | None,
           comparison: str, picked: set[str]) -> list[dict]:
-    """What the map component draws per unit: code, name, path, fill, the hover label, whether
-    it misses the goal, whether it is in the pilot."""
+    """What the map component draws per unit (its path apart, in `Shapes.paths`: sent to the page
+    once, not with every new value): code, name, fill, the hover label, whether it misses the
+    goal, whether it is in the pilot."""
     fills = colours(values, threshold, comparison)
     missed = misses(values, threshold, comparison) if threshold is not None else np.zeros(geo.n, dtype=bool)
-    return [{"code": str(int(geo.codes[i])), "name": geo.names[i], "kind": geo.kinds[i], "d": geometry.paths[i],
-             "fill": fills[i], "label": fmt_value(float(values[i]), indicator), "misses": bool(missed[i]),
+    return [{"code": str(int(geo.codes[i])), "name": geo.names[i], "kind": geo.kinds[i], "fill": fills[i],
+             "label": fmt_value(float(values[i]), indicator), "misses": bool(missed[i]),
              "picked": str(int(geo.codes[i])) in picked} for i in range(geo.n)]

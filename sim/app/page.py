@@ -14,8 +14,10 @@ import hashlib
 import html
 import os
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,6 +55,7 @@ FOLDER_ENV = "CITYTWIN_APP_FOLDER"       # the folder whose scenarios the planne
 RUNS_ENV = "CITYTWIN_APP_RUNS"           # runs per ensemble (citytwin app --runs)
 SCALE_ENV = "CITYTWIN_APP_SCALE"         # agents per person (citytwin app --scale)
 
+PROGRESS_EVERY = 1.0   # seconds between progress updates: each costs the page a render (and the runs CPU)
 STATUS_COLOURS = {"ON TRACK": "#1b7f3b", "AT RISK": "#b86e00", "OFF TRACK": "#b3261e", "UNDECIDED": "#5f6368",
                   "NOT MODELLED": "#9e9e9e"}
 
@@ -155,12 +158,16 @@ def run_plan(key: str, spec: Scenario) -> tuple[str, Outcome]:
     base = loaded.value if loaded_key.value == key else None
     session = session_for(key, base or spec)
     cancelled = threading.Event()
+    shown = [0.0]
 
     def report(what: str, done: int, total: int) -> None:
         if not run_plan.is_current():   # cancelled, or a newer run asked for
             cancelled.set()
-        progress_text.set(f"{what}: {done} of {total} runs")
-        run_plan.progress = 100.0 * done / max(total, 1)
+        now = time.monotonic()
+        if done in (0, total) or now - shown[0] >= PROGRESS_EVERY:  # the page, not the runs, would pay
+            shown[0] = now
+            progress_text.set(f"{what}: {done} of {total} runs")
+            run_plan.progress = 100.0 * done / max(total, 1)
 
     try:
         return key, session.run(spec, report, cancelled)
@@ -181,7 +188,7 @@ def paragraph(markup: str) -> None:
 
 
 @solara.component_vue("commune_map.vue")
-def CommuneMap(units: list, view_box: str, inset: list | None, stroke: float, event_pick=None):
+def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float, event_pick=None):
     pass
 
 
@@ -201,7 +208,8 @@ def LeverSlider(control: Control):
     if control.percent:
         solara.SliderFloat(control.label, value=value, min=control.low, max=control.high, step=control.step,
                            on_value=set_value, thumb_label=False)
-        solara.Text(f"{value:.1%}", style={"font-size": "0.85em", "color": "#555"})
+        solara.HTML(tag="span", unsafe_innerHTML=f"{value:.1%}", style="font-size: 0.85em; color: #555",
+                    attributes={"data-testid": f"value-{control.key}"})
     else:
         solara.SliderInt(control.label, value=int(value), min=int(control.low), max=int(control.high),
                          on_value=lambda v: set_value(float(v)), thumb_label="always")
@@ -326,9 +334,14 @@ def Fans(outcome: Outcome):
     chosen = fan_target.value if fan_target.value in ids else ids[0]
     solara.ToggleButtonsSingle(value=chosen, values=ids, on_value=fan_target.set)
     v = judged[ids.index(chosen)]
-    fig = fan_figure(v, outcome.result, outcome.spec.name, None if not outcome.changed else outcome.baseline)
-    solara.FigureMatplotlib(fig, format="png")
-    plt.close(fig)
+
+    def draw():
+        fig = fan_figure(v, outcome.result, outcome.spec.name, None if not outcome.changed else outcome.baseline)
+        plt.close(fig)  # drawn by FigureMatplotlib below; pyplot need not keep it
+        return fig
+
+    fig = solara.use_memo(draw, dependencies=[id(outcome), chosen])
+    solara.FigureMatplotlib(fig, format="png", dependencies=[id(outcome), chosen])
 
 
 @solara.component
@@ -360,12 +373,14 @@ def MapPanel(outcome: Outcome | None):
         pilot.set(replace(pilot.value, communes=tuple(now)))
 
     x, y, w, h = geometry.view_box
-    CommuneMap(units=units, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}",
+    CommuneMap(units=units, paths=geometry.paths, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}",
                inset=list(geometry.inset) if geometry.inset else None, stroke=max(w, h) / 1500, event_pick=pick)
 
 
 @solara.component
-def Results(outcome: Outcome):
+def Results(outcome: Outcome, detail: Outcome | None):
+    """The verdict and the comparison of `outcome`; the fans, the map and what the money bought of
+    `detail` (the same outcome one render later: the verdict reaches the page first)."""
     r0 = outcome.result.runs[0]
     heading(f"Verdict ({len(outcome.result.runs)} runs of {r0.citizens:,} citizen agents, {outcome.seconds:.1f} s)")
     solara.HTML(tag="div", unsafe_innerHTML=verdict_html(outcome.verdicts))
@@ -379,11 +394,18 @@ def Results(outcome: Outcome):
     with solara.Columns([1, 1]):
         with solara.Column():
             heading("Fan chart per target")
-            Fans(outcome)
+            if detail is not None:
+                Fans(detail)
         with solara.Column():
             heading("Communes")
-            MapPanel(outcome)
+            MapPanel(detail)
     heading("What the money bought")
+    if detail is not None:
+        MoneyTable(detail)
+
+
+@solara.component
+def MoneyTable(outcome: Outcome):
     solara.HTML(tag="div", unsafe_innerHTML=money_html(outcome))
 
 
@@ -436,6 +458,51 @@ def Editor(base: Scenario):
 
 
 @solara.component
+def RunStatus(refused: str):
+    """The run's state in one place: only this re-renders as runs finish (the page stays still)."""
+    with solara.Column():
+        if refused:
+            solara.Error(f"This plan is refused: {refused}")
+        if run_plan.pending:
+            solara.ProgressLinear(value=run_plan.progress or 0)
+            solara.Text(progress_text.value or "starting…")
+        elif run_plan.cancelled:
+            solara.Warning("Cancelled: the results below are the last finished run.")
+        elif run_plan.error:
+            error = run_plan.exception
+            solara.Error("The run failed: " + (str(error) if isinstance(error, ScenarioError)
+                                              else f"{type(error).__name__}: {error}"))
+
+
+def latest_outcome() -> Outcome | None:
+    """The last finished outcome of the scenario as loaded (not one of the scenario before a switch)."""
+    latest = run_plan.value if run_plan.finished else run_plan.latest
+    return latest[1] if latest is not None and latest[0] == loaded_key.value else None
+
+
+@solara.component
+def RunButtons(spec: Scenario | None, base: Scenario):
+    with solara.Row():
+        solara.Button("Run", color="primary", disabled=spec is None or run_plan.pending,
+                      on_click=lambda: run_plan(loaded_key.value, spec) if spec is not None else None)
+        solara.Button("Cancel", disabled=not run_plan.pending, on_click=run_plan.cancel)
+        solara.Button("Reset", text=True, on_click=lambda: load(loaded_key.value, base))
+
+
+@solara.component
+def Outcomes(spec: Scenario | None, base: Scenario):
+    """What depends on the run's results: only this part re-renders when a run ends."""
+    outcome = latest_outcome()
+    detail, set_detail = solara.use_state(cast(Outcome | None, None))
+    solara.use_effect(lambda: set_detail(outcome), [id(outcome)])
+    if detail is not None and outcome is not None and detail.spec.province.code != outcome.spec.province.code:
+        detail = None  # another province's map and fans are never shown against this one
+    Downloads(outcome, spec, base)
+    if outcome is not None:
+        Results(outcome, detail)
+
+
+@solara.component
 def Page():
     solara.Title("citytwin: a planner's dashboard")
     solara.Style(CSS)
@@ -450,16 +517,9 @@ def Page():
     solara.use_effect(open_first, [])
     base = loaded.value
     spec, refused = current_plan()
-    latest = run_plan.value if run_plan.finished else run_plan.latest
-    # Results of another scenario (before a switch) are not shown against this one.
-    outcome = latest[1] if latest is not None and latest[0] == loaded_key.value else None
     with solara.Sidebar():
         if base is not None:
-            with solara.Row():
-                solara.Button("Run", color="primary", disabled=spec is None or run_plan.pending,
-                              on_click=lambda: run_plan(loaded_key.value, spec))
-                solara.Button("Cancel", disabled=not run_plan.pending, on_click=run_plan.cancel)
-                solara.Button("Reset", text=True, on_click=lambda: load(loaded_key.value, base))
+            RunButtons(spec, base)
             Levers(base)
     with solara.Column(style={"padding": "8px 16px"}):
         heading("citytwin: will the province reach its goals?", 2)
@@ -472,19 +532,6 @@ def Page():
         paragraph(f"<b>{html.escape(base.name)}</b>: {html.escape(base.description)} "
                   f"({base.time.start}..{base.time.end}; {session.runs} runs at {session.scale:.1%} of adults as "
                   "agents; <code>citytwin run</code> gives the final word at the scenario's own size)")
-        with solara.Column():  # one place for the run's state, so what follows keeps its place (and state)
-            if refused:
-                solara.Error(f"This plan is refused: {refused}")
-            if run_plan.pending:
-                solara.ProgressLinear(value=run_plan.progress or True)
-                solara.Text(progress_text.value or "starting…")
-            elif run_plan.cancelled:
-                solara.Warning("Cancelled: the results below are the last finished run.")
-            elif run_plan.error:
-                error = run_plan.exception
-                solara.Error("The run failed: " + (str(error) if isinstance(error, ScenarioError)
-                                                  else f"{type(error).__name__}: {error}"))
-        Downloads(outcome, spec, base)
-        if outcome is not None:
-            Results(outcome)
+        RunStatus(refused)
+        Outcomes(spec, base)
         Editor(base)

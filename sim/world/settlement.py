@@ -105,7 +105,7 @@ def place_people(cells: Cells, polygons: np.ndarray, counts: np.ndarray, rng: np
         cum = np.cumsum(cells.share[lo:hi])
         pick = lo + np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), hi - lo - 1)
         x0, y0 = cells.x0[pick], cells.y0[pick]
-        pts = np.c_[x0, y0] + rng.random((n, 2)) * cells.size
+        pts = np.column_stack((x0, y0)) + rng.random((n, 2)) * cells.size
         todo = np.flatnonzero(cells.inside[pick] < 1.0)
         poly = polygons[c]
         shapely.prepare(poly)
@@ -113,7 +113,7 @@ def place_people(cells: Cells, polygons: np.ndarray, counts: np.ndarray, rng: np
             if len(todo) == 0:
                 break
             todo = todo[~shapely.contains_xy(poly, pts[todo, 0], pts[todo, 1])]
-            pts[todo] = np.c_[x0[todo], y0[todo]] + rng.random((len(todo), 2)) * cells.size
+            pts[todo] = np.column_stack((x0[todo], y0[todo])) + rng.random((len(todo), 2)) * cells.size
         # A point in a cell that barely touches the commune may miss 64 times: its inside point.
         pts[todo] = cells.centre[pick[todo]]
         out[start:start + n] = pts

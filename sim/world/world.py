@@ -14,7 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import os
+from collections import OrderedDict
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -113,6 +117,53 @@ def build_world(spec: Scenario, seed: int | None = None, scale: float | None = N
                       site_plan, spec.infrastructure, seed, scale)
     _baseline_sites(world, int(spec.baseline.sites_4g.value), int(spec.baseline.sites_5g.value))
     return world
+
+
+# What only the months read, never the world: a change there (a lever, a policy, a target)
+# leaves the world of a seed as it was, so it can be copied instead of built again.
+MONTHS_ONLY = ("name", "description", "source_file", "budget", "policies", "targets", "observed", "free", "costs",
+               "effects", "delivery", "tasks", "institutions", "ensemble", "priors", "posterior")
+MONTHS_ONLY_INFRASTRUCTURE = ("five_g_start_year", "commercial_4g_per_year", "commercial_5g_per_year",
+                              "broadband_growth")
+KEPT_WORLDS = 48          # two ensembles of 20 runs and some
+KEPT_AGENTS = 400_000     # larger worlds are not kept (memory; their build is a small part of their run)
+_kept: OrderedDict[str, World] = OrderedDict()
+
+
+def world_key(spec: Scenario, seed: int, scale: float, world_seed: int) -> str:
+    """Everything a world is built from: the scenario without what only the months read, the
+    seeds and the scale."""
+    data = spec.model_dump(mode="json", exclude=set(MONTHS_ONLY))
+    for key in MONTHS_ONLY_INFRASTRUCTURE:
+        data["infrastructure"].pop(key)
+    text = json.dumps([data, seed, scale, world_seed], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def world_for(spec: Scenario, seed: int, scale: float, world_seed: int) -> World:
+    """The world of a run: a copy of the same world built earlier in this process (another
+    ensemble over the same seeds: a plan against its baseline, a sweep's or a seek's points), else
+    built. A copy is the world the build would give, to the bit (the build is deterministic in
+    its key, `world_key`); the map is shared, as within an ensemble."""
+    key = world_key(spec, seed, scale, world_seed)
+    kept = _kept.get(key)
+    if kept is None:
+        world = build_world(spec, seed=seed, scale=scale, world_seed=world_seed)
+        if world.citizens.n <= KEPT_AGENTS:
+            _kept[key] = _copy(world)
+            while len(_kept) > KEPT_WORLDS:
+                _kept.popitem(last=False)
+        return world
+    _kept.move_to_end(key)
+    world = _copy(kept)
+    world.infrastructure = spec.infrastructure
+    return world
+
+
+def _copy(world: World) -> World:
+    """A copy whose changes never reach the original; the map (read only) is shared."""
+    shared = (world.geo, world.geo.cells, world.infrastructure)
+    return copy.deepcopy(world, {id(o): o for o in shared})
 
 
 def _baseline_sites(world: World, n4: int, n5: int) -> None:
