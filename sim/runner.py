@@ -111,11 +111,12 @@ class Runner:
             if not self.scheduler:
                 # Bound to this machine only; no dashboard. Its workers ignore Ctrl-C (this process
                 # closes the cluster): inherited while they start, set again by a preload in any
-                # restarted one.
+                # restarted one. Their logs are silenced below CRITICAL: a worker whose heartbeat
+                # meets the closing scheduler logs an ERROR; a run's own error reaches the caller.
                 with sigint_ignored():
                     self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                                  host="127.0.0.1", dashboard_address=None,
-                                                 silence_logs=logging.ERROR, preload=["sim.dask_worker_signals"])
+                                                 silence_logs=logging.CRITICAL, preload=["sim.dask_worker_signals"])
             self._client = Client(self.scheduler or self._cluster)
         return self
 
