@@ -109,6 +109,12 @@ class EnsembleResult:
         return df[df.month == last].pivot(index="run", columns="year", values="value")
 
 
+def paired(a: EnsembleResult, b: EnsembleResult) -> bool:
+    """Whether two ensembles are the same runs (run numbers, seeds and drawn assumptions): common
+    random numbers, so a run-by-run difference is the scenarios' difference, not the draws'."""
+    return [(r.run, r.seed, r.parameters) for r in a.runs] == [(r.run, r.seed, r.parameters) for r in b.runs]
+
+
 def planned_workers(spec: Scenario, runs: int | None = None, workers: int | None = None,
                     executor: str = "processes") -> int:
     """How many runs execute at once: the asked-for workers (else the scenario's, else every

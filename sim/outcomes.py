@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.ensemble import EnsembleResult, RunResult, run_one
+from sim.ensemble import EnsembleResult, RunResult, paired, run_one
 from sim.errors import ScenarioError
 from sim.model import adaptive_year
 from sim.schema import Scenario
@@ -114,9 +114,7 @@ def paired_differences(targets: list[Target], result: EnsembleResult, baseline: 
     and its change, and the share of runs that do better. Pairing removes the noise between
     draws, so a small effect shows with few runs. Raises ValueError if the runs are not paired.
     """
-    a = [(r.run, r.seed, r.parameters) for r in result.runs]
-    b = [(r.run, r.seed, r.parameters) for r in baseline.runs]
-    if a != b:
+    if not paired(result, baseline):
         raise ValueError("the ensembles are not paired (different runs, seeds or drawn assumptions)")
     rows = []
     for t in targets:

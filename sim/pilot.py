@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.ensemble import paired
 from sim.names import COMMUNE_INDICATORS
 from sim.schema import PolicySpec, Scenario
 from sim.world.adjacency import neighbours
@@ -83,9 +84,7 @@ def baseline_year(spec: Scenario, years: np.ndarray) -> int | None:
 
 def check_paired(with_: EnsembleResult, without: EnsembleResult) -> None:
     """The two arms must be the same runs: same seeds and the same assumption draws."""
-    a = [(r.run, r.seed, r.parameters) for r in with_.runs]
-    b = [(r.run, r.seed, r.parameters) for r in without.runs]
-    if a != b:
+    if not paired(with_, without):
         raise ValueError("the pilot and its counterfactual are not paired (different runs, seeds or draws)")
 
 

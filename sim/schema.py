@@ -22,7 +22,8 @@ Example:
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any, Literal, get_args
+import math
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -899,9 +900,6 @@ def bounds(key: str) -> tuple[float, float]:
     >>> bounds("budget.dx_share"), bounds("budget.allocation.skills"), bounds("infrastructure.five_g_start_year")
     ((0.0, 1.0), (0.0, 1.0), (1900.0, 2200.0))
     """
-    import math
-    import typing
-
     node: Any = Scenario
     metadata: list[Any] = []
     for part in key.split("."):
@@ -910,12 +908,12 @@ def bounds(key: str) -> tuple[float, float]:
                 raise KeyError(f"{key}: no such key in the scenario schema")
             info = node.model_fields[part]
             node, metadata = info.annotation, list(info.metadata)
-        elif typing.get_origin(node) is dict:
+        elif get_origin(node) is dict:
             node = get_args(node)[1]
             metadata = []
         else:
             raise KeyError(f"{key}: no such key in the scenario schema")
-        while typing.get_origin(node) is Annotated:  # a named range (Share, Year): its Field's limits
+        while get_origin(node) is Annotated:  # a named range (Share, Year): its Field's limits
             base, *extra = get_args(node)
             metadata += [m for e in extra for m in getattr(e, "metadata", [e])]
             node = base

@@ -119,7 +119,11 @@ def rebalance(values: dict[str, float], key: str, value: float) -> dict[str, flo
 
 @dataclass(frozen=True)
 class Pilot:
-    """Extra money for one programme in the communes clicked on the map (commune codes)."""
+    """Extra money for one programme in the communes clicked on the map (commune codes).
+
+    The default amount is an assumption, as in scenarios/da_nang_pilot.toml (no source gives the
+    cost of a pilot): VND 20 bn a year, about 1.5% of a large city's yearly DX money; the planner
+    sets any amount from 0 to the schema's ceiling."""
 
     communes: tuple[str, ...]
     programme: str = "services"
