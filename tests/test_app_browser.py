@@ -126,7 +126,7 @@ def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(
         text = toml.read_text(encoding="utf-8")
         assert "dx_share = 0.05" in text and "dashboard pilot" in text
         out = tmp_path / "run"
-        proc = citytwin("run", str(toml), "--runs", "2", "--out", str(out), "--quiet")
+        proc = citytwin("run", str(toml), "--runs", "2", "--scale", "0.002", "--out", str(out), "--quiet")
         assert proc.returncode == 0, proc.stderr
         assert (out / "verdict.json").is_file()
         with page.expect_download() as got:
