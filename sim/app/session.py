@@ -292,6 +292,10 @@ class Session:
         return run_ensemble(spec, runs=self.runs, scale=self.scale, seed=self.seed, progress=False,
                             on_result=on_result, runner=self._open_runner())
 
+    def _as_loaded(self, spec: Scenario) -> bool:
+        """Whether a scenario is the one as loaded (its baseline's runs are then its own)."""
+        return spec.model_dump(exclude={"source_file"}) == self.base.model_dump(exclude={"source_file"})
+
     def baseline(self, progress: Progress, cancelled: threading.Event) -> EnsembleResult:
         key = (self.runs, self.scale, self.seed)
         if key not in self._baselines:
@@ -308,15 +312,12 @@ class Session:
         with self._lock:
             try:
                 base = self.baseline(progress, cancelled)
-                same = spec.model_dump(exclude={"source_file"}) == self.base.model_dump(exclude={"source_file"})
-                result = base if same else self._ensemble(spec, "your plan", progress, cancelled)
+                result = base if self._as_loaded(spec) else self._ensemble(spec, "your plan", progress, cancelled)
                 without = None
                 if has_pilots(spec):
                     counterfactual = without_pilots(spec)
-                    alike = counterfactual.model_dump(exclude={"source_file"}) == \
-                        self.base.model_dump(exclude={"source_file"})
-                    without = base if alike else self._ensemble(counterfactual, "your plan without the pilot",
-                                                                progress, cancelled)
+                    without = base if self._as_loaded(counterfactual) else \
+                        self._ensemble(counterfactual, "your plan without the pilot", progress, cancelled)
             except BaseException as exc:  # a cancel, an error, an interrupt: drop the queued runs
                 self._drop_runner(exc)
                 raise
