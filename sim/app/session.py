@@ -3,8 +3,8 @@ the levers a planner may move (bounded by the schema), the scenario they make, a
 reports progress and can be cancelled, the verdict, and what changed against the scenario as
 loaded over the same runs.
 
-The scenario as loaded is the baseline. Its ensemble is run once per (runs, scale, seed) and
-kept; every plan is run with the same seeds, so run r of the plan and of the baseline draw the
+The scenario as loaded is the baseline. Its ensemble is run once (a session's runs, scale and
+seed are fixed) and kept; every plan is run with the same seeds, so run r of the plan and of the baseline draw the
 same assumptions (common random numbers) and their difference is the levers' effect, not noise
 between draws (`sim.outcomes.paired_differences`). A plan with a pilot is also run without it,
 as `citytwin run` does, for the pilot's own paired effect in its communes (`sim.pilot`).
@@ -258,7 +258,7 @@ class Session:
         self.executor = executor
         self.workers = workers or default_workers()
         self._runner: Runner | None = None
-        self._baselines: dict[tuple[int, float, int], EnsembleResult] = {}
+        self._baseline: EnsembleResult | None = None   # the scenario as loaded, run once
         self._lock = threading.Lock()   # one ensemble at a time on the session's workers
 
     def _open_runner(self) -> Runner:
@@ -297,10 +297,9 @@ class Session:
         return spec.model_dump(exclude={"source_file"}) == self.base.model_dump(exclude={"source_file"})
 
     def baseline(self, progress: Progress, cancelled: threading.Event) -> EnsembleResult:
-        key = (self.runs, self.scale, self.seed)
-        if key not in self._baselines:
-            self._baselines[key] = self._ensemble(self.base, "the scenario as loaded", progress, cancelled)
-        return self._baselines[key]
+        if self._baseline is None:
+            self._baseline = self._ensemble(self.base, "the scenario as loaded", progress, cancelled)
+        return self._baseline
 
     def run(self, spec: Scenario, progress: Progress | None = None,
             cancelled: threading.Event | None = None) -> Outcome:
