@@ -110,10 +110,19 @@ def cheapest(spec: Scenario, targets: list[Target], target: str, probability: fl
                          "probability": hits / e.runs, "probability_low": low_p, "probability_high": high_p})
             return hits / e.runs
 
+        stopped: list[KeyboardInterrupt] = []
+
         def objective(trial: optuna.Trial) -> tuple[float, float]:
             point = {SHARE: trial.suggest_float(SHARE, low, high)}
             point |= {k: trial.suggest_float(k, WEIGHT_LOW, 1.0) for k in keys}
-            p = measure(point)
+            try:
+                p = measure(point)
+            except KeyboardInterrupt as interrupt:
+                # Optuna logs an objective's KeyboardInterrupt as a failed trial with its traceback
+                # before raising it again: end the study quietly instead and raise it after.
+                stopped.append(interrupt)
+                trial.study.stop()
+                raise optuna.TrialPruned() from None
             return point[SHARE], p
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -123,6 +132,8 @@ def cheapest(spec: Scenario, targets: list[Target], target: str, probability: fl
         study.enqueue_trial({SHARE: min(max(spec.budget.dx_share, low), high)}
                             | {k: max(spec.budget.allocation[p], WEIGHT_LOW) for k, p in keys.items()})
         study.optimize(objective, n_trials=trials)
+        if stopped:
+            raise stopped[0]
         table = pd.DataFrame(rows)
         front = {t.number for t in study.best_trials}
         table["pareto_front"] = [i in front for i in range(len(table))]

@@ -11,18 +11,15 @@ Bad input (scenario, arguments, output folder, a world too big) prints one line 
 exits with status 2, before any work and without writing anything. Ctrl-C prints one
 line and exits with status 130, leaving earlier results as they were.
 
-Only the standard library is imported at the top, so a Ctrl-C during start-up is
-handled like any other.
+Ctrl-C is citytwin's from the first line of this module (its handler is installed before
+anything else is imported), so a Ctrl-C during start-up is handled like any other. Only
+Python's own start, before this module runs (about a tenth of a second), is Python's.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import signal
 import sys
-from pathlib import Path
-from typing import NoReturn
 
 INTERRUPTED = "citytwin: interrupted; earlier results are unchanged"
 _interrupted = False
@@ -35,6 +32,38 @@ def _on_sigint(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_interrupts(unraisable: object) -> None:
+    """A Ctrl-C that lands in a callback Python cannot raise from (importlib's module-lock
+    weakref callback) is not printed as "Exception ignored": `checkpoint()` raises it again."""
+    if not isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)  # type: ignore[arg-type]
+
+
+def _interrupted_while_importing(kind: type[BaseException], value: BaseException, trace: object) -> None:
+    """A Ctrl-C while this module's own imports run (before main()) is one line and status 130."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.stderr.write(INTERRUPTED + "\n")
+        sys.stderr.flush()
+        import os
+
+        os._exit(130)
+    sys.__excepthook__(kind, value, trace)  # type: ignore[arg-type]
+
+
+# As a command (`citytwin`, `python -m sim.cli`), not when a program imports main().
+if __name__ == "__main__" or getattr(sys, "argv", [""])[0].rsplit("/", 1)[-1] == "citytwin":
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+        sys.excepthook = _interrupted_while_importing
+    sys.unraisablehook = _quiet_interrupts
+
+import argparse  # noqa: E402 - after the handler: a Ctrl-C during these imports is citytwin's
+import os  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+
 def checkpoint() -> None:
     """Interrupt now if a Ctrl-C came but its KeyboardInterrupt was lost: Python ignores an
     exception raised inside some callbacks (importlib's module-lock weakref callback during
@@ -45,7 +74,9 @@ def checkpoint() -> None:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
-        sys.stderr.write(f"citytwin: error: {message} (see citytwin {self.prog.split()[-1]} --help)\n")
+        command = self.prog.split()[-1]
+        where = "citytwin" if command == "citytwin" else f"citytwin {command}"
+        sys.stderr.write(f"citytwin: error: {' '.join(message.split())} (see {where} --help)\n")
         raise SystemExit(2)
 
 
@@ -81,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     seek.add_argument("--cost", action="store_true",
                       help="the cheapest budget share and split among the DX programmes reaching the target(s) "
                            "(Optuna, cost against P(reach)); --lever then gives the range of budget.dx_share")
-    seek.add_argument("--trials", type=int, default=40, help="with --cost: the splits tried (default 40)")
+    seek.add_argument("--trials", type=int, help="with --cost: the splits tried (default 40)")
     _exploring(seek, runs="runs per lever value (default: the scenario's ensemble.runs)",
                seed="base seed; run r uses seed + r at every lever value",
                out="output folder (default results/<scenario name>_seek/)")
@@ -190,11 +221,42 @@ def _executor(args: argparse.Namespace) -> str:
     return "dask" if args.scheduler else args.executor
 
 
+_SAID_AS: dict[str, str] = {}  # "--set ensemble.runs=5" -> "--runs 5": how the planner said it
+
+
 def _overrides(args: argparse.Namespace) -> list[str]:
-    """Command-line options are scenario overrides, so they are validated by the same schema."""
-    extra = [f"ensemble.{k}={getattr(args, k)}" for k in ("runs", "seed", "scale", "workers")
-             if getattr(args, k, None) is not None]
-    return list(args.set) + extra
+    """Command-line options are scenario overrides, so they are validated by the same schema. A key
+    given twice (by two --set, or by --set and its option) is refused: one would silently win."""
+    from sim.errors import ScenarioError
+
+    given = {f"ensemble.{k}": f"--{k} {getattr(args, k)}" for k in ("runs", "seed", "scale", "workers")
+             if getattr(args, k, None) is not None}
+    for key, option in given.items():  # an error about the value names the option, not a --set
+        _SAID_AS[f"--set {key}={option.split(' ', 1)[1]}"] = option
+    seen: dict[str, str] = {}
+    for text in args.set:
+        key = ".".join(part.strip() for part in text.split("=", 1)[0].split("."))
+        first = given.get(key) or seen.get(key)
+        if first is not None and first != f"--set {text}":
+            raise ScenarioError(f"{first} and --set {text} both set {key}; give it once")
+        seen[key] = f"--set {text}"
+    return list(args.set) + [f"{key}={option.split(' ', 1)[1]}" for key, option in given.items()]
+
+
+def _check_scheduler(args: argparse.Namespace) -> None:
+    """The dask scheduler a command will use (--scheduler, else $CITYTWIN_DASK_SCHEDULER with
+    --executor dask): a real address that answers, checked before any work."""
+    from sim.errors import ScenarioError
+    from sim.runner import SCHEDULER_ENV, check_scheduler
+
+    if getattr(args, "executor", None) is None:
+        return
+    if args.scheduler is not None:
+        if not args.scheduler.strip():
+            raise ScenarioError("--scheduler '': expected a dask scheduler's address, e.g. tcp://10.0.0.5:8786")
+        check_scheduler(args.scheduler)
+    elif args.executor == "dask" and os.environ.get(SCHEDULER_ENV):
+        check_scheduler(os.environ[SCHEDULER_ENV], option=f"${SCHEDULER_ENV}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -285,11 +347,14 @@ def cmd_seek(args: argparse.Namespace) -> int:
     out.check()
     e = spec.ensemble
     workers = planned_workers(spec, executor=_executor(args))
+    if args.trials is not None and not args.cost:
+        raise ScenarioError(f"--trials {args.trials}: only with --cost (the splits tried)")
     if args.cost:
         if lever != DEFAULT_LEVER:
             raise ScenarioError(f"--lever {lever}: --cost searches {DEFAULT_LEVER} and the DX split; give its range")
-        if args.trials < 2:
-            raise ScenarioError(f"--trials {args.trials}: expected at least 2")
+        args.trials = 40 if args.trials is None else args.trials
+        if not 2 <= args.trials <= 100_000:
+            raise ScenarioError(f"--trials {args.trials}: expected 2 to 100000")
         return _cost(args, spec, targets, low, high, out, workers)
     # At most: every run at the high end, then every run at each bisection step and at the answer.
     most = e.runs * (STEPS + 4)
@@ -373,7 +438,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     cost = check_cost(spec, total, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
     with folder.locked():
         about = {"scenario_file": spec.source_file, "command": sys.argv, "design": args.design}
-        store.begin(record(spec, design, about), design)  # or refuse a different sweep, before any work
+        # Or refuse a different sweep or a foreign file, and repair damaged runs, before any work.
+        for note in store.begin(record(spec, design, about), design):
+            print(f"citytwin: note: --store {folder.path}: {note}", file=sys.stderr)
         before = len(store.done())
         if not args.quiet:
             again = f", resuming: {before} already in the store" if before else ""
@@ -405,7 +472,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_discover(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.discover import discover
+    from sim.discover import MIN_DISCOVERY_RUNS, discover
     from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
     from sim.outcomes import modelled
@@ -421,6 +488,9 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not spec.ensemble.uncertainty:
         raise ScenarioError(f"{args.scenario}: ensemble.uncertainty is false: nothing is drawn, so there is no "
                             "region of the assumptions to find")
+    if spec.ensemble.runs < MIN_DISCOVERY_RUNS:
+        raise ScenarioError(f"--runs {spec.ensemble.runs}: PRIM needs runs that fail and runs that reach in numbers; "
+                            f"give at least {MIN_DISCOVERY_RUNS} (default 200)")
     targets = modelled(resolve_targets(spec, args.scenario), None if args.target == "all" else [args.target])
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_discover", kind="discover")
     out.check()
@@ -453,14 +523,21 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.report import sensitivity_manifest, write_sensitivity
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
-    from sim.sensitivity import DEFAULT_SAMPLES, design_size, factors, ranked_text, run_sensitivity, varied
+    from sim.sensitivity import (
+        DEFAULT_SAMPLES,
+        check_samples,
+        design_size,
+        factors,
+        ranked_text,
+        run_sensitivity,
+        varied,
+    )
     from sim.targets import resolve_targets
 
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
     samples = DEFAULT_SAMPLES[args.method] if args.samples is None else args.samples
-    if samples < 1:
-        raise ScenarioError(f"--samples {samples}: expected at least 1")
+    check_samples(args.method, samples)
     spec = load_scenario(args.scenario, _overrides(args))
     targets = modelled(resolve_targets(spec, args.scenario), args.target)
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_sensitivity", kind="sensitivity")
@@ -500,21 +577,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import calibrate, check_calibratable
     from sim.calibration_outputs import check_variant, write_calibration
     from sim.errors import ScenarioError
-    from sim.outfolder import OutputFolder
+    from sim.outfolder import OutputFolder, check_name
     from sim.resources import check_cost
     from sim.runner import default_workers
     from sim.scenario import load_scenario
 
     spec = load_scenario(args.scenario, _overrides(args))
-    if args.draws < 1:
-        raise ScenarioError(f"--draws {args.draws}: expected at least 1")
+    if not 2 <= args.draws <= 100_000:
+        raise ScenarioError(f"--draws {args.draws}: expected 2 to 100000 (a posterior needs draws to weigh)")
     check_calibratable(spec, args.until)
     stem = Path(args.scenario).stem + ("_calibrated" if args.until is None else f"_calibrated_until{args.until}")
     variant = args.write or Path(args.scenario).parent / f"{stem}.toml"
+    check_name(variant, "--write")
     check_variant(variant)
     default_out = f"{spec.name}_calibration" if args.until is None else f"{spec.name}_hindcast_{args.until}"
     out = OutputFolder(args.out or Path("results") / default_out, kind="calibration")
     out.check()
+    if out.path.resolve() in variant.resolve().parents:
+        raise ScenarioError(f"--write {variant}: inside the results folder {out.path}, which is replaced whole; "
+                            "write the calibrated scenario elsewhere (default: beside the scenario)")
     e = spec.ensemble
     workers = args.workers or default_workers()
     check_cost(spec, args.draws * e.runs, min(workers, e.runs), yes=args.yes, counterfactual=False)
@@ -546,27 +627,36 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from sim.app.server import serve
+    from sim.app.server import check_host, serve
+    from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
+    from sim.outfolder import check_name
+    from sim.resources import check_cost
     from sim.scenario import load_scenario
 
     checkpoint()
-    scenario = Path(args.scenario) if args.scenario else None
-    if scenario is not None:  # bad input stops here, in one line, before the server starts
-        load_scenario(scenario, [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale}"])
-    elif not 0 < args.scale <= 1 or args.runs < 1:
-        raise ScenarioError(f"--runs {args.runs} --scale {args.scale:g}: expected runs >= 1 and 0 < scale <= 1")
-    folder = args.folder or (scenario.parent if scenario is not None else Path("scenarios"))
+    check_host(args.host)
+    folder = args.folder or (Path(args.scenario).parent if args.scenario else Path("scenarios"))
+    check_name(folder, "--folder")
     if not folder.is_dir():
         raise ScenarioError(f"--folder {folder}: not a folder")
-    if scenario is None and not any(folder.glob("*.toml")):
+    # Bad input stops here, in one line, before the server starts: the scenario the page opens
+    # first (the one named, else the folder's first) with the page's runs and scale, and their cost.
+    first = Path(args.scenario) if args.scenario else next(iter(sorted(p for p in folder.glob("*.toml")
+                                                                      if p.is_file())), None)
+    if first is None:
         raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
-    serve(scenario, folder, args.host, args.port, args.runs, args.scale)
+    page = [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale!r}"]
+    _SAID_AS.update({f"--set {page[0]}": f"--runs {args.runs}", f"--set {page[1]}": f"--scale {args.scale!r}"})
+    spec = load_scenario(first, page)
+    check_cost(spec, args.runs, planned_workers(spec), counterfactual=False)
+    serve(Path(args.scenario) if args.scenario else None, folder, args.host, args.port, args.runs, args.scale)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a command; bad input is one line and status 2, Ctrl-C one line and status 130."""
+    _SAID_AS.clear()
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
     try:
@@ -579,9 +669,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "discover": cmd_discover,
                    "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity, "app": cmd_app}[args.command]
-        return command(args)
+        with warnings.catch_warnings():
+            # A library's warning (numpy's, shapely's) is a developer's message in several lines, not
+            # a planner's: shown with CITYTWIN_DEBUG=1 only.
+            if not os.environ.get("CITYTWIN_DEBUG"):
+                warnings.simplefilter("ignore")
+            _check_scheduler(args)
+            return command(args)
     except ScenarioError as exc:
-        sys.stderr.write(f"citytwin: error: {' '.join(str(exc).split())}\n")
+        message = " ".join(str(exc).split())
+        for internal, said in _SAID_AS.items():
+            message = message.replace(internal, said)
+        sys.stderr.write(f"citytwin: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         if os.environ.get("CITYTWIN_DEBUG"):  # where it was interrupted
@@ -593,12 +692,26 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         sys.stderr.write("citytwin: error: out of memory; lower --scale, --runs or --workers\n")
         return 2
-    except Exception as exc:  # noqa: BLE001 - one line for the planner, the trace on request
-        if os.environ.get("CITYTWIN_DEBUG"):
-            raise
-        sys.stderr.write(f"citytwin: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
-                         "(set CITYTWIN_DEBUG=1 for details)\n")
+    except OSError as exc:
+        from sim.errors import FULL_DISK
+
+        if exc.errno not in FULL_DISK:
+            return _internal(exc)
+        where = f" writing {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"citytwin: error: the disk is full ({exc.strerror}){where}; earlier results are "
+                         "unchanged; free some space and run again\n")
         return 1
+    except Exception as exc:  # noqa: BLE001 - one line for the planner, the trace on request
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    """An error that is citytwin's, not the input's: one line, status 1 (the trace on request)."""
+    if os.environ.get("CITYTWIN_DEBUG"):
+        raise exc
+    sys.stderr.write(f"citytwin: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                     "(set CITYTWIN_DEBUG=1 for details)\n")
+    return 1
 
 
 def entry() -> None:

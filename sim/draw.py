@@ -9,11 +9,13 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from sim.runner import default_workers, sigint_blocked
+from sim.errors import FULL_DISK
+from sim.runner import default_workers, interrupts_held
 
 
 def figure(name: str, *args) -> None:
@@ -37,7 +39,7 @@ def draw(jobs: Sequence[Callable[[], None]]) -> None:
             job()
         return
     child = multiprocessing.get_context("fork").Process(target=_draw_in_child, args=(jobs[1::2],), daemon=True)
-    with warnings.catch_warnings(), sigint_blocked():
+    with warnings.catch_warnings(), interrupts_held(tracker=False):
         # Python warns that forking a multi-threaded process may deadlock: the other threads here
         # are numba's idle workers (and tqdm's monitor), which hold no lock the child needs.
         # The child never sees Ctrl-C (blocked for life); this process stops it instead.
@@ -51,6 +53,8 @@ def draw(jobs: Sequence[Callable[[], None]]) -> None:
         child.join()
         raise
     child.join()
+    if child.exitcode in FULL_DISK:
+        raise OSError(child.exitcode, os.strerror(child.exitcode))
     if child.exitcode != 0:
         raise RuntimeError(f"drawing figures failed in a child process (exit code {child.exitcode})")
 
@@ -59,6 +63,8 @@ def _draw_in_child(jobs: list[Callable[[], None]]) -> None:
     try:
         for job in jobs:
             job()
+    except OSError as exc:  # a full disk: the parent raises the same error (its exit status is the errno)
+        sys.exit(exc.errno if exc.errno in FULL_DISK else 1)
     except Exception as exc:  # one line for the user; the parent raises
         print(f"citytwin: figure failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -6,6 +6,13 @@ allowed; the CLI prints it on one line and exits with status 2. This module
 imports nothing from `sim`, so every layer can raise it.
 """
 
+import errno
+
 
 class ScenarioError(Exception):
     """A scenario, argument, file or folder that cannot be used; the message is one line."""
+
+
+# A write that failed because the disk (or the user's quota) is full: the command stops with one
+# line and status 1; results are written to a hidden folder first, so earlier ones are intact.
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)

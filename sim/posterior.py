@@ -24,6 +24,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import logsumexp
 
+from sim.errors import ScenarioError
+
 WEAK_IDENTIFICATION = 0.5  # 90% credible width / 90% prior width above which a parameter is weakly identified
 
 
@@ -129,6 +131,9 @@ def sample_posterior(log_likelihood: Callable[[np.ndarray], np.ndarray], names: 
         log_q = _mixture_log_density(thetas, proposals, sizes[:stage + 1], log_prior)
         log_w = ll + log_prior - log_q
         log_w = np.where(np.isfinite(log_w), log_w, -np.inf)
+        if not np.isfinite(logsumexp(log_w)):  # every draw impossible: the weights would be 0/0
+            raise ScenarioError("observed: no parameter set of the [free] box gives the observations a likelihood "
+                                "above zero (check their values and sigma against the indicators' units)")
         post = Posterior(names=list(names), box=box, draws=thetas.copy(), log_likelihood=ll.copy(),
                          log_weight=log_w - logsumexp(log_w))
         if on_stage:

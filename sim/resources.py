@@ -127,8 +127,8 @@ def check_cost(spec: Scenario, runs: int, workers: int, yes: bool = False,
     cost = estimate(spec, runs, workers, counterfactual=counterfactual, held=held)
     prov, scale = spec.province, spec.ensemble.scale
     # The fewest agents any run can have: the low ends of the drawn assumptions.
-    fewest = min(prov.population.value * _low(prov.adult_share),
-                 prov.population.value * _low(prov.businesses_per_1000) / 1000)
+    fewest = min(_low(prov.population) * _low(prov.adult_share),
+                 _low(prov.population) * _low(prov.businesses_per_1000) / 1000)
     if fewest * scale < cost.communes:
         smallest = cost.communes / fewest
         raise ScenarioError(f"ensemble.scale {scale:g}: too small for {prov.name}'s {cost.communes} communes and "

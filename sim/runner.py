@@ -11,12 +11,14 @@ travel back.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from multiprocessing import get_context
+from multiprocessing import get_context, resource_tracker
 from multiprocessing.pool import Pool
 from types import TracebackType
 from typing import Any
@@ -25,50 +27,130 @@ EXECUTORS = ("processes", "inline", "dask")
 SCHEDULER_ENV = "CITYTWIN_DASK_SCHEDULER"  # a dask scheduler's address, when --scheduler is not given
 
 
+SCHEDULER_TIMEOUT_S = 5.0  # a scheduler on a provincial network answers in milliseconds
+
+
+def check_scheduler(address: str, option: str = "--scheduler", timeout: float = SCHEDULER_TIMEOUT_S) -> None:
+    """One line unless `address` is a dask scheduler's address (tcp:// or tls://, host and port)
+    that accepts a connection within `timeout` seconds: checked before any work, so a typo or a
+    scheduler that is down is not found after the scenario, the folder and the cost.
+
+    >>> check_scheduler("10.0.0.5")
+    Traceback (most recent call last):
+    sim.errors.ScenarioError: --scheduler '10.0.0.5': expected a dask scheduler's address, e.g. tcp://10.0.0.5:8786
+    """
+    import re
+    import socket
+
+    from sim.errors import ScenarioError
+
+    found = re.fullmatch(r"(?:(?:tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))"
+                         r":([0-9]{1,5})/?", address.strip())
+    if not found or not 0 < int(found.group(2)) < 65536:
+        raise ScenarioError(f"{option} {address!r}: expected a dask scheduler's address, e.g. tcp://10.0.0.5:8786")
+    host, port = found.group(1).strip("[]"), int(found.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except socket.gaierror:
+        raise ScenarioError(f"{option} {address}: no such host ({host})") from None
+    except OSError as exc:
+        why = f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else \
+            (exc.strerror or str(exc)).lower()
+        raise ScenarioError(f"{option} {address}: no dask scheduler answers there ({why})") from None
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-@contextmanager
-def sigint_blocked() -> Iterator[None]:
-    """Block Ctrl-C (SIGINT) in this thread for the block; a Ctrl-C during it is delivered when
-    it ends. Used around starting helper processes: the start is never left half done, and a
-    child *forked* inside keeps the signal blocked for life (children started through the
-    forkserver get their handlers from `sim.worker_signals`)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+GRACE_S = 2.0         # seconds a stopped worker gets to run its finalizers before SIGKILL
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _worker_start() -> None:
+    """In each local worker, first thing: die with the process that forked it (the forkserver,
+    which exits when citytwin does, even when citytwin is killed with SIGKILL), so no worker
+    ever outlives the command, whoever stops it and however."""
     try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's stop() still ends the workers
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 @contextmanager
-def sigint_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C for the block. Programs started inside (fork and exec) inherit the ignored
-    signal and Python then never turns it into a KeyboardInterrupt there, from their first
-    instruction. The price: a Ctrl-C during the block itself is dropped (so keep it short)."""
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+def interrupts_held(tracker: bool = True) -> Iterator[None]:
+    """Hold a Ctrl-C that comes during the block and raise it when the block ends. Used around
+    starting helper processes, so a start is never left half done:
+
+    * in this process, a handler that only records the signal (blocking SIGINT in this thread is
+      not enough: the kernel hands a process-wide SIGINT to any thread that does not block it,
+      numba's or OpenBLAS's, and Python then raises KeyboardInterrupt here all the same);
+    * in the children started here, SIGINT is blocked from their first instruction (a thread's
+      mask is inherited through fork and exec) until their preload ignores it (`sim.worker_signals`).
+
+    With `tracker`, multiprocessing's resource tracker is started first: starting it *unblocks*
+    SIGINT in the calling thread (CPython's resource_tracker.ensure_running ends with SIG_UNBLOCK);
+    a plain fork needs none. Outside the main thread (the dashboard's task thread) Python cannot
+    set a handler: only the mask is set."""
+    if tracker:
+        resource_tracker.ensure_running()
+    held: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum)) if main else None
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    if held:
+        if callable(previous):
+            previous(signal.SIGINT, None)  # citytwin's handler (or Python's): raises KeyboardInterrupt
+        elif previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def stop(pool: Pool, grace: float = GRACE_S) -> None:
+    """Stop a pool's workers: SIGTERM (they run their finalizers and leave), then SIGKILL whatever
+    still runs after `grace` seconds (a worker inside a numba kernel never runs a Python-level
+    handler, and Pool.join would wait for it for ever)."""
+    def kill_rest() -> None:
+        for p in list(getattr(pool, "_pool", [])):
+            if p.pid is not None and p.exitcode is None:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+    timer = threading.Timer(grace, kill_rest)
+    timer.daemon = True
+    timer.start()
+    try:
+        pool.terminate()
+        pool.join()
+    finally:
+        timer.cancel()
 
 
 @contextmanager
 def worker_pool(workers: int) -> Iterator[Pool]:
     """Local worker processes (forkserver: no copy of this process's threads) that ignore
-    Ctrl-C from their start (`sim.worker_signals`); they are terminated if the block ends
-    by an error or an interrupt."""
+    Ctrl-C from their start (`sim.worker_signals`) and die with their parent; they are stopped
+    (`stop`) if the block ends by an error or an interrupt, a Ctrl-C during their start included."""
     context = get_context("forkserver")
     context.set_forkserver_preload(["sim.worker_signals"])  # before the forkserver starts
-    with sigint_blocked():  # a Ctrl-C while the workers start is handled once they run
-        pool = context.Pool(workers)
+    pool: Pool | None = None
     try:
+        with interrupts_held():  # a Ctrl-C while the workers start is raised here, once they exist
+            pool = context.Pool(workers, initializer=_worker_start)
         yield pool
     except BaseException:
-        pool.terminate()
-        pool.join()
+        if pool is not None:
+            stop(pool)
         raise
     pool.close()
     pool.join()
@@ -113,11 +195,25 @@ class Runner:
                 # closes the cluster): inherited while they start, set again by a preload in any
                 # restarted one. Their logs are silenced below CRITICAL: a worker whose heartbeat
                 # meets the closing scheduler logs an ERROR; a run's own error reaches the caller.
-                with sigint_ignored():
-                    self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                                 host="127.0.0.1", dashboard_address=None,
-                                                 silence_logs=logging.CRITICAL, preload=["sim.dask_worker_signals"])
-            self._client = Client(self.scheduler or self._cluster)
+                try:
+                    with interrupts_held():  # a Ctrl-C while the cluster starts is raised once it exists
+                        self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                                     host="127.0.0.1", dashboard_address=None,
+                                                     silence_logs=logging.CRITICAL,
+                                                     preload=["sim.dask_worker_signals"])
+                except BaseException:
+                    if self._cluster is not None:
+                        self._cluster.close()
+                    raise
+            try:
+                self._client = Client(self.scheduler or self._cluster, timeout=f"{SCHEDULER_TIMEOUT_S * 2:g}s")
+            except (OSError, TimeoutError) as exc:  # it answered the check but does not speak dask
+                from sim.errors import ScenarioError
+
+                if not self.scheduler:
+                    raise
+                raise ScenarioError(f"--scheduler {self.scheduler}: not a dask scheduler, or it does not answer "
+                                    f"({' '.join(str(exc).split())[:120]})") from None
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,15 @@ from pydantic import ValidationError
 
 from sim import geodata
 from sim.errors import ScenarioError
-from sim.files import confined, read_toml
+from sim.files import MAX_DEPTH, confined, read_toml
+from sim.files import depth as nesting
 from sim.geodata import lookup_communes, province_units
 from sim.provincefiles import check_province_files
 from sim.schema import Scenario, levers, lookup, set_number
 from sim.targets import resolve_targets
 
 __all__ = ["load_scenario", "validate_scenario", "scenario_dict", "with_province_data", "parse_override",
-           "apply_override", "with_values", "with_levers", "check_lever"]
+           "apply_override", "with_values", "with_levers", "check_lever", "is_whole"]
 
 # Province totals a scenario may give per person instead (national defaults for any province).
 PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
@@ -98,24 +100,43 @@ def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], pa
             origin[dotted] = path
 
 
-def _resolve(path: Path, origin: dict[str, str], seen: tuple[Path, ...] = (),
-             roots: tuple[Path, ...] | None = None) -> dict[str, Any]:
-    """Read a scenario file and the chain of files it `extends` (inside `roots`, if given)."""
-    if roots is not None:
-        confined(path, roots, "extends" if seen else "scenario file", str(seen[-1]) if seen else str(path))
-    path = path.resolve()
-    if path in seen:
-        raise ScenarioError(f"{path}: extends: cycle through {' -> '.join(p.name for p in seen)}")
-    data = read_toml(path)
-    parent = data.pop("extends", None)
-    merged: dict[str, Any] = {}
-    if parent is not None:
+# Files in one `extends` chain: the shipped ones are three deep (a variant, its province, the nation).
+MAX_EXTENDS = 16
+
+
+def _resolve(path: Path, origin: dict[str, str], roots: tuple[Path, ...] | None = None,
+             base: Path | None = None) -> dict[str, Any]:
+    """Read a scenario file and the chain of files it `extends` (inside `roots`, if given). The
+    first file's `extends` is looked up in `base` (default: its own folder; an uploaded file's is
+    the app's scenario folder), every later one's beside the file that names it."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[Path] = []
+    while True:
+        if roots is not None:
+            confined(path, roots, "extends" if seen else "scenario file", str(seen[-1]) if seen else str(path))
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte
+            raise ScenarioError(f"{str(path)[:200]}: cannot be read ({exc})") from None
+        if path in seen:
+            raise ScenarioError(f"{path}: extends: cycle through {' -> '.join(p.name for p in seen)}")
+        if len(seen) >= MAX_EXTENDS:
+            raise ScenarioError(f"{seen[0]}: extends: a chain of more than {MAX_EXTENDS} files")
+        data = read_toml(path)
+        parent = data.pop("extends", None)
+        chain.append((path, data))
+        if parent is None:
+            break
         if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(f"{path}: extends: expected the name of a scenario file (a string), got {parent!r}")
-        if not parent.endswith(".toml"):
+        if not parent.endswith(".toml") or "\x00" in parent:
             raise ScenarioError(f"{path}: extends: expected a .toml scenario file, got {parent!r}")
-        merged = _resolve(path.parent / parent, origin, seen + (path,), roots)
-    _merge(merged, data, origin, str(path))
+        folder = base if base is not None and not seen else path.parent
+        seen.append(path)
+        path = folder / parent
+    merged: dict[str, Any] = {}
+    for file, data in reversed(chain):  # the nation first, the file named last
+        _merge(merged, data, origin, str(file))
     return merged
 
 
@@ -131,14 +152,25 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     """
     if "=" not in text:
         raise ScenarioError(f"--set {text!r}: expected key.path=value, e.g. --set budget.dx_share=0.05")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ScenarioError(f"--set {text!r}: a line break or control character; give one key.path=value per --set")
     key, raw = text.split("=", 1)
     keys = key.strip().split(".")
     if not all(k.strip() for k in keys):
         raise ScenarioError(f"--set {text!r}: empty key in {key!r}; expected key.path=value")
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        parsed = tomllib.loads(f"v = {raw.strip()}")
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
+        parsed = {"v": raw.strip()}
+    except RecursionError:
+        raise ScenarioError(f"--set {text[:60]!r}...: nested more than {MAX_DEPTH} deep") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise ScenarioError(f"--set {text[:60]!r}...: not a value citytwin can use") from None
+    if list(parsed) != ["v"]:
+        raise ScenarioError(f"--set {text!r}: more than one value; give one key.path=value per --set")
+    value = parsed["v"]
+    if nesting(value) > MAX_DEPTH:
+        raise ScenarioError(f"--set {text[:60]!r}...: nested more than {MAX_DEPTH} deep")
     keys = [k.strip() for k in keys]
     if keys[0] in INTERNAL_KEYS:
         raise ScenarioError(f"--set {text!r}: {keys[0]} is set by citytwin, not by a scenario")
@@ -149,7 +181,7 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any, text: str)
     node: Any = data
     for depth, key in enumerate(keys[:-1]):
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            if not (key.isascii() and key.isdigit()) or int(key) >= len(node):
                 raise ScenarioError(f"--set {text!r}: {'.'.join(keys[:depth + 1])}: no such list item")
             node = node[int(key)]
             continue
@@ -158,12 +190,21 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any, text: str)
         node = node[key]
     last = keys[-1]
     if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
+        if not (last.isascii() and last.isdigit()) or int(last) >= len(node):
             raise ScenarioError(f"--set {text!r}: {'.'.join(keys)}: no such list item")
         node[int(last)] = value
     elif isinstance(node, dict) and isinstance(node.get(last), dict) and not isinstance(value, dict):
-        # `--set budget.spending_vnd=5e13` sets the value of a sourced number, keeping its source.
-        node[last]["value"] = value
+        # `--set budget.spending_vnd=5e13` sets the value of a sourced number; its source then says
+        # so (the file's source described the file's value, not this one). Its range stays: a
+        # value outside it is refused, naming the range.
+        sourced = node[last]
+        if "value" in sourced and sourced["value"] != value and isinstance(sourced.get("source"), str):
+            was = sourced["source"]
+            sourced["source"] = (f"set on the command line: --set {text} (the scenario had {sourced['value']!r}, "
+                                 f"source: {was})")
+            if was.lower().startswith("assumption") and sourced.get("range") is not None:
+                sourced["source"] = "assumption: " + sourced["source"]  # still drawn from its range
+        sourced["value"] = value
     else:
         node[last] = value
 
@@ -193,11 +234,13 @@ def _format_error(exc: ValidationError, origin: dict[str, str], default: str) ->
 
 
 def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                  roots: tuple[Path, ...] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
-    """The merged raw data of a scenario file with overrides applied, and each key's file."""
+                  roots: tuple[Path, ...] | None = None,
+                  base: Path | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged raw data of a scenario file with overrides applied, and each key's file
+    (`base`: where the file's own `extends` is looked up, default its folder)."""
     path = Path(path)
     origin: dict[str, str] = {}
-    data = _resolve(path, origin, roots=roots)
+    data = _resolve(path, origin, roots=roots, base=base)
     for key in INTERNAL_KEYS:
         if key in data:
             raise ScenarioError(f"{origin.get(key, path)}: {key}: set by citytwin, not by a scenario")
@@ -212,13 +255,14 @@ def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                  roots: Iterable[Path] | None = None) -> Scenario:
+                  roots: Iterable[Path] | None = None, base: Path | None = None) -> Scenario:
     """Read, merge, override and validate a scenario; raises ScenarioError with one line.
 
     `roots`: for a scenario from someone else (an upload), the folders that the file itself,
-    its `extends` chain and its data files (GeoJSON, CSV) must lie in. None: anywhere."""
+    its `extends` chain and its data files (GeoJSON, CSV) must lie in. None: anywhere.
+    `base`: the folder the file's own `extends` is looked up in (an upload's: the app's folder)."""
     roots_t = None if roots is None else tuple(Path(r) for r in roots)
-    data, origin = scenario_dict(path, overrides, roots_t)
+    data, origin = scenario_dict(path, overrides, roots_t, base)
     return validate_scenario(data, origin, str(Path(path).resolve()), roots_t)
 
 
@@ -242,6 +286,11 @@ def validate_scenario(data: dict[str, Any], origin: dict[str, str] | None = None
             confined(base / name, roots, f"province.{key}", file)
     check_province_files(scenario, file)
     _check_policy_communes(scenario, file)
+    for table in ("priors", "free"):
+        for key in getattr(scenario, table):
+            why = NOT_READ_BY_A_RUN.get(key) or NOT_READ_BY_A_RUN.get(key.split(".", 1)[0])
+            if why:
+                raise ScenarioError(f"{file}: {table}.{key}: {why}")
     _check_free(scenario, file)
     resolve_targets(scenario, file)
     return scenario
@@ -285,6 +334,25 @@ def with_levers(spec: Scenario, point: dict[str, float], uncertainty: bool | Non
     return Scenario.model_validate(data)
 
 
+# Numbers of a scenario that no run reads (or that say which province it is): not levers.
+NOT_READ_BY_A_RUN = {
+    "ensemble": "ensemble.* says how many runs, which seeds and what scale, not what a run does (give them with "
+                "--runs, --seed, --scale)",
+    "targets": "a target says how runs are judged, not what they do (give another target with --set)",
+    "observed": "observations are read by citytwin calibrate only",
+    "free": "calibration boxes are read by citytwin calibrate only",
+    "posterior": "posterior draws are drawn per run, not set",
+    "province.code": "the province code says which province this is: run another scenario instead",
+    "province.centres": "the count of urban centres shapes only a schematic map",
+}
+
+
+def is_whole(spec: Scenario, key: str) -> bool:
+    """True if the number at `key` is a whole number (a count, lead days), set rounded (`with_levers`)."""
+    node = lookup(spec.model_dump(), key)
+    return isinstance(node, int) and not isinstance(node, bool)
+
+
 def check_lever(spec: Scenario, key: str, low: float, high: float, option: str = "--lever") -> None:
     """A range to explore: the key is a number of the scenario, low < high, and both ends are
     values the schema accepts there (a budget split's key as a weight, `with_levers`); one-line
@@ -292,9 +360,16 @@ def check_lever(spec: Scenario, key: str, low: float, high: float, option: str =
     where = f"{option} {key}={low:g}:{high:g}"
     if not low < high:
         raise ScenarioError(f"{where}: expected LOW < HIGH")
+    section = key.split(".", 1)[0]
+    if section in NOT_READ_BY_A_RUN or key in NOT_READ_BY_A_RUN:
+        raise ScenarioError(f"{option} {key}: {NOT_READ_BY_A_RUN.get(key, NOT_READ_BY_A_RUN.get(section))}; "
+                            "every point would run the same runs under a different label")
     if spec.number_at(key) is None:
         raise ScenarioError(f"{option} {key}: not a number of the scenario (give a dotted key such as "
                             f"budget.dx_share)")
+    if is_whole(spec, key) and not (float(low).is_integer() and float(high).is_integer()):
+        raise ScenarioError(f"{where}: {key} is a whole number; give whole ends (a run rounds what it is given, "
+                            "so the value reported would not be the value run)")
     if spec.ensemble.uncertainty:
         # A run draws these afresh, so setting the value would move only the mode of its draw (or nothing).
         node = lookup(spec.model_dump(), key)
@@ -329,6 +404,9 @@ def _check_free(scenario: Scenario, file: str) -> None:
                                 f"behaviour.online_services.p)")
         if not low <= value <= high:
             raise ScenarioError(f"{where}: the scenario's value {value} lies outside [{low}, {high}]")
+        if high - low < 1e-9 * max(abs(low), abs(high), 1e-3):
+            raise ScenarioError(f"{where}: [{low}, {high}] is too narrow to fit anything in; give a box wider than "
+                                "a billionth of its values")
         for end in (low, high):
             try:
                 with_values(scenario, {key: end})  # an integer key refuses a fractional end here

@@ -26,6 +26,7 @@ import math
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -97,6 +98,10 @@ INDICATORS: dict[str, str] = {
     "r57_tasks_done_share": "share of the assigned Resolution 57 tasks done",
 }
 
+# Indicators that are shares or means of 0-1 scores: observed values of them lie in [0, 1].
+SHARE_INDICATORS = frozenset(k for k, what in INDICATORS.items()
+                             if "share of" in what or "(0-1)" in what or k == "dx_budget_share")
+
 # --------------------------------------------------------------------------- schema
 
 # Bounds. They are not parameters (nothing is calibrated against them): they say what the
@@ -106,6 +111,7 @@ INDICATORS: dict[str, str] = {
 MAX_RATE = 100.0              # a yearly hazard; 100/yr is a monthly probability of 1 - e^-8.3
 MAX_VND = 1e17                # a year's spending or a policy's yearly amount
 MIN_UNIT_VND, MAX_UNIT_VND = 1e3, 1e15   # one thing bought (a site, a trainee, a campaign month)
+MAX_LARGE_SHARE = 0.2         # large firms among businesses (real: about 1%)
 
 # A lever is what a planner sets (the money and how it is split; how much the province can
 # absorb is an assumption about it, not a lever); `levers()` lists them and tests/test_mechanisms.py
@@ -153,6 +159,8 @@ def year_month(text: str) -> tuple[int, int]:
     """Parse "YYYY-MM"; raises ValueError with the allowed form."""
     try:
         year_s, month_s = text.split("-")
+        if not (year_s + month_s).isascii():  # int() reads other scripts' digits ("２０２５") too
+            raise ValueError
         year, month = int(year_s), int(month_s)
     except ValueError:
         raise ValueError(f"expected a month as 'YYYY-MM', got {text!r}") from None
@@ -161,7 +169,13 @@ def year_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-YearMonth = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+def _a_month(text: str) -> str:
+    year_month(text)  # month 01-12, year 1900-2200, or the one-line reason
+    return text
+
+
+# [0-9], not \d: \d matches the digits of every script ("２０２５-01", "٢٠٢٥-01").
+YearMonth = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$"), AfterValidator(_a_month)]
 # A name that becomes a folder under results/: no path separators, no "." or "..", not empty.
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 
@@ -334,6 +348,15 @@ class PopulationSpec(Strict):
             raise ValueError(f"age shares must sum to 1, they sum to {sum(v):.4f}")
         return v
 
+    @model_validator(mode="after")
+    def _someone_skilled(self) -> PopulationSpec:
+        # Skills are rescaled to the baseline's mean: a population with no relative skill anywhere
+        # has nothing to rescale (0 / 0).
+        if sum(a * s for a, s in zip(self.age_shares, self.skill_by_age)) <= 0:
+            raise ValueError("skill_by_age: every age group present (age_shares > 0) has a relative skill of 0; "
+                             "give at least one a positive value")
+        return self
+
 
 
 
@@ -353,6 +376,20 @@ class BusinessesSpec(Strict):
     _sizes = table("size_shares", SIZES, sums_to_one=True)
     _values = table("size_value_added", SIZES)
     _grdp = table("grdp_shares", NON_CORE, sums_to_one=True)
+
+    @model_validator(mode="after")
+    def _sizes_modelled(self) -> BusinessesSpec:
+        # Household businesses and SMEs are sampled (every commune has one); every large firm is
+        # built at every scale. Large firms are ~1% of Vietnam's businesses (FACTS.md): a share
+        # above MAX_LARGE_SHARE is a unit error, and would build hundreds of thousands of them.
+        shares = self.size_shares
+        if shares.get("household", 0.0) + shares.get("sme", 0.0) <= 0:
+            raise ValueError("size_shares: household and sme are both 0; every commune has household businesses "
+                             "or SMEs")
+        if shares.get("large", 0.0) > MAX_LARGE_SHARE:
+            raise ValueError(f"size_shares.large {shares['large']:g}: at most {MAX_LARGE_SHARE:g} (large firms are "
+                             "about 1% of businesses)")
+        return self
 
 
 class NetworkSpec(Strict):
@@ -622,6 +659,20 @@ class ObservedSpec(Strict):
 
     _indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
 
+    @model_validator(mode="after")
+    def _sane(self) -> ObservedSpec:
+        # On the indicator's own scale: a share in [0, 1], anything else within the largest money
+        # figure; sigma no finer than a billionth of the value (a smaller one makes every draw's
+        # likelihood zero and the posterior undefined) and no wider than the scale itself.
+        top = 1.0 if self.indicator in SHARE_INDICATORS else MAX_VND
+        if not 0 <= self.value <= top:  # every indicator is a share, a count, an amount or a wait
+            raise ValueError(f"value {self.value:g}: {self.indicator} lies in [0, {top:g}]")
+        floor = 1e-9 * max(abs(self.value), 1e-3)
+        if not floor <= self.sigma <= top:
+            raise ValueError(f"sigma {self.sigma:g}: expected {floor:.3g} to {top:g} for a value of {self.value:g} "
+                             f"of {self.indicator} (its standard error, in its units)")
+        return self
+
 
 class ForcingPoint(Strict):
     year: Year
@@ -822,7 +873,12 @@ class Scenario(Strict):
         for i, t in enumerate(self.targets.custom):
             if not lo <= t.year <= hi:
                 raise ValueError(f"targets.custom.{i}.year {t.year} lies outside the horizon {lo}-{hi}")
+        seen: dict[tuple[int, int, str], int] = {}
         for i, o in enumerate(self.observed):
+            if (o.year, o.month, o.indicator) in seen:
+                raise ValueError(f"observed.{i}: {o.indicator} in {o.year}-{o.month:02d} is observed already "
+                                 f"(observed.{seen[(o.year, o.month, o.indicator)]}); give one value with its sigma")
+            seen[(o.year, o.month, o.indicator)] = i
             if not year_month(self.time.start) <= (o.year, o.month) <= year_month(self.time.end):
                 raise ValueError(f"observed.{i}: {o.year}-{o.month:02d} lies outside the horizon "
                                  f"{self.time.start}..{self.time.end}")
@@ -866,7 +922,7 @@ def lookup(data: Any, key: str) -> Any:
     """
     node = data
     for part in key.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        if isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
             node = node[part]

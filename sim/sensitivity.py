@@ -33,7 +33,7 @@ Example:
 
 from __future__ import annotations
 
-import json
+import math
 import time
 import warnings
 from collections.abc import Iterable
@@ -47,6 +47,7 @@ from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one
 from sim.errors import ScenarioError
+from sim.files import MAX_BYTES, read_json
 from sim.runner import Runner
 from sim.scenario import with_levers
 from sim.schema import Scenario, lookup
@@ -163,6 +164,19 @@ def problem(items: list[Factor]) -> dict:
     return {"num_vars": len(items), "names": [f.key for f in items], "bounds": [[f.low, f.high] for f in items]}
 
 
+def check_samples(method: str, samples: int) -> None:
+    """One line unless the sample count suits the method: Morris needs two trajectories at least
+    (the spread sigma of one elementary effect is undefined); Sobol' (Saltelli's scheme on a
+    scrambled Sobol' sequence) needs a power of two, else the sequence loses its balance and
+    SALib's estimates their convergence."""
+    if method == "morris" and not 2 <= samples <= 10_000:
+        raise ScenarioError(f"--samples {samples}: Morris takes 2 to 10000 trajectories")
+    if method == "sobol" and (not 2 <= samples <= 2**20 or samples & (samples - 1)):
+        near = 1 << max(1, min(20, round(math.log2(max(samples, 2)))))
+        raise ScenarioError(f"--samples {samples}: Sobol' takes a power of 2 from 2 to {2**20} base samples "
+                            f"(e.g. {near})")
+
+
 def design_size(k: int, method: str, samples: int) -> int:
     """Model evaluations of a design: Morris r (k + 1), Sobol' N (k + 2) (first and total order)."""
     return samples * (k + 1) if method == "morris" else samples * (k + 2)
@@ -260,8 +274,7 @@ def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris
     if method not in METHODS:
         raise ScenarioError(f"--method {method}: expected one of {', '.join(METHODS)}")
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
-    if samples < 1:
-        raise ScenarioError(f"--samples {samples}: expected at least 1")
+    check_samples(method, samples)
     every = factors(spec, levers)
     items = varied(every)
     seed, scale = spec.ensemble.seed, spec.ensemble.scale
@@ -352,13 +365,22 @@ def drivers_from_folder(folder: Path, spec: Scenario, targets: list[Target],
     if not table_path.is_file() or not manifest_path.is_file():
         return refuse("no sensitivity.csv and manifest.json there (write them with citytwin sensitivity)")
     try:
-        meta = json.loads(manifest_path.read_text(encoding="utf-8"))
+        meta = read_json(manifest_path)
+        if table_path.stat().st_size > MAX_BYTES["CSV"]:
+            raise ValueError("sensitivity.csv is too large")
         table = pd.read_csv(table_path)
         method = meta["method"]
         main = MAIN_INDEX[method][0]
         table = table[["target", "year", "factor", "kind", main]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return refuse(f"not a readable citytwin sensitivity result ({type(exc).__name__}: {exc})")
+        # Every cell of the kind it should be (a hand-edited or damaged table is refused, not run into).
+        table = table.astype({"target": str, "factor": str, "kind": str})
+        table[main] = pd.to_numeric(table[main], errors="raise")
+        table["year"] = pd.to_numeric(table["year"], errors="raise")
+        if table[["target", "factor", "kind"]].isin(["", "nan"]).any().any() or not np.isfinite(table[main]).all():
+            raise ValueError("empty or non-finite cells")
+    except (OSError, ValueError, KeyError, TypeError, ScenarioError) as exc:
+        return refuse(f"not a readable citytwin sensitivity result ({type(exc).__name__}: "
+                      f"{' '.join(str(exc).split())[:120]})")
     if meta.get("scenario") != spec.name:
         return refuse(f"a sensitivity of scenario {meta.get('scenario')!r}, not {spec.name!r}")
     table = table[table.kind.isin(UNCERTAIN_KINDS) & (table[main] > 0)]

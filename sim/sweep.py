@@ -24,6 +24,8 @@ import itertools
 import json
 import math
 import os
+import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,13 +39,14 @@ from sim.errors import ScenarioError
 from sim.files import MARKER
 from sim.outcomes import reaches, wilson, year_ends
 from sim.runner import Runner
-from sim.scenario import check_lever, with_levers
+from sim.scenario import check_lever, is_whole, with_levers
 from sim.schema import Scenario
 from sim.targets import Target
 
 DESIGNS = ("grid", "lhs", "sobol")
 GRID_DEFAULT = 5       # values per lever on a grid, when N is not given
 POINTS_DEFAULT = 16    # points of a Latin hypercube or Sobol' design
+MAX_POINTS = 100_000   # points of any design (each point is an ensemble)
 DESIGN_FILE, SWEEP_FILE, REACH_FILE = "_design.parquet", "_sweep.json", "_reach.csv"
 
 
@@ -94,14 +97,18 @@ def make_design(spec: Scenario, varies: list[Vary], kind: str = "grid", points: 
     if kind == "grid":
         if points is not None:
             raise ScenarioError("--points: for --design lhs or sobol; a grid takes N per lever (KEY=LOW:HIGH:N)")
+        size = math.prod(v.n or GRID_DEFAULT for v in varies)  # counted before anything is built
+        if size > MAX_POINTS:
+            raise ScenarioError(f"--vary: the grid has {size:,} points; at most {MAX_POINTS:,} (fewer values per "
+                                "lever, or --design lhs/sobol with --points)")
         axes = [np.linspace(v.low, v.high, v.n or GRID_DEFAULT) for v in varies]
         values = np.array(list(itertools.product(*axes)), dtype=np.float64)
     else:
         from scipy.stats import qmc
 
         n = POINTS_DEFAULT if points is None else points
-        if not 1 <= n <= 100_000:
-            raise ScenarioError(f"--points {n}: expected 1 to 100000")
+        if not 1 <= n <= MAX_POINTS:
+            raise ScenarioError(f"--points {n}: expected 1 to {MAX_POINTS}")
         if kind == "lhs":
             unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(n)
         else:
@@ -109,14 +116,23 @@ def make_design(spec: Scenario, varies: list[Vary], kind: str = "grid", points: 
                 raise ScenarioError(f"--points {n}: a Sobol' design takes a power of 2 (e.g. {1 << n.bit_length()})")
             unit = qmc.Sobol(d=len(varies), scramble=True, seed=seed).random_base2(int(math.log2(n)))
         values = qmc.scale(unit, lows, highs)
-    if len(values) > 100_000:
-        raise ScenarioError(f"--vary: the grid has {len(values):,} points; at most 100,000")
+    for j, v in enumerate(varies):  # a whole-number key runs rounded: label the points with what runs
+        if is_whole(spec, v.key):
+            if kind == "grid" and not np.all(values[:, j] == np.round(values[:, j])):
+                raise ScenarioError(f"--vary {v.key}={v.low:g}:{v.high:g}:{v.n or GRID_DEFAULT}: {v.key} is a whole "
+                                    f"number; give N values that are whole (at most {int(v.high - v.low) + 1})")
+            values[:, j] = np.round(values[:, j])
     frame = pd.DataFrame(values, columns=keys)
     frame.index.name = "point"
     return frame
 
 
 # ----------------------------------------------------------------------------- the store
+
+
+PART = re.compile(r"p([0-9]{6})-r([0-9]{6})\.parquet")
+# What else a store may hold: its own files (pyarrow's reader skips a leading `_` or `.`).
+OWN = {MARKER, DESIGN_FILE, SWEEP_FILE, REACH_FILE, "_figures"}
 
 
 class Store:
@@ -129,45 +145,104 @@ class Store:
     def part(point: int, run: int) -> str:
         return f"p{point:06d}-r{run:06d}.parquet"
 
-    def done(self) -> set[tuple[int, int]]:
-        """The (point, run) pairs whose file is in the store."""
-        out = set()
-        for p in self.path.glob("p*-r*.parquet"):
-            try:
-                out.add((int(p.name[1:7]), int(p.name[9:15])))
-            except ValueError:
-                continue
+    def _parts(self) -> dict[tuple[int, int], Path]:
+        out = {}
+        for p in self.path.iterdir() if self.path.is_dir() else ():
+            found = PART.fullmatch(p.name)
+            if found:
+                out[(int(found.group(1)), int(found.group(2)))] = p
         return out
 
-    def begin(self, what: dict, design: pd.DataFrame) -> None:
-        """Start a new sweep here, or check that the one here is the same (to resume it)."""
+    def done(self) -> set[tuple[int, int]]:
+        """The (point, run) pairs whose file is in the store."""
+        return set(self._parts())
+
+    def check(self, points: int, runs: int) -> list[str]:
+        """Before a resumed sweep runs anything: refuse a file that is not the store's (pandas
+        could no longer read the store whole), and repair damaged run files (truncated, not
+        Parquet, another run's rows, or rows missing against the other runs): each is removed,
+        so the run is made again, and named in the notes returned. Half-written hidden files
+        of killed runs are removed too."""
+        import pyarrow.parquet as pq
+
+        notes: list[str] = []
+        for p in sorted(self.path.iterdir()):
+            if p.name in OWN or PART.fullmatch(p.name):
+                continue
+            if p.name.startswith(".") and p.name.endswith(".tmp") and p.is_file():
+                p.unlink()  # a killed run's half-written file (written under a hidden name, never renamed)
+                continue
+            raise ScenarioError(f"--store {self.path}: {p.name} is not part of a sweep (pandas could not read the "
+                                "store whole); move it out of the store")
+        rows: dict[tuple[int, int], int] = {}
+        for (point, run), p in sorted(self._parts().items()):
+            why = None
+            if point >= points or run >= runs:
+                why = "a point or run outside this sweep's design"
+            else:
+                try:
+                    meta = pq.read_metadata(p)
+                    cols = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
+                    for key, want in (("point", point), ("run", run)):
+                        stats = [meta.row_group(g).column(cols[key]).statistics for g in range(meta.num_row_groups)]
+                        if not stats or any(st is None or st.min != want or st.max != want for st in stats):
+                            why = f"its rows are not those of point {point}, run {run}"
+                    if meta.num_rows == 0:
+                        why = "no rows"
+                    rows[(point, run)] = meta.num_rows
+                except (OSError, ValueError, KeyError, IndexError) as exc:
+                    why = f"unreadable ({type(exc).__name__})"
+            if why:
+                p.unlink()
+                rows.pop((point, run), None)
+                notes.append(f"{p.name} was damaged ({why}); its run is made again")
+        if rows:  # every run records the same indicators and years: fewer rows is a damaged file
+            usual = max(set(rows.values()), key=list(rows.values()).count)
+            for (point, run), n in rows.items():
+                if n != usual:
+                    (self.path / self.part(point, run)).unlink()
+                    notes.append(f"{self.part(point, run)} was damaged ({n} rows, the others {usual}); its run is "
+                                 "made again")
+        return notes
+
+    def begin(self, what: dict, design: pd.DataFrame) -> list[str]:
+        """Start a new sweep here, or check that the one here is the same (to resume it) and
+        repair its damaged run files (`check`; the notes say which)."""
         file = self.path / SWEEP_FILE
         if file.exists():
             try:
-                before = json.loads(file.read_text(encoding="utf-8"))
-            except ValueError:
+                before = json.loads(file.read_text(encoding="utf-8")) if file.stat().st_size < 1_000_000 else None
+            except (OSError, ValueError, RecursionError):
                 before = None
             if not isinstance(before, dict) or before.get("fingerprint") != what["fingerprint"]:
                 raise ScenarioError(f"--store {self.path}: holds a different sweep (another scenario, design, runs, "
                                     "seed or scale); choose another --store to keep it, or delete it")
-            return
+            if not (self.path / DESIGN_FILE).is_file():
+                _atomic(self.path / DESIGN_FILE, lambda tmp: design.to_parquet(tmp))
+            return self.check(len(design), int(what["runs"]))
         if self.done():
             raise ScenarioError(f"--store {self.path}: holds runs but no {SWEEP_FILE}; choose another --store")
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / MARKER).touch()  # a citytwin output: a later command may write here
+        # A citytwin output of the sweep kind: a later sweep may resume it, no other command replace it.
+        (self.path / MARKER).write_text(json.dumps({"kind": "sweep"}) + "\n", encoding="utf-8")
         _atomic(self.path / DESIGN_FILE, lambda tmp: design.to_parquet(tmp))
         _atomic(file, lambda tmp: tmp.write_text(json.dumps(what, indent=2, ensure_ascii=False), encoding="utf-8"))
+        return []
 
     def write(self, point: int, run: int, frame: pd.DataFrame) -> None:
         _atomic(self.path / self.part(point, run), lambda tmp: frame.to_parquet(tmp, index=False))
 
     def read(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path)
+        """Every run's rows (the run files only: nothing else in the folder is read)."""
+        import pyarrow.parquet as pq
+
+        files = [str(p) for _, p in sorted(self._parts().items())]
+        return pq.read_table(files).to_pandas() if files else pd.DataFrame()
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write a file under a hidden name, then rename it into place (whole or not at all)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     write(tmp)
     os.replace(tmp, path)
 
@@ -228,7 +303,7 @@ def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[
     writing each run as it finishes, then compute P(reach) per point and target from the whole
     store."""
     e = spec.ensemble
-    store.begin(record(spec, design, about), design)
+    store.begin(record(spec, design, about), design)  # repairs happen here, before the runs
     done = store.done()
     todo = [(p, r) for p in range(len(design)) for r in range(e.runs) if (p, r) not in done]
     levers = design.to_dict(orient="index")
@@ -255,7 +330,13 @@ def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[
 
 
 def reach_table(rows: pd.DataFrame, design: pd.DataFrame, targets: list[Target], runs: int) -> pd.DataFrame:
-    """P(reach) per point and target from the store's rows (`sim.outcomes.reaches`)."""
+    """P(reach) per point and target from the store's rows (`sim.outcomes.reaches`), only if every
+    point holds every run: a probability is never computed from fewer runs than the sweep says."""
+    have = rows.groupby("point", observed=True)["run"].nunique() if len(rows) else pd.Series(dtype=int)
+    short = [p for p in range(len(design)) if have.get(p, 0) != runs]
+    if short:
+        raise ScenarioError(f"the store holds {int(have.get(short[0], 0))} of {runs} runs of point {short[0]} "
+                            f"({len(short)} points short); run the same command again to complete it")
     out = []
     for t in targets:
         part = rows[rows.indicator == t.indicator]

@@ -73,6 +73,8 @@ def resolve_targets(scenario: Scenario, file: str = "scenario") -> list[Target]:
 
     goals = seed_goals()
     lo, hi = scenario.time.start_year, scenario.time.end_year
+    # A target is judged at the end of its year: the horizon must hold that December.
+    last = hi if scenario.time.end.endswith("-12") else hi - 1
     out: list[Target] = []
     for i, gid in enumerate(scenario.targets.goals):
         if gid not in goals:
@@ -81,11 +83,21 @@ def resolve_targets(scenario: Scenario, file: str = "scenario") -> list[Target]:
         year = max(int(g["year"]), lo) if g.get("every_year") else int(g["year"])
         if not lo <= year <= hi:
             raise ScenarioError(f"{file}: targets.goals.{i}: goal {gid!r} is for {year}, outside the horizon {lo}-{hi}")
+        if year > last and g.get("modelled", True):
+            raise ScenarioError(f"{file}: targets.goals.{i}: goal {gid!r} is judged in December {year}; the horizon "
+                                f"ends in {scenario.time.end}")
+        if gid in scenario.targets.goals[:i]:
+            raise ScenarioError(f"{file}: targets.goals.{i}: goal {gid!r} is listed twice")
         out.append(Target(id=gid, indicator=g["indicator"], comparison=g["comparison"],
                           threshold=float(g["threshold"]), year=year, source=_source_of(g),
                           every_year=bool(g.get("every_year", False)),
                           modelled=bool(g.get("modelled", True)), note=g.get("note", "")))
-    for t in scenario.targets.custom:
+    for i, t in enumerate(scenario.targets.custom):
+        if t.id in {o.id for o in out}:
+            raise ScenarioError(f"{file}: targets.custom.{i}.id: {t.id!r} is already the id of another target")
+        if t.year > last:
+            raise ScenarioError(f"{file}: targets.custom.{i}: judged in December {t.year}; the horizon ends in "
+                                f"{scenario.time.end}")
         out.append(Target(id=t.id, indicator=t.indicator, comparison=t.comparison, threshold=t.threshold,
                           year=t.year, source=t.source, every_year=t.every_year))
     return out

@@ -70,6 +70,8 @@ def _posterior_row(seed: int, weights: list[float]) -> int:
     """One run's row of the posterior, drawn by weight from the run's own stream (so run r
     of every policy variant draws the same row)."""
     w = np.asarray(weights, dtype=float)
+    if not np.isfinite(w.sum()):  # weights near the float limit overflow their sum: relative ones say the same
+        w = w / w.max()
     return int(stream(seed, "posterior").choice(len(w), p=w / w.sum()))
 
 

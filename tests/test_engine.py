@@ -160,6 +160,30 @@ def test_new_sites_are_drawn_by_successive_sampling():
     assert _tree_draw(tree, weight, alive, 10, np.uint64(1)).tolist() == [0, 1, 2, 3]  # fewer cells than asked
 
 
+def test_site_draws_end_when_float_sums_lose_the_small_weights():
+    """A commune of almost no people beside a city: its cells' weights vanish in the sums of the
+    tables (1e6 + 1e-300 == 1e6), so retrying draws would spin forever (both workers at 100%
+    CPU, seen with a communes CSV). After 64 misses a draw is made exactly on the weights: the
+    draws end, are distinct, and the small cells come in proportion to their own weights."""
+    from sim.world.infrastructure import _successive, _tree_draw, _tree_of
+
+    people = np.array([1e6, 1e-300, 3e-300, 2e-300])
+    covered = np.zeros(4, bool)
+    for k in range(50):
+        tree = _tree_of(people.copy())
+        for picked in (_tree_draw(tree, people.copy(), 4, 3, np.uint64(k)),
+                       _successive(np.array([0]), np.array([4]), people, np.zeros(4, bool), covered, 1.0, True, 3,
+                                   np.uint64(k))):
+            assert len(picked) == 3 and len(set(picked.tolist())) == 3 and 0 in picked
+    # Among the tiny cells alone the exact draw keeps the law: cell 2 (weight 3) is left out least.
+    left_out = np.zeros(4)
+    for k in range(3000):
+        tree = _tree_of(people.copy())
+        picked = _tree_draw(tree, people.copy(), 4, 2, np.uint64(k))
+        left_out[np.setdiff1d(np.arange(1, 4), picked)] += 1
+    assert left_out[2] < left_out[3] < left_out[1]
+
+
 def test_a_kept_world_runs_as_a_fresh_one():
     """A world copied from an earlier build of the same seed (another ensemble over the same runs:
     a plan and its baseline) gives the run a fresh build gives, to the bit, whatever the levers."""

@@ -145,7 +145,7 @@ def test_calibrate_never_moves_a_users_file(tmp_path):
     accounts = ROOT / "scenarios" / "validation" / "vietnam_accounts.toml"
     mine = tmp_path / "notes.txt"
     mine.write_text("mine", encoding="utf-8")
-    args = ["--draws", "1", "--runs", "1", "--scale", "0.003", "--quiet"]
+    args = ["--draws", "2", "--runs", "1", "--scale", "0.003", "--quiet"]
     proc = citytwin("calibrate", str(accounts), "--out", str(mine), "--write", str(tmp_path / "c.toml"), *args)
     assert proc.returncode == 2 and "exists and is not a folder" in proc.stderr, proc.stderr
     toml = tmp_path / "mine.toml"

@@ -70,7 +70,17 @@ def test_set_parses_toml_values(text: str, keys: list[str], value: object) -> No
 
 
 def test_set_keeps_a_sourced_number_sourced() -> None:
-    data = {"baseline": {"digital_skill": {"value": 0.4, "source": "a survey", "range": [0.3, 0.5]}}}
+    """--set on a sourced number sets its value, and its source then says where the value came
+    from (the command line) and what the file's source was: the file's source described the
+    file's value. The range stays, and an assumption stays an assumption (drawn from it)."""
+    data = {"baseline": {"digital_skill": {"value": 0.4, "source": "a survey", "range": [0.3, 0.5]},
+                         "staff": {"value": 2.9, "source": "assumption: a guess", "range": [2.4, 3.6]}}}
     apply_override(data, ["baseline", "digital_skill"], 0.45, "baseline.digital_skill=0.45")
-    assert data["baseline"]["digital_skill"]["value"] == 0.45
-    assert data["baseline"]["digital_skill"]["source"] == "a survey"
+    skill = data["baseline"]["digital_skill"]
+    assert skill["value"] == 0.45 and skill["range"] == [0.3, 0.5]
+    assert skill["source"] == ("set on the command line: --set baseline.digital_skill=0.45 (the scenario had 0.4, "
+                               "source: a survey)")
+    apply_override(data, ["baseline", "staff"], 3.0, "baseline.staff=3.0")
+    assert data["baseline"]["staff"]["source"].startswith("assumption: set on the command line")
+    apply_override(data, ["baseline", "staff"], 3.0, "baseline.staff=3.0")  # the same value: unchanged
+    assert data["baseline"]["staff"]["source"].count("set on the command line") == 1

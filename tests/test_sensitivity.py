@@ -156,7 +156,8 @@ def test_sensitivity_writes_table_figures_manifest(sens_dir):
 
 @pytest.mark.parametrize("args, expected", [
     (["--target", "no.such_goal"], "--target no.such_goal: not a modelled target"),
-    (["--samples", "0"], "--samples 0: expected at least 1"),
+    (["--samples", "0"], "--samples 0: Morris takes 2 to 10000 trajectories"),
+    (["--method", "sobol", "--samples", "48"], "--samples 48: Sobol' takes a power of 2"),
     (["--method", "fast"], "invalid choice"),
     (["--samples", "6000"], "add --yes to run it anyway, or lower --samples"),
 ])

@@ -17,6 +17,26 @@ from sim.errors import ScenarioError
 DEFAULT_PORT = 8765
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_host(host: str) -> None:
+    """One line unless `host` is an address this machine can bind: loopback (the default) or one the
+    planner typed out (an interface's address, or 0.0.0.0 / :: for every interface, with a warning
+    when served). An empty or blank host, which uvicorn would take as every interface, is refused.
+
+    >>> check_host("")
+    Traceback (most recent call last):
+    sim.errors.ScenarioError: --host '': expected an address to listen on, e.g. 127.0.0.1 (this machine only)
+    """
+    if not host.strip() or host != host.strip() or any(ch in host for ch in "/ \t\n,;"):
+        raise ScenarioError(f"--host {host!r}: expected an address to listen on, e.g. 127.0.0.1 (this machine only)")
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise ScenarioError(f"--host {host!r}: not an address of this machine (no such host)") from None
+
+
 def check_port(host: str, port: int) -> None:
     """One line if the address cannot be served (in use, not this machine's), before any start."""
     if not 0 < port < 65536:
@@ -55,7 +75,7 @@ def serve(scenario: Path | None, folder: Path, host: str = "127.0.0.1", port: in
     from sim.app.page import close_sessions
     shown = f"[{host}]" if ":" in host else host
     print(f"citytwin app: http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         print(f"citytwin app: listening on {host}: anyone who can reach this machine can run the model",
               file=sys.stderr, flush=True)
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning",

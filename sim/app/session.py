@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -199,24 +201,45 @@ def scenario_toml(spec: Scenario, made_from: str, changed: list[str]) -> str:
     return "\n".join(head) + "\n\n" + tomli_w.dumps(_without_none(data))
 
 
+UPLOAD_BYTES = 5_000_000  # a scenario is a few kB; a calibrated one with its posterior ~10 kB
+
+
+def upload_name(name: object) -> tuple[str, str]:
+    """(the name to show, a safe file stem) of an uploaded file's name, whatever the browser sent:
+    no folders, no control characters, only letters, digits, `_ - .` in the stem (it becomes the
+    scenario's name, and so a results folder, when the file gives none).
+
+    >>> upload_name("../../etc/passwd" + chr(0) + ".toml")
+    ('passwd.toml', 'passwd')
+    """
+    text = "".join(ch for ch in str(name) if unicodedata.category(ch)[0] != "C")
+    shown = text.replace("\\", "/").rsplit("/", 1)[-1][:80] or "uploaded.toml"
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", shown.removesuffix(".toml")).lstrip("._-")[:100]
+    return shown, stem or "uploaded"
+
+
 def read_scenario_text(text: str | bytes, roots: tuple[Path, ...], name: str = "uploaded.toml") -> Scenario:
-    """A scenario a planner uploaded or edited, read as a file is (the same schema and one-line
-    errors). It is written to a private folder first; its `extends` chain and data files must lie
-    in that folder or in `roots` (the app's scenario folders), never anywhere else on the server."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    if len(raw) > 5_000_000:
-        raise ScenarioError(f"{name}: larger than 5 MB; a scenario is a few kB")
+    """A scenario a planner uploaded or edited, read as a file is (the same schema, limits and
+    one-line errors). It is written to a private folder first; its `extends` is looked up in the
+    app's scenario folder (`roots[0]`), and its `extends` chain and data files must lie in that
+    folder or in `roots` (the app's scenario folders), never anywhere else on the server."""
+    shown, stem = upload_name(name)
+    raw = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else bytes(text)
+    if len(raw) > UPLOAD_BYTES:
+        raise ScenarioError(f"{shown}: larger than {UPLOAD_BYTES // 1_000_000} MB; a scenario is a few kB")
     folder = Path(tempfile.mkdtemp(prefix="citytwin-upload-"))
     try:
-        path = folder / (Path(name).stem or "uploaded")
-        path = path.with_suffix(".toml")
+        path = folder / f"{stem}.toml"
         path.write_bytes(raw)
-        spec = load_scenario(path, roots=(folder, *roots))
+        try:
+            spec = load_scenario(path, roots=(folder, *roots), base=roots[0] if roots else None)
+        except ScenarioError as exc:  # the private copy's path means nothing to the planner
+            raise ScenarioError(str(exc).replace(str(path), shown).replace(str(folder), "(the upload)")) from None
         data = spec.model_dump()
-        data["source_file"] = name
+        data["source_file"] = shown
         for key in ("geojson", "communes_csv"):
             if data["province"].get(key):
-                raise ScenarioError(f"{name}: province.{key}: an uploaded scenario uses the shipped communes; "
+                raise ScenarioError(f"{shown}: province.{key}: an uploaded scenario uses the shipped communes; "
                                     "run a scenario with its own GeoJSON or CSV with citytwin run")
         return Scenario.model_validate(data)
     finally:

@@ -163,6 +163,33 @@ class Coverage:
         return self.built[tech]
 
 
+# Tries of a draw that land on a cell already drawn (or of no weight, by rounding) before the draw
+# is made exactly instead: a try misses with probability below one half by construction, so 64
+# misses happen only where float sums have lost small weights beside large ones (a commune of
+# almost no people beside a city), where retrying would never end.
+MAX_MISSES = 64
+
+
+@nb.njit(cache=True, nogil=True)
+def _exact_draw(people, urban, urban_weight, idx, taken, k, u):
+    """One of the first k entries not yet taken, with probability proportional to its cell's
+    weight, by a linear pass over exact weights (no differences of large sums)."""
+    total = 0.0
+    for t in range(k):
+        if not taken[t]:
+            total += people[idx[t]] * (urban_weight if urban[idx[t]] else 1.0)
+    target = u * total
+    last = -1
+    for t in range(k):
+        if taken[t]:
+            continue
+        last = t
+        target -= people[idx[t]] * (urban_weight if urban[idx[t]] else 1.0)
+        if target < 0.0:
+            return t
+    return last
+
+
 @nb.njit(cache=True, nogil=True)
 def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, key):
     """Up to n distinct cells of [lo[j], hi[j]) drawn one after another, each with probability
@@ -195,11 +222,19 @@ def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n,
     got = 0
     removed = 0.0
     draw = 0
+    misses = 0
     while got < n:
-        i = np.searchsorted(cum[:k], uniform(key, draw) * total, side="right")
-        draw += 1
-        if i >= k or taken[i]:
-            continue
+        if misses >= MAX_MISSES:  # the table's sums have lost the small weights: draw exactly
+            i = _exact_draw(people, urban, urban_weight, idx, taken, k, uniform(key, draw))
+            draw += 1
+            misses = 0
+        else:
+            i = np.searchsorted(cum[:k], uniform(key, draw) * total, side="right")
+            draw += 1
+            if i >= k or taken[i]:
+                misses += 1
+                continue
+        misses = 0
         taken[i] = True
         out[got] = idx[i]
         got += 1
@@ -272,6 +307,33 @@ def _tree_total(tree):
 
 
 @nb.njit(cache=True, nogil=True)
+def _drawn(drawn, i):
+    for j in drawn:
+        if j == i:
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
+def _exact_tree_draw(weight, drawn, u):
+    """A cell of positive weight not in `drawn`, with probability proportional to its weight, by a
+    linear pass over the exact weights."""
+    total = 0.0
+    for c in range(len(weight)):
+        if weight[c] > 0.0 and not _drawn(drawn, c):
+            total += weight[c]
+    target = u * total
+    last = -1
+    for c in range(len(weight)):
+        if weight[c] > 0.0 and not _drawn(drawn, c):
+            last = c
+            target -= weight[c]
+            if target < 0.0:
+                return c
+    return last
+
+
+@nb.njit(cache=True, nogil=True)
 def _tree_draw(tree, weight, alive, n, key):
     """Up to n distinct cells by successive sampling on a Fenwick tree of the weights: each draw
     proportional to weight among the cells not yet drawn (a drawn cell's weight is taken out for
@@ -282,11 +344,17 @@ def _tree_draw(tree, weight, alive, n, key):
     total = _tree_total(tree)
     draw = 0
     for got in range(m):
+        misses = 0
         while True:
+            if misses >= MAX_MISSES:  # the tree's sums have lost the small weights: draw exactly
+                i = _exact_tree_draw(weight, out[:got], uniform(key, draw))
+                draw += 1
+                break
             i = _tree_find(tree, uniform(key, draw) * total)
             draw += 1
-            if i < len(weight) and weight[i] > 0.0:
+            if i < len(weight) and weight[i] > 0.0 and not _drawn(out[:got], i):
                 break
+            misses += 1
         out[got] = i
         _tree_add(tree, i, -weight[i])
         total -= weight[i]
