@@ -636,19 +636,20 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     checkpoint()
     check_host(args.host)
+    # Bad input stops here, in one line, before the server starts: the scenario the page opens
+    # first (the one named, else the folder's first) with the page's runs and scale, and their cost.
+    page = [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale!r}"]
+    _SAID_AS.update({f"--set {page[0]}": f"--runs {args.runs}", f"--set {page[1]}": f"--scale {args.scale!r}"})
+    spec = load_scenario(args.scenario, page) if args.scenario else None
     folder = args.folder or (Path(args.scenario).parent if args.scenario else Path("scenarios"))
     check_name(folder, "--folder")
     if not folder.is_dir():
         raise ScenarioError(f"--folder {folder}: not a folder")
-    # Bad input stops here, in one line, before the server starts: the scenario the page opens
-    # first (the one named, else the folder's first) with the page's runs and scale, and their cost.
-    first = Path(args.scenario) if args.scenario else next(iter(sorted(p for p in folder.glob("*.toml")
-                                                                      if p.is_file())), None)
-    if first is None:
-        raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
-    page = [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale!r}"]
-    _SAID_AS.update({f"--set {page[0]}": f"--runs {args.runs}", f"--set {page[1]}": f"--scale {args.scale!r}"})
-    spec = load_scenario(first, page)
+    if spec is None:
+        first = next(iter(sorted(p for p in folder.glob("*.toml") if p.is_file())), None)
+        if first is None:
+            raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
+        spec = load_scenario(first, page)
     check_cost(spec, args.runs, planned_workers(spec), counterfactual=False)
     serve(Path(args.scenario) if args.scenario else None, folder, args.host, args.port, args.runs, args.scale)
     return 0

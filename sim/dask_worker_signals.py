@@ -6,7 +6,7 @@ nanny restarts later."""
 
 import signal
 
-from sim.runner import _worker_start
+from sim.lifetime import die_with_parent
 
 
 def dask_setup(worker: object) -> None:
@@ -14,4 +14,4 @@ def dask_setup(worker: object) -> None:
     with the process that started it (a worker stuck in a numba kernel runs no handler, so
     nothing else would end it if citytwin were killed)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_start()
+    die_with_parent()

@@ -34,7 +34,7 @@ from sim.schema import Scenario
 from sim.targets import Target
 
 DEFAULT_RUNS = 200   # PRIM needs failures and successes in numbers; 60 runs seldom give enough
-MIN_DISCOVERY_RUNS = 20  # fewer cannot hold a box of failures with a count to test it by
+MIN_DISCOVERY_RUNS = 10  # fewer cannot hold a box of failures with a count to test it by
 MAX_RESTRICTED = 3   # a box a planner can read
 WEAK_QP = 0.05
 

@@ -11,7 +11,6 @@ travel back.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -22,6 +21,8 @@ from multiprocessing import get_context, resource_tracker
 from multiprocessing.pool import Pool
 from types import TracebackType
 from typing import Any
+
+from sim.lifetime import die_with_parent
 
 EXECUTORS = ("processes", "inline", "dask")
 SCHEDULER_ENV = "CITYTWIN_DASK_SCHEDULER"  # a dask scheduler's address, when --scheduler is not given
@@ -66,19 +67,6 @@ def default_workers() -> int:
 
 
 GRACE_S = 2.0         # seconds a stopped worker gets to run its finalizers before SIGKILL
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _worker_start() -> None:
-    """In each local worker, first thing: die with the process that forked it (the forkserver,
-    which exits when citytwin does, even when citytwin is killed with SIGKILL), so no worker
-    ever outlives the command, whoever stops it and however."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the parent's stop() still ends the workers
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 @contextmanager
@@ -146,7 +134,7 @@ def worker_pool(workers: int) -> Iterator[Pool]:
     pool: Pool | None = None
     try:
         with interrupts_held():  # a Ctrl-C while the workers start is raised here, once they exist
-            pool = context.Pool(workers, initializer=_worker_start)
+            pool = context.Pool(workers, initializer=die_with_parent)
         yield pool
     except BaseException:
         if pool is not None:
@@ -212,8 +200,8 @@ class Runner:
 
                 if not self.scheduler:
                     raise
-                raise ScenarioError(f"--scheduler {self.scheduler}: not a dask scheduler, or it does not answer "
-                                    f"({' '.join(str(exc).split())[:120]})") from None
+                raise ScenarioError(f"--scheduler {self.scheduler}: something answers there but not a dask "
+                                    f"scheduler ({type(exc).__name__} within {SCHEDULER_TIMEOUT_S * 2:g} s)") from None
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -89,7 +89,8 @@ def test_seek_on_the_cluster_is_identical(tmp_path, scheduler):
 
 
 def test_discover_on_the_cluster_is_identical(tmp_path, scheduler):
-    here, there = _both(tmp_path, scheduler, "discover", str(DAK_LAK), "--target", "dak_lak.budget_floor", *SMALL)
+    here, there = _both(tmp_path, scheduler, "discover", str(DAK_LAK), "--target", "dak_lak.budget_floor", *SMALL,
+                        "--runs", "10")  # the fewest discover takes
     pd.testing.assert_frame_equal(pd.read_csv(here / "runs.csv"), pd.read_csv(there / "runs.csv"))
 
 
