@@ -73,6 +73,8 @@ def _digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+# A year of months and one target: the least a run can be and still write every kind of file.
+QUICK = ["--set", 'time.end="2025-12"', "--set", 'targets.goals=["national.smartphone_2025"]']
 SMALL = ["--scale", "0.005", "--quiet", "--set", 'time.end="2028-12"', "--set",
          'targets.goals=["dak_lak.budget_floor", "national.smartphone_2025"]']
 CTRL_C = {
@@ -195,14 +197,14 @@ def test_a_full_disk_is_one_line_and_the_old_result_stays(tmp_path):
         pytest.skip("cannot mount a small file system here (needs root, as in CI)")
     try:
         out = disk / "r"
-        args = ["run", str(DAK_LAK), "--runs", "1", "--scale", "0.002", "--quiet", "--set", 'time.end="2030-12"',
-                "--out", str(out)]
-        first = citytwin(*args)
-        assert first.returncode == 0, first.stderr
+        out.mkdir()  # an earlier result
+        (out / MARKER).write_text(json.dumps({"kind": "run"}), encoding="utf-8")
+        (out / "verdict.json").write_text("[]", encoding="utf-8")
         before = _digest(out)
         free = shutil.disk_usage(disk).free
         (disk / "filler").write_bytes(b"\0" * (free - 200_000))  # room for the lock, not for the results
-        proc = citytwin(*args[:3], "2", *args[4:])
+        proc = citytwin("run", str(DAK_LAK), "--runs", "2", "--scale", "0.002", "--quiet", "--out", str(out),
+                        *QUICK)
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 1 and len(lines) == 1, proc.stderr
         assert lines[0].startswith("citytwin: error: the disk is full") and "unchanged" in lines[0]
@@ -217,7 +219,7 @@ def test_a_full_disk_is_one_line_and_the_old_result_stays(tmp_path):
 def test_a_damaged_sweep_store_is_repaired_or_refused_never_counted_short(tmp_path):
     store = tmp_path / "store"
     args = ["sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.05:2", "--runs", "3", "--scale", "0.002",
-            "--set", 'time.end="2030-12"', "--store", str(store), "--quiet"]
+            *QUICK, "--store", str(store), "--quiet"]
     first = citytwin(*args)
     assert first.returncode == 0, first.stderr
     reach = pd.read_csv(store / "_reach.csv")
@@ -247,7 +249,7 @@ def test_a_damaged_sweep_store_is_repaired_or_refused_never_counted_short(tmp_pa
     from sim.sweep import Store, Vary, make_design, reach_table
     from sim.targets import resolve_targets
 
-    spec = load_scenario(DAK_LAK, ["ensemble.runs=3", 'time.end="2030-12"'])
+    spec = load_scenario(DAK_LAK, ["ensemble.runs=3", *QUICK[1::2]])
     design = make_design(spec, [Vary("budget.dx_share", 0.02, 0.05, 2)])
     parts[4].unlink()
     with pytest.raises(Exception, match="holds 2 of 3 runs of point"):
@@ -295,7 +297,7 @@ def test_a_self_intersecting_boundary_is_repaired_and_runs(tmp_path):
     (tmp_path / "map.geojson").write_text(json.dumps(geo), encoding="utf-8")
     (tmp_path / "v.toml").write_text(f'extends = "{DAK_LAK}"\n[province]\ngeojson = "map.geojson"\n',
                                      encoding="utf-8")
-    proc = citytwin("run", str(tmp_path / "v.toml"), "--runs", "1", "--scale", "0.002", "--quiet", "--set",
-                    'time.end="2030-12"', "--out", str(tmp_path / "out"))
+    proc = citytwin("run", str(tmp_path / "v.toml"), "--runs", "1", "--scale", "0.002", "--quiet", *QUICK,
+                    "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "verdict.json").is_file()
