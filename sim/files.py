@@ -30,7 +30,7 @@ import json
 import math
 import stat
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -100,25 +100,29 @@ def depth(data: Any) -> int:
     return deepest
 
 
-def _shallow(data: Any, path: Path, kind: str) -> Any:
+def _parsed(parse: Callable[[str], Any], text: str, where: str, kind: str) -> Any:
+    """`parse(text)` within the depth limit, or one line naming `where`: a syntax error, a value
+    Python cannot hold (an integer of more than 4,300 digits), nesting too deep to parse or use."""
+    deep = f"{where}: tables or arrays nested more than {MAX_DEPTH} deep; not a {kind} file citytwin can use"
+    try:
+        data = parse(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid {kind} (JSON error at line {exc.lineno}: {exc.msg})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid {kind}: {' '.join(str(exc).split())}") from None
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: not a {kind} file citytwin can use ({' '.join(str(exc).split())[:100]})") \
+            from None
+    except RecursionError:
+        raise ScenarioError(deep) from None
     if depth(data) > MAX_DEPTH:
-        raise ScenarioError(f"{path}: tables or arrays nested more than {MAX_DEPTH} deep; not a {kind} file "
-                            "citytwin can use")
+        raise ScenarioError(deep)
     return data
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
-    """TOML text as data, or one line naming `where` (also for nesting too deep to parse)."""
-    try:
-        return _shallow(tomllib.loads(text), Path(where), "TOML")
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{where}: not valid TOML: {' '.join(str(exc).split())}") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits, say
-        raise ScenarioError(f"{where}: not a TOML file citytwin can use ({' '.join(str(exc).split())[:100]})") \
-            from None
-    except RecursionError:
-        raise ScenarioError(f"{where}: tables or arrays nested more than {MAX_DEPTH} deep; not a TOML file "
-                            "citytwin can use") from None
+    """TOML text as data, or one line naming `where`."""
+    return _parsed(tomllib.loads, text, where, "TOML")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -128,17 +132,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def read_json(path: Path, kind: str = "JSON") -> Any:
     """A JSON file as data, within the size and depth limits."""
-    text = _text(Path(path), kind)
-    try:
-        return _shallow(json.loads(text), Path(path), kind)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid {kind} (JSON error at line {exc.lineno}: {exc.msg})") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits, say
-        raise ScenarioError(f"{path}: not a {kind} file citytwin can use ({' '.join(str(exc).split())[:100]})") \
-            from None
-    except RecursionError:
-        raise ScenarioError(f"{path}: objects or arrays nested more than {MAX_DEPTH} deep; not a {kind} file "
-                            "citytwin can use") from None
+    return _parsed(json.loads, _text(Path(path), kind), str(path), kind)
 
 
 def read_geojson(path: Path) -> list[dict[str, Any]]:

@@ -362,7 +362,11 @@ def drivers_from_folder(folder: Path, spec: Scenario, targets: list[Target],
             raise ScenarioError(f"--sensitivity {folder}: {why}")
         return None
 
-    if not table_path.is_file() or not manifest_path.is_file():
+    try:
+        there = table_path.is_file() and manifest_path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        return refuse(f"cannot be read ({getattr(exc, 'strerror', None) or exc})")
+    if not there:
         return refuse("no sensitivity.csv and manifest.json there (write them with citytwin sensitivity)")
     try:
         meta = read_json(manifest_path)

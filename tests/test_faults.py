@@ -58,14 +58,19 @@ def _finish(proc: subprocess.Popen, timeout: float = 60) -> str:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         pytest.fail(f"no exit within {timeout} s of the signal")
-    deadline = time.time() + 10
-    while _group(proc.pid) and time.time() < deadline:
-        time.sleep(0.05)
-    left = _group(proc.pid)
-    if left:
-        os.killpg(proc.pid, signal.SIGKILL)
-    assert left == [], f"processes of the command still running: {left}"
+    assert _reaped(proc.pid) == [], "processes of the command still running"
     return err
+
+
+def _reaped(pgid: int) -> list[int]:
+    """The group's processes still running 10 s on (killed then, so no test leaves any behind)."""
+    deadline = time.time() + 10
+    while _group(pgid) and time.time() < deadline:
+        time.sleep(0.05)
+    left = _group(pgid)
+    if left:
+        os.killpg(pgid, signal.SIGKILL)
+    return left
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -172,13 +177,7 @@ def test_killing_citytwin_ends_its_workers(tmp_path):
     time.sleep(1.0)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
-    deadline = time.time() + 10
-    while _group(proc.pid) and time.time() < deadline:
-        time.sleep(0.1)
-    left = _group(proc.pid)
-    if left:
-        os.killpg(proc.pid, signal.SIGKILL)
-    assert left == []
+    assert _reaped(proc.pid) == []
 
 
 # ----------------------------------------------------------------------------- a full disk
