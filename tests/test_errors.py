@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAK_LAK, citytwin
+from conftest import DAK_LAK, citytwin, in_process
 
 
 def _variant(tmp_path, body: str) -> str:
@@ -94,14 +94,15 @@ CASES = [
 
 @pytest.mark.parametrize("name,body,args,words", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(tmp_path, name, body, args, words):
+    """Run in this process (sim.cli.main, as the command runs it): tests/test_hostile.py and the
+    tests below check the same contract through a new interpreter."""
     scenario = _variant(tmp_path, body) if body is not None else str(DAK_LAK)
     out = tmp_path / "out"
     small = [] if {"--runs", "--scale"} & set(args) else ["--runs", "1", "--scale", "0.002"]
-    proc = citytwin("run", scenario, "--out", str(out), *small, *args)
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
+    code, lines = in_process(["run", scenario, "--out", str(out), *small, *args])
+    assert code == 2, (code, lines)
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
     for w in words:
         assert w in lines[0], (w, lines[0])
     assert not out.exists()  # nothing half-written

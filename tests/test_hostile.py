@@ -16,9 +16,7 @@ store, a stuck worker) are in tests/test_faults.py.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
 import math
 import os
@@ -27,11 +25,11 @@ from pathlib import Path
 
 import pytest
 from conftest import DAK_LAK, ROOT
+from conftest import in_process as call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.app.session import read_scenario_text
-from sim.cli import main
 from sim.errors import ScenarioError
 from sim.files import MARKER, MAX_DEPTH
 from sim.geodata import boundaries, province_units
@@ -45,17 +43,6 @@ def cases(n: int):
     """Hypothesis settings for n replayed cases (or CITYTWIN_EXPLORE fresh ones)."""
     return settings(max_examples=EXPLORE or n, deadline=None, derandomize=not EXPLORE, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-def call(argv: list[str]) -> tuple[int, list[str]]:
-    """`citytwin ARGV` in this process: its status and the lines it wrote to stderr."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:  # argparse's own refusals (one line: sim.cli._Parser)
-            code = int(exit_.code or 0)
-    return code, err.getvalue().strip().splitlines()
 
 
 def refused(code: int, lines: list[str], *words: str, untouched: Path | None = None) -> str:
