@@ -137,10 +137,9 @@ def test_files_of_the_wrong_kind(tmp_path):
     out = tmp_path / "out"
     for name, (body, words) in cases.items():
         variant.write_bytes(body)
-        proc = citytwin("run", str(variant), "--out", str(out), "--runs", "1", "--scale", "0.002", "--quiet")
-        lines = proc.stderr.strip().splitlines()
-        assert proc.returncode == 2 and len(lines) == 1, (name, proc.returncode, proc.stderr)
-        assert words in lines[0] and "Traceback" not in proc.stderr, (name, lines[0])
+        code, lines = in_process(["run", str(variant), "--out", str(out), "--runs", "1", "--scale", "0.002", "--quiet"])
+        assert code == 2 and len(lines) == 1, (name, code, lines)
+        assert words in lines[0] and "Traceback" not in lines[0], (name, lines[0])
         assert not out.exists(), name
 
 

@@ -548,3 +548,83 @@ def test_an_upload_extends_a_scenario_of_the_apps_folder():
     assert spec.name == "mine" and math.isclose(spec.budget.dx_share, 0.03)
     with pytest.raises(ScenarioError, match="outside the allowed folders"):
         read_scenario_text('extends = "../tests/conftest.toml"\n', roots=(ROOT / "scenarios",))
+
+
+# ----------------------------------------------------------------------------- found by hand (round two)
+
+def _found_by_hand(folder: Path) -> list[tuple[str, list[str], list[str]]]:
+    """(what, argv, words) of the cases a hostile tester found by hand beyond the generated ones."""
+    sweep_store = folder / "store"
+    sweep_store.mkdir()
+    (sweep_store / MARKER).write_text('{"kind": "sweep"}', encoding="utf-8")
+    (sweep_store / "_sweep.json").write_text("{}", encoding="utf-8")
+    sens = folder / "sens"
+    sens.mkdir()
+    (sens / "manifest.json").write_text(json.dumps({"method": "morris", "scenario": "dak_lak"}), encoding="utf-8")
+    (sens / "sensitivity.csv").write_text("target,year,factor,kind,mu_star\ndak_lak.cashless_2030,2030,,prior,lots\n",
+                                          encoding="utf-8")
+    (folder / ".link.lock").symlink_to(folder / "victim.txt")
+    (folder / "victim.txt").write_text("mine", encoding="utf-8")
+    (folder / "cal").mkdir()  # an earlier calibration's results
+    (folder / "cal" / MARKER).write_text('{"kind": "calibration"}', encoding="utf-8")
+    accounts = str(ROOT / "scenarios" / "validation" / "vietnam_accounts.toml")
+    run = ["run", str(DAK_LAK), "--quiet"]
+    digits = "9" * 5000
+    return [
+        ("a lock file that is a symbolic link", [*run, "--out", str(folder / "link")], ["not a citytwin lock file"]),
+        ("--out .", [*run, "--out", "."], ["its own name"]),
+        ("--out ''", [*run, "--out", ""], ["its own name"]),
+        ("--out a/..", [*run, "--out", str(folder / "a" / "..")], ["its own name"]),
+        ("a run over a sweep's store", [*run, "--out", str(sweep_store)], ["holds a citytwin sweep output"]),
+        ("a damaged --sensitivity folder", [*run, "--sensitivity", str(sens), "--out", str(folder / "o")],
+         ["--sensitivity", "not a readable"]),
+        ("a month 13", [*run, "--set", 'tasks.as_of="2025-13"'], ["tasks.as_of"]),
+        ("only large firms", [*run, "--set", "businesses.size_shares={household=0.0, sme=0.0, large=1.0}"],
+         ["size_shares"]),
+        ("no skill anywhere", [*run, "--set", "population.skill_by_age=[0.0, 0.0, 0.0, 0.0]"], ["skill_by_age"]),
+        ("a goal's December after the horizon", [*run, "--set", 'time.end="2025-02"', "--set",
+                                                 'targets.goals=["national.smartphone_2025"]'], ["December 2025"]),
+        ("a custom target with a goal's id", [*run, "--set", 'targets.custom=[{id="dak_lak.budget_floor", '
+                                              'indicator="dx_budget_share", comparison=">=", threshold=0.03, '
+                                              'year=2030, source="test"}]'], ["already the id"]),
+        ("a prior on ensemble.scale", [*run, "--set", 'priors={"ensemble.scale"={factor=[0.5, 2.0], source="x"}}'],
+         ["priors.ensemble.scale"]),
+        ("an integer of 5,000 digits", [*run, "--set", f"ensemble.seed={digits}"], ["--set"]),
+        ("a whole-number lever with fractional ends",
+         ["seek", str(DAK_LAK), "--target", "dak_lak.budget_floor", "--set", "ensemble.uncertainty=false",
+          "--lever", "network.local_contacts=5.5:5.6"], ["whole number"]),
+        ("a grid of repeated whole numbers",
+         ["sweep", str(DAK_LAK), "--set", "ensemble.uncertainty=false", "--vary", "network.local_contacts=5:6:5"],
+         ["whole number"]),
+        ("--trials without --cost", ["seek", str(DAK_LAK), "--target", "dak_lak.budget_floor", "--trials", "-5"],
+         ["--trials"]),
+        ("discover on one run", ["discover", str(DAK_LAK), "--target", "dak_lak.cashless_2030", "--runs", "1"],
+         ["at least 10"]),
+        ("--write inside --out", ["calibrate", accounts, "--out", str(folder / "cal"), "--write",
+                                  str(folder / "cal" / "v.toml")], ["inside the results folder"]),
+        ("an observation twice", ["calibrate", accounts, "--set", "observed.1.year=2014", "--write",
+                                  str(folder / "w.toml")], ["observed already"]),
+        ("a calibration box of no width", ["calibrate", accounts, "--set", "population.account_uptake=0.0", "--set",
+                                           'free={"population.account_uptake"=[0.0, 5e-324]}', "--write",
+                                           str(folder / "w.toml")], ["too narrow"]),
+        ("--draws 1", ["calibrate", accounts, "--draws", "1", "--write", str(folder / "w.toml")], ["--draws"]),
+    ]
+
+
+def test_the_cases_found_by_hand_are_refused_in_one_line(tmp_path):
+    for what, argv, words in _found_by_hand(tmp_path):
+        code, lines = call(argv)
+        assert code == 2 and len(lines) == 1 and all(w in lines[0] for w in words), (what, lines)
+    assert (tmp_path / "victim.txt").read_text(encoding="utf-8") == "mine"
+    assert (tmp_path / "store" / "_sweep.json").is_file()
+
+
+@pytest.mark.parametrize("how", ["a byte-order mark", "old Mac line ends", "extra columns"])
+def test_a_spreadsheets_csv_is_read(tmp_path, dak_lak_people, how):
+    """Valid files as spreadsheets save them are accepted, not refused."""
+    text = _csv(dak_lak_people)
+    raw = {"a byte-order mark": b"\xef\xbb\xbf" + text.encode(),
+           "old Mac line ends": text.replace("\n", "\r").encode(),
+           "extra columns": ("code,population,note,\n" + "".join(f"{c},{p},x,\n" for c, p in dak_lak_people)).encode()}
+    (tmp_path / "people.csv").write_bytes(raw[how])
+    assert load_scenario(_variant(tmp_path, '[province]\ncommunes_csv = "people.csv"\n')).province.communes_csv

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import DAK_LAK, FAST, citytwin
+from conftest import DAK_LAK, FAST
 
 from sim.ensemble import run_ensemble
 from sim.scenario import load_scenario
@@ -17,18 +17,17 @@ def _year_end(result, indicator: str, year: int) -> np.ndarray:
     return result.year_end(indicator)[year].to_numpy()
 
 
-def test_same_seed_identical_indicators_in_any_executor(tmp_path):
-    outs = []
-    for i, executor in enumerate(("processes", "inline", "processes")):
-        out = tmp_path / f"r{i}"
-        # Two years and one target: identity is checked month by month, figures add nothing to it.
-        args = ["run", str(DAK_LAK), "--runs", "2", "--seed", "11", "--out", str(out), "--quiet",
-                "--executor", executor, "--set", FAST[0], "--set", 'time.end="2026-12"',
-                "--set", 'targets.goals=["dak_lak.budget_floor"]']
-        proc = citytwin(*args)
-        assert proc.returncode == 0, proc.stderr
-        outs.append((out / "indicators.csv").read_bytes())
-    assert outs[0] == outs[1] == outs[2]
+def test_same_seed_identical_indicators_in_any_executor():
+    """Local processes (twice) and this process give every indicator of every month to the bit
+    (the dask cluster's runs are compared with local processes' in tests/test_dask_cluster.py)."""
+    spec = _spec('time.end="2026-12"', 'targets.goals=["dak_lak.budget_floor"]')
+    results = [run_ensemble(spec, runs=2, seed=11, executor=executor, workers=2, progress=False)
+               for executor in ("processes", "inline", "processes")]
+    assert [r.executor for r in results] == ["processes", "inline", "processes"]
+    first = results[0].runs
+    for other in results[1:]:
+        assert all(np.array_equal(a.values, b.values) and a.names == b.names and a.communes == b.communes
+                   for a, b in zip(first, other.runs))
 
 
 def test_different_seed_differs():

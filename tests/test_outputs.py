@@ -19,7 +19,8 @@ from conftest import DAK_LAK, ROOT, citytwin
 
 from sim.outfolder import MARKER, OutputFolder
 
-SMALL = ["--runs", "1", "--scale", "0.002", "--quiet", "--set", 'time.end="2030-12"']
+SMALL = ["--runs", "1", "--scale", "0.002", "--quiet", "--set", 'time.end="2026-12"',
+         "--set", 'targets.goals=["dak_lak.budget_floor"]']
 
 CHILD = textwrap.dedent("""
     import os, shutil, signal, sys
