@@ -42,11 +42,9 @@ __all__ = ["load_scenario", "validate_scenario", "scenario_dict", "with_province
 PER_PERSON = ("budget.spending_vnd", "baseline.sites_4g", "baseline.sites_5g")
 
 
-def with_province_data(data: Any, file: str = "scenario") -> Any:
-    """What the shipped data know fills what the scenario leaves out: the province's name,
-    area and population (a scenario's own sourced figure wins); then numbers given per
-    person (`{ per_person = ..., source = ..., range = [...] }`, for national defaults of
-    budgets and site counts) become province totals."""
+def _province_filled(data: Any) -> Any:
+    """The province's name, area and population from the shipped data where the scenario gives
+    none (before `--set`, so `--set province.population=2e6` sets the value of that number)."""
     if not isinstance(data, dict) or not isinstance(data.get("province"), dict):
         return data
     data = dict(data)
@@ -64,6 +62,18 @@ def with_province_data(data: Any, file: str = "scenario") -> Any:
             "source": f"assumption: sum of the 2025 merger-dossier populations of the units, {geodata.SOURCE}; "
                       "they add up to 113.7 M nationally against the statistical office's ~101 M, so the "
                       "range goes down by that ratio"})
+    return data
+
+
+def with_province_data(data: Any, file: str = "scenario") -> Any:
+    """What the shipped data know fills what the scenario leaves out: the province's name,
+    area and population (a scenario's own sourced figure wins); then numbers given per
+    person (`{ per_person = ..., source = ..., range = [...] }`, for national defaults of
+    budgets and site counts) become province totals."""
+    data = _province_filled(data)
+    if not isinstance(data, dict) or not isinstance(data.get("province"), dict):
+        return data
+    prov = data["province"]
     pop = prov.get("population")
     pop = pop.get("value") if isinstance(pop, dict) else None
     for dotted in PER_PERSON:
@@ -245,6 +255,7 @@ def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         if key in data:
             raise ScenarioError(f"{origin.get(key, path)}: {key}: set by citytwin, not by a scenario")
     data.setdefault("name", path.stem)
+    data = _province_filled(data)
     for text in overrides:
         keys, value = parse_override(text)
         apply_override(data, keys, value, text)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DAK_LAK, ROOT, citytwin
+from conftest import DAK_LAK, ROOT
 
 from sim.outfolder import MARKER
 
@@ -37,9 +37,12 @@ def _alive_in_group(pgid: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """An earlier result in the folder (marked as a run's; what is in it does not matter here)."""
     out = tmp_path_factory.mktemp("ctrlc") / "r"
-    proc = citytwin("run", str(DAK_LAK), "--out", str(out), "--runs", "1", "--scale", "0.002", "--quiet")
-    assert proc.returncode == 0, proc.stderr
+    (out / "figures").mkdir(parents=True)
+    (out / MARKER).write_text('{"kind": "run"}\n', encoding="utf-8")
+    (out / "verdict.json").write_text("[]\n", encoding="utf-8")
+    (out / "figures" / "fan_x.png").write_bytes(b"an earlier figure")
     return out, _digest(out)
 
 

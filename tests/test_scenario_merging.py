@@ -84,3 +84,17 @@ def test_set_keeps_a_sourced_number_sourced() -> None:
     assert data["baseline"]["staff"]["source"].startswith("assumption: set on the command line")
     apply_override(data, ["baseline", "staff"], 3.0, "baseline.staff=3.0")  # the same value: unchanged
     assert data["baseline"]["staff"]["source"].count("set on the command line") == 1
+
+
+def test_set_reaches_a_number_the_shipped_data_fill_in(root) -> None:
+    """A false refusal of round one: Gia Lai takes its population from the shipped data, and
+    `--set province.population=...` sets that number (per-person budgets follow it), instead of
+    failing on a key the file does not spell out."""
+    from sim.scenario import load_scenario
+
+    base = load_scenario(root / "scenarios" / "gia_lai.toml")
+    fewer = base.province.population.range[0] + 1000
+    spec = load_scenario(root / "scenarios" / "gia_lai.toml", [f"province.population={fewer}"])
+    assert spec.province.population.value == fewer and "set on the command line" in spec.province.population.source
+    assert spec.budget.spending_vnd.value / base.budget.spending_vnd.value == pytest.approx(
+        fewer / base.province.population.value)
