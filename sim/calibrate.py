@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.clock import Calendar
 from sim.errors import ScenarioError
-from sim.institutions import Calendar
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
 from sim.runner import Runner
 from sim.scenario import with_values

@@ -59,23 +59,25 @@ def province_indicators(model: CityModel) -> dict[str, float]:
     """Province-wide values, from the per-commune counts the month's kernels return (no rescans)."""
     c = model.world.citizens
     n = c.n
-    cc, bc = model.citizen_counts.sum(axis=0), model.business_counts.sum(axis=0)
+    counts = model.citizen_counts
+    cc, bc = counts.sum(axis=0), model.business_counts.sum(axis=0)
     d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
     scale = model.world.scale
     digital, total = model.business_value_added.sum(axis=0).T
     economy = model.economy.shares(digital, total)
     sizes = np.diff(c.commune_start)
+    cashless = (counts[:, kern.CASHLESS], sizes, model.acceptance_experienced(), model.habit.per_purchase())
     gov, tasks, delivered = model.government, model.tasks, model.programmes.delivered
     offices = model.offices
     out = {
         "online_services_adoption": ratio(cc[kern.ONLINE_SERVICES], n),
-        "online_services_uptake": online_services_uptake(model),
+        "online_services_uptake": online_services_uptake(counts, model.business_counts, scale),
         "online_dossier_share": ratio(d[:, 0].sum() / scale + b_on, d[:, :2].sum() / scale + b_on + b_off),
         "procedures_online": float(model.state.procedures_online.mean()),
         "online_dossier_rejection": weighted(model.rejection, sizes),
         "cashless_adoption": ratio(cc[kern.CASHLESS], n),
-        "cashless_share": province_cashless_share(model),
+        "cashless_share": province_cashless_share(*cashless),
         "merchant_acceptance": ratio(bc[kern.B_ACCEPTING], bc[kern.B_CONSUMER]),
         "account_ownership": ratio(cc[kern.ACCOUNT], n),
         "smartphone_ownership": ratio(cc[kern.SMARTPHONE], n),
@@ -115,7 +117,8 @@ def commune_indicators(model: CityModel) -> list[dict]:
         "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
         "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
         "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
-        "cashless_share": commune_cashless_share(model),
+        "cashless_share": commune_cashless_share(model.citizen_counts[:, kern.CASHLESS], np.diff(c.commune_start),
+                                                 model.acceptance_experienced(), model.habit.per_purchase()),
         "merchant_acceptance": acceptance,
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,
         "coverage_4g": model.world.coverage.by_commune["4g"] / sizes,

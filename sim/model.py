@@ -19,12 +19,14 @@ import numpy as np
 import simpy
 
 from sim import behaviour as kern
-from sim.institutions import Calendar, Government, Operator
-from sim.monitoring import monitor
+from sim.clock import Calendar
+from sim.institutions import Government, Operator
+from sim.monitoring import online_services_uptake, province_cashless_share
 from sim.names import ADOPTER
 from sim.national import procedures_online_path
 from sim.payments import PaymentHabit
-from sim.programmes import Programmes
+from sim.programmes import Inputs, Programmes
+from sim.programmes.research import Research
 from sim.queueing import OfficeQueues
 from sim.schema import SECTORS, Scenario
 from sim.state import ProvinceState
@@ -83,7 +85,6 @@ class CityModel(mesa.Model):
         self.spec = spec
         self.calendar = Calendar(spec.time.start, spec.time.months)
         self.env = simpy.Environment()
-        self.monitor: dict[str, float] = {}  # what the government sees of last month (sim.monitoring)
         self.adaptive_year = adaptive_year(spec)
         y0, m0 = self.calendar.year_month(0)
         self.procedures_path = procedures_online_path(spec.forcing, y0, m0, spec.time.months)
@@ -156,7 +157,6 @@ class CityModel(mesa.Model):
         self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
         self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share,
                                             spec.businesses.grdp_shares)
-        self.tasks = None if spec.tasks is None else TaskPipeline(spec.tasks, self.stream("tasks"))
         self._month_constants()
         self._measure_businesses()
 
@@ -173,13 +173,22 @@ class CityModel(mesa.Model):
         self._upgrade_p = _prob(de.upgrade_rate.value * np.array([1.0, 0.75, 0.5]))
 
     def _build_institutions(self) -> None:
-        self.programmes = Programmes(self)
+        """The programmes (each with the narrow inputs of `sim.programmes.Inputs`, acting through
+        this model's named state changes), the government that pays them, the operators."""
+        spec, env, cal, world = self.spec, self.env, self.calendar, self.world
+        self.programmes = Programmes(Inputs(spec, world, self.state, cal, self, delivered={}))
         self.government: Government | None = None
         self.operators: list[Operator] = []
-        if self.spec.institutions:
-            self.government = Government(self)
-            names = self.spec.infrastructure.operators
-            self.operators = [Operator(self, n, 1.0 / len(names)) for n in names]
+        if spec.institutions:
+            self.government = Government(spec, env, cal, world, self.programmes, self.adaptive_year)
+            names = spec.infrastructure.operators
+            self.operators = [Operator(n, 1.0 / len(names), spec, env, cal, world) for n in names]
+
+    @property
+    def tasks(self) -> TaskPipeline | None:
+        """The Resolution 57 tasks (the research programme advances them), if the scenario lists them."""
+        research = self.programmes.by_name.get("research")
+        return research.tasks if isinstance(research, Research) else None
 
     # ----------------------------------------------------------------- the month
 
@@ -297,7 +306,7 @@ class CityModel(mesa.Model):
         st.use_pools(online * spec.costs.fee_discount_dossier_vnd.value * (st.fee_pool > 0),
                      self.assisted * spec.costs.assisted_dossier_vnd.value)
         self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
-        st.end_campaign_month()
+        self.programmes.end_month()
 
     def acceptance_experienced(self) -> np.ndarray:
         """Chance that a merchant accepts cashless, for shoppers of each commune, from the
@@ -398,6 +407,11 @@ class CityModel(mesa.Model):
         b = self.world.businesses
         b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)
 
+    def build_sites(self, tech: str, n: int, communes: np.ndarray, turn: int) -> int:
+        """Co-funded sites, built by the operators in turn (month by month); returns how many."""
+        op = self.operators[(self.steps + turn) % len(self.operators)]
+        return op.build(tech, n, communes, cofunded=True)
+
     def hire_officers(self, officers: float, communes: np.ndarray, days: float) -> None:
         """Funded officer posts for `days`, sent where offices are busiest (the gap to 80%
         utilisation), else in proportion to staff; they expire on the calendar."""
@@ -418,4 +432,9 @@ class CityModel(mesa.Model):
 
     def _monitor(self, month: int) -> None:
         if self.government is not None and self.spec.budget.adaptive:  # only the adaptive government looks
-            self.monitor = monitor(self)
+            adults = self._sizes
+            self.government.seen = {
+                "online_services_uptake": online_services_uptake(self.citizen_counts, self.business_counts,
+                                                                 self.world.scale),
+                "cashless_share": province_cashless_share(self.citizen_counts[:, kern.CASHLESS], adults,
+                                                          self.acceptance_experienced(), self.habit.per_purchase())}

@@ -44,10 +44,15 @@ class ProvinceState:
     def add_campaign_months(self, months: float, communes: np.ndarray) -> None:
         self.campaign_months[communes] += months
 
-    def expire_pools(self) -> dict[str, float]:
-        """At the end of a year: the pools' money left returns to the budget (by programme)."""
-        left = {"incentives": float(self.fee_pool.sum()), "services": float(self.assist_pool.sum())}
+    def empty_fee_pool(self) -> float:
+        """At the end of a year: the fee-discount money left (it returns to the budget)."""
+        left = float(self.fee_pool.sum())
         self.fee_pool[:] = 0.0
+        return left
+
+    def empty_assist_pool(self) -> float:
+        """At the end of a year: the community teams' money left (it returns to the budget)."""
+        left = float(self.assist_pool.sum())
         self.assist_pool[:] = 0.0
         return left
 

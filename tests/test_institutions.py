@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.institutions import Calendar, Government
+from sim.clock import Calendar
+from sim.institutions import Government
 from sim.schema import PROGRAMMES
 
 
@@ -22,19 +23,19 @@ def test_calendar_maps_months_and_days_both_ways() -> None:
     assert cal.month_at(1e9) == 3  # after the end: the last month
 
 
-def _government(**monitor: float) -> SimpleNamespace:
-    """A government's state without its model: just what _adapt and _deliver read."""
-    model = SimpleNamespace(spec=SimpleNamespace(budget=SimpleNamespace(adaptive_shift=0.2),
-                                                 costs=SimpleNamespace(lead_days={p: 45 for p in PROGRAMMES})),
-                            monitor=monitor, steps=13, calendar=Calendar("2025-01", 24), env=simpy.Environment())
-    return SimpleNamespace(model=model, adapted=[], dx_spent_vnd=0.0, unabsorbed_vnd=0.0,
+def _government(**seen: float) -> SimpleNamespace:
+    """A government's state without a model: just what _adapt and _deliver read."""
+    return SimpleNamespace(spec=SimpleNamespace(budget=SimpleNamespace(adaptive_shift=0.2)), seen=seen,
+                           calendar=Calendar("2025-01", 24), env=simpy.Environment(),
+                           programmes=SimpleNamespace(lead_days=lambda programme: 45),
+                           adapted=[], dx_spent_vnd=0.0, unabsorbed_vnd=0.0,
                            spent_by_programme={p: 0.0 for p in PROGRAMMES}, spent_by_year={},
                            allocation={"infrastructure": 0.4, "awareness": 0.1, "services": 0.3, "incentives": 0.2})
 
 
 def test_adaptive_government_moves_money_to_the_behaviour_further_off_track() -> None:
     gov = _government(online_services_uptake=0.3, cashless_share=0.6)  # services 50 points short, incentives 20
-    Government._adapt(gov)
+    Government._adapt(gov, 2026)
     assert gov.allocation == pytest.approx({"infrastructure": 0.32, "awareness": 0.08, "services": 0.4,
                                             "incentives": 0.2})
     assert sum(gov.allocation.values()) == pytest.approx(1.0)
@@ -44,7 +45,7 @@ def test_adaptive_government_moves_money_to_the_behaviour_further_off_track() ->
 def test_adaptive_government_leaves_the_budget_when_both_are_on_track() -> None:
     gov = _government(online_services_uptake=0.85, cashless_share=0.9)
     before = dict(gov.allocation)
-    Government._adapt(gov)
+    Government._adapt(gov, 2026)
     assert gov.allocation == before and gov.adapted == []
 
 
@@ -52,17 +53,16 @@ def test_a_payment_is_delivered_after_its_lead_time_and_the_rest_returns() -> No
     """Paid on day 0 with a 45-day lead time: delivered in February; what the programme cannot
     absorb is counted as unabsorbed, not spent."""
     gov = _government()
-    m = gov.model
     got = []
 
     def deliver(programme: str, vnd: float, communes: np.ndarray, year: int) -> float:
-        got.append((programme, vnd, m.env.now, year))
+        got.append((programme, vnd, gov.env.now, year))
         return vnd * 0.75
 
-    m.programmes = SimpleNamespace(deliver=deliver)
-    m.env.process(Government._deliver(gov, "skills", 1000.0, np.arange(3), 2025))
-    m.env.run()
+    gov.programmes.deliver = deliver
+    gov.env.process(Government._deliver(gov, "skills", 1000.0, np.arange(3), 2025))
+    gov.env.run()
     assert got == [("skills", 1000.0, 45, 2025)]
-    assert m.calendar.month_at(45) == 1  # February
+    assert gov.calendar.month_at(45) == 1  # February
     assert gov.dx_spent_vnd == 750.0 and gov.unabsorbed_vnd == 250.0
     assert gov.spent_by_programme["skills"] == 750.0 and gov.spent_by_year[2025]["skills"] == 750.0

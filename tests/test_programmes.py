@@ -3,24 +3,23 @@ absorptive capacity, money short of a unit carried to the next tranche, pilots' 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from sim.programmes import Programmes, stochastic_round
-from sim.streams import stream
+from sim.programmes import REGISTRY, Programme, register, stochastic_round
+from sim.programmes.base import Ledger
+from sim.schema import PROGRAMMES
 
 
-def _programmes(capacity_per_million: float = 10.0, growth: float = 0.0) -> Programmes:
+def _programmes(capacity_per_million: float = 10.0, growth: float = 0.0) -> Ledger:
     """Two communes of 100,000 and 300,000 people (capacity 1 and 3 units a year at 10 per million)."""
     spec = SimpleNamespace(delivery=SimpleNamespace(growth=SimpleNamespace(value=growth),
                                                     trainees=SimpleNamespace(value=capacity_per_million)),
                            time=SimpleNamespace(start_year=2025))
-    world = SimpleNamespace(geo=SimpleNamespace(n=2, population=np.array([1e5, 3e5])))
-    model = SimpleNamespace(spec=spec, world=world,
-                            stream=lambda name: stream(1, name))
-    return Programmes(model)
+    return Ledger(spec, SimpleNamespace(n=2, population=np.array([1e5, 3e5])))  # type: ignore[arg-type]
 
 
 ALL = np.array([0, 1])
@@ -35,39 +34,94 @@ def test_whole_units_within_capacity_and_the_carry() -> None:
         return n
 
     # 2.5 units of money: 2 delivered, half a unit's money waits (absorbed: it is held for the next unit)
-    assert p._buy("k", "trainees", 250.0, 100.0, 2025, ALL, deliver) == pytest.approx(250.0)
-    assert delivered == [2] and p._carry["k"] == pytest.approx(50.0)
+    assert p.buy("k", "trainees", 250.0, 100.0, 2025, ALL, deliver) == pytest.approx(250.0)
+    assert delivered == [2] and p.carry["k"] == pytest.approx(50.0)
     # 3 more units' money: capacity left is 4 - 2 = 2, so 2 delivered; the rest is not absorbed
-    absorbed = p._buy("k", "trainees", 300.0, 100.0, 2025, ALL, deliver)
-    assert delivered == [2, 2] and p._carry["k"] == 0.0
+    absorbed = p.buy("k", "trainees", 300.0, 100.0, 2025, ALL, deliver)
+    assert delivered == [2, 2] and p.carry["k"] == 0.0
     assert absorbed == pytest.approx(2 * 100.0 - 50.0)  # two units, paid partly by the carried 50
     # the year is full; next year capacity is there again
-    assert p._buy("k", "trainees", 100.0, 100.0, 2025, ALL, deliver) == 0.0
-    assert p._buy("k", "trainees", 100.0, 100.0, 2026, ALL, deliver) == pytest.approx(100.0)
+    assert p.buy("k", "trainees", 100.0, 100.0, 2025, ALL, deliver) == 0.0
+    assert p.buy("k", "trainees", 100.0, 100.0, 2026, ALL, deliver) == pytest.approx(100.0)
 
 
 def test_capacity_grows_with_the_delivery_growth_rate() -> None:
     p = _programmes(growth=0.5)
-    assert p._capacity_left("trainees", 2025, ALL) == pytest.approx(4.0)
-    assert p._capacity_left("trainees", 2027, ALL) == pytest.approx(4.0 * 1.5 ** 2)
+    assert p.capacity_left("trainees", 2025, ALL) == pytest.approx(4.0)
+    assert p.capacity_left("trainees", 2027, ALL) == pytest.approx(4.0 * 1.5 ** 2)
 
 
 def test_a_pilot_has_capacity_of_its_own() -> None:
     """A pilot in commune 0 counts its own use, not the province-wide programme's."""
     p = _programmes()
-    p._buy("province", "trainees", 400.0, 100.0, 2025, ALL, lambda n: n)
-    assert p._capacity_left("trainees", 2025, ALL) == 0.0
-    assert p._capacity_left("trainees", 2025, np.array([0])) == pytest.approx(1.0)
+    p.buy("province", "trainees", 400.0, 100.0, 2025, ALL, lambda n: n)
+    assert p.capacity_left("trainees", 2025, ALL) == 0.0
+    assert p.capacity_left("trainees", 2025, np.array([0])) == pytest.approx(1.0)
 
 
 def test_a_unit_the_programme_cannot_place_is_not_paid() -> None:
     """Nothing left to build (deliver returns fewer than asked): that money returns."""
     p = _programmes()
-    assert p._buy("k", "trainees", 300.0, 100.0, 2025, ALL, lambda n: 1) == pytest.approx(100.0)
-    assert p._carry["k"] == 0.0
+    assert p.buy("k", "trainees", 300.0, 100.0, 2025, ALL, lambda n: 1) == pytest.approx(100.0)
+    assert p.carry["k"] == 0.0
 
 
 def test_stochastic_rounding_is_unbiased() -> None:
     rng = np.random.default_rng(5)
     draws = [stochastic_round(2.3, rng) for _ in range(20_000)]
     assert set(draws) == {2, 3} and np.mean(draws) == pytest.approx(2.3, abs=0.01)
+
+
+def test_every_output_indicator_is_some_programmes_output() -> None:
+    from sim.names import OUTPUT_INDICATORS
+    from sim.programmes import BUILT_IN
+    outputs = [o for cls in BUILT_IN for o in cls.outputs]
+    assert len(outputs) == len(set(outputs)) and set(OUTPUT_INDICATORS) <= set(outputs)
+    assert [cls.name for cls in BUILT_IN] == list(PROGRAMMES)
+
+
+class Lessons(Programme):
+    """A toy programme: a lesson per million VND, to people of the communes paid for, in order."""
+
+    name = "lessons"
+    outputs = ("lessons_given",)
+    COST = 1e6
+
+    @property
+    def lead_days(self) -> float:
+        return 10.0
+
+    def deliver(self, vnd: float, communes: np.ndarray, year: int) -> float:
+        c = self.world.citizens
+        untaught = np.flatnonzero(np.isin(c.commune, communes) & ~c.trained)
+        who = untaught[:int(vnd // self.COST)]
+        self.province.train(who, 0.5)
+        self.delivered["lessons_given"] += len(who)
+        return len(who) * self.COST
+
+
+@pytest.fixture
+def lessons() -> Iterator[type[Programme]]:
+    register(Lessons)
+    yield Lessons
+    REGISTRY.pop(Lessons.name)
+
+
+def test_a_programme_registered_from_a_test_file_runs_in_the_model(lessons: type[Programme]) -> None:
+    """One class and `register`: the model builds it with the others, the government pays it by
+    name, it is delivered after its lead time, acts through the model's named state changes, and
+    what it absorbs is counted as spent."""
+    from sim.model import CityModel
+    from sim.scenario import load_scenario
+    spec = load_scenario("scenarios/dak_lak.toml", ["time.end=2025-03", "targets.goals=[]", "ensemble.scale=0.003"])
+    model = CityModel.build(spec, seed=3)
+    assert "lessons" in model.programmes.names and model.government is not None
+    commune = np.array([0])
+    before = int(model.world.citizens.trained.sum())
+    model.government.pay("lessons", 40.4e6 / spec.budget.disbursement, commune, 2025)
+    model.step()  # January: paid on day 0, delivered on day 10
+    taught = int(model.world.citizens.trained.sum()) - before
+    assert model.programmes.delivered["lessons_given"] == 40 and taught >= 40  # the skills programme trains too
+    assert model.government.spent_by_programme["lessons"] == pytest.approx(40e6)
+    c = model.world.citizens
+    assert c.trained[np.flatnonzero(c.commune == 0)[:40]].all()
