@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
     _where(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar or start line (errors still print)")
+    run.add_argument("--profile", action="store_true",
+                     help="print where a run's time goes: each phase of the month (also in manifest.json)")
     run.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
     run.add_argument("--sensitivity", type=Path, metavar="DIR",
                      help="name each target's top uncertain drivers from this `citytwin sensitivity` folder "
@@ -263,7 +265,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.ensemble import planned_workers, run_ensemble
     from sim.outfolder import OutputFolder
     from sim.pilot import has_pilots, without_pilots
-    from sim.report import manifest, write_outputs
+    from sim.report import manifest, profile_table, write_outputs
     from sim.resources import check_cost, duration
     from sim.scenario import load_scenario
     from sim.sensitivity import drivers_from_folder, rank_drivers
@@ -314,6 +316,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(drivers.describe())
     if pilot is not None:
         print(f"\n{pilot.line}")
+    if args.profile:
+        print("\n" + profile_table(result.runs))
     r0 = result.runs[0]
     twice = ", twice (with and without the pilot)" if without is not None else ""
     wall = result.wall_seconds + (without.wall_seconds if without is not None else 0.0)

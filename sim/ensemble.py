@@ -38,6 +38,7 @@ class RunResult:
     run_seconds: float
     notes: list[str] = field(default_factory=list)
     parameters: dict[str, float] = field(default_factory=dict)  # the assumptions drawn for this run
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # each phase of the month, summed over months
 
 
 def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | None = None,
@@ -71,7 +72,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
                      months=np.array([r[1] for r in rec[::k]]), names=names, values=values,
                      communes=recorder.commune_records, citizens=model.world.citizens.n,
                      businesses=model.world.businesses.n,
-                     build_seconds=t1 - t0, run_seconds=t2 - t1,
+                     build_seconds=t1 - t0, run_seconds=t2 - t1, phase_seconds=recorder.phase_seconds,
                      notes=model.government.adapted if model.government else [], parameters=parameters)
 
 

@@ -6,6 +6,7 @@ Each function reads the model and returns plain numbers; nothing here changes st
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,17 +37,25 @@ class Recorder:
         self.records: list[tuple[int, int, str, float]] = []  # (year, month, indicator, value)
         self.commune_records: list[dict] = []
         self.latest: dict[str, float] = {}
+        self.seconds = 0.0  # spent measuring (the model's phases time themselves: `phase_seconds`)
 
     def step(self) -> None:
         """One month of the model, then its indicators."""
         m = self.model
         m.step()
+        t0 = time.perf_counter()
         month = m.month  # the month just simulated (Mesa counts the step before running it)
         year, mon = m.calendar.year_month(month)
         self.latest = province_indicators(m)
         self.records.extend((year, mon, k, v) for k, v in self.latest.items())
         if mon == 12 or month == m.calendar.months - 1:
             self.commune_records += [row | {"year": year} for row in commune_indicators(m)]
+        self.seconds += time.perf_counter() - t0
+
+    @property
+    def phase_seconds(self) -> dict[str, float]:
+        """Seconds in each phase of the month, summed over the months, then in the indicators."""
+        return dict(self.model.phase_seconds) | {"indicators": self.seconds}
 
     def run(self) -> Recorder:
         """Every month of the scenario's horizon."""

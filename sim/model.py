@@ -13,6 +13,9 @@ The model records nothing for reports: `sim.indicators.Recorder` steps it and me
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import mesa
 import numba as nb
 import numpy as np
@@ -91,8 +94,12 @@ class CityModel(mesa.Model):
         self._build_contacts()
         self._build_state()
         self._build_institutions()
-        self.phases = (self._institutions, self._national, self._services, self._citizens, self._businesses,
-                       self._back_office, self._payments, self._economy, self._monitor)
+        # The step plan, as data (Starsim's loop): each phase by name, timed every month.
+        self.plan: tuple[tuple[str, Callable[[int], None]], ...] = (
+            ("institutions", self._institutions), ("national", self._national), ("services", self._services),
+            ("citizens", self._citizens), ("businesses", self._businesses), ("back_office", self._back_office),
+            ("payments", self._payments), ("economy", self._economy), ("monitor", self._monitor))
+        self.phase_seconds = dict.fromkeys((name for name, _ in self.plan), 0.0)  # summed over the months
 
     @classmethod
     def build(cls, spec: Scenario, seed: int | None = None, scale: float | None = None,
@@ -198,10 +205,13 @@ class CityModel(mesa.Model):
         return self.steps - 1
 
     def step(self) -> None:
-        """One month: the phases in the order listed in the class docstring."""
-        month = self.month
-        for phase in self.phases:
+        """One month: the phases of `plan` in order (the class docstring says what each does),
+        each timed into `phase_seconds`."""
+        month, seconds = self.month, self.phase_seconds
+        for name, phase in self.plan:
+            t0 = time.perf_counter()
             phase(month)
+            seconds[name] += time.perf_counter() - t0
 
     def run(self) -> CityModel:
         for _ in range(self.calendar.months):

@@ -22,7 +22,7 @@ import pandas as pd
 from sim.cheapest import CostResult
 from sim.discover import Discovery
 from sim.draw import draw, figure
-from sim.ensemble import EnsembleResult
+from sim.ensemble import EnsembleResult, RunResult
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
@@ -52,6 +52,26 @@ def communes_table(result: EnsembleResult, geo: Geography) -> pd.DataFrame:
     return df[front + [c for c in df.columns if c not in front]]
 
 
+def phase_seconds_mean(runs: list[RunResult]) -> dict[str, float]:
+    """Seconds a run spent in each phase of the month (summed over its months) and in measuring,
+    the mean over runs: where a run's time goes (`citytwin run --profile` prints it)."""
+    names = runs[0].phase_seconds
+    return {k: round(float(np.mean([r.phase_seconds.get(k, 0.0) for r in runs])), 4) for k in names}
+
+
+def profile_table(runs: list[RunResult]) -> str:
+    """The step plan's phases, each with its seconds per run and its share of the monthly loop."""
+    seconds = phase_seconds_mean(runs)
+    loop = float(np.mean([r.run_seconds for r in runs]))
+    build = float(np.mean([r.build_seconds for r in runs]))
+    lines = [f"{'phase':<14}{'seconds':>9}{'share':>8}   (mean of {len(runs)} run(s); the monthly loop took "
+             f"{loop:.2f} s, building the world {build:.2f} s)"]
+    lines += [f"{name:<14}{s:>9.3f}{s / loop if loop else 0.0:>8.1%}" for name, s in seconds.items()]
+    rest = loop - sum(seconds.values())
+    lines.append(f"{'(loop other)':<14}{rest:>9.3f}{rest / loop if loop else 0.0:>8.1%}")
+    return "\n".join(lines)
+
+
 def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, argv: list[str]) -> dict:
     runs = result.runs
     return {
@@ -73,6 +93,7 @@ def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, ar
             "run_seconds_mean": round(float(np.mean([r.run_seconds for r in runs])), 3),
             "citizen_months_per_second": round(float(np.mean(
                 [r.citizens * len(r.years) / r.run_seconds for r in runs])), 1),
+            "phase_seconds_mean": phase_seconds_mean(runs),
         },
         "assumption_draws": {str(r.run): r.parameters for r in runs},
         "adaptive_rule": sorted({n for r in runs for n in r.notes}),

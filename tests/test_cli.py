@@ -25,7 +25,7 @@ def _sets(*extra: str) -> list[str]:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("cli") / "dak"
-    proc = citytwin("run", str(DAK_LAK), "--runs", "3", "--seed", "7", "--out", str(out), *_sets())
+    proc = citytwin("run", str(DAK_LAK), "--runs", "3", "--seed", "7", "--out", str(out), "--profile", *_sets())
     assert proc.returncode == 0, proc.stderr
     return out, proc.stdout
 
@@ -55,6 +55,28 @@ def test_indicators_csv_is_long_and_complete(run_dir):
     not_shares = OUTPUT_INDICATORS + ("r57_tasks_done", "backoffice_utilisation")
     shares = df[~df.indicator.str.endswith(("_vnd", "_days")) & ~df.indicator.isin(not_shares)]
     assert shares.value.between(0, 1).all()
+
+
+def test_the_schema_lists_exactly_the_indicators_a_run_records(run_dir):
+    """Targets and observed series may name only what `sim.schema.INDICATORS` documents, and
+    every indicator the recorder writes is documented there."""
+    from sim.schema import INDICATORS
+    out, _ = run_dir
+    assert sorted(pd.read_csv(out / "indicators.csv").indicator.unique()) == sorted(INDICATORS)
+
+
+def test_profile_prints_where_a_run_s_time_goes(run_dir):
+    """--profile: every phase of the step plan, with seconds and its share of the monthly loop;
+    the manifest records the same means."""
+    out, stdout = run_dir
+    phases = ["institutions", "national", "services", "citizens", "businesses", "back_office", "payments",
+              "economy", "monitor", "indicators"]
+    table = stdout.split("\nphase ")[1].split("\n\n")[0].splitlines()[1:]
+    assert [line.split()[0] for line in table] == phases + ["(loop"]
+    timings = json.loads((out / "manifest.json").read_text())["timings"]
+    seconds = timings["phase_seconds_mean"]
+    assert list(seconds) == phases and all(v >= 0 for v in seconds.values())
+    assert seconds["citizens"] > 0 and sum(seconds.values()) <= timings["run_seconds_mean"] * 1.01
 
 
 def test_verdict_manifest_communes(run_dir):
