@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.names import ADOPTER, LAPSED, LAPSING, NEVER
 from sim.streams import mix, uniform
@@ -128,6 +129,75 @@ class Dossiers(NamedTuple):
     key: np.uint64
 
 
+class Units(NamedTuple):
+    """Work units (`work_units`): runs of at most 16,384 agents inside one commune."""
+
+    bounds: NDArray[np.int64]    # (units + 1,) first agent of each unit, then the number of agents
+    commune: NDArray[np.int64]   # (units,) the commune of each unit
+    n_communes: int
+
+
+class People(NamedTuple):
+    """The citizens' arrays the month reads and changes, one entry per agent (numba takes a
+    named tuple of arrays; each has its own dtype, so two cannot be swapped unnoticed)."""
+
+    income: NDArray[np.uint8]           # quintile 0..4
+    skill: NDArray[np.float32]          # 0..1
+    smartphone: NDArray[np.bool_]
+    account: NDArray[np.bool_]
+    broadband: NDArray[np.bool_]
+    covered_4g: NDArray[np.bool_]
+    covered_5g: NDArray[np.bool_]
+    online_services: NDArray[np.uint8]  # state code (`sim.names`)
+    cashless: NDArray[np.uint8]
+    contacts_os: NDArray[np.int32]      # adopting contacts, online services
+    contacts_cl: NDArray[np.int32]      # adopting contacts, cashless
+    degree: NDArray[np.int32]           # contacts
+    last_dossier: NDArray[np.int16]     # month index of the last dossier
+    last_online: NDArray[np.int16]      # month index of the last online dossier
+
+
+class Changed(NamedTuple):
+    """The month's adopters and lapsers: unit k's from `Units.bounds[k]`, `n[k]` of them."""
+
+    online_services: NDArray[np.int32]  # agent indices, by unit
+    cashless: NDArray[np.int32]
+    n: NDArray[np.int64]                # (units, 2) how many: online services, cashless
+
+
+class History(NamedTuple):
+    """Agents by the month of their last dossier, from month -12: (units, months + 12)."""
+
+    all: NDArray[np.int64]
+    online: NDArray[np.int64]
+
+
+class Chances(NamedTuple):
+    """The month's sweep probabilities and keys (`SWEEPS` order)."""
+
+    own: NDArray[np.float64]        # (3, 5) smartphone, account, broadband by income quintile
+    candidate: NDArray[np.float64]  # (8,) candidate probability of each sweep
+    keys: NDArray[np.uint64]        # (8,) a key per sweep
+
+
+class Contacts(NamedTuple):
+    """The contact network as `update_contact_counts` walks it (CSR, other communes first)."""
+
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int32]
+    outside: NDArray[np.int32]  # contacts in other communes, at the start of each list
+    outside_max: int
+
+
+@nb.njit(inline="always", cache=True)
+def _people_slice(p, lo, hi):
+    """The agents lo..hi of `People` (views)."""
+    return People(p.income[lo:hi], p.skill[lo:hi], p.smartphone[lo:hi], p.account[lo:hi], p.broadband[lo:hi],
+                  p.covered_4g[lo:hi], p.covered_5g[lo:hi], p.online_services[lo:hi], p.cashless[lo:hi],
+                  p.contacts_os[lo:hi], p.contacts_cl[lo:hi], p.degree[lo:hi], p.last_dossier[lo:hi],
+                  p.last_online[lo:hi])
+
+
 @nb.njit(inline="always", cache=True)
 def _ease(weight: float, skill: float) -> float:
     """Effort (UTAUT): a fully skilled adult adopts at the full rate, an unskilled one at 1 - weight."""
@@ -135,10 +205,10 @@ def _ease(weight: float, skill: float) -> float:
 
 
 @nb.njit(cache=True)
-def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, cov4g, cov5g, online_services,
-                   cashless, nbr_os, nbr_cl, degree, last_dossier, last_online, hist_all, hist_online,
-                   changed_os, changed_cl, own_p, cand_p, os_, cl, dossiers, month, dt, keys, row):
-    """`citizens_month` on one work unit of m agents of commune c starting at agent `first`.
+def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_cl, chances, os_, cl, dossiers,
+                   month, dt, row):
+    """`citizens_month` on one work unit of commune c starting at agent `first` (`people`: its
+    agents; `hist_*`, its history rows; `changed_*`, its part of the month's changed lists).
 
     Each process is a sweep over candidates: agents drawn independently with the sweep's
     candidate probability P (geometric gaps), each accepted with probability p_i / P.
@@ -150,6 +220,14 @@ def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, c
     same month (LAPSING).
     Returns the numbers of changed agents in the unit (online services, cashless).
     """
+    m = len(people.income)
+    income, skill, smartphone, account, broadband = (people.income, people.skill, people.smartphone,
+                                                     people.account, people.broadband)
+    cov4g, cov5g, online_services, cashless = people.covered_4g, people.covered_5g, people.online_services, \
+        people.cashless
+    nbr_os, nbr_cl, degree = people.contacts_os, people.contacts_cl, people.degree
+    last_dossier, last_online = people.last_dossier, people.last_online
+    own_p, cand_p, keys = chances.own, chances.candidate, chances.keys
     po = dossiers.procedures_online[c]
     assist = dossiers.assist[c]
     assist_key = _unit_key(dossiers.key, first)
@@ -267,34 +345,32 @@ def _citizens_unit(first, m, c, income, skill, smartphone, account, broadband, c
 
 
 @nb.njit(parallel=True, cache=True)
-def citizens_month(bounds, unit_commune, n_communes, income, skill, smartphone, account, broadband, cov4g, cov5g,
-                   online_services, cashless, nbr_os, nbr_cl, degree, last_dossier, last_online, hist_all,
-                   hist_online, changed_os, changed_cl, n_changed, own_p, cand_p, os_, cl, dossiers, month, dt, keys):
-    """One month of every citizen: devices, online services, cashless, dossiers.
+def citizens_month(units, people, history, changed, chances, os_, cl, dossiers, month, dt):
+    """One month of every citizen (`People`): devices, online services, cashless, dossiers.
 
-    own_p: (3, 5) monthly probabilities of acquiring a smartphone, an account, broadband,
-    by income quintile. cand_p: (8,) candidate probability of each sweep (`SWEEPS`), at
-    least the largest probability in it. os_, cl: `Adoption` of online services and cashless;
-    dossiers: `Dossiers`. hist_*: (units, months + 12) agents whose last (online) dossier
-    fell in each month, from month -12. keys: one per sweep. Agents who adopt or lapse are
-    listed in changed_* (unit k's from bounds[k], n_changed[k] of them) and lapsers are left
-    in state LAPSING for `update_contact_counts`. Returns (C, CITIZEN_COUNTS): changes in
-    the owner and adopter counts, and the month's dossier counts.
+    chances: `Chances`, the monthly probabilities of acquiring a smartphone, an account,
+    broadband by income quintile, and each sweep's candidate probability (at least the largest
+    probability in it) and key. os_, cl: `Adoption` of online services and cashless;
+    dossiers: `Dossiers`; history: `History`. Agents who adopt or lapse are listed in
+    `changed` (`Changed`) and lapsers are left in state LAPSING for `update_contact_counts`.
+    Returns (C, CITIZEN_COUNTS): changes in the owner and adopter counts, and the month's
+    dossier counts.
     """
+    # Fields read into names before the parallel loop: numba's parfors do not write through a
+    # tuple's field inside the loop (a write to changed.n[k] was lost).
+    bounds, unit_commune = units.bounds, units.commune
+    hist_all, hist_online = history.all, history.online
+    changed_os, changed_cl, n_changed = changed.online_services, changed.cashless, changed.n
     n_units = len(bounds) - 1
     per_unit = np.zeros((n_units, CITIZEN_COUNTS), np.int64)
     for k in nb.prange(n_units):
-        c = unit_commune[k]
         lo, hi = bounds[k], bounds[k + 1]
         n_os, n_cl = _citizens_unit(
-            lo, hi - lo, c, income[lo:hi], skill[lo:hi], smartphone[lo:hi], account[lo:hi], broadband[lo:hi],
-            cov4g[lo:hi], cov5g[lo:hi], online_services[lo:hi], cashless[lo:hi], nbr_os[lo:hi], nbr_cl[lo:hi],
-            degree[lo:hi], last_dossier[lo:hi], last_online[lo:hi], hist_all[k], hist_online[k],
-            changed_os[lo:hi], changed_cl[lo:hi], own_p, cand_p, os_, cl, dossiers, month, dt, keys,
-            per_unit[k])
+            lo, unit_commune[k], _people_slice(people, lo, hi), hist_all[k], hist_online[k],
+            changed_os[lo:hi], changed_cl[lo:hi], chances, os_, cl, dossiers, month, dt, per_unit[k])
         n_changed[k, 0] = n_os
         n_changed[k, 1] = n_cl
-    out = np.zeros((n_communes, CITIZEN_COUNTS), np.int64)
+    out = np.zeros((units.n_communes, CITIZEN_COUNTS), np.int64)
     for k in range(n_units):
         for col in range(CITIZEN_COUNTS):
             out[unit_commune[k], col] += per_unit[k, col]
@@ -338,9 +414,9 @@ def outside_first(commune_start, indptr, indices):
 
 
 @nb.njit(parallel=True, cache=True)
-def update_contact_counts(bounds, unit_commune, commune_start, n_changed, changed_os, changed_cl,
-                          online_services, cashless, indptr, indices, outside, nbr_os, nbr_cl, outside_max, parts):
-    """Incremental adopter-contact counts: only the month's adopters and lapsers touch their contacts.
+def update_contact_counts(units, commune_start, changed, people, contacts, parts):
+    """Incremental adopter-contact counts (`People.contacts_*`): only the month's adopters and
+    lapsers (`Changed`) touch their contacts (`Contacts`).
 
     Contact lists start with the contacts in other communes (`outside_first`; `outside[i]`
     of them). Communes update their own members in parallel (and turn LAPSING into
@@ -349,6 +425,11 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
     entries that fall in it. Each changed agent's contact list is read once. Without a
     network (mean field) only LAPSING -> 2 happens.
     """
+    bounds, unit_commune, n_changed = units.bounds, units.commune, changed.n
+    changed_os, changed_cl = changed.online_services, changed.cashless
+    online_services, cashless, nbr_os, nbr_cl = people.online_services, people.cashless, people.contacts_os, \
+        people.contacts_cl
+    indptr, indices, outside, outside_max = contacts.indptr, contacts.indices, contacts.outside, contacts.outside_max
     n_c = len(commune_start) - 1
     network = len(indptr) > 0
     unit_start = np.searchsorted(unit_commune, np.arange(n_c + 1))
@@ -364,12 +445,12 @@ def update_contact_counts(bounds, unit_commune, commune_start, n_changed, change
         queued = room[c]
         for k in range(unit_start[c], unit_start[c + 1]):
             for b in range(2):
-                changed = changed_os if b == 0 else changed_cl
+                who = changed_os if b == 0 else changed_cl
                 state = online_services if b == 0 else cashless
                 nbr = nbr_os if b == 0 else nbr_cl
                 first, count = bounds[k], n_changed[k, b]
                 for t in range(count):
-                    i = changed[first + t]
+                    i = who[first + t]
                     d = 1 if state[i] == ADOPTER else -1
                     if network:
                         start, inside = indptr[i], indptr[i] + outside[i]
@@ -448,6 +529,25 @@ class Firms(NamedTuple):
     weights: np.ndarray
 
 
+class Enterprises(NamedTuple):
+    """The businesses' arrays the month reads and changes, one entry per sampled business,
+    stored commune by commune (`sim.world.population.Businesses`)."""
+
+    consumer_facing: NDArray[np.bool_]
+    accepts_cashless: NDArray[np.bool_]
+    online_services: NDArray[np.bool_]
+    digital_level: NDArray[np.uint8]   # 0..3
+    sector: NDArray[np.uint8]
+    size: NDArray[np.uint8]
+    weight: NDArray[np.float64]        # businesses it stands for
+    value_added: NDArray[np.float64]
+    taste: NDArray[np.float32]
+    tax_taste: NDArray[np.float32]
+    onboarded_at: NDArray[np.int16]    # month of an onboarding visit (-1: never)
+    last_dossier: NDArray[np.int16]
+    last_online: NDArray[np.int16]
+
+
 @nb.njit(inline="always", cache=True)
 def _logistic(x: float) -> float:
     return 1.0 / (1.0 + np.exp(-x))
@@ -464,14 +564,18 @@ def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):
 
 
 @nb.njit(parallel=True, cache=True)
-def businesses_month(commune_start, consumer, accepts, online, level, sector, size, weight, value_added, taste,
-                     tax_taste, onboarded_at, last_dossier, last_online, mk, firms, month, key):
-    """One month of every business: merchants reconsider cashless, online services spread,
-    dossiers, digital levels climb. Counts are weighted (a business stands for `weight`
+def businesses_month(commune_start, biz, mk, firms, month, key):
+    """One month of every business (`Enterprises` biz): merchants reconsider cashless, online
+    services spread, dossiers, digital levels climb. Counts are weighted (a business stands for `weight`
     businesses: 1 for enumerated large firms, 1 / scale for the sampled rest). Returns per-commune
     counts (C, BUSINESS_COUNTS) and per-commune, per-sector realised digital and total value
     added (C, S, 2) after the month.
     """
+    consumer, accepts, online, level = biz.consumer_facing, biz.accepts_cashless, biz.online_services, \
+        biz.digital_level
+    sector, size, weight, value_added = biz.sector, biz.size, biz.weight, biz.value_added
+    taste, tax_taste, onboarded_at, last_dossier, last_online = biz.taste, biz.tax_taste, biz.onboarded_at, \
+        biz.last_dossier, biz.last_online
     n_c = len(commune_start) - 1
     n_sectors = firms.weights.shape[0]
     counts = np.zeros((n_c, BUSINESS_COUNTS), np.float64)

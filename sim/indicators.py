@@ -70,7 +70,6 @@ def province_indicators(model: CityModel) -> dict[str, float]:
     n = c.n
     counts = model.citizen_counts
     cc, bc = counts.sum(axis=0), model.business_counts.sum(axis=0)
-    d = model.dossiers  # per commune: online, offline, recent, recent online
     b_on, b_off = model.business_dossiers
     scale = model.world.scale
     digital, total = model.business_value_added.sum(axis=0).T
@@ -82,7 +81,9 @@ def province_indicators(model: CityModel) -> dict[str, float]:
     out = {
         "online_services_adoption": ratio(cc[kern.ONLINE_SERVICES], n),
         "online_services_uptake": online_services_uptake(counts, model.business_counts, scale),
-        "online_dossier_share": ratio(d[:, 0].sum() / scale + b_on, d[:, :2].sum() / scale + b_on + b_off),
+        "online_dossier_share": ratio(counts[:, kern.DOSSIERS_ONLINE].sum() / scale + b_on,
+                                      counts[:, [kern.DOSSIERS_ONLINE, kern.DOSSIERS_OFFLINE]].sum() / scale
+                                      + b_on + b_off),
         "procedures_online": float(model.state.procedures_online.mean()),
         "online_dossier_rejection": weighted(model.rejection, sizes),
         "cashless_adoption": ratio(cc[kern.CASHLESS], n),
@@ -118,13 +119,14 @@ def commune_indicators(model: CityModel) -> list[dict]:
     """One row per commune: the indicators a map shows."""
     c, geo = model.world.citizens, model.world.geo
     sizes = np.diff(c.commune_start).astype(float)
-    d = model.dossiers
+    counts = model.citizen_counts
+    recent, recent_online = counts[:, kern.RECENT], counts[:, kern.RECENT_ONLINE]
     merchants = model.business_counts
     acceptance = np.divide(merchants[:, kern.B_ACCEPTING], merchants[:, kern.B_CONSUMER],
                            out=np.zeros(geo.n), where=merchants[:, kern.B_CONSUMER] > 0)
     per = {
         "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
-        "online_services_uptake": np.divide(d[:, 3], d[:, 2], out=np.zeros(geo.n), where=d[:, 2] > 0),
+        "online_services_uptake": np.divide(recent_online, recent, out=np.zeros(geo.n), where=recent > 0),
         "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
         "cashless_share": commune_cashless_share(model.citizen_counts[:, kern.CASHLESS], np.diff(c.commune_start),
                                                  model.acceptance_experienced(), model.habit.per_purchase()),

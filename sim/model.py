@@ -117,16 +117,17 @@ class CityModel(mesa.Model):
         """What the monthly kernels need of the contact network: commune work units, and every
         contact list with contacts in other communes first."""
         c, network = self.world.citizens, self.world.network
-        self._units = kern.work_units(c.commune_start)
+        self._units = kern.Units(*kern.work_units(c.commune_start), self.world.geo.n)
         self._sizes = np.diff(c.commune_start)
         self.degree = np.zeros(c.n, dtype=np.int32) if network is None else network.degree
-        # Contacts in other communes first in every list (the monthly update relies on it).
-        self._outside = (np.zeros(0, np.int32) if network is None else
-                         kern.outside_first(c.commune_start, network.indptr, network.indices))
-        self._outside_max = int(self._outside.max()) if len(self._outside) else 0
         if network is None:
             counts = np.zeros((2, c.n), dtype=np.int32)
+            self._contacts = kern.Contacts(np.empty(0, np.int64), np.empty(0, np.int32), np.zeros(0, np.int32), 0)
         else:
+            # Contacts in other communes first in every list (the monthly update relies on it).
+            outside = kern.outside_first(c.commune_start, network.indptr, network.indices)
+            self._contacts = kern.Contacts(network.indptr, network.indices, outside,
+                                           int(outside.max()) if len(outside) else 0)
             counts = kern.adopting_contacts(c.online_services, c.cashless, network.indptr, network.indices)
         self.nbr = {"online_services": counts[0], "cashless": counts[1]}
 
@@ -141,10 +142,11 @@ class CityModel(mesa.Model):
                                  (kern.ONLINE_SERVICES, "online_services", ADOPTER),
                                  (kern.CASHLESS, "cashless", ADOPTER)):
             self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
-        self.dossiers = self.citizen_counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
-        self._hist = kern.dossier_histograms(self._units[0], c.last_dossier, c.last_online, self.calendar.months)
-        self._changed = np.empty((2, c.n), dtype=np.int32)   # the month's adopters and lapsers, by unit
-        self._n_changed = np.zeros((len(self._units[1]), 2), dtype=np.int64)
+        self._history = kern.History(*kern.dossier_histograms(self._units.bounds, c.last_dossier, c.last_online,
+                                                              self.calendar.months))
+        # The month's adopters and lapsers, by unit.
+        self._changed = kern.Changed(np.empty(c.n, dtype=np.int32), np.empty(c.n, dtype=np.int32),
+                                     np.zeros((len(self._units.commune), 2), dtype=np.int64))
         self.business_counts = np.zeros((geo.n, kern.BUSINESS_COUNTS))
         self.business_value_added = np.zeros((geo.n, len(SECTORS), 2))
         self.business_dossiers = (0.0, 0.0)
@@ -288,30 +290,21 @@ class CityModel(mesa.Model):
                                  assist=np.asarray(self.assist_chance, dtype=np.float64),
                                  conversion=eff.assisted_conversion.value, key=self._key("citizens.assisted", month))
         keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
-        changed, n_changed = self._changed, self._n_changed
-        delta = kern.citizens_month(
-            *self._units, self.world.geo.n, c.income, c.skill, c.smartphone, c.account, c.broadband,
-            self.world.coverage.covered["4g"], self.world.coverage.covered["5g"], c.online_services, c.cashless,
-            self.nbr["online_services"], self.nbr["cashless"], self.degree, c.last_dossier, c.last_online,
-            *self._hist, changed[0], changed[1], n_changed, self._own_p, np.array(cand), os_, cl, dossiers,
-            month, DT, keys)
-        net = self.world.network
-        if net is not None:
-            indptr, indices = net.indptr, net.indices
-        else:
-            indptr, indices = np.empty(0, np.int64), np.empty(0, np.int32)
-        kern.update_contact_counts(*self._units, c.commune_start, n_changed, changed[0], changed[1],
-                                   c.online_services, c.cashless, indptr, indices, self._outside,
-                                   self.nbr["online_services"], self.nbr["cashless"], self._outside_max,
+        coverage = self.world.coverage.covered
+        people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, coverage["4g"], coverage["5g"],
+                             c.online_services, c.cashless, self.nbr["online_services"], self.nbr["cashless"],
+                             self.degree, c.last_dossier, c.last_online)
+        chances = kern.Chances(self._own_p, np.array(cand), keys)
+        delta = kern.citizens_month(self._units, people, self._history, self._changed, chances, os_, cl, dossiers,
+                                    month, DT)
+        kern.update_contact_counts(self._units, c.commune_start, self._changed, people, self._contacts,
                                    nb.get_num_threads())
         counts = self.citizen_counts
         counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
         counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]
         self.cashless_joined = counts[:, kern.CASHLESS_JOINED].astype(np.float64)
-        # Per commune: online, offline, with a dossier in 12 months, filed online in 12 months.
-        self.dossiers = counts[:, kern.DOSSIERS_ONLINE:kern.RECENT_ONLINE + 1]
         self.assisted = counts[:, kern.ASSISTED] / self.world.scale
-        online = self.dossiers[:, 0] / self.world.scale
+        online = counts[:, kern.DOSSIERS_ONLINE] / self.world.scale
         # Fee discounts are paid per online dossier, assisted dossiers per dossier, from their pools.
         st.use_pools(online * spec.costs.fee_discount_dossier_vnd.value * (st.fee_pool > 0),
                      self.assisted * spec.costs.assisted_dossier_vnd.value)
@@ -352,10 +345,11 @@ class CityModel(mesa.Model):
                            procedures_online=np.asarray(self.state.procedures_online, dtype=np.float64),
                            upgrade_p=self._upgrade_p, acceptance_boost=beh.digital_economy.acceptance_boost,
                            weights=self._level_weights)
-        counts, va = kern.businesses_month(
-            b.commune_start, b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
-            b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at, b.last_dossier, b.last_online,
-            mk, firms, month, self._key("businesses.monthly", month))
+        biz = kern.Enterprises(b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
+                               b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at,
+                               b.last_dossier, b.last_online)
+        counts, va = kern.businesses_month(b.commune_start, biz, mk, firms, month,
+                                           self._key("businesses.monthly", month))
         self._set_business_counts(counts, va)
 
     def _set_business_counts(self, counts: np.ndarray, va: np.ndarray) -> None:
@@ -384,8 +378,9 @@ class CityModel(mesa.Model):
         """Every commune office takes the month's dossiers (citizens' and businesses', real
         numbers); a returned online dossier comes back, so it costs its effort again."""
         weekdays = self.calendar.days_in(month) * WORKING_DAYS_PER_WEEK / 7.0
-        online = self.dossiers[:, 0] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS_ONLINE]
-        offline = (self.dossiers[:, 1] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS]
+        citizens = self.citizen_counts
+        online = citizens[:, kern.DOSSIERS_ONLINE] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS_ONLINE]
+        offline = (citizens[:, kern.DOSSIERS_OFFLINE] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS]
                    - self.business_counts[:, kern.B_DOSSIERS_ONLINE])
         self.offices.online_effort = self.spec.effects.online_dossier_effort.value * (1.0 + self.rejection)
         self.offices.month(offline, online, weekdays)

@@ -38,11 +38,11 @@ def test_contact_counts_coverage_and_counts_stay_exact():
     for _ in range(30):
         m.step()
     c, net = m.world.citizens, m.world.network
-    # Every contact list starts with the contacts in other communes, `_outside` of them.
+    # Every contact list starts with the contacts in other communes, `Contacts.outside` of them.
     rows = np.repeat(np.arange(net.n), net.degree)
     position = np.arange(len(net.indices)) - net.indptr[rows]
     away = c.commune[net.indices] != c.commune[rows]
-    assert away.any() and np.array_equal(away, position < m._outside[rows])
+    assert away.any() and np.array_equal(away, position < m._contacts.outside[rows])
     for b in ("online_services", "cashless"):
         state = getattr(c, b)
         assert set(np.unique(state)) <= {0, 1, 2}
@@ -56,8 +56,8 @@ def test_contact_counts_coverage_and_counts_stay_exact():
             hit |= (c.xy[:, 0].astype(float) - x) ** 2 + (c.xy[:, 1].astype(float) - y) ** 2 <= r * r
         assert np.array_equal(hit, m.world.coverage.covered[tech])
         assert np.array_equal(m.world.coverage.by_commune[tech], np.add.reduceat(hit, c.commune_start[:-1]))
-    assert m.dossiers[:, 2].sum() == (c.last_dossier > m.month - 12).sum()
-    assert m.dossiers[:, 3].sum() == (c.last_online > m.month - 12).sum()
+    assert m.citizen_counts[:, kern.RECENT].sum() == (c.last_dossier > m.month - 12).sum()
+    assert m.citizen_counts[:, kern.RECENT_ONLINE].sum() == (c.last_online > m.month - 12).sum()
 
 
 def test_same_seed_identical_on_one_and_two_threads():
