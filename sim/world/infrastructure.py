@@ -10,9 +10,11 @@ kept up to date, so indicators never rescan the province.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.streams import uniform
 from sim.world.geography import Geography
@@ -23,6 +25,28 @@ TECHS = ("4g", "5g")
 
 
 CELL_KM = 0.5
+
+
+class HomeGrid(NamedTuple):
+    """Citizens' homes binned on a square grid (counting sort by cell), and the grid's frame."""
+
+    cell_start: NDArray[np.int64]  # (nx * ny + 1,) first member of each cell
+    members: NDArray[np.int32]     # citizen ids, cell by cell
+    mx: NDArray[np.float32]        # their homes' x (km)
+    my: NDArray[np.float32]        # and y
+    x0: float                      # the grid's lower-left corner (km)
+    y0: float
+    cell: float                    # cell side (km)
+    nx: int
+    ny: int
+
+
+class Discs(NamedTuple):
+    """Sites' coverage discs (km)."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    r: NDArray[np.float64]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -70,10 +94,11 @@ def _cells_touched(x, y, r, x0, y0, cell, nx, ny):
 
 
 @nb.njit(inline="always", cache=True)
-def _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune,
-                count):
+def _cover_disc(grid, commune, x, y, r, covered, full, by_commune, count):
     """Mark the citizens within one disc (and, if `count`, add the newly covered to their
     commune's count). A cell the disc wholly covers is flagged `full` and skipped from then on."""
+    cell_start, members, mx, my = grid.cell_start, grid.members, grid.mx, grid.my
+    x0, y0, cell, nx, ny = grid.x0, grid.y0, grid.cell, grid.nx, grid.ny
     cx0, cx1, cy0, cy1 = _cells_touched(x, y, r, x0, y0, cell, nx, ny)
     r2 = r * r
     for cy in range(cy0, cy1 + 1):
@@ -93,23 +118,22 @@ def _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y
 
 
 @nb.njit(cache=True)
-def _cover(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x, y, r, covered, full, by_commune):
+def _cover(grid, commune, discs, covered, full, by_commune):
     """Mark the citizens within each site's disc and count the newly covered per commune."""
-    for s in range(len(x)):
-        _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, commune, x[s], y[s], r[s], covered, full,
-                    by_commune, True)
+    for s in range(len(discs.x)):
+        _cover_disc(grid, commune, discs.x[s], discs.y[s], discs.r[s], covered, full, by_commune, True)
 
 
 @nb.njit(parallel=True, cache=True)
-def _cover_many(cell_start, members, mx, my, x0, y0, cell, nx, ny, x, y, r, covered, full):
+def _cover_many(grid, discs, covered, full):
     """`_cover` for a large batch, sites in parallel. Two threads may mark the same citizen
     or cell; both write True, so the outcome does not depend on the order. Counts are
     redone after (no counting here: two threads could count one citizen twice)."""
     no_commune = np.empty(0, np.int32)
     no_counts = np.empty(0, np.int64)
+    x, y, r = discs.x, discs.y, discs.r  # read before the parallel loop (numba's parfors and tuples)
     for s in nb.prange(len(x)):
-        _cover_disc(cell_start, members, mx, my, x0, y0, cell, nx, ny, no_commune, x[s], y[s], r[s], covered, full,
-                    no_counts, False)
+        _cover_disc(grid, no_commune, x[s], y[s], r[s], covered, full, no_counts, False)
 
 
 @dataclass
@@ -132,8 +156,8 @@ class Coverage:
         lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
         hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
         nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
-        self._frame = (float(lo[0]), float(lo[1]), CELL_KM, nx, ny)
-        self._grid = _grid(self.xy, *self._frame)
+        frame = (float(lo[0]), float(lo[1]), CELL_KM, nx, ny)
+        self._grid = HomeGrid(*_grid(self.xy, *frame), *frame)
         self._full = {t: np.zeros(nx * ny, dtype=bool) for t in TECHS}  # cells wholly covered
 
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray,
@@ -144,12 +168,12 @@ class Coverage:
         x, y, radius = (np.asarray(a, dtype=np.float64) for a in (x, y, radius))
         self.sites[tech].append(np.column_stack((x, y, radius, commune, np.full(len(x), float(cofunded)))))
         self.built[tech] += len(x)
+        discs = Discs(x, y, radius)
         if len(x) > 256:  # the baseline network: all sites at once
-            _cover_many(*self._grid, *self._frame, x, y, radius, self.covered[tech], self._full[tech])
+            _cover_many(self._grid, discs, self.covered[tech], self._full[tech])
             self.by_commune[tech] = count_where(self.commune_start, np.arange(self.geo.n), self.covered[tech], True)
         else:
-            _cover(*self._grid, *self._frame, self.commune, x, y, radius, self.covered[tech], self._full[tech],
-                   self.by_commune[tech])
+            _cover(self._grid, self.commune, discs, self.covered[tech], self._full[tech], self.by_commune[tech])
 
     def share(self, tech: str) -> float:
         """Share of citizens covered."""
