@@ -156,8 +156,9 @@ class Coverage:
         lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
         hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
         nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
-        frame = (float(lo[0]), float(lo[1]), CELL_KM, nx, ny)
-        self._grid = HomeGrid(*_grid(self.xy, *frame), *frame)
+        x0, y0 = float(lo[0]), float(lo[1])
+        cell_start, members, mx, my = _grid(self.xy, x0, y0, CELL_KM, nx, ny)
+        self._grid = HomeGrid(cell_start, members, mx, my, x0, y0, CELL_KM, nx, ny)
         self._full = {t: np.zeros(nx * ny, dtype=bool) for t in TECHS}  # cells wholly covered
 
     def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray,
