@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.errors import ScenarioError
 
@@ -115,7 +116,7 @@ def name_key(name: str) -> str:
 
 
 def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scenario",
-                    where: str = "communes") -> np.ndarray:
+                    where: str = "communes") -> NDArray[np.int64]:
     """Sorted indices of the units named in `keys`: a code, the name with its type ("Phường Hải
     Châu") or, where no other unit shares it, without ("Hải Châu"); any case, old or new tone marks.
 

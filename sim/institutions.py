@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from sim.schema import DxProgramme, Programme, year_month
 from sim.streams import stream
@@ -121,13 +122,13 @@ class Government:
             yield env.timeout(max(0.0, cal.day(month) - env.now))
             self.pay(policy.programme, policy.amount_vnd_per_year / 12, communes, cal.year_month(month)[0])
 
-    def pay(self, programme: Programme | str, vnd: float, communes: np.ndarray, year: int) -> None:
+    def pay(self, programme: Programme | str, vnd: float, communes: NDArray[np.int64], year: int) -> None:
         """Pay out the disbursed part of a month's allocation; it is delivered after the lead time."""
         paid = vnd * self.spec.budget.disbursement
         if paid > 0:
             self.env.process(self._deliver(programme, paid, communes, year))
 
-    def _deliver(self, programme: Programme | str, vnd: float, communes: np.ndarray, year: int):
+    def _deliver(self, programme: Programme | str, vnd: float, communes: NDArray[np.int64], year: int):
         cal = self.calendar
         yield self.env.timeout(self.programmes.lead_days(programme))
         delivered_year = cal.year_month(cal.month_at(self.env.now))[0]
@@ -189,7 +190,7 @@ class Operator:
                 if n:
                     self.build(tech, n, everywhere, cofunded=False)
 
-    def build(self, tech: str, n: int, communes: np.ndarray, cofunded: bool) -> int:
+    def build(self, tech: str, n: int, communes: NDArray[np.int64], cofunded: bool) -> int:
         """Build up to n sites where people are not yet covered, drawn by the uncovered people of
         each settlement cell (commercial sites favour wards four to one: density pays; co-funded
         ones go where the programme says, without that preference); returns how many were built

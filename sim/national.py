@@ -13,6 +13,7 @@ Checked against: the two known points (reproduced exactly) and the national doss
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.schema import ForcingSpec
 
@@ -21,7 +22,8 @@ def month_index(start_year: int, start_month: int, year: int, month: int) -> int
     return (year - start_year) * 12 + (month - start_month)
 
 
-def procedures_online_path(forcing: ForcingSpec, start_year: int, start_month: int, months: int) -> np.ndarray:
+def procedures_online_path(forcing: ForcingSpec, start_year: int, start_month: int,
+                           months: int) -> NDArray[np.float64]:
     """(months,) share of procedures offered online in each simulated month."""
     points = forcing.procedures_online
     at = np.array([month_index(start_year, start_month, p.year, p.month) for p in points], dtype=np.float64)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from sim.ensemble import EnsembleResult, RunResult, paired, run_one
@@ -22,20 +23,20 @@ from sim.targets import Target
 Z95 = 1.959963984540054
 
 
-def year_ends(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+def year_ends(result: RunResult) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """The years of a run and every indicator's value at the end of each (its last recorded
     month): (years,), (years, indicators) in `result.names` order."""
     years, last = np.unique(result.years[::-1], return_index=True)
     return years, result.values[len(result.years) - 1 - last]
 
 
-def year_end(result: RunResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+def year_end(result: RunResult, indicator: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """The years of a run and one indicator's value at the end of each."""
     years, values = year_ends(result)
     return years, values[:, result.names.index(indicator)]
 
 
-def reaches(target: Target, years: np.ndarray, values: np.ndarray) -> np.ndarray:
+def reaches(target: Target, years: NDArray[np.int64], values: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Per run, whether the target is reached: `values` is (runs, years) of year-end values.
 
     >>> t = Target("t", "x", ">=", 0.5, 2026, "test", every_year=True)
@@ -54,7 +55,7 @@ def reach_job(job: tuple) -> tuple[float, int, bool]:
     return x, run, bool(run_reaches(targets, run_one(spec, run, scale, seed, threads)).all())
 
 
-def run_reaches(targets: list[Target], result: RunResult) -> np.ndarray:
+def run_reaches(targets: list[Target], result: RunResult) -> NDArray[np.bool_]:
     """Per target, whether this run reaches it (modelled targets only)."""
     out = np.empty(len(targets), dtype=bool)
     for i, t in enumerate(targets):

@@ -20,6 +20,7 @@ Checked against: national non-cash volume +56.8% (2024) and +43.3% (Jan-Sep 2025
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.schema import PaymentsSpec
 
@@ -27,12 +28,12 @@ from sim.schema import PaymentsSpec
 class PaymentHabit:
     """Per commune: the adopters' mean share of accepted purchases paid cashless."""
 
-    def __init__(self, spec: PaymentsSpec, adopters: np.ndarray) -> None:
+    def __init__(self, spec: PaymentsSpec, adopters: NDArray[np.int64]) -> None:
         self.spec = spec
         # At the start adopters have used cashless for a while: half-way from start to maximum.
         self.mean = np.full(len(adopters), 0.5 * (spec.habit_start.value + spec.habit_max.value))
 
-    def month(self, adopters: np.ndarray, joined: np.ndarray) -> None:
+    def month(self, adopters: NDArray[np.int64], joined: NDArray[np.float64]) -> None:
         """Move the mean: `joined` new adopters come in at the start value, everyone closes a
         month's part of the gap to the maximum (lapsers leave at the mean)."""
         s = self.spec
@@ -43,14 +44,14 @@ class PaymentHabit:
         step = 1.0 - np.exp(-1.0 / s.habit_months.value)
         self.mean = mean + (s.habit_max.value - mean) * step
 
-    def per_purchase(self) -> np.ndarray:
+    def per_purchase(self) -> NDArray[np.float64]:
         """Chance an adopter pays cashless at a merchant who accepts, per commune."""
         s = self.spec
         return self.mean * (1.0 - s.small_purchase_share.value * s.small_cash_preference.value)
 
 
-def cashless_share(adopters: np.ndarray, adults: np.ndarray, acceptance: np.ndarray,
-                   choice: np.ndarray) -> np.ndarray:
+def cashless_share(adopters: NDArray[np.int64], adults: NDArray[np.int64], acceptance: NDArray[np.float64],
+                   choice: NDArray[np.float64]) -> NDArray[np.float64]:
     """Cashless transactions over all retail transactions (count), per commune: every adult
     buys as often; an adopter pays cashless where the merchant accepts and habit says so."""
     return adopters * acceptance * choice / np.maximum(adults, 1)

@@ -19,6 +19,7 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.colors import Colormap, ListedColormap, Normalize  # noqa: E402
 from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
 from scipy import sparse  # noqa: E402
 from scipy.sparse.csgraph import connected_components  # noqa: E402
 from shapely.geometry.polygon import orient  # noqa: E402
@@ -32,7 +33,7 @@ from sim.verdict import Verdict  # noqa: E402
 from sim.world.geography import Geography  # noqa: E402
 
 
-def _monthly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+def _monthly(result: EnsembleResult, indicator: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Decimal time and runs x months values."""
     df = result.indicators
     df = df[df.indicator == indicator]
@@ -73,7 +74,7 @@ def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str
     plt.close(fig)
 
 
-def _yearly(result: EnsembleResult, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+def _yearly(result: EnsembleResult, indicator: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Years and the median run's yearly increase of a cumulative indicator."""
     cum = result.year_end(indicator).median(axis=0)
     return cum.index.to_numpy(), np.diff(np.r_[0.0, cum.to_numpy()])
@@ -149,11 +150,11 @@ TABLE_TOP = 0.905                       # ... and the numbered list below it
 class MapLayout:
     """Where each unit goes on a map: the main frame, or an inset for an offshore island group."""
 
-    offshore: np.ndarray      # bool per unit: no part near the mainland, drawn in an inset
-    offshore_km: np.ndarray   # how far out to sea an offshore unit lies (nan for the others)
-    detached: np.ndarray      # bool per unit: a mainland unit with parts beyond the gap (outside the frame)
+    offshore: NDArray[np.bool_]        # per unit: no part near the mainland, drawn in an inset
+    offshore_km: NDArray[np.float64]   # how far out to sea an offshore unit lies (nan for the others)
+    detached: NDArray[np.bool_]        # per unit: a mainland unit with parts beyond the gap (outside the frame)
     frame: tuple[float, float, float, float]  # the mainland's bounds (km): xmin, ymin, xmax, ymax
-    label_xy: np.ndarray      # (C, 2) a point inside each unit's largest part, for its number
+    label_xy: NDArray[np.float64]      # (C, 2) a point inside each unit's largest part, for its number
 
 
 def map_layout(geo: Geography, gap_km: float = OFFSHORE_GAP_KM) -> MapLayout:
@@ -184,13 +185,14 @@ def map_layout(geo: Geography, gap_km: float = OFFSHORE_GAP_KM) -> MapLayout:
     return MapLayout(offshore, km, detached, (x0, y0, x1, y1), label_xy)
 
 
-def misses(values: np.ndarray, threshold: float, comparison: str) -> np.ndarray:
+def misses(values: NDArray[np.float64], threshold: float, comparison: str) -> NDArray[np.bool_]:
     """Which communes miss the goal, with the tolerance of `Target.holds` (nan: no data, not a miss)."""
     eps = 1e-9 if comparison in (">", ">=") else -1e-9
     return np.isfinite(values) & ~COMPARISONS[comparison](values + eps, threshold)
 
 
-def _listed(values: np.ndarray, threshold: float | None, comparison: str) -> tuple[np.ndarray, list[str], int]:
+def _listed(values: NDArray[np.float64], threshold: float | None,
+            comparison: str) -> tuple[NDArray[np.intp], list[str], int]:
     """The units numbered on the map (in number order), a section heading per row, and how many
     more miss the goal than are listed."""
     finite = np.flatnonzero(np.isfinite(values))
@@ -206,7 +208,8 @@ def _listed(values: np.ndarray, threshold: float | None, comparison: str) -> tup
     return order[:LISTED], ["miss the goal, furthest first"] * min(len(order), LISTED), max(len(order) - LISTED, 0)
 
 
-def colour_scale(values: np.ndarray, threshold: float | None, comparison: str) -> tuple[Colormap, Normalize]:
+def colour_scale(values: NDArray[np.float64], threshold: float | None,
+                 comparison: str) -> tuple[Colormap, Normalize]:
     """Without a goal, viridis over the values. With one, browns for the communes that miss it and
     blue-greens for those that meet it, on a linear scale that breaks at the goal: which communes
     miss reads from the colours alone."""
@@ -238,7 +241,7 @@ def _paths(geom) -> list[MplPath]:
     return out
 
 
-def _draw_units(ax: plt.Axes, geo: Geography, units: np.ndarray, values: np.ndarray, cmap: Colormap,
+def _draw_units(ax: plt.Axes, geo: Geography, units: NDArray[np.intp], values: NDArray[np.float64], cmap: Colormap,
                 norm: Normalize, highlight: set[int], lw: float) -> PatchCollection:
     patches, colours = [], []
     for i in units:
@@ -285,7 +288,8 @@ def _scale_bar(ax: plt.Axes, right: bool = False) -> None:
 HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
 
-def _labels(ax: plt.Axes, xy: np.ndarray, texts: list[str], fontsize: float, bold: list[bool] | None = None) -> None:
+def _labels(ax: plt.Axes, xy: NDArray[np.float64], texts: list[str], fontsize: float,
+            bold: list[bool] | None = None) -> None:
     """Labels at the units' points, in the order given (the furthest from the goal first); a label
     that would cover an earlier one moves to the nearest free spot around its point, with a thin
     leader, or stays put when every spot is taken."""
@@ -294,7 +298,7 @@ def _labels(ax: plt.Axes, xy: np.ndarray, texts: list[str], fontsize: float, bol
     h = fontsize / 72 * dpi * 1.2
     (xl, xh), (yl, yh) = ax.get_xlim(), ax.get_ylim()
     (bx0, by0), (bx1, by1) = ax.bbox.get_points()
-    placed: list[np.ndarray] = []  # pixel boxes (x0, y0, x1, y1)
+    placed: list[NDArray[np.float64]] = []  # pixel boxes (x0, y0, x1, y1)
     for (x, y), text, heavy in zip(xy, texts, bold):
         if not (xl <= x <= xh and yl <= y <= yh):
             continue
@@ -354,7 +358,7 @@ def _zoom_window(geo: Geography, layout: MapLayout, km_per_in: float,
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
-def _inset_corner(ax: plt.Axes, geo: Geography, mainland: np.ndarray, size: tuple[float, float],
+def _inset_corner(ax: plt.Axes, geo: Geography, mainland: NDArray[np.intp], size: tuple[float, float],
                   zoom: tuple[float, float, float, float] | None) -> tuple[int, int]:
     """The corner of the main axes (0 left/bottom, 1 right/top) whose box of `size` (axes
     fractions) covers the least land and keeps clear of the zoom's frame: insets go over the sea
@@ -373,7 +377,7 @@ def _inset_corner(ax: plt.Axes, geo: Geography, mainland: np.ndarray, size: tupl
     return corner
 
 
-def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, path: Path, scenario_name: str,
+def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, year: int, path: Path, scenario_name: str,
                 threshold: float | None = None, highlight: set[int] | None = None, comparison: str = ">=",
                 goal_id: str | None = None) -> tuple[float, float, float, float]:
     """Choropleth of one indicator per commune (median over runs) that a planner can read on paper:
@@ -504,7 +508,7 @@ def commune_map(geo: Geography, values: np.ndarray, indicator: str, year: int, p
     return x0, y0, x1, y1
 
 
-def _table(fig: plt.Figure, geo: Geography, values: np.ndarray, indicator: str, listed: np.ndarray,
+def _table(fig: plt.Figure, geo: Geography, values: NDArray[np.float64], indicator: str, listed: NDArray[np.intp],
            sections: list[str], more: int, threshold: float | None, comparison: str, top: float) -> None:
     """The side panel: number -> name, type, value and people, one row each."""
     x0, x1 = ZOOM_RECT[0], ZOOM_RECT[0] + ZOOM_RECT[2]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats
 from scipy.special import logsumexp
 
@@ -34,13 +35,13 @@ class Posterior:
     """Weighted draws of the parameters `names` (one row per draw)."""
 
     names: list[str]
-    box: np.ndarray          # (d, 2) prior bounds
-    draws: np.ndarray        # (n, d)
-    log_likelihood: np.ndarray  # (n,)
-    log_weight: np.ndarray   # (n,) normalised: logsumexp = 0
+    box: NDArray[np.float64]             # (d, 2) prior bounds
+    draws: NDArray[np.float64]           # (n, d)
+    log_likelihood: NDArray[np.float64]  # (n,)
+    log_weight: NDArray[np.float64]      # (n,) normalised: logsumexp = 0
 
     @property
-    def weights(self) -> np.ndarray:
+    def weights(self) -> NDArray[np.float64]:
         return np.exp(self.log_weight)
 
     @property
@@ -49,19 +50,19 @@ class Posterior:
         w = self.weights
         return float(1.0 / np.sum(w ** 2))
 
-    def quantile(self, q: float | list[float]) -> np.ndarray:
+    def quantile(self, q: float | list[float]) -> NDArray[np.float64]:
         """Weighted quantiles of each parameter: array (len(q), d) (or (d,) for one q)."""
         out = weighted_quantiles(self.draws, self.weights, np.atleast_1d(q))
         return out[0] if np.ndim(q) == 0 else out
 
-    def mean(self) -> np.ndarray:
+    def mean(self) -> NDArray[np.float64]:
         return self.weights @ self.draws
 
-    def interval(self, level: float = 0.9) -> np.ndarray:
+    def interval(self, level: float = 0.9) -> NDArray[np.float64]:
         """Equal-tailed credible interval of each parameter: array (d, 2)."""
         return self.quantile([(1 - level) / 2, (1 + level) / 2]).T
 
-    def identification(self) -> np.ndarray:
+    def identification(self) -> NDArray[np.float64]:
         """Width of each parameter's 90% credible interval over the 90% width of its prior."""
         width = np.diff(self.interval(0.9), axis=1)[:, 0]
         return width / (0.9 * (self.box[:, 1] - self.box[:, 0]))
@@ -69,18 +70,18 @@ class Posterior:
     def weakly_identified(self) -> list[str]:
         return [n for n, r in zip(self.names, self.identification()) if r > WEAK_IDENTIFICATION]
 
-    def correlation(self) -> np.ndarray:
+    def correlation(self) -> NDArray[np.float64]:
         """Weighted correlation matrix of the parameters."""
         c = np.cov(self.draws.T, aweights=self.weights) if len(self.names) > 1 else np.ones((1, 1))
         s = np.sqrt(np.clip(np.diag(c), 1e-300, None))
         return c / np.outer(s, s)
 
-    def best(self) -> np.ndarray:
+    def best(self) -> NDArray[np.float64]:
         """The draw of highest likelihood (the posterior mode under the flat prior, to the
         resolution of the draws)."""
         return self.draws[int(np.argmax(self.log_likelihood))]
 
-    def samples(self, cut: float = 1e-4, most: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    def samples(self, cut: float = 1e-4, most: int = 400) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The draws that carry weight (above `cut` of the largest; at most `most`, heaviest
         first) and their weights, renormalised: what a calibrated scenario stores."""
         w = self.weights
@@ -89,7 +90,8 @@ class Posterior:
         return self.draws[keep], w[keep] / w[keep].sum()
 
 
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray | list[float]) -> np.ndarray:
+def weighted_quantiles(values: NDArray[np.float64], weights: NDArray[np.float64],
+                       qs: NDArray[np.float64] | list[float]) -> NDArray[np.float64]:
     """Weighted quantiles of each column of values (draws, columns): array (len(qs), columns)."""
     out = np.empty((len(qs), values.shape[1]))
     for j in range(values.shape[1]):
@@ -99,8 +101,8 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray |
     return out
 
 
-def sample_posterior(log_likelihood: Callable[[np.ndarray], np.ndarray], names: list[str],
-                     box: np.ndarray, draws: int, seed: int, stages: int = 3,
+def sample_posterior(log_likelihood: Callable[[NDArray[np.float64]], NDArray[np.float64]], names: list[str],
+                     box: NDArray[np.float64], draws: int, seed: int, stages: int = 3,
                      on_stage: Callable[[int, Posterior], None] | None = None) -> Posterior:
     """Adaptive importance sampling of the posterior under a uniform prior on `box`.
 
@@ -112,7 +114,7 @@ def sample_posterior(log_likelihood: Callable[[np.ndarray], np.ndarray], names: 
     sizes = _stage_sizes(draws, stages)
     lo, hi = box[:, 0], box[:, 1]
     log_prior = -float(np.sum(np.log(hi - lo)))
-    proposals: list[tuple[int, np.ndarray, np.ndarray, float] | None] = []  # None: the prior
+    proposals: list[tuple[int, NDArray[np.float64], NDArray[np.float64], float] | None] = []  # None: the prior
     thetas = np.empty((0, d))
     ll = np.empty(0)
     post: Posterior | None = None
@@ -152,7 +154,7 @@ def _stage_sizes(draws: int, stages: int) -> list[int]:
     return [first] + [rest // k + (1 if i < rest % k else 0) for i in range(k)]
 
 
-def _fit_normal(post: Posterior, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fit_normal(post: Posterior, thetas: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean and doubled covariance of the weighted draws, with a floor of the prior stage's
     spacing so that a single heavy draw still gives a proposal of some width."""
     w = post.weights
@@ -164,11 +166,12 @@ def _fit_normal(post: Posterior, thetas: np.ndarray) -> tuple[np.ndarray, np.nda
     return mu, cov + np.diag(floor)
 
 
-def _truncated_normal(rng: np.random.Generator, mu: np.ndarray, cov: np.ndarray, lo: np.ndarray,
-                      hi: np.ndarray, n: int) -> tuple[np.ndarray | None, float]:
+def _truncated_normal(rng: np.random.Generator, mu: NDArray[np.float64], cov: NDArray[np.float64],
+                      lo: NDArray[np.float64], hi: NDArray[np.float64],
+                      n: int) -> tuple[NDArray[np.float64] | None, float]:
     """n draws of the normal truncated to the box, and the log of the mass the box holds
     (estimated from the draws made; None if it holds almost none)."""
-    kept: list[np.ndarray] = []
+    kept: list[NDArray[np.float64]] = []
     tried = inside = 0
     while inside < n and tried < 200 * n + 20_000:
         batch = rng.multivariate_normal(mu, cov, size=max(4 * n, 4096))
@@ -181,7 +184,8 @@ def _truncated_normal(rng: np.random.Generator, mu: np.ndarray, cov: np.ndarray,
     return np.vstack(kept)[:n], float(np.log(inside / tried))
 
 
-def _mixture_log_density(thetas: np.ndarray, proposals: list, sizes: list[int], log_prior: float) -> np.ndarray:
+def _mixture_log_density(thetas: NDArray[np.float64], proposals: list, sizes: list[int],
+                         log_prior: float) -> NDArray[np.float64]:
     """log Σ_s (n_s / N) q_s(θ) over every stage's proposal (the prior where a stage drew from it)."""
     total = sum(sizes)
     parts = []

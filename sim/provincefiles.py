@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from sim.errors import ScenarioError
 from sim.files import read_csv, read_geojson
@@ -87,7 +88,8 @@ def _features(path: Path, units: list[tuple[int, str, str]], required: bool = Tr
     return polys
 
 
-def _csv_populations(path: Path, units: list[tuple[int, str, str]], total: float | None = None) -> np.ndarray:
+def _csv_populations(path: Path, units: list[tuple[int, str, str]],
+                     total: float | None = None) -> NDArray[np.float64]:
     """People per unit from a CSV with columns code,population (a share of the province total):
     one row per unit of the province, whole codes, no code twice, no code of another province.
     With `total` (the fewest people the province may have), every unit must get at least one

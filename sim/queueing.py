@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 
 @nb.njit(cache=True, nogil=True)
@@ -36,7 +37,7 @@ def _erlang_b(c, a):
     return out
 
 
-def erlang_c(servers: np.ndarray, offered: np.ndarray) -> np.ndarray:
+def erlang_c(servers: NDArray[np.number], offered: NDArray[np.float64]) -> NDArray[np.float64]:
     """Probability an arrival waits, C(c, a), for c `servers` and `offered` load a (Erlangs).
 
     Broadcasts its arguments; 1.0 where a ≥ c (the queue grows without bound).
@@ -55,7 +56,8 @@ def erlang_c(servers: np.ndarray, offered: np.ndarray) -> np.ndarray:
     return np.where(stable, c * b / denom, 1.0)
 
 
-def mean_wait(servers: np.ndarray, arrivals_per_day: np.ndarray, service_per_day: np.ndarray) -> np.ndarray:
+def mean_wait(servers: NDArray[np.number], arrivals_per_day: NDArray[np.float64],
+              service_per_day: NDArray[np.float64]) -> NDArray[np.float64]:
     """Mean wait in queue W_q = C(c, λ/μ)/(cμ − λ), in days; inf where λ ≥ cμ."""
     lam = np.asarray(arrivals_per_day, dtype=np.float64)
     mu = np.asarray(service_per_day, dtype=np.float64)
@@ -65,8 +67,9 @@ def mean_wait(servers: np.ndarray, arrivals_per_day: np.ndarray, service_per_day
 
 
 def wait_exceeds(
-    servers: np.ndarray, arrivals_per_day: np.ndarray, service_per_day: np.ndarray, days: np.ndarray
-) -> np.ndarray:
+    servers: NDArray[np.number], arrivals_per_day: NDArray[np.float64], service_per_day: NDArray[np.float64],
+    days: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """P(W_q > days) = C(c, λ/μ) exp(−(cμ − λ) days); 1 where λ ≥ cμ."""
     lam = np.asarray(arrivals_per_day, dtype=np.float64)
     mu = np.asarray(service_per_day, dtype=np.float64)
@@ -76,8 +79,8 @@ def wait_exceeds(
 
 
 def _fractional(
-    staff: np.ndarray, mu: float, rho: np.ndarray, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    staff: NDArray[np.float64], mu: float, rho: NDArray[np.float64], t: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean wait and P(wait > t) for fractional `staff` (> 0) at utilisation `rho` (< 1).
 
     s officers are ⌊s⌋ officers for a share 1 − f of the time and ⌈s⌉ for f = s − ⌊s⌋,
@@ -108,29 +111,29 @@ class OfficeQueues:
     """
 
     def __init__(
-        self, staff: np.ndarray, service_per_day: float, online_effort: float, deadline_days: float
+        self, staff: NDArray[np.float64], service_per_day: float, online_effort: float, deadline_days: float
     ) -> None:
         self.staff = np.array(staff, dtype=np.float64)
         self.service_per_day = float(service_per_day)
         # per commune once the model sets it (returned dossiers cost their effort again)
-        self.online_effort: float | np.ndarray = float(online_effort)
+        self.online_effort: float | NDArray[np.float64] = float(online_effort)
         self.deadline_days = float(deadline_days)
         self.backlog = np.zeros_like(self.staff)
         self.wait_days = np.zeros_like(self.staff)
         self.overdue_share = np.zeros_like(self.staff)
         self.utilisation = np.zeros_like(self.staff)
 
-    def add_staff(self, officers: np.ndarray) -> None:
+    def add_staff(self, officers: NDArray[np.float64]) -> None:
         """Add officers per commune (negative: funded posts expire)."""
         # Kept unclipped so that adding then expiring the same posts is exact.
         self.staff = self.staff + officers
 
     @property
-    def capacity(self) -> np.ndarray:
+    def capacity(self) -> NDArray[np.float64]:
         """Effort units the office completes a day, sμ."""
         return np.maximum(self.staff, 0.0) * self.service_per_day
 
-    def month(self, offline: np.ndarray, online: np.ndarray, days: float) -> None:
+    def month(self, offline: NDArray[np.float64], online: NDArray[np.float64], days: float) -> None:
         """Take a month's dossier arrivals per commune and update the queue indicators.
 
         The backlog follows the fluid rule backlog ← max(0, backlog + (λ − sμ)·days):

@@ -37,17 +37,18 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 MONTH = 1.0 / 12.0
 
 
-def bass_closed_form(p: float, q: float, t: np.ndarray | float) -> np.ndarray | float:
+def bass_closed_form(p: float, q: float, t: NDArray[np.float64] | float) -> NDArray[np.float64] | float:
     """Bass (1969) share of adopters at time t (years), starting from none."""
     e = np.exp(-(p + q) * np.asarray(t, dtype=float))
     return (1.0 - e) / (1.0 + (q / p) * e)
 
 
-def bass_monthly(p: float, q: float, months: int, dt: float = MONTH) -> np.ndarray:
+def bass_monthly(p: float, q: float, months: int, dt: float = MONTH) -> NDArray[np.float64]:
     """The engine's deterministic monthly map from F_0 = 0; element n is F after n + 1 months."""
     f = np.empty(months)
     share = 0.0

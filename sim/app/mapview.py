@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from matplotlib.colors import to_hex
+from numpy.typing import NDArray
 from shapely.geometry.polygon import orient
 
 from sim.plots import colour_scale, fmt_value, map_layout, misses
@@ -69,13 +70,13 @@ def shapes(geo: Geography) -> Shapes:
     return Shapes(paths, (x0 - pad, -y1 - pad, width + 2 * pad, height + 2 * pad), inset)
 
 
-def colours(values: np.ndarray, threshold: float | None, comparison: str) -> list[str]:
+def colours(values: NDArray[np.float64], threshold: float | None, comparison: str) -> list[str]:
     """A fill colour per unit (grey where no run recorded it)."""
     cmap, norm = colour_scale(values, threshold, comparison)
     return [to_hex(cmap(norm(v))) if np.isfinite(v) else "#d9d9d9" for v in values]
 
 
-def units(geo: Geography, geometry: Shapes, values: np.ndarray, indicator: str, threshold: float | None,
+def units(geo: Geography, geometry: Shapes, values: NDArray[np.float64], indicator: str, threshold: float | None,
           comparison: str, picked: set[str]) -> list[dict]:
     """What the map component draws per unit (its path apart, in `Shapes.paths`: sent to the page
     once, not with every new value): code, name, fill, the hover label, whether it misses the

@@ -8,6 +8,7 @@ the same firm gets the same outcome.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.programmes.base import BusinessOrder, Communes, Inputs, Programme
 from sim.programmes.registry import register
@@ -23,7 +24,7 @@ class Enterprise(Programme):
     def __init__(self, inputs: Inputs) -> None:
         super().__init__(inputs)
         self._firms = BusinessOrder(self.world.businesses, self.rng, small_last=True)
-        self._success: np.ndarray | None = None  # a firm's draw for each level, drawn at the first use
+        self._success: NDArray[np.float64] | None = None  # a firm's draw for each level, drawn at the first use
 
     def deliver(self, vnd: float, communes: Communes, year: int) -> float:
         return self.ledger.buy(f"firms:{self.ledger.where(communes)}", "firms", vnd,

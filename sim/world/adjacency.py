@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from sim.world.geography import Geography
 
 TOLERANCE_KM = 0.1
 
 
-def adjacency(geo: Geography, tolerance_km: float = TOLERANCE_KM) -> np.ndarray:
+def adjacency(geo: Geography, tolerance_km: float = TOLERANCE_KM) -> NDArray[np.bool_]:
     """(C, C) boolean matrix: communes within `tolerance_km` of each other, not of themselves."""
     tree = shapely.STRtree(geo.polygons)
     a, b = tree.query(geo.polygons, predicate="dwithin", distance=tolerance_km)
@@ -37,7 +38,7 @@ def adjacency(geo: Geography, tolerance_km: float = TOLERANCE_KM) -> np.ndarray:
     return out
 
 
-def neighbours(geo: Geography, indices: np.ndarray, tolerance_km: float = TOLERANCE_KM) -> np.ndarray:
+def neighbours(geo: Geography, indices: NDArray[np.int64], tolerance_km: float = TOLERANCE_KM) -> NDArray[np.int64]:
     """Sorted indices of the communes adjacent to any of `indices` and not among them."""
     indices = np.asarray(indices, dtype=np.int64)
     if len(indices) == 0:

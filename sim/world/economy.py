@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.schema import NON_CORE, SECTORS, DigitalEconomySpec, NonCoreSector
 
@@ -43,9 +44,9 @@ class DigitalEconomy:
 
     spec: DigitalEconomySpec
     core_share: float                 # core value added / GRDP, MIC terms
-    sector_grdp: np.ndarray           # (S,) share of GRDP of each sector outside the core (ict: 0)
-    intensity: np.ndarray             # (S,) digital share of a sector at full digitisation (ict: 1)
-    level_weights: np.ndarray         # (4,)
+    sector_grdp: NDArray[np.float64]    # (S,) share of GRDP of each sector outside the core (ict: 0)
+    intensity: NDArray[np.float64]      # (S,) digital share of a sector at full digitisation (ict: 1)
+    level_weights: NDArray[np.float64]  # (4,)
 
     @classmethod
     def start(cls, spec: DigitalEconomySpec, core_share: float,
@@ -68,11 +69,11 @@ class DigitalEconomy:
         self.core_share = core / total
         self.sector_grdp = self.sector_grdp / total
 
-    def sector_realised(self, digital_va: np.ndarray, total_va: np.ndarray) -> np.ndarray:
+    def sector_realised(self, digital_va: NDArray[np.float64], total_va: NDArray[np.float64]) -> NDArray[np.float64]:
         """(S,) share of each sector's intensity its firms realise (value-added weighted)."""
         return np.divide(digital_va, total_va, out=np.zeros(len(SECTORS)), where=total_va > 0)
 
-    def shares(self, digital_va: np.ndarray, total_va: np.ndarray) -> dict[str, float]:
+    def shares(self, digital_va: NDArray[np.float64], total_va: NDArray[np.float64]) -> dict[str, float]:
         """Core, digitalisation and total shares of GRDP in the scenario's definition, and the
         least digital sector's share of its own value added (the core sector counts whole)."""
         f_core, f_dig = DEFINITIONS[self.spec.definition]

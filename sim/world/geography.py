@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import MultiPoint, Polygon
 
 from sim import geodata
@@ -29,13 +30,13 @@ from sim.world.settlement import Cells, settle
 class Geography:
     """Communes as parallel arrays, indexed 0..C-1."""
 
-    codes: np.ndarray          # int, official statistical code of the unit
-    names: list[str]           # "Phường Hải Châu", "Xã Ea Kar", ...
-    kinds: list[str]           # "ward" (urban), "commune" (rural), "special zone"
-    urban: np.ndarray          # bool
-    polygons: np.ndarray       # shapely Polygons, km
-    seeds: np.ndarray          # (C, 2) settlement centre of each unit, km
-    population: np.ndarray     # people (all ages) per unit
+    codes: NDArray[np.int64]        # official statistical code of the unit
+    names: list[str]                # "Phường Hải Châu", "Xã Ea Kar", ...
+    kinds: list[str]                # "ward" (urban), "commune" (rural), "special zone"
+    urban: NDArray[np.bool_]
+    polygons: NDArray[np.object_]   # shapely Polygons, km
+    seeds: NDArray[np.float64]      # (C, 2) settlement centre of each unit, km
+    population: NDArray[np.float64]  # people (all ages) per unit
     schematic: bool
     outline: Polygon
     cells: Cells               # where the people of each unit live (the settlement grid)
@@ -47,10 +48,10 @@ class Geography:
         return len(self.names)
 
     @property
-    def area_km2(self) -> np.ndarray:
+    def area_km2(self) -> NDArray[np.float64]:
         return shapely.area(self.polygons)
 
-    def lookup(self, keys: list[str], file: str = "scenario", where: str = "communes") -> np.ndarray:
+    def lookup(self, keys: list[str], file: str = "scenario", where: str = "communes") -> NDArray[np.int64]:
         """Indices of communes named by name or code; unknown names are errors."""
         return lookup_communes(self.names, self.codes, keys, file, where)
 
@@ -64,7 +65,7 @@ def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
     return shapely.affinity.scale(shape, factor, factor, origin=(0, 0))
 
 
-def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
+def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """n uniform points inside a polygon (vectorised rejection sampling)."""
     minx, miny, maxx, maxy = poly.bounds
     out = np.empty((0, 2))
@@ -76,7 +77,7 @@ def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
     return out[:n]
 
 
-def _spread_out(candidates: np.ndarray, k: int) -> np.ndarray:
+def _spread_out(candidates: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     """k of the candidate points, each as far as possible from those already chosen (urban
     centres of a province are towns apart, not one blob)."""
     chosen = [0]
@@ -88,7 +89,7 @@ def _spread_out(candidates: np.ndarray, k: int) -> np.ndarray:
 
 
 def _schematic(units: list[tuple[int, str, str]], area_km2: float, centres: int,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Polygon]:
+               rng: np.random.Generator) -> tuple[NDArray[np.object_], NDArray[np.float64], Polygon]:
     outline = _outline(area_km2, rng)
     urban = np.array([k == "ward" for _, _, k in units])
     scale = np.sqrt(area_km2)
@@ -107,13 +108,14 @@ def _schematic(units: list[tuple[int, str, str]], area_km2: float, centres: int,
     return polys, seeds, outline
 
 
-def _project(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
+def _project(lon: NDArray[np.float64], lat: NDArray[np.float64], lon0: float,
+             lat0: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Equirectangular projection to km around (lon0, lat0); fine at province size."""
     return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
 
 
 @functools.lru_cache(maxsize=8)
-def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarray, Polygon, Cells,
+def _real_map(path: str, mtime: float, code: int) -> tuple[NDArray[np.object_], NDArray[np.float64], Polygon, Cells,
                                                             list[tuple[str, object]]]:
     """Projected polygons (km, equirectangular around the centre of the mainland units: special
     zones far offshore would pull it away), settlement centres (the data's inside point), the
@@ -142,7 +144,8 @@ def _real_map(path: str, mtime: float, code: int) -> tuple[np.ndarray, np.ndarra
     return projected, seeds, shapely.union_all(projected), settle(projected, seeds), uninhabited
 
 
-def _populations(scenario: Scenario, units: list[tuple[int, str, str]], base: Path) -> tuple[np.ndarray, str]:
+def _populations(scenario: Scenario, units: list[tuple[int, str, str]],
+                 base: Path) -> tuple[NDArray[np.float64], str]:
     """People per unit, summing to the scenario's province total: in proportion to the
     scenario's CSV, else to the shipped merger-dossier figures, else to type weights."""
     total = scenario.province.population.value

@@ -139,12 +139,12 @@ def _cover_many(grid, discs, covered, full):
 @dataclass
 class Coverage:
     geo: Geography
-    xy: np.ndarray               # citizen homes (N, 2)
-    commune_start: np.ndarray
-    commune: np.ndarray          # each citizen's commune (the citizens' own array, not a copy)
-    covered: dict[str, np.ndarray] = field(default_factory=dict)
-    sites: dict[str, list[np.ndarray]] = field(default_factory=dict)  # per tech: [x, y, r, commune, cofunded]
-    by_commune: dict[str, np.ndarray] = field(default_factory=dict)  # covered citizens per commune
+    xy: NDArray[np.float32]              # citizen homes (N, 2)
+    commune_start: NDArray[np.int64]
+    commune: NDArray[np.int32]           # each citizen's commune (the citizens' own array, not a copy)
+    covered: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
+    sites: dict[str, list[NDArray[np.float64]]] = field(default_factory=dict)  # per tech: [x, y, r, commune, cofunded]
+    by_commune: dict[str, NDArray[np.int64]] = field(default_factory=dict)  # covered citizens per commune
     built: dict[str, int] = field(default_factory=dict)  # sites per tech (kept: counted every month)
 
     def __post_init__(self) -> None:
@@ -161,8 +161,8 @@ class Coverage:
         self._grid = HomeGrid(cell_start, members, mx, my, x0, y0, CELL_KM, nx, ny)
         self._full = {t: np.zeros(nx * ny, dtype=bool) for t in TECHS}  # cells wholly covered
 
-    def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray,
-            cofunded: bool) -> None:
+    def add(self, tech: str, x: NDArray[np.float64], y: NDArray[np.float64], radius: NDArray[np.float64],
+            commune: NDArray[np.integer], cofunded: bool) -> None:
         """Build sites and mark the citizens they cover."""
         if len(x) == 0:
             return
@@ -180,7 +180,7 @@ class Coverage:
         """Share of citizens covered."""
         return float(self.by_commune[tech].sum() / max(1, len(self.xy)))
 
-    def site_table(self, tech: str) -> np.ndarray:
+    def site_table(self, tech: str) -> NDArray[np.float64]:
         """(k, 5) array of x, y, radius, commune, cofunded."""
         return np.vstack(self.sites[tech]) if self.sites[tech] else np.empty((0, 5))
 
@@ -405,8 +405,8 @@ class _Draws:
     """The province-wide draw of one technology at one urban weight: the uncovered cells' weights
     in a Fenwick tree, kept up to date as sites cover cells."""
 
-    tree: np.ndarray
-    weight: np.ndarray
+    tree: NDArray[np.float64]
+    weight: NDArray[np.float64]
     alive: int
 
 
@@ -418,8 +418,8 @@ class SitePlan:
     the sites before them, never on the agent sample: coverage is the same at every scale."""
 
     cells: Cells
-    people: np.ndarray            # per cell
-    urban: np.ndarray             # per cell: in a ward
+    people: NDArray[np.float64]   # per cell
+    urban: NDArray[np.bool_]      # per cell: in a ward
     grid: Coverage                # the cells' inside points, as the "homes" a Coverage marks
     # Province-wide draws (operators' commercial sites, every month) by (tech, urban weight): a
     # Fenwick tree makes each draw O(log cells) instead of a pass over every cell.
@@ -431,8 +431,8 @@ class SitePlan:
         grid = Coverage(geo, cells.centre.astype(np.float32), cells.commune_start, cells.commune)
         return cls(cells, cells.people(geo.population), geo.urban[cells.commune], grid)
 
-    def pick(self, rng: np.random.Generator, tech: str, n: int, communes: np.ndarray | None,
-             urban_weight: float, uncovered_only: bool = True) -> np.ndarray:
+    def pick(self, rng: np.random.Generator, tech: str, n: int, communes: NDArray[np.int64] | None,
+             urban_weight: float, uncovered_only: bool = True) -> NDArray[np.int64]:
         """Up to n distinct cells, drawn without replacement with probability proportional to
         their (uncovered) people times `urban_weight` in wards (successive sampling), among the
         cells of `communes` (all when None); sorted."""
@@ -457,7 +457,8 @@ class SitePlan:
             self.draws[key] = _Draws(_tree_of(weight), weight, int(np.count_nonzero(weight)))
         return self.draws[key]
 
-    def add(self, tech: str, x: np.ndarray, y: np.ndarray, radius: np.ndarray, commune: np.ndarray) -> None:
+    def add(self, tech: str, x: NDArray[np.float64], y: NDArray[np.float64], radius: NDArray[np.float64],
+            commune: NDArray[np.integer]) -> None:
         """Mark the cells new sites cover (and take them out of the province-wide draws)."""
         covered = self.grid.covered[tech]
         before = covered.copy() if self.draws else covered

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.schema import NetworkSpec
 from sim.streams import uniform
@@ -31,23 +32,23 @@ from sim.streams import uniform
 
 @dataclass
 class Network:
-    indptr: np.ndarray   # int64, n + 1
-    indices: np.ndarray  # int32
-    _degree: np.ndarray | None = field(default=None, repr=False)
+    indptr: NDArray[np.int64]   # n + 1
+    indices: NDArray[np.int32]
+    _degree: NDArray[np.int32] | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
         return len(self.indptr) - 1
 
     @property
-    def degree(self) -> np.ndarray:
-        """Contacts per agent (int32), computed once."""
+    def degree(self) -> NDArray[np.int32]:
+        """Contacts per agent, computed once."""
         if self._degree is None:
             self._degree = np.diff(self.indptr).astype(np.int32)
         return self._degree
 
     @classmethod
-    def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray) -> Network:
+    def from_edges(cls, n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Network:
         """Undirected simple graph from an edge list (duplicates and self-loops dropped)."""
         src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
         degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
@@ -56,7 +57,7 @@ class Network:
         _fill_pairs(src, dst, indptr.copy(), indices)
         return cls(*_simplify(indptr, indices))
 
-    def neighbours(self, i: int) -> np.ndarray:
+    def neighbours(self, i: int) -> NDArray[np.int32]:
         return self.indices[self.indptr[i]:self.indptr[i + 1]]
 
 
@@ -97,7 +98,7 @@ def _copy_rows(indptr, indices, new_indptr, out):
             src += 1
 
 
-def _simplify(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _simplify(indptr: NDArray[np.int64], indices: NDArray[np.int32]) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """The simple graph: no repeated ties, no self-loops, compact CSR."""
     degree = np.empty(len(indptr) - 1, dtype=np.int64)
     _dedupe_rows(indptr, indices, degree, 4)
@@ -182,8 +183,8 @@ def _household_bounds(sizes, commune_start, hh_start, hh_end):
             break
 
 
-def _households(commune_start: np.ndarray, mean_size: float,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _households(commune_start: NDArray[np.int64], mean_size: float,
+                rng: np.random.Generator) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """[start, end) of each agent's household: runs of consecutive agents of sizes
     1 + Poisson(mean - 1), cut at commune borders (a household never spans two communes)."""
     n = int(commune_start[-1])
@@ -193,7 +194,7 @@ def _households(commune_start: np.ndarray, mean_size: float,
     return hh_start, hh_end
 
 
-def build_network(commune_start: np.ndarray, spec: NetworkSpec, rng: np.random.Generator) -> Network:
+def build_network(commune_start: NDArray[np.int64], spec: NetworkSpec, rng: np.random.Generator) -> Network:
     """Households + `local_contacts` ties within the commune + `long_range_contacts` anywhere (mean degrees).
 
     Each undirected tie adds one contact to both ends, so n*k/2 ties give mean degree k.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.names import ADOPTER
 from sim.schema import SECTORS, SIZES, Scenario
@@ -25,7 +26,7 @@ from sim.world.settlement import place_people
 AGE_BANDS = ("15-24", "25-39", "40-59", "60+")
 
 
-def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+def largest_remainder(total: int, weights: NDArray[np.float64]) -> NDArray[np.int64]:
     """Split an integer total in proportion to weights, exactly (Hamilton's method)."""
     raw = total * weights / weights.sum()
     out = np.floor(raw).astype(np.int64)
@@ -33,7 +34,8 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def top_share(score: np.ndarray, share: float, eligible: np.ndarray | None = None) -> np.ndarray:
+def top_share(score: NDArray[np.floating], share: float,
+              eligible: NDArray[np.bool_] | None = None) -> NDArray[np.bool_]:
     """Boolean mask of the `share` of all agents with the highest score (among the eligible).
 
     >>> top_share(np.array([0.1, 0.9, 0.5, 0.3]), 0.5).tolist()
@@ -51,7 +53,8 @@ def top_share(score: np.ndarray, share: float, eligible: np.ndarray | None = Non
     return mask
 
 
-def top_weight_share(score: np.ndarray, weight: np.ndarray, share: float, eligible: np.ndarray) -> np.ndarray:
+def top_weight_share(score: NDArray[np.float64], weight: NDArray[np.float64], share: float,
+                     eligible: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Like `top_share`, for agents standing for `weight` people or firms each: the highest
     scores among the eligible until their weights make up `share` of all weights.
 
@@ -69,20 +72,20 @@ def top_weight_share(score: np.ndarray, weight: np.ndarray, share: float, eligib
 
 @dataclass
 class Citizens:
-    commune: np.ndarray        # int32
-    commune_start: np.ndarray  # int64, C+1 offsets
-    xy: np.ndarray             # (N, 2) float32 km
-    age: np.ndarray            # uint8 band index into AGE_BANDS
-    income: np.ndarray         # uint8 quintile 0..4
-    skill: np.ndarray          # float32 0..1
-    smartphone: np.ndarray     # bool
-    account: np.ndarray        # bool
-    broadband: np.ndarray      # bool, household has fixed broadband
-    trained: np.ndarray        # bool, reached by a community digital team
-    online_services: np.ndarray  # uint8 state code (names.NEVER, ADOPTER, LAPSED)
-    cashless: np.ndarray         # uint8
-    last_dossier: np.ndarray     # int16, month index of the last dossier (-100 = none)
-    last_online: np.ndarray      # int16, month index of the last online dossier
+    commune: NDArray[np.int32]
+    commune_start: NDArray[np.int64]    # C+1 offsets
+    xy: NDArray[np.float32]             # (N, 2) km
+    age: NDArray[np.uint8]              # band index into AGE_BANDS
+    income: NDArray[np.uint8]           # quintile 0..4
+    skill: NDArray[np.float32]          # 0..1
+    smartphone: NDArray[np.bool_]
+    account: NDArray[np.bool_]
+    broadband: NDArray[np.bool_]        # household has fixed broadband
+    trained: NDArray[np.bool_]          # reached by a community digital team
+    online_services: NDArray[np.uint8]  # state code (names.NEVER, ADOPTER, LAPSED)
+    cashless: NDArray[np.uint8]         # state code, as online_services
+    last_dossier: NDArray[np.int16]     # month index of the last dossier (-100 = none)
+    last_online: NDArray[np.int16]      # month index of the last online dossier
 
     @property
     def n(self) -> int:
@@ -91,37 +94,37 @@ class Citizens:
 
 @dataclass
 class Businesses:
-    commune: np.ndarray
-    commune_start: np.ndarray  # int64, C+1 offsets (stored commune by commune, like citizens)
-    xy: np.ndarray
-    sector: np.ndarray         # uint8 index into SECTORS
-    size: np.ndarray           # uint8 index into SIZES
-    weight: np.ndarray         # float64, businesses this one stands for (1 for large firms, all enumerated)
-    value_added: np.ndarray    # float64, relative within its sector, times its weight
-    consumer_facing: np.ndarray  # bool
-    accepts_cashless: np.ndarray  # bool
-    taste: np.ndarray          # float32, a merchant's own benefit of accepting (standard normal)
-    tax_taste: np.ndarray      # float32, how much a household stall minds visible revenue (0 for firms)
-    onboarded_at: np.ndarray   # int16, month an onboarding visit came (-1: never)
-    online_services: np.ndarray   # bool
-    digital_level: np.ndarray     # uint8 0..3
-    last_dossier: np.ndarray
-    last_online: np.ndarray
+    commune: NDArray[np.int32]
+    commune_start: NDArray[np.int64]     # C+1 offsets (stored commune by commune, like citizens)
+    xy: NDArray[np.float32]              # (N, 2) km
+    sector: NDArray[np.uint8]            # index into SECTORS
+    size: NDArray[np.uint8]              # index into SIZES
+    weight: NDArray[np.float64]          # businesses this one stands for (1 for large firms, all enumerated)
+    value_added: NDArray[np.float64]     # relative within its sector, times its weight
+    consumer_facing: NDArray[np.bool_]
+    accepts_cashless: NDArray[np.bool_]
+    taste: NDArray[np.float32]           # a merchant's own benefit of accepting (standard normal)
+    tax_taste: NDArray[np.float32]       # how much a household stall minds visible revenue (0 for firms)
+    onboarded_at: NDArray[np.int16]      # month an onboarding visit came (-1: never)
+    online_services: NDArray[np.bool_]
+    digital_level: NDArray[np.uint8]     # 0..3
+    last_dossier: NDArray[np.int16]      # month index of the last dossier (-100 = none)
+    last_online: NDArray[np.int16]       # month index of the last online dossier (-100 = none)
 
     @property
     def n(self) -> int:
         return len(self.commune)
 
 
-def adult_counts(scenario: Scenario, geo: Geography, scale: float) -> np.ndarray:
+def adult_counts(scenario: Scenario, geo: Geography, scale: float) -> NDArray[np.int64]:
     adults = scenario.province.population.value * scenario.province.adult_share.value
     n = max(int(round(adults * scale)), geo.n)
     # Every commune keeps at least one agent so per-commune shares are defined.
     return largest_remainder(n - geo.n, geo.population) + 1
 
 
-def _dossier_history(n: int, needs_per_year: float, adopter: np.ndarray, procedures_online: float,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _dossier_history(n: int, needs_per_year: float, adopter: NDArray[np.bool_], procedures_online: float,
+                     rng: np.random.Generator) -> tuple[NDArray[np.int16], NDArray[np.int16]]:
     """Last dossier and last online dossier in the 12 months before the start (months -12..-1).
 
     Dossiers are Poisson(needs_per_year); an adopter filed online if any of them was offered
@@ -247,15 +250,15 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
                       digital_level=level, last_dossier=last, last_online=last_online)
 
 
-def realised_by_sector(value_added: np.ndarray, sector: np.ndarray, level: np.ndarray,
-                       level_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def realised_by_sector(value_added: NDArray[np.float64], sector: NDArray[np.uint8], level: NDArray[np.uint8],
+                       level_weights: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(S,) realised digital value added and total value added of each sector."""
     digital = np.bincount(sector, weights=value_added * level_weights[level], minlength=len(SECTORS))
     return digital, np.bincount(sector, weights=value_added, minlength=len(SECTORS))
 
 
-def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.ndarray,
-                      scenario: Scenario) -> np.ndarray:
+def _levels_for_share(score: NDArray[np.float64], value_added: NDArray[np.float64], sector: NDArray[np.uint8],
+                      scenario: Scenario) -> NDArray[np.uint8]:
     """Digital levels 0..3 whose digitalisation matches the baseline's (total minus core):
     firms ranked by score; level = floor(4 * rank_quantile ** k), k found by bisection."""
     de, b = scenario.behaviour.digital_economy, scenario.baseline
@@ -264,7 +267,7 @@ def _levels_for_share(score: np.ndarray, value_added: np.ndarray, sector: np.nda
     weights = np.array(de.level_weights)
     quantile = (np.argsort(np.argsort(score)) + 0.5) / len(score)
 
-    def digitalisation(k: float) -> tuple[float, np.ndarray]:
+    def digitalisation(k: float) -> tuple[float, NDArray[np.uint8]]:
         level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
         d, t = realised_by_sector(value_added, sector, level, weights)
         # MIC terms: the baseline is stated in them whatever definition the indicators use.

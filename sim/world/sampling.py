@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.streams import uniform
 
@@ -79,7 +80,8 @@ def _pick_within(lo, hi, picks, eligible, mask, want, key):
     return out
 
 
-def _per_commune(rng: np.random.Generator, eligible: np.ndarray, weight: np.ndarray | None, k: int) -> np.ndarray:
+def _per_commune(rng: np.random.Generator, eligible: NDArray[np.int64], weight: NDArray[np.float64] | None,
+                 k: int) -> NDArray[np.int64]:
     """How many of k successive weighted picks fall in each commune."""
     if weight is None or np.all(weight == weight[0]):
         return rng.multivariate_hypergeometric(eligible, k)
@@ -93,9 +95,9 @@ def _per_commune(rng: np.random.Generator, eligible: np.ndarray, weight: np.ndar
     return picks
 
 
-def choose(rng: np.random.Generator, commune_start: np.ndarray, communes: np.ndarray, mask: np.ndarray | None,
-           want: bool, k: int, weight_c: np.ndarray | None = None,
-           eligible_c: np.ndarray | None = None) -> np.ndarray:
+def choose(rng: np.random.Generator, commune_start: NDArray[np.int64], communes: NDArray[np.int64],
+           mask: NDArray[np.bool_] | None, want: bool, k: int, weight_c: NDArray[np.float64] | None = None,
+           eligible_c: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
     """Up to k distinct agents of `communes` with mask == want (mask None: everyone).
 
     weight_c: weight of an agent by commune (length C, default equal); eligible_c: the
@@ -106,7 +108,7 @@ def choose(rng: np.random.Generator, commune_start: np.ndarray, communes: np.nda
     if eligible_c is None:
         eligible_c = hi - lo if mask is None else count_where(commune_start, communes, mask, want)
     eligible_c = np.asarray(eligible_c, dtype=np.int64)
-    k = int(min(k, eligible_c.sum()))
+    k = min(int(k), int(eligible_c.sum()))
     if k <= 0:
         return np.empty(0, dtype=np.int64)
     picks = _per_commune(rng, eligible_c, None if weight_c is None else weight_c[communes], k)

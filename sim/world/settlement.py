@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 CELL_KM = 0.5
 # assumption: share of a commune's people in the settlement around its centre (range 0.5-0.8):
@@ -34,25 +35,25 @@ CENTRE_SPREAD = 0.2
 class Cells:
     """The grid cells of every commune, stored commune by commune (`commune_start`)."""
 
-    x0: np.ndarray             # float64, the cell's lower-left corner (km)
-    y0: np.ndarray
-    size: float                # km
-    inside: np.ndarray         # float64, share of the cell's area inside its commune
-    share: np.ndarray          # float64, share of its commune's people living in the cell
-    centre: np.ndarray         # (K, 2) float64, a point of the cell inside the commune
-    commune: np.ndarray        # int32
-    commune_start: np.ndarray  # int64, C+1 offsets
+    x0: NDArray[np.float64]             # the cell's lower-left corner (km)
+    y0: NDArray[np.float64]
+    size: float                         # km
+    inside: NDArray[np.float64]         # share of the cell's area inside its commune
+    share: NDArray[np.float64]          # share of its commune's people living in the cell
+    centre: NDArray[np.float64]         # (K, 2) a point of the cell inside the commune
+    commune: NDArray[np.int32]
+    commune_start: NDArray[np.int64]    # C+1 offsets
 
     @property
     def n(self) -> int:
         return len(self.commune)
 
-    def people(self, population: np.ndarray) -> np.ndarray:
+    def people(self, population: NDArray[np.float64]) -> NDArray[np.float64]:
         """People per cell for the communes' populations."""
         return self.share * population[self.commune]
 
 
-def settle(polygons: np.ndarray, seeds: np.ndarray, cell: float = CELL_KM) -> Cells:
+def settle(polygons: NDArray[np.object_], seeds: NDArray[np.float64], cell: float = CELL_KM) -> Cells:
     """The settlement grid of every commune (cells on one lattice for the whole province)."""
     lo = np.min(shapely.bounds(polygons)[:, :2], axis=0)
     parts: list[tuple] = []
@@ -91,7 +92,8 @@ def settle(polygons: np.ndarray, seeds: np.ndarray, cell: float = CELL_KM) -> Ce
                  commune_start=start)
 
 
-def place_people(cells: Cells, polygons: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def place_people(cells: Cells, polygons: NDArray[np.object_], counts: NDArray[np.int64],
+                 rng: np.random.Generator) -> NDArray[np.float32]:
     """(N, 2) float32 homes for counts[c] people per commune, in commune order: a cell by its
     share of the commune's people, then a uniform point of the cell; a point that falls outside
     the commune (cells on its border) is redrawn in the same cell, so cells keep their shares."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.national import procedures_online_path
 from sim.schema import InfrastructureSpec, Scenario, year_month
@@ -49,12 +50,12 @@ class World:
     seed: int                     # the run's seed: people, firms, contacts, baseline sites
     scale: float                  # agents per adult (and per business)
 
-    def build_sites(self, tech: str, cells: np.ndarray, cofunded: bool) -> int:
+    def build_sites(self, tech: str, cells: NDArray[np.int64], cofunded: bool) -> int:
         """Sites at the inside points of these settlement cells; returns how many were built."""
         self.add_sites(tech, self.site_plan.cells.centre[cells], self.site_plan.cells.commune[cells], cofunded)
         return len(cells)
 
-    def add_sites(self, tech: str, xy: np.ndarray, commune: np.ndarray, cofunded: bool) -> None:
+    def add_sites(self, tech: str, xy: NDArray[np.float64], commune: NDArray[np.integer], cofunded: bool) -> None:
         """Sites at (x, y) km: the citizens and the settlement cells they cover are marked."""
         if len(commune) == 0:
             return
