@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.ensemble import run_ensemble  # noqa: E402
+from sim.execution import Execution  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 INDICATORS = ("online_services_adoption", "online_services_uptake", "cashless_adoption", "cashless_share",
@@ -32,7 +33,7 @@ def year_end_table(runs: int = RUNS, seed: int = SEED, overrides: tuple[str, ...
                    workers: int | None = None) -> pd.DataFrame:
     """run, indicator, year, value for the reference ensemble."""
     spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml", [*SETTINGS, *overrides])
-    result = run_ensemble(spec, runs=runs, seed=seed, workers=workers, progress=False)
+    result = run_ensemble(spec, runs=runs, seed=seed, execution=Execution(workers=workers))
     rows = []
     for indicator in INDICATORS:
         table = result.year_end(indicator)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from sim.clock import Calendar
 from sim.errors import ScenarioError
+from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
 from sim.runner import Runner
 from sim.scenario import with_values
@@ -170,12 +171,12 @@ def _pinned(spec: Scenario) -> Scenario:
 
 
 def model_at(spec: Scenario, values: dict[str, float], runs: int = 2, scale: float | None = None,
-             workers: int = 1, executor: str = "processes", scheduler: str | None = None) -> pd.DataFrame:
+             execution: Execution = DEFAULT_EXECUTION) -> pd.DataFrame:
     """The model's mean (and its Monte Carlo standard error) at each observation of the
     scenario, at parameter values θ: for synthetic data and for the uncalibrated baseline
     of a hindcast."""
     spec = _pinned(spec)
-    with Runner(executor, workers, scheduler) as runner:
+    with execution.runner(spec, runs) as runner:
         ev = _Evaluator(spec, runs, scale or spec.ensemble.scale, runner)
         mean, var = ev.at_observations(ev.series([values])[0])
     return pd.DataFrame({"year": [o.year for o in spec.observed], "month": [o.month for o in spec.observed],
@@ -183,11 +184,10 @@ def model_at(spec: Scenario, values: dict[str, float], runs: int = 2, scale: flo
 
 
 def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: float | None = None,
-              until: int | None = None, workers: int = 1, seed: int | None = None,
-              progress: bool = True, executor: str = "processes", scheduler: str | None = None) -> Calibration:
-    """The posterior of `spec.free` given `spec.observed` (up to `until`, if given)."""
-    from tqdm import tqdm
-
+              until: int | None = None, seed: int | None = None,
+              execution: Execution = DEFAULT_EXECUTION) -> Calibration:
+    """The posterior of `spec.free` given `spec.observed` (up to `until`, if given); runs
+    execute where `execution` says."""
     check_calibratable(spec, until)
     if draws < 1:
         raise ScenarioError(f"--draws {draws}: expected at least 1")
@@ -201,7 +201,7 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
     names = list(spec.free)
     box = np.array([spec.free[k] for k in names], dtype=float)
     t0 = time.perf_counter()
-    bar = tqdm(total=draws * runs, desc=f"{spec.name}: calibrate", unit="run", disable=not progress, leave=False)
+    bar = execution.bar(f"{spec.name}: calibrate", total=draws * runs)
     at_draws: list[np.ndarray] = []  # the model's mean at each observation, one row per draw
     best: dict[str, Any] = {"ll": -math.inf, "series": None}  # the best draw so far: its series for the fit plot
 
@@ -219,10 +219,9 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
         return out
 
     # The runner's workers are terminated if the search ends by an error or an interrupt.
-    with Runner(executor, workers, scheduler) as runner:
+    with execution.runner(spec, draws * runs) as runner, bar:
         ev = _Evaluator(spec, runs, scale, runner, on_run=lambda: bar.update(1))
         post = sample_posterior(log_likelihood, names, box, draws, seed=spec.ensemble.seed if seed is None else seed)
-    bar.close()
     series = best["series"]
     model, _ = ev.at_observations(series)
     table = pd.DataFrame(post.draws, columns=names)

@@ -19,13 +19,12 @@ confirmation's P(reach), with its interval, is reported beside it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.outcomes import horizon, reach_job, wilson
-from sim.runner import Runner
 from sim.scenario import check_lever, with_levers
 from sim.schema import DX_PROGRAMMES, Scenario
 from sim.targets import Target
@@ -75,10 +74,10 @@ class CostResult:
 
 
 def cheapest(spec: Scenario, targets: list[Target], target: str, probability: float = 0.8,
-             low: float = 0.0, high: float = 0.1, trials: int = TRIALS, workers: int = 1,
-             executor: str = "processes", scheduler: str | None = None,
-             progress: Callable[[int], None] | None = None) -> CostResult:
-    """Search dx_share in [low, high] and the DX programmes' split (module docstring)."""
+             low: float = 0.0, high: float = 0.1, trials: int = TRIALS,
+             execution: Execution = DEFAULT_EXECUTION) -> CostResult:
+    """Search dx_share in [low, high] and the DX programmes' split (module docstring); runs
+    execute where `execution` says."""
     import optuna
 
     check_lever(spec, SHARE, low, high)
@@ -87,7 +86,9 @@ def cheapest(spec: Scenario, targets: list[Target], target: str, probability: fl
     keys = {f"budget.allocation.{p}": p for p in DX_PROGRAMMES}  # lever key -> programme
     rows: list[dict] = []
     t0 = time.perf_counter()
-    with Runner(executor, min(workers, e.runs), scheduler) as runner:
+    # The trials, the scenario's own split at the answer, the confirmation.
+    bar = execution.bar(f"{spec.name}: cheapest", total=e.runs * (trials + 2))
+    with execution.runner(spec, e.runs) as runner, bar:
 
         def reached(point: dict[str, float], first: int = 0) -> tuple[int, Scenario]:
             """Runs first..first + R - 1 at the point: how many reach the target(s); the scenario there."""
@@ -97,8 +98,7 @@ def cheapest(spec: Scenario, targets: list[Target], target: str, probability: fl
             hits = 0
             for _, _, ok in runner.imap(reach_job, jobs):
                 hits += ok
-                if progress:
-                    progress(1)
+                bar.update(1)
             return hits, at
 
         def measure(point: dict[str, float]) -> float:
@@ -148,12 +148,12 @@ def cheapest(spec: Scenario, targets: list[Target], target: str, probability: fl
                     | {k: spec.budget.allocation[p] for k, p in keys.items()})
             own = len(rows) - 1
             table = pd.DataFrame(rows).assign(pareto_front=list(table.pareto_front) + [False])
-        used = runner.executor
+        used, workers = runner.executor, runner.workers
     table.index.name = "trial"
     return CostResult(scenario=spec.name, target=target, probability=probability, runs=e.runs,
                       spending_vnd=spec.budget.spending_vnd.value, trials=table, best=best, own_split=own,
                       confirmed=confirmed,
-                      wall_seconds=time.perf_counter() - t0, workers=min(workers, e.runs), executor=used)
+                      wall_seconds=time.perf_counter() - t0, workers=workers, executor=used)
 
 
 def frontier(table: pd.DataFrame) -> pd.DataFrame:

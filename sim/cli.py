@@ -61,7 +61,10 @@ import argparse  # noqa: E402 - after the handler: a Ctrl-C during these imports
 import os  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import NoReturn  # noqa: E402
+from typing import TYPE_CHECKING, NoReturn  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.execution import Execution
 
 
 def checkpoint() -> None:
@@ -223,6 +226,14 @@ def _executor(args: argparse.Namespace) -> str:
     return "dask" if args.scheduler else args.executor
 
 
+def _execution(args: argparse.Namespace) -> Execution:
+    """Where and how the command's runs execute (`--executor`, `--scheduler`, `--quiet`; the
+    number of workers is the scenario's `ensemble.workers`, which `--workers` sets)."""
+    from sim.execution import Execution
+
+    return Execution(_executor(args), scheduler=args.scheduler, progress=not args.quiet)
+
+
 _SAID_AS: dict[str, str] = {}  # "--set ensemble.runs=5" -> "--runs 5": how the planner said it
 
 
@@ -262,7 +273,7 @@ def _check_scheduler(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.ensemble import planned_workers, run_ensemble
+    from sim.ensemble import run_ensemble
     from sim.outfolder import OutputFolder
     from sim.pilot import has_pilots, without_pilots
     from sim.report import manifest, profile_table, write_outputs
@@ -285,23 +296,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     # A pilot is judged against the same runs without it (sim.pilot): the counterfactual is
     # built and validated now, and costed as a second ensemble.
     counterfactual = without_pilots(spec) if has_pilots(spec) else None
-    cost = check_cost(spec, e.runs, planned_workers(spec, executor=_executor(args)), yes=args.yes)
+    execution = _execution(args)
+    cost = check_cost(spec, e.runs, execution.planned(spec), yes=args.yes)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: {e.runs} runs at scale {e.scale:g}, seed {e.seed}, {spec.time.start}..{spec.time.end}"
                   + (", then the same runs without the pilot (counterfactual)" if counterfactual else "")
                   + (f" (expected about {duration(cost.seconds)})" if cost.seconds > 600 else ""), file=sys.stderr)
         checkpoint()
-        result = run_ensemble(spec, workers=e.workers or None, executor=_executor(args), progress=not args.quiet,
-                              scheduler=args.scheduler)
+        result = run_ensemble(spec, execution=execution)
         without = None
         if counterfactual is not None:
             if not args.quiet:
                 print(f"{spec.name}: running the counterfactual: the same {e.runs} runs without the pilot",
                       file=sys.stderr)
             checkpoint()
-            without = run_ensemble(counterfactual, workers=e.workers or None, executor=_executor(args),
-                                   progress=not args.quiet, label="runs without the pilot", scheduler=args.scheduler)
+            without = run_ensemble(counterfactual, execution=execution, label="runs without the pilot")
         items = verdicts(targets, result)
         drivers = drivers_from_folder(sens_dir, spec, targets, explicit=args.sensitivity is not None) \
             or rank_drivers(targets, result.runs)
@@ -327,9 +337,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_seek(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
-    from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
     from sim.outcomes import modelled
     from sim.outfolder import OutputFolder
@@ -350,7 +358,8 @@ def cmd_seek(args: argparse.Namespace) -> int:
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_seek", kind="seek")
     out.check()
     e = spec.ensemble
-    workers = planned_workers(spec, executor=_executor(args))
+    execution = _execution(args)
+    workers = execution.planned(spec)
     if args.trials is not None and not args.cost:
         raise ScenarioError(f"--trials {args.trials}: only with --cost (the splits tried)")
     if args.cost:
@@ -359,7 +368,7 @@ def cmd_seek(args: argparse.Namespace) -> int:
         args.trials = 40 if args.trials is None else args.trials
         if not 2 <= args.trials <= 100_000:
             raise ScenarioError(f"--trials {args.trials}: expected 2 to 100000")
-        return _cost(args, spec, targets, low, high, out, workers)
+        return _cost(args, spec, targets, low, high, out, execution)
     # At most: every run at the high end, then every run at each bisection step and at the answer.
     most = e.runs * (STEPS + 4)
     cost = check_cost(spec, most, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
@@ -369,10 +378,7 @@ def cmd_seek(args: argparse.Namespace) -> int:
                   f"{args.probability:g}: {e.runs} runs per value at scale {e.scale:g}, seed {e.seed}, {workers} "
                   f"workers (at most {most} runs, about {duration(cost.seconds)})", file=sys.stderr)
         checkpoint()
-        bar = tqdm(desc=f"{spec.name}: seek", unit="run", disable=args.quiet, leave=False)
-        result = seek(spec, targets, args.target, lever, low, high, args.probability, workers, _executor(args),
-                      args.scheduler, progress=bar.update)
-        bar.close()
+        result = seek(spec, targets, args.target, lever, low, high, args.probability, execution)
         checkpoint()  # the last moment before results are replaced
         write_seek(out, spec, result, sys.argv)
     print(result.summary())
@@ -383,27 +389,23 @@ def cmd_seek(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cost(args: argparse.Namespace, spec, targets, low: float, high: float, out, workers: int) -> int:
+def _cost(args: argparse.Namespace, spec, targets, low: float, high: float, out, execution: Execution) -> int:
     """`citytwin seek --cost`: the cheapest share and split reaching the target(s) (sim.cheapest)."""
-    from tqdm import tqdm
-
     from sim.cheapest import cheapest
     from sim.report import write_cost
     from sim.resources import check_cost, duration
 
     e = spec.ensemble
     total = e.runs * (args.trials + 2)  # the trials, the scenario's own split, the confirmation
-    cost = check_cost(spec, total, workers, yes=args.yes, counterfactual=False, held=False, size="--trials")
+    cost = check_cost(spec, total, execution.planned(spec), yes=args.yes, counterfactual=False, held=False,
+                      size="--trials")
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: the cheapest dx_share in [{low:g}, {high:g}] and DX split with P({args.target}) >= "
                   f"{args.probability:g}: {args.trials} trials x {e.runs} runs at scale {e.scale:g}, seed {e.seed} "
                   f"(about {duration(cost.seconds)})", file=sys.stderr)
         checkpoint()
-        bar = tqdm(total=total, desc=f"{spec.name}: cheapest", unit="run", disable=args.quiet, leave=False)
-        result = cheapest(spec, targets, args.target, args.probability, low, high, args.trials, workers,
-                          _executor(args), args.scheduler, progress=bar.update)
-        bar.close()
+        result = cheapest(spec, targets, args.target, args.probability, low, high, args.trials, execution)
         checkpoint()  # the last moment before results are replaced
         write_cost(out, spec, result, sys.argv)
     print(result.summary())
@@ -413,9 +415,7 @@ def _cost(args: argparse.Namespace, spec, targets, low: float, high: float, out,
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
-    from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
     from sim.outfolder import OutputFolder
     from sim.report import write_sweep
@@ -438,7 +438,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--store {folder.path}: holds another kind of citytwin output, not a sweep; "
                             "choose another --store")
     total = len(design) * e.runs
-    workers = planned_workers(spec, total, executor=_executor(args))
+    execution = _execution(args)
+    workers = execution.planned(spec, total)
     cost = check_cost(spec, total, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
     with folder.locked():
         about = {"scenario_file": spec.source_file, "command": sys.argv, "design": args.design}
@@ -452,17 +453,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{spec.name}: sweep of {len(design)} points x {e.runs} runs = {total} runs at scale {e.scale:g}, "
                   f"seed {e.seed}, {workers} workers{again} (about {left})", file=sys.stderr)
         checkpoint()
-        bar = tqdm(total=total, initial=before, desc=f"{spec.name}: sweep", unit="run", disable=args.quiet,
-                   leave=False)
         try:
-            result = run_sweep(spec, design, store, targets, workers, _executor(args), args.scheduler,
-                               progress=bar.update, about=about)
+            result = run_sweep(spec, design, store, targets, execution, about=about)
         except KeyboardInterrupt:
-            bar.close()
             sys.stderr.write(f"citytwin: interrupted; {len(store.done())} of {total} runs are in {folder.path}; "
                              "the same command continues from there\n")
             return 130
-        bar.close()
         write_sweep(folder.path, result, sys.argv)
     if not result.reach.empty:
         shown = result.reach.drop(columns=["point"]).round(4)
@@ -474,10 +470,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
     from sim.discover import MIN_DISCOVERY_RUNS, discover
-    from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
     from sim.outcomes import modelled
     from sim.outfolder import OutputFolder
@@ -499,16 +493,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_discover", kind="discover")
     out.check()
     e = spec.ensemble
-    workers = planned_workers(spec, executor=_executor(args))
+    execution = _execution(args)
+    workers = execution.planned(spec)
     cost = check_cost(spec, e.runs, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: where does {args.target} fail? {e.runs} runs at scale {e.scale:g}, seed {e.seed}, "
                   f"{workers} workers (about {duration(cost.seconds)})", file=sys.stderr)
         checkpoint()
-        bar = tqdm(total=e.runs, desc=f"{spec.name}: discover", unit="run", disable=args.quiet, leave=False)
-        found = discover(spec, targets, args.target, workers, _executor(args), args.scheduler, progress=bar.update)
-        bar.close()
+        found = discover(spec, targets, args.target, execution)
         checkpoint()  # the last moment before results are replaced
         write_discovery(out, spec, found, sys.argv)
     print(found.summary())
@@ -520,7 +513,6 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
     from sim.outcomes import modelled
     from sim.outfolder import OutputFolder
@@ -551,7 +543,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise ScenarioError(f"{args.scenario}: nothing to vary (no ranged assumption, prior"
                             + (" or lever)" if args.levers else "; add --levers to vary the levers)"))
     size = design_size(len(items), args.method, samples)
-    workers = planned_workers(spec, size)
+    execution = _execution(args)
+    workers = execution.planned(spec, size)
     # The parent keeps a few numbers per run, not the run's tables.
     cost = check_cost(spec, size, workers, yes=args.yes, counterfactual=False, held=False, size="--samples")
     with out.locked():
@@ -565,8 +558,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                   f"{spec.ensemble.scale:g}, seed {spec.ensemble.seed}, {spec.time.start}..{spec.time.end}, "
                   f"{workers} workers (expected about {duration(cost.seconds)})", file=sys.stderr)
         checkpoint()
-        sens = run_sensitivity(spec, targets, args.method, samples, args.levers, workers, progress=not args.quiet,
-                               executor=_executor(args), scheduler=args.scheduler)
+        sens = run_sensitivity(spec, targets, args.method, samples, args.levers, execution)
         meta = sensitivity_manifest(sens, sys.argv)
         checkpoint()  # the last moment before results are replaced
         write_sensitivity(out, sens, meta)
@@ -583,7 +575,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.outfolder import OutputFolder, check_name
     from sim.resources import check_cost
-    from sim.runner import default_workers
     from sim.scenario import load_scenario
 
     spec = load_scenario(args.scenario, _overrides(args))
@@ -601,16 +592,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--write {variant}: inside the results folder {out.path}, which is replaced whole; "
                             "write the calibrated scenario elsewhere (default: beside the scenario)")
     e = spec.ensemble
-    workers = args.workers or default_workers()
-    check_cost(spec, args.draws * e.runs, min(workers, e.runs), yes=args.yes, counterfactual=False)
+    execution = _execution(args)
+    check_cost(spec, args.draws * e.runs, execution.planned(spec), yes=args.yes, counterfactual=False)
     with out.locked():
         if not args.quiet:
             print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
                   + (f" (up to {args.until})" if args.until else "")
                   + f"; {args.draws} draws x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
         checkpoint()
-        cal = calibrate(spec, draws=args.draws, until=args.until, workers=workers, progress=not args.quiet,
-                        executor=_executor(args), scheduler=args.scheduler)
+        cal = calibrate(spec, draws=args.draws, until=args.until, execution=execution)
         checkpoint()  # the last moment before results are replaced
         command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
             f"citytwin calibrate {args.scenario}"
@@ -632,8 +622,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     from sim.app.server import check_host, serve
-    from sim.ensemble import planned_workers
     from sim.errors import ScenarioError
+    from sim.execution import Execution
     from sim.outfolder import check_name
     from sim.resources import check_cost
     from sim.scenario import load_scenario
@@ -654,7 +644,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         if first is None:
             raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
         spec = load_scenario(first, page)
-    check_cost(spec, args.runs, planned_workers(spec), counterfactual=False)
+    check_cost(spec, args.runs, Execution().planned(spec), counterfactual=False)
     serve(Path(args.scenario) if args.scenario else None, folder, args.host, args.port, args.runs, args.scale)
     return 0
 

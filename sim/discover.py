@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sim.ensemble import run_one
+from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.outcomes import horizon, run_reaches
-from sim.runner import Runner
 from sim.schema import Scenario
 from sim.targets import Target
 
@@ -98,28 +97,27 @@ class Discovery:
                 **self.stats, "summary": self.summary(), "notes": self.notes}
 
 
-def discover(spec: Scenario, targets: list[Target], target: str, workers: int = 1, executor: str = "processes",
-             scheduler: str | None = None, progress: Callable[[int], None] | None = None) -> Discovery:
-    """Run the ensemble (`ensemble.runs`, seeds from `ensemble.seed`, every uncertainty drawn) and
-    find the region of the draws where the target(s) fail (module docstring)."""
+def discover(spec: Scenario, targets: list[Target], target: str, execution: Execution = DEFAULT_EXECUTION) -> Discovery:
+    """Run the ensemble (`ensemble.runs`, seeds from `ensemble.seed`, every uncertainty drawn)
+    where `execution` says, and find the region of the draws where the target(s) fail (module
+    docstring)."""
     spec = horizon(spec, targets)
     e = spec.ensemble
     t0 = time.perf_counter()
     drawn: dict[int, dict[str, float]] = {}
     reached = np.zeros(e.runs, dtype=bool)
-    with Runner(executor, min(workers, e.runs), scheduler) as runner:
+    with execution.runner(spec, e.runs) as runner, execution.bar(f"{spec.name}: discover", e.runs) as bar:
         jobs = [(spec, r, e.scale, e.seed, runner.threads, targets) for r in range(e.runs)]
         for run, parameters, ok in runner.imap(_drawn_and_reached, jobs):
             drawn[run], reached[run] = parameters, ok
-            if progress:
-                progress(1)
-        used = runner.executor
+            bar.update(1)
+        used, workers = runner.executor, runner.workers
     x = pd.DataFrame([drawn[r] for r in range(e.runs)]).astype(np.float64)
     x = x.loc[:, x.nunique() > 1]  # an assumption drawn the same in every run tells nothing
     fails = ~reached
     empty = pd.DataFrame(columns=["low", "high", "drawn_low", "drawn_high", "qp"], dtype=float)
     found = Discovery(spec.name, target, e.runs, e.seed, e.scale, x, fails, pd.DataFrame(), None, empty,
-                      wall_seconds=time.perf_counter() - t0, workers=min(workers, e.runs), executor=used)
+                      wall_seconds=time.perf_counter() - t0, workers=workers, executor=used)
     if x.empty:
         found.notes.append("nothing is drawn (no ranged assumption or prior, or ensemble.uncertainty = false)")
     elif not fails.any():

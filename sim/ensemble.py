@@ -16,9 +16,9 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from sim.runner import Runner, default_workers
+from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.runner import Runner
 from sim.schema import Scenario
 from sim.world.geography import Geography, build_geography, world_rng
 
@@ -116,32 +116,22 @@ def paired(a: EnsembleResult, b: EnsembleResult) -> bool:
     return [(r.run, r.seed, r.parameters) for r in a.runs] == [(r.run, r.seed, r.parameters) for r in b.runs]
 
 
-def planned_workers(spec: Scenario, runs: int | None = None, workers: int | None = None,
-                    executor: str = "processes") -> int:
-    """How many runs execute at once: the asked-for workers (else the scenario's, else every
-    core), never more than the runs; one for the inline executor."""
-    runs = spec.ensemble.runs if runs is None else runs
-    if executor == "inline":
-        return 1
-    return min(workers or spec.ensemble.workers or default_workers(), runs)
-
-
 def _run_star(args: tuple) -> RunResult:
     return run_one(*args)
 
 
 def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = None, seed: int | None = None,
-                 workers: int | None = None, executor: str = "processes", progress: bool = True,
-                 on_result: Callable[[RunResult], None] | None = None, label: str = "runs",
-                 scheduler: str | None = None, runner: Runner | None = None) -> EnsembleResult:
-    """Run the ensemble; results are ordered by run whatever order they finish in. `label` names
-    the work on the progress bar (e.g. a counterfactual). `runner`: an open Runner to run on (a
-    dashboard keeps its workers warm between ensembles), instead of one opened for this ensemble;
-    an exception raised by `on_result` (a cancel) stops the ensemble and leaves that runner open."""
+                 execution: Execution = DEFAULT_EXECUTION, on_result: Callable[[RunResult], None] | None = None,
+                 label: str = "runs", runner: Runner | None = None) -> EnsembleResult:
+    """Run the ensemble where `execution` says; results are ordered by run whatever order they
+    finish in. `label` names the work on the progress bar (e.g. a counterfactual). `runner`: an
+    open Runner to run on (a dashboard keeps its workers warm between ensembles), instead of one
+    opened for this ensemble; an exception raised by `on_result` (a cancel) stops the ensemble
+    and leaves that runner open."""
     runs = spec.ensemble.runs if runs is None else runs
-    workers = planned_workers(spec, runs, workers, executor)
+    workers = execution.planned(spec, runs)
     t0 = time.perf_counter()
-    bar = tqdm(total=runs, desc=f"{spec.name}: {label}", unit="run", disable=not progress, leave=False)
+    bar = execution.bar(f"{spec.name}: {label}", total=runs)
     results: list[RunResult] = []
 
     def collect(items: Iterable[RunResult]) -> None:
@@ -158,7 +148,7 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
     if runner is not None:
         executor, workers = run_on(runner), runner.workers
     else:
-        with Runner(executor, workers, scheduler) as own:
+        with execution.runner(spec, runs) as own:
             executor = run_on(own)
     bar.close()
     results.sort(key=lambda r: r.run)

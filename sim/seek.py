@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.errors import ScenarioError
+from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.outcomes import horizon, reach_job, wilson
-from sim.runner import Runner
 from sim.scenario import check_lever, with_levers
 from sim.schema import Scenario, lookup
 from sim.targets import Target
@@ -200,11 +199,11 @@ class Outcomes:
 
 def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAULT_LEVER,
          low: float | None = None, high: float | None = None, probability: float = 0.8,
-         workers: int = 1, executor: str = "processes", scheduler: str | None = None,
-         progress: Callable[[int], None] | None = None) -> SeekResult:
+         execution: Execution = DEFAULT_EXECUTION) -> SeekResult:
     """The smallest value of `lever` in [low, high] at which the runs of the ensemble
     (`ensemble.runs`, seeds from `ensemble.seed`, with their drawn assumptions) reach the
-    targets with probability >= `probability`; see the module docstring."""
+    targets with probability >= `probability`; see the module docstring. Runs execute where
+    `execution` says."""
     if not 0.0 < probability <= 1.0:
         raise ScenarioError(f"--probability {probability:g}: expected a number in (0, 1]")
     low, high = lever_range(spec, lever, low, high)
@@ -215,7 +214,8 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
     known = Outcomes(runs)
     t0 = time.perf_counter()
 
-    with Runner(executor, min(workers, runs), scheduler) as runner:
+    bar = execution.bar(f"{spec.name}: seek")
+    with execution.runner(spec, runs) as runner, bar:
         def evaluate(x: float, which: np.ndarray | None = None) -> np.ndarray:
             """Run the unknown runs (or those in `which`) at x; the outcomes at x, all known."""
             todo = np.flatnonzero(known.at(x) == -1) if which is None else which
@@ -224,8 +224,7 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
                 jobs = [(x, at_x, int(r), scale, seed, runner.threads, targets) for r in todo]
                 for xv, r, ok in runner.imap(reach_job, jobs):
                     known.record(xv, r, ok)
-                    if progress:
-                        progress(1)
+                    bar.update(1)
             return known.at(x)
 
         def smallest(rank: int, lo: float, hi: float) -> float:
@@ -268,7 +267,7 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
             else:
                 upper = smallest(k_high, value, high) if k_high <= int((at_high == 1).sum()) else None
             interval = (lower, upper)
-        executor_used = runner.executor
+        executor_used, workers = runner.executor, runner.workers
 
     candidates = sorted(known.direct)
     notes = []
@@ -285,4 +284,4 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
         evaluated=[int((known.direct[x] >= 0).sum()) for x in candidates],
         evaluations=int(sum((known.direct[x] >= 0).sum() for x in candidates)),
         not_monotone=known.not_monotone(), wall_seconds=time.perf_counter() - t0,
-        workers=min(workers, runs), executor=executor_used, notes=notes)
+        workers=workers, executor=executor_used, notes=notes)

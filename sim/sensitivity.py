@@ -47,8 +47,8 @@ from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one
 from sim.errors import ScenarioError
+from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.files import MAX_BYTES, read_json
-from sim.runner import Runner
 from sim.scenario import with_levers
 from sim.schema import Scenario, lookup
 from sim.schema import levers as lever_keys
@@ -265,12 +265,9 @@ class Sensitivity:
 
 
 def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris", samples: int | None = None,
-                    levers: bool = False, workers: int = 1, progress: bool = True, executor: str = "processes",
-                    scheduler: str | None = None) -> Sensitivity:
+                    levers: bool = False, execution: Execution = DEFAULT_EXECUTION) -> Sensitivity:
     """Evaluate the design of every varying factor with `run_one` (the scenario's scale, one fixed
-    seed `ensemble.seed`) over `workers` processes, and analyse each target's value in its year."""
-    from tqdm import tqdm
-
+    seed `ensemble.seed`) where `execution` says, and analyse each target's value in its year."""
     if method not in METHODS:
         raise ScenarioError(f"--method {method}: expected one of {', '.join(METHODS)}")
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
@@ -291,14 +288,12 @@ def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris
     wanted = [(t.indicator, t.year) for t in targets]
     y = np.empty((len(x), len(targets)))
     t0 = time.perf_counter()
-    bar = tqdm(total=len(x), desc=f"{spec.name}: {method}", unit="run", disable=not progress, leave=False)
-    workers = max(1, min(workers, len(x)))
-    with Runner(executor, workers, scheduler) as runner:
+    with execution.runner(spec, len(x)) as runner, execution.bar(f"{spec.name}: {method}", len(x)) as bar:
         jobs = ((i, spec, p, scale, seed, wanted, runner.threads) for i, p in enumerate(points))
         for i, values in runner.imap(_evaluate, jobs):
             y[i] = values
             bar.update(1)
-    bar.close()
+        workers = runner.workers
     wall = time.perf_counter() - t0
     frames = []
     for j, t in enumerate(targets):

@@ -36,9 +36,9 @@ import pandas as pd
 
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
+from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.files import MARKER
 from sim.outcomes import reaches, wilson, year_ends
-from sim.runner import Runner
 from sim.scenario import check_lever, is_whole, with_levers
 from sim.schema import Scenario
 from sim.targets import Target
@@ -295,20 +295,20 @@ def fingerprint(spec: Scenario, design: pd.DataFrame) -> str:
     return hashlib.sha256((data + design.to_json()).encode()).hexdigest()
 
 
-def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[Target], workers: int = 1,
-              executor: str = "processes", scheduler: str | None = None,
-              progress: Callable[[int], None] | None = None, about: dict | None = None) -> SweepResult:
+def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[Target],
+              execution: Execution = DEFAULT_EXECUTION, about: dict | None = None) -> SweepResult:
     """Start the sweep in the store (or check that the store holds this very sweep, to resume
-    it; `about` adds to what `_sweep.json` records), run every (point, run) not yet there,
-    writing each run as it finishes, then compute P(reach) per point and target from the whole
-    store."""
+    it; `about` adds to what `_sweep.json` records), run every (point, run) not yet there where
+    `execution` says, writing each run as it finishes, then compute P(reach) per point and
+    target from the whole store."""
     e = spec.ensemble
     store.begin(record(spec, design, about), design)  # repairs happen here, before the runs
     done = store.done()
     todo = [(p, r) for p in range(len(design)) for r in range(e.runs) if (p, r) not in done]
     levers = design.to_dict(orient="index")
     t0 = time.perf_counter()
-    with Runner(executor, min(workers, max(1, len(todo))), scheduler) as runner:
+    bar = execution.bar(f"{spec.name}: sweep", total=len(design) * e.runs, initial=len(done))
+    with execution.runner(spec, max(1, len(todo))) as runner, bar:
         specs: dict[int, Scenario] = {}
 
         def jobs():
@@ -320,13 +320,12 @@ def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[
 
         for point, run, seed, years, names, values in runner.imap(_year_ends, jobs()):
             store.write(point, run, _rows(point, run, seed, years, names, values, levers[point]))
-            if progress:
-                progress(1)
-        used = runner.executor
+            bar.update(1)
+        used, workers = runner.executor, runner.workers
     wall = time.perf_counter() - t0
     return SweepResult(design=design, reach=reach_table(store.read(), design, targets, e.runs),
                        runs_done=len(todo), runs_total=len(design) * e.runs, wall_seconds=wall,
-                       workers=min(workers, max(1, len(todo))), executor=used)
+                       workers=workers, executor=used)
 
 
 def reach_table(rows: pd.DataFrame, design: pd.DataFrame, targets: list[Target], runs: int) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from conftest import DAK_LAK, assert_refused, citytwin
 
 import sim.cheapest as costing
 from sim.cheapest import SHARE, cheapest, frontier
+from sim.execution import Execution
 from sim.scenario import load_scenario
 from sim.targets import resolve_targets
 
@@ -33,7 +34,7 @@ def _spec():
 
 def test_the_cheapest_split_puts_the_money_where_it_works(runs_that_need_skills):
     spec, targets = _spec()
-    result = cheapest(spec, targets, "t", probability=0.5, low=0.0, high=0.1, trials=30, executor="inline")
+    result = cheapest(spec, targets, "t", probability=0.5, low=0.0, high=0.1, trials=30, execution=Execution("inline"))
     t = result.trials
     assert result.best is not None
     best = t.loc[result.best]
@@ -46,7 +47,7 @@ def test_the_cheapest_split_puts_the_money_where_it_works(runs_that_need_skills)
     # The first trial is the scenario as it is.
     assert t.loc[0, SHARE] == spec.budget.dx_share
     assert t.loc[0, "budget.allocation.skills"] == pytest.approx(spec.budget.allocation["skills"])
-    again = cheapest(spec, targets, "t", probability=0.5, low=0.0, high=0.1, trials=30, executor="inline")
+    again = cheapest(spec, targets, "t", probability=0.5, low=0.0, high=0.1, trials=30, execution=Execution("inline"))
     assert again.trials.equals(t)  # seeded: the same trials
     assert "cheapest with P >= 0.5" in result.summary()
 
@@ -54,7 +55,7 @@ def test_the_cheapest_split_puts_the_money_where_it_works(runs_that_need_skills)
 def test_no_split_reaching_the_bar_is_said(monkeypatch):
     monkeypatch.setattr(costing, "reach_job", lambda job: (job[0], job[2], False))
     spec, targets = _spec()
-    result = cheapest(spec, targets, "t", trials=5, executor="inline")
+    result = cheapest(spec, targets, "t", trials=5, execution=Execution("inline"))
     assert result.best is None and result.own_split is None and "no split tried reaches" in result.summary()
 
 

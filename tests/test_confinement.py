@@ -50,6 +50,7 @@ def test_local_dask_cluster_binds_to_loopback(monkeypatch):
     import dask.distributed
 
     from sim.ensemble import run_ensemble
+    from sim.execution import Execution
 
     seen = {}
 
@@ -63,5 +64,5 @@ def test_local_dask_cluster_binds_to_loopback(monkeypatch):
     monkeypatch.delenv("CITYTWIN_DASK_SCHEDULER", raising=False)
     monkeypatch.setattr(dask.distributed, "LocalCluster", fake_cluster)
     with pytest.raises(Refuse):
-        run_ensemble(load_scenario(DAK_LAK), runs=2, workers=2, executor="dask", progress=False)
+        run_ensemble(load_scenario(DAK_LAK), runs=2, execution=Execution("dask", 2))
     assert seen["host"] == "127.0.0.1" and seen["dashboard_address"] is None

@@ -11,6 +11,7 @@ from conftest import DAK_LAK, assert_refused, citytwin
 
 import sim.discover as discovering
 from sim.discover import Discovery, _prim, discover
+from sim.execution import Execution
 from sim.scenario import load_scenario
 from sim.targets import resolve_targets
 
@@ -49,7 +50,7 @@ def test_a_target_that_always_or_never_fails_says_so(monkeypatch, share, words):
     monkeypatch.setattr(discovering, "_drawn_and_reached", outcome)
     spec = load_scenario(DAK_LAK, ["ensemble.runs=10"])
     targets = [t for t in resolve_targets(spec) if t.id == "dak_lak.cashless_2030"]
-    found = discover(spec, targets, "dak_lak.cashless_2030", executor="inline")
+    found = discover(spec, targets, "dak_lak.cashless_2030", execution=Execution("inline"))
     assert found.chosen is None and words in found.summary()
 
 

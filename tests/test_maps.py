@@ -13,6 +13,7 @@ from conftest import DAK_LAK, FAST, ROOT
 
 from sim import geodata, plots
 from sim.ensemble import run_ensemble
+from sim.execution import Execution
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.report import manifest, write_outputs
@@ -115,7 +116,7 @@ def test_misses_is_the_targets_own_test(comparison: str) -> None:
 def run_out(tmp_path_factory) -> tuple[Path, list, Geography]:
     """One small Dak Lak run written as `citytwin run` writes it."""
     spec = load_scenario(DAK_LAK, [*FAST, "ensemble.runs=2", "ensemble.seed=3"])
-    result = run_ensemble(spec, executor="inline", progress=False)
+    result = run_ensemble(spec, execution=Execution("inline"))
     items = verdicts(resolve_targets(spec), result)
     out = OutputFolder(tmp_path_factory.mktemp("maps") / "dak", kind="run")
     with out.locked():

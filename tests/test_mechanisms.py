@@ -15,6 +15,7 @@ import pytest
 from conftest import ROOT
 
 from sim.ensemble import run_ensemble
+from sim.execution import Execution
 from sim.indicators import Recorder
 from sim.model import CityModel
 from sim.scenario import load_scenario
@@ -43,7 +44,7 @@ NOT_OUTCOMES = re.compile(r"^dx_.*")  # money accounting moves whenever money do
 def _ensemble(province: str, *sets: str, runs: int = 6, seed: int = 7, uncertainty: bool = True):
     spec = load_scenario(ROOT / "scenarios" / f"{province}.toml",
                          [*SMALL, f"ensemble.uncertainty={'true' if uncertainty else 'false'}", *sets])
-    return run_ensemble(spec, runs=runs, seed=seed, executor="inline", progress=False)
+    return run_ensemble(spec, runs=runs, seed=seed, execution=Execution("inline"))
 
 
 def _medians(result, indicator: str) -> np.ndarray:
@@ -167,7 +168,7 @@ def test_every_lever_and_programme_moves_an_outcome() -> None:
 
     def outcomes(*sets: str) -> dict[str, np.ndarray]:
         s = load_scenario(path, [*SMALL, "ensemble.uncertainty=false", *sets])
-        r = run_ensemble(s, runs=1, seed=3, executor="inline", progress=False).runs[0]
+        r = run_ensemble(s, runs=1, seed=3, execution=Execution("inline")).runs[0]
         return {n: r.values[:, i] for i, n in enumerate(r.names) if not NOT_OUTCOMES.match(n)}
 
     base = outcomes()

@@ -6,6 +6,7 @@ import numpy as np
 from conftest import DAK_LAK, FAST
 
 from sim.ensemble import run_ensemble
+from sim.execution import Execution
 from sim.scenario import load_scenario
 
 
@@ -21,7 +22,7 @@ def test_same_seed_identical_indicators_in_any_executor():
     """Local processes (twice) and this process give every indicator of every month to the bit
     (the dask cluster's runs are compared with local processes' in tests/test_dask_cluster.py)."""
     spec = _spec('time.end="2026-12"', 'targets.goals=["dak_lak.budget_floor"]')
-    results = [run_ensemble(spec, runs=2, seed=11, executor=executor, workers=2, progress=False)
+    results = [run_ensemble(spec, runs=2, seed=11, execution=Execution(executor, 2))
                for executor in ("processes", "inline", "processes")]
     assert [r.executor for r in results] == ["processes", "inline", "processes"]
     first = results[0].runs
@@ -31,8 +32,8 @@ def test_same_seed_identical_indicators_in_any_executor():
 
 
 def test_different_seed_differs():
-    a = run_ensemble(_spec(), runs=1, seed=1, executor="inline", progress=False)
-    b = run_ensemble(_spec(), runs=1, seed=2, executor="inline", progress=False)
+    a = run_ensemble(_spec(), runs=1, seed=1, execution=Execution("inline"))
+    b = run_ensemble(_spec(), runs=1, seed=2, execution=Execution("inline"))
     assert not np.array_equal(a.runs[0].values, b.runs[0].values)
 
 
@@ -40,8 +41,8 @@ def test_more_dx_budget_raises_uptake_under_same_seeds():
     """Monotonicity: 3% -> 8% of the budget raises the median 2030 online_services_uptake."""
     # Scale 0.01: with every prior drawn, uptake (a flow share) at 0.003 moves by ~2 points between
     # paired runs from sampling alone.
-    low = run_ensemble(_spec("budget.dx_share=0.03", scale=0.01), runs=4, seed=5, executor="inline", progress=False)
-    high = run_ensemble(_spec("budget.dx_share=0.08", scale=0.01), runs=4, seed=5, executor="inline", progress=False)
+    low = run_ensemble(_spec("budget.dx_share=0.03", scale=0.01), runs=4, seed=5, execution=Execution("inline"))
+    high = run_ensemble(_spec("budget.dx_share=0.08", scale=0.01), runs=4, seed=5, execution=Execution("inline"))
     lo, hi = _year_end(low, "online_services_uptake", 2030), _year_end(high, "online_services_uptake", 2030)
     assert np.median(hi) > np.median(lo)
     # Paired by seed, the gain holds run by run, and money is actually spent.
@@ -59,7 +60,7 @@ def test_scale_invariance():
     results = {}
     for scale in (0.002, 0.008):
         spec = _spec("ensemble.uncertainty=false", scale=scale)
-        res = run_ensemble(spec, runs=6, seed=3, executor="processes", progress=False)
+        res = run_ensemble(spec, runs=6, seed=3, execution=Execution("processes"))
         results[scale] = res
     for indicator in ("online_services_uptake", "cashless_adoption", "coverage_4g", "digital_economy_share"):
         a, b = (_year_end(results[s], indicator, 2030) for s in (0.002, 0.008))

@@ -13,6 +13,7 @@ import pytest
 from conftest import DAK_LAK, citytwin
 
 from sim.ensemble import EnsembleResult, run_ensemble
+from sim.execution import Execution
 from sim.geodata import province_units
 from sim.pilot import COLUMNS, check_paired, pilot_report, without_pilots
 from sim.resources import estimate
@@ -34,7 +35,7 @@ def _pilot(vnd: float, commune: str = WARD, programme: str = "skills") -> str:
 
 
 def _ensemble(spec) -> EnsembleResult:
-    return run_ensemble(spec, runs=RUNS, executor="inline", progress=False)
+    return run_ensemble(spec, runs=RUNS, execution=Execution("inline"))
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from conftest import citytwin  # noqa: E402
 
 from sim.calibrate import calibrate, model_at  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
+from sim.execution import Execution  # noqa: E402
 from sim.posterior import sample_posterior  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.schema import ObservedSpec  # noqa: E402
@@ -67,9 +68,10 @@ def test_posterior_covers_the_truth_at_the_nominal_rate_on_synthetic_data() -> N
         truth = float(rng.uniform(0.0, 0.3))
         spec = base.model_copy(update={"observed": obs})
         data_seeds = spec.model_copy(update={"ensemble": spec.ensemble.model_copy(update={"seed": 10_000 + 100 * k})})
-        y = model_at(data_seeds, {UPTAKE: truth}, runs=2).model.to_numpy() + rng.normal(0, 0.02, len(obs))
+        model = model_at(data_seeds, {UPTAKE: truth}, runs=2, execution=Execution("inline")).model.to_numpy()
+        y = model + rng.normal(0, 0.02, len(obs))
         fit = spec.model_copy(update={"observed": [o.model_copy(update={"value": float(v)}) for o, v in zip(obs, y)]})
-        post = calibrate(fit, draws=12, runs=2, progress=False).posterior
+        post = calibrate(fit, draws=12, runs=2, execution=Execution("inline")).posterior
         (lo90, hi90), (lo50, hi50) = post.interval(0.9)[0], post.interval(0.5)[0]
         cover90 += lo90 <= truth <= hi90
         cover50 += lo50 <= truth <= hi50

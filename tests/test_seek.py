@@ -16,6 +16,7 @@ from conftest import DAK_LAK, assert_refused, citytwin
 import sim.outcomes as outcomes
 import sim.seek as seeking
 from sim.ensemble import run_one
+from sim.execution import Execution
 from sim.outcomes import horizon, run_reaches
 from sim.scenario import load_scenario
 from sim.seek import Outcomes, ranks, seek
@@ -53,7 +54,7 @@ def test_the_answer_is_the_quantile_of_the_runs_thresholds(thresholds):
     runs = 40
     spec = _spec(runs)
     table["t"] = np.random.default_rng(1).uniform(0.01, 0.09, runs)
-    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, probability=0.8, executor="inline")
+    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, probability=0.8, execution=Execution("inline"))
     k, k_low, k_high = ranks(runs, 0.8)
     t = np.sort(table["t"])
     step = 0.1 / 2 ** seeking.STEPS
@@ -73,7 +74,7 @@ def test_out_of_reach_is_said_after_the_high_end_alone(thresholds):
     table, calls = thresholds
     spec = _spec(20)
     table["t"] = np.r_[np.full(10, 0.05), np.full(10, np.inf)]  # half the runs never get there
-    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, executor="inline")
+    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, execution=Execution("inline"))
     assert not res.reachable and res.value is None and res.probability_at_high == 0.5
     assert {x for x, _ in calls} == {0.1} and len(calls) == 20
     assert "out of reach" in res.summary()
@@ -83,7 +84,7 @@ def test_the_low_end_itself_when_it_suffices(thresholds):
     table, _ = thresholds
     spec = _spec(10)
     table["t"] = np.full(10, -1.0)
-    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, executor="inline")
+    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, execution=Execution("inline"))
     assert res.value == 0.0 and res.probability_at_value == 1.0
 
 
@@ -96,7 +97,7 @@ def test_a_run_against_the_monotone_rule_is_run_not_implied(thresholds):
     spec = _spec(runs)
     table["t"] = [(lambda x, t=0.06 + 0.001 * r: x >= t) for r in range(9)]
     table["t"].append(lambda x: 0.045 <= x < 0.055 or x >= 0.09)  # reaches early, then not until 0.09
-    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, probability=1.0, executor="inline")
+    res = seek(spec, _target(spec), "t", low=0.0, high=0.1, probability=1.0, execution=Execution("inline"))
     assert res.reachable and res.probability_at_value == 1.0
     assert 0.09 <= res.value <= 0.09 + 0.1 / 2 ** seeking.STEPS
     assert res.not_monotone == 1 and "failed at a larger one" in res.notes[0]

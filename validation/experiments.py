@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesa_twin import MesaBass  # noqa: E402
 
 from sim.ensemble import run_ensemble  # noqa: E402
+from sim.execution import Execution  # noqa: E402
 from sim.indicators import Recorder  # noqa: E402
 from sim.model import CityModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -41,7 +42,7 @@ def bass_ensemble(p: float, q: float, runs: int = 6, scale: float = 0.02, worker
     numba.set_num_threads(1)  # tests run two at a time on two cores
     spec = load_scenario(BASS, [f"behaviour.online_services.p={p}", f"behaviour.online_services.q={q}",
                                 f"ensemble.runs={runs}", f"ensemble.scale={scale}"])
-    result = run_ensemble(spec, workers=workers, executor="processes" if workers > 1 else "inline", progress=False)
+    result = run_ensemble(spec, execution=Execution("processes" if workers > 1 else "inline", workers))
     return _series(result, "online_services_adoption")
 
 
@@ -121,11 +122,10 @@ def crn_differences(runs: int = 12, workers: int = 1, uncertainty: bool = True) 
     Paired: policy run r and baseline run r share a seed. Unpaired: the policy runs use other seeds."""
     common = CRN_FAST + [f"ensemble.runs={runs}", f"ensemble.uncertainty={str(uncertainty).lower()}"]
     seed = load_scenario(DAK_LAK).ensemble.seed
-    executor = "processes" if workers > 1 else "inline"
+    execution = Execution("processes" if workers > 1 else "inline", workers)
 
     def final(overrides: list[str]) -> np.ndarray:
-        result = run_ensemble(load_scenario(DAK_LAK, common + overrides), workers=workers, executor=executor,
-                              progress=False)
+        result = run_ensemble(load_scenario(DAK_LAK, common + overrides), execution=execution)
         return _series(result, "online_services_uptake")[:, -1]
 
     base = final([])
@@ -160,9 +160,9 @@ def hindcast(mechanism: str, name: str, until: int, draws: int = 96, runs: int |
     from sim.calibrate import calibrate, model_at
 
     spec = load_scenario(HISTORY / f"{name}.toml")
-    cal = calibrate(spec, draws=draws, runs=runs, scale=scale, until=until, workers=workers, progress=False)
+    cal = calibrate(spec, draws=draws, runs=runs, scale=scale, until=until, execution=Execution(workers=workers))
     as_written = model_at(spec, {k: spec.number_at(k) for k in spec.free}, runs=runs or spec.ensemble.runs,
-                          scale=scale, workers=workers)
+                          scale=scale, execution=Execution(workers=workers))
     held = cal.hindcast()
     held["uncalibrated"] = as_written.model.to_numpy()[~cal.fit.fitted.to_numpy()]
     return Hindcast(mechanism, name, until, cal, held)

@@ -24,6 +24,7 @@ import experiments as vx  # noqa: E402
 
 from sim.calibrate import calibrate  # noqa: E402
 from sim.ensemble import run_ensemble  # noqa: E402
+from sim.execution import Execution  # noqa: E402
 from sim.plots import calibration_fit  # noqa: E402
 from sim.runner import default_workers  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -148,7 +149,7 @@ def calibration_section(workers: int) -> tuple[str, str]:
     rows, fits = [], []
     for name in ("vietnam_dossiers", "vietnam_accounts"):
         spec = load_scenario(HISTORY / f"{name}.toml")
-        cal = calibrate(spec, draws=192, workers=workers, progress=False)
+        cal = calibrate(spec, draws=192, execution=Execution(workers=workers))
         calibration_fit(cal, FIGURES / f"calibration_{name}.png")
         years = ", ".join(str(y) for y in cal.fit.year)
         for r in cal.identification().itertuples():
@@ -327,7 +328,7 @@ PROVINCES = ("dak_lak", "da_nang", "dong_nai", "hai_phong")
 
 def _province_ensembles(workers: int, runs: int = 12, scale: float = 0.005) -> dict:
     return {p: run_ensemble(load_scenario(ROOT / "scenarios" / f"{p}.toml"), runs=runs, scale=scale, seed=11,
-                            workers=workers, progress=False) for p in PROVINCES}
+                            execution=Execution(workers=workers)) for p in PROVINCES}
 
 
 def _median(result, indicator: str, year: int) -> float:
@@ -460,11 +461,11 @@ def mechanisms_section(workers: int) -> str:
     # Capacity lifted for both, so that the extra money trains extra people.
     no_cap = 'delivery.trainees={value = 1e7, source = "validation: capacity lifted"}'
     base = run_ensemble(load_scenario(ROOT / "scenarios" / "dak_lak.toml", ["ensemble.uncertainty=false", no_cap]),
-                        runs=8, scale=0.005, seed=21, workers=workers, progress=False)
+                        runs=8, scale=0.005, seed=21, execution=Execution(workers=workers))
     extra = run_ensemble(load_scenario(ROOT / "scenarios" / "dak_lak.toml", [
         "ensemble.uncertainty=false", no_cap, 'policies=[{name = "skills", programme = "skills", '
         'amount_vnd_per_year = 5e10, start = "2025-01", end = "2035-12"}]']), runs=8, scale=0.005, seed=21,
-        workers=workers, progress=False)
+        execution=Execution(workers=workers))
     adults = load_scenario(ROOT / "scenarios" / "dak_lak.toml").province
     n_adults = adults.population.value * adults.adult_share.value
     trained = _median(extra, "people_trained", 2030) - _median(base, "people_trained", 2030)

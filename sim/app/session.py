@@ -312,7 +312,7 @@ class Session:
         if cancelled.is_set():
             raise Cancelled
         progress(what, 0, self.runs)
-        return run_ensemble(spec, runs=self.runs, scale=self.scale, seed=self.seed, progress=False,
+        return run_ensemble(spec, runs=self.runs, scale=self.scale, seed=self.seed,
                             on_result=on_result, runner=self._open_runner())
 
     def _as_loaded(self, spec: Scenario) -> bool:
