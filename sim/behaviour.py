@@ -46,7 +46,7 @@ B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RE
 BUSINESS_COUNTS = 7
 
 
-def work_units(commune_start: np.ndarray, size: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+def work_units(commune_start: NDArray[np.int64], size: int = 16384) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Split the agents into runs of at most `size` that never cross a commune border.
 
     Parallel loops go over these units rather than over communes, so two threads get
@@ -107,9 +107,9 @@ class Adoption(NamedTuple):
     population when contacts are replaced by it (Bass limit), < 0 to use the network;
     gated: adoption needs the facilitating conditions (device, connection, account)."""
 
-    p: np.ndarray
-    attract: np.ndarray
-    lapse: np.ndarray
+    p: NDArray[np.float64]
+    attract: NDArray[np.float64]
+    lapse: NDArray[np.float64]
     q: float
     ease_weight: float
     lapse_effort: float
@@ -123,8 +123,8 @@ class Dossiers(NamedTuple):
     filing by community digital teams (per commune, the chance a non-adopter who needs an
     online-able procedure is helped to file online) and its chance of making a lasting user."""
 
-    procedures_online: np.ndarray
-    assist: np.ndarray
+    procedures_online: NDArray[np.float64]
+    assist: NDArray[np.float64]
     conversion: float
     key: np.uint64
 
@@ -501,9 +501,9 @@ class Merchants(NamedTuple):
     fixed_cost, tax_cost, fee_cost, demand_weight, relief: `MerchantSpec` terms for the year;
     join_p, leave_p: monthly chances of reconsidering."""
 
-    demand: np.ndarray
+    demand: NDArray[np.float64]
     demand_weight: float
-    size_benefit: np.ndarray
+    size_benefit: NDArray[np.float64]
     fixed_cost: float
     relief: float
     tax_cost: float
@@ -523,10 +523,10 @@ class Firms(NamedTuple):
 
     online_p: float
     need_p: float
-    procedures_online: np.ndarray
-    upgrade_p: np.ndarray
+    procedures_online: NDArray[np.float64]
+    upgrade_p: NDArray[np.float64]
     acceptance_boost: float
-    weights: np.ndarray
+    weights: NDArray[np.float64]
 
 
 class Enterprises(NamedTuple):

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.clock import Calendar
 from sim.errors import ScenarioError
@@ -41,7 +42,7 @@ CREDIBLE = 0.9  # the level of the credible intervals reported
 
 
 def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...],
-             threads: int | None = None) -> np.ndarray:
+             threads: int | None = None) -> NDArray[np.float64]:
     """Monthly series of the indicators for one seed: array (months, indicators). `threads`:
     numba threads for the run (a worker's one; None: as they are)."""
     import numba
@@ -60,7 +61,7 @@ def simulate(spec: Scenario, seed: int, scale: float, indicators: tuple[str, ...
     return out
 
 
-def _simulate_job(job: tuple) -> tuple[int, np.ndarray]:
+def _simulate_job(job: tuple) -> tuple[int, NDArray[np.float64]]:
     """One run in a worker, with its place among the jobs (results come back as they finish)."""
     i, *args = job
     return i, simulate(*args)
@@ -73,7 +74,7 @@ class Calibration:
     log_likelihood: float                           # at the best draw
     draws: pd.DataFrame                             # one row per draw: parameters, log_likelihood, weight
     fit: pd.DataFrame                               # observations with the model at the best draw
-    series: dict[str, np.ndarray]                   # indicator -> (runs, months) at the best draw
+    series: dict[str, NDArray[np.float64]]                   # indicator -> (runs, months) at the best draw
     until: int | None
     runs: int
     scale: float
@@ -131,14 +132,14 @@ class _Evaluator:
         self.rows = [calendar.index(f"{o.year}-{o.month:02d}") for o in spec.observed]
         self.cols = [self.indicators.index(o.indicator) for o in spec.observed]
 
-    def series(self, candidates: list[dict[str, float]]) -> list[np.ndarray]:
+    def series(self, candidates: list[dict[str, float]]) -> list[NDArray[np.float64]]:
         """(runs, months, indicators) for each candidate θ, all runs of all candidates at once."""
         specs = [with_values(self.spec, values) for values in candidates]
         # One numba thread per run even in this process: a calibration's runs are small, and a
         # second thread per run only contends with the other runs (or tests) on the cores.
         jobs = [(i * self.runs + j, spec, s, self.scale, self.indicators, self.runner.threads or 1)
                 for i, spec in enumerate(specs) for j, s in enumerate(self.seeds)]
-        out: list[np.ndarray] = [np.empty(0)] * len(jobs)
+        out: list[NDArray[np.float64]] = [np.empty(0)] * len(jobs)
         for i, result in self.runner.imap(_simulate_job, jobs):
             out[i] = result
             if self.on_run:
@@ -146,7 +147,7 @@ class _Evaluator:
         r = self.runs
         return [np.stack(out[i * r:(i + 1) * r]) for i in range(len(candidates))]
 
-    def at_observations(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def at_observations(self, series: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The runs' mean at each observation and the variance of that mean (zero for one run)."""
         at = series[:, self.rows, self.cols]
         var = at.var(axis=0, ddof=1) / len(at) if len(at) > 1 else np.zeros(at.shape[1])
@@ -202,10 +203,10 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
     box = np.array([spec.free[k] for k in names], dtype=float)
     t0 = time.perf_counter()
     bar = execution.bar(f"{spec.name}: calibrate", total=draws * runs)
-    at_draws: list[np.ndarray] = []  # the model's mean at each observation, one row per draw
+    at_draws: list[NDArray[np.float64]] = []  # the model's mean at each observation, one row per draw
     best: dict[str, Any] = {"ll": -math.inf, "series": None}  # the best draw so far: its series for the fit plot
 
-    def log_likelihood(thetas: np.ndarray) -> np.ndarray:
+    def log_likelihood(thetas: NDArray[np.float64]) -> NDArray[np.float64]:
         series = ev.series([dict(zip(names, map(float, t))) for t in thetas])
         out = np.empty(len(thetas))
         for i, s in enumerate(series):

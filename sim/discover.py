@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.ensemble import run_one
 from sim.execution import DEFAULT_EXECUTION, Execution
@@ -53,7 +54,7 @@ class Discovery:
     seed: int
     scale: float
     x: pd.DataFrame                # runs x drawn assumptions
-    fails: np.ndarray              # per run
+    fails: NDArray[np.bool_]       # per run
     trajectory: pd.DataFrame       # PRIM's peeling trajectory: coverage, density, mass, res_dim
     chosen: int | None             # the row of the trajectory reported (None: nothing to find)
     limits: pd.DataFrame           # per restricted assumption: low, high, drawn_low, drawn_high, qp

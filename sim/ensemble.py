@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.execution import DEFAULT_EXECUTION, Execution
 from sim.runner import Runner
@@ -27,10 +28,10 @@ from sim.world.geography import Geography, build_geography, world_rng
 class RunResult:
     run: int
     seed: int
-    years: np.ndarray        # (months,)
-    months: np.ndarray       # (months,)
+    years: NDArray[np.int64]  # (months,)
+    months: NDArray[np.int64]  # (months,)
     names: list[str]         # indicator names
-    values: np.ndarray       # (months, indicators)
+    values: NDArray[np.float64]  # (months, indicators)
     communes: list[dict]
     citizens: int
     businesses: int

@@ -20,6 +20,7 @@ import mesa
 import numba as nb
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from sim import behaviour as kern
 from sim.clock import Calendar
@@ -243,7 +244,7 @@ class CityModel(mesa.Model):
         needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
         self.assist_chance = np.divide(dossiers, needs, out=np.zeros(self.world.geo.n), where=needs > 0).clip(0, 1)
 
-    def _adoption(self, name: str, attract: np.ndarray, lapse: np.ndarray) -> kern.Adoption:
+    def _adoption(self, name: str, attract: NDArray[np.float64], lapse: NDArray[np.float64]) -> kern.Adoption:
         """The month's `kern.Adoption` of one behaviour (Bass limit: the population share)."""
         b = getattr(self.spec.behaviour, name)
         campaign = 1.0 + self.spec.effects.campaign_p_boost * (self.state.campaign_months > 0)
@@ -311,13 +312,13 @@ class CityModel(mesa.Model):
         self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
         self.programmes.end_month()
 
-    def acceptance_experienced(self) -> np.ndarray:
+    def acceptance_experienced(self) -> NDArray[np.float64]:
         """Chance that a merchant accepts cashless, for shoppers of each commune, from the
         merchants the businesses' month counted (nothing changes acceptance in between)."""
         counts = self.business_counts
         return self._home_and_away(counts[:, kern.B_ACCEPTING], counts[:, kern.B_CONSUMER])
 
-    def _home_and_away(self, part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    def _home_and_away(self, part: NDArray[np.float64], whole: NDArray[np.float64]) -> NDArray[np.float64]:
         """A share as people of each commune meet it: mostly at home, the rest province-wide."""
         own = np.divide(part, whole, out=np.zeros(self.world.geo.n), where=whole > 0)
         province = part.sum() / max(whole.sum(), 1e-12)
@@ -352,7 +353,7 @@ class CityModel(mesa.Model):
                                            self._key("businesses.monthly", month))
         self._set_business_counts(counts, va)
 
-    def _set_business_counts(self, counts: np.ndarray, va: np.ndarray) -> None:
+    def _set_business_counts(self, counts: NDArray[np.float64], va: NDArray[np.float64]) -> None:
         self.business_counts, self.business_value_added = counts, va
         self._business_online = float(counts[:, kern.B_ONLINE].sum() / self.world.businesses.weight.sum())
         on = float(counts[:, kern.B_DOSSIERS_ONLINE].sum())
@@ -393,31 +394,31 @@ class CityModel(mesa.Model):
 
     # ------------------------------------------------------- named state changes
 
-    def train(self, who: np.ndarray, gain: float) -> None:
+    def train(self, who: NDArray[np.int64], gain: float) -> None:
         """Trained people close `gain` of the gap to full skill (the less skilled gain more)."""
         c = self.world.citizens
         c.skill[who] = c.skill[who] + gain * (1.0 - c.skill[who])
         c.trained[who] = True
 
-    def connect_broadband(self, who: np.ndarray) -> None:
+    def connect_broadband(self, who: NDArray[np.int64]) -> None:
         c = self.world.citizens
         c.broadband[who] = True
         self.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[who], minlength=self.world.geo.n)
 
-    def onboard_merchants(self, which: np.ndarray) -> None:
+    def onboard_merchants(self, which: NDArray[np.int64]) -> None:
         """An onboarding visit: the set-up cost is relieved and the merchant decides this month."""
         self.world.businesses.onboarded_at[which] = max(self.month, 0)
 
-    def upgrade_firms(self, which: np.ndarray) -> None:
+    def upgrade_firms(self, which: NDArray[np.int64]) -> None:
         b = self.world.businesses
         b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)
 
-    def build_sites(self, tech: str, n: int, communes: np.ndarray, turn: int) -> int:
+    def build_sites(self, tech: str, n: int, communes: NDArray[np.int64], turn: int) -> int:
         """Co-funded sites, built by the operators in turn (month by month); returns how many."""
         op = self.operators[(self.steps + turn) % len(self.operators)]
         return op.build(tech, n, communes, cofunded=True)
 
-    def hire_officers(self, officers: float, communes: np.ndarray, days: float) -> None:
+    def hire_officers(self, officers: float, communes: NDArray[np.int64], days: float) -> None:
         """Funded officer posts for `days`, sent where offices are busiest (the gap to 80%
         utilisation), else in proportion to staff; they expire on the calendar."""
         o = self.offices
@@ -429,7 +430,7 @@ class CityModel(mesa.Model):
         o.add_staff(extra)
         self.env.process(self._expire_officers(extra, days))
 
-    def _expire_officers(self, extra: np.ndarray, days: float):
+    def _expire_officers(self, extra: NDArray[np.float64], days: float):
         yield self.env.timeout(days)
         self.offices.add_staff(-extra)
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.ensemble import paired
 from sim.names import COMMUNE_INDICATORS
@@ -61,7 +62,7 @@ def without_pilots(spec: Scenario) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def pilot_indices(spec: Scenario, geo: Geography) -> np.ndarray:
+def pilot_indices(spec: Scenario, geo: Geography) -> NDArray[np.int64]:
     """Sorted indices of the communes any pilot policy names."""
     found = [geo.lookup(p.communes, spec.source_file, f"policies.{i}.communes")
              for i, p in enumerate(spec.policies) if p.communes]
@@ -74,7 +75,7 @@ def pilot_year(spec: Scenario) -> int:
                spec.time.end_year)
 
 
-def baseline_year(spec: Scenario, years: np.ndarray) -> int | None:
+def baseline_year(spec: Scenario, years: NDArray[np.int64]) -> int | None:
     """The last recorded year before the first pilot starts, or None if the first record is
     already after the start (the start difference is then 0 by construction)."""
     start = min(int(p.start[:4]) for p in pilot_policies(spec))
@@ -88,7 +89,7 @@ def check_paired(with_: EnsembleResult, without: EnsembleResult) -> None:
         raise ValueError("the pilot and its counterfactual are not paired (different runs, seeds or draws)")
 
 
-def _group_means(communes: pd.DataFrame, idx: np.ndarray, geo: Geography) -> pd.DataFrame:
+def _group_means(communes: pd.DataFrame, idx: NDArray[np.int64], geo: Geography) -> pd.DataFrame:
     """Population-weighted mean of every commune indicator over the communes `idx`, per run and year."""
     weight = pd.Series(geo.population[idx], index=geo.codes[idx].astype(np.int64))
     df = communes[communes.code.isin(weight.index)]

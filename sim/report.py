@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.cheapest import CostResult
 from sim.discover import Discovery
@@ -132,7 +133,7 @@ def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, ver
     return pilot
 
 
-def commune_values(result: EnsembleResult, geo: Geography, indicator: str, year: int) -> np.ndarray:
+def commune_values(result: EnsembleResult, geo: Geography, indicator: str, year: int) -> NDArray[np.float64]:
     """Median over runs of an indicator per unit at the end of `year`, in Geography order (nan
     where no run recorded the unit)."""
     df = result.communes

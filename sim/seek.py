@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.errors import ScenarioError
 from sim.execution import DEFAULT_EXECUTION, Execution
@@ -167,9 +168,9 @@ class Outcomes:
 
     def __init__(self, runs: int) -> None:
         self.runs = runs
-        self.direct: dict[float, np.ndarray] = {}  # value -> int8 per run: -1 not run, 0 fails, 1 reaches
+        self.direct: dict[float, NDArray[np.int8]] = {}  # value -> int8 per run: -1 not run, 0 fails, 1 reaches
 
-    def at(self, x: float) -> np.ndarray:
+    def at(self, x: float) -> NDArray[np.int8]:
         """Per run: 1 reaches, 0 fails, -1 unknown (not run at x, and not implied without conflict)."""
         out = self.direct.get(x, np.full(self.runs, -1, np.int8)).copy()
         up = np.zeros(self.runs, bool)    # reaches at some value <= x
@@ -216,7 +217,7 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
 
     bar = execution.bar(f"{spec.name}: seek")
     with execution.runner(spec, runs) as runner, bar:
-        def evaluate(x: float, which: np.ndarray | None = None) -> np.ndarray:
+        def evaluate(x: float, which: NDArray[np.int64] | None = None) -> NDArray[np.int8]:
             """Run the unknown runs (or those in `which`) at x; the outcomes at x, all known."""
             todo = np.flatnonzero(known.at(x) == -1) if which is None else which
             if len(todo):

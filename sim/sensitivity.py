@@ -43,6 +43,7 @@ from typing import NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one
@@ -182,7 +183,7 @@ def design_size(k: int, method: str, samples: int) -> int:
     return samples * (k + 1) if method == "morris" else samples * (k + 2)
 
 
-def design(items: list[Factor], method: str, samples: int, seed: int) -> np.ndarray:
+def design(items: list[Factor], method: str, samples: int, seed: int) -> NDArray[np.float64]:
     """The points to evaluate, one row each (columns in the order of `items`)."""
     prob = problem(items)
     # SALib's generators take a 32-bit seed; the ensemble seed may be larger.
@@ -201,7 +202,8 @@ def design(items: list[Factor], method: str, samples: int, seed: int) -> np.ndar
     return np.clip(x, [f.low for f in items], [f.high for f in items])
 
 
-def analyse(items: list[Factor], x: np.ndarray, y: np.ndarray, method: str, seed: int = 0) -> pd.DataFrame:
+def analyse(items: list[Factor], x: NDArray[np.float64], y: NDArray[np.float64], method: str,
+            seed: int = 0) -> pd.DataFrame:
     """Indices of every factor for one output `y` (one value per design row): factor, kind and
     Morris mu_star, mu_star_conf (95% bootstrap half-width), sigma, mu, or Sobol' S1, S1_conf,
     ST, ST_conf; ranked by mu_star or ST. An output no factor moves gets zeros."""
@@ -231,7 +233,7 @@ def analyse(items: list[Factor], x: np.ndarray, y: np.ndarray, method: str, seed
 # ----------------------------------------------------------------------------- evaluation
 
 
-def target_values(result: RunResult, wanted: list[tuple[str, int]]) -> np.ndarray:
+def target_values(result: RunResult, wanted: list[tuple[str, int]]) -> NDArray[np.float64]:
     """Each (indicator, year)'s value at the end of that year (its last recorded month)."""
     out = np.empty(len(wanted))
     for i, (indicator, year) in enumerate(wanted):
@@ -240,7 +242,7 @@ def target_values(result: RunResult, wanted: list[tuple[str, int]]) -> np.ndarra
     return out
 
 
-def _evaluate(args: tuple) -> tuple[int, np.ndarray]:
+def _evaluate(args: tuple) -> tuple[int, NDArray[np.float64]]:
     """One design point in a worker: its index and the targets' values (a few numbers travel
     back, not the run's tables)."""
     i, spec, point, scale, seed, wanted, threads = args
@@ -257,8 +259,8 @@ class Sensitivity:
     factors: list[Factor]          # the factors that varied, in design column order
     fixed: list[Factor]            # listed but could not vary (low == high)
     targets: list[Target]
-    x: np.ndarray                  # (evaluations, factors)
-    y: np.ndarray                  # (evaluations, targets)
+    x: NDArray[np.float64]  # (evaluations, factors)
+    y: NDArray[np.float64]  # (evaluations, targets)
     table: pd.DataFrame            # target, indicator, year, factor, kind, indices
     wall_seconds: float
     workers: int

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
@@ -250,7 +251,7 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
 # ----------------------------------------------------------------------------- running
 
 
-def _year_ends(job: tuple) -> tuple[int, int, int, np.ndarray, list[str], np.ndarray]:
+def _year_ends(job: tuple) -> tuple[int, int, int, NDArray[np.int64], list[str], NDArray[np.float64]]:
     """One run of one point, in a worker: every indicator's value at the end of every year."""
     point, spec, run, scale, seed, threads = job
     result = run_one(spec, run, scale, seed, threads)
@@ -258,7 +259,7 @@ def _year_ends(job: tuple) -> tuple[int, int, int, np.ndarray, list[str], np.nda
     return point, run, result.seed, years, result.names, values
 
 
-def _rows(point: int, run: int, seed: int, years: np.ndarray, names: list[str], values: np.ndarray,
+def _rows(point: int, run: int, seed: int, years: NDArray[np.int64], names: list[str], values: NDArray[np.float64],
           levers: dict[str, float]) -> pd.DataFrame:
     """The store's rows of one run: one per indicator and year."""
     k = len(names)

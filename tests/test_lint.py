@@ -20,3 +20,35 @@ def test_mypy_finds_nothing(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")], cwd=ROOT,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def bare_array_annotations(source: str) -> list[int]:
+    """Lines of `source` where an annotation names `np.ndarray` (or `ndarray`) without a dtype."""
+    import ast
+
+    tree = ast.parse(source)
+    annotations: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            annotations.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
+            annotations.append(node.returns)
+    return sorted({a.lineno for a in annotations
+                   for sub in ast.walk(a)
+                   if (isinstance(sub, ast.Attribute) and sub.attr == "ndarray")
+                   or (isinstance(sub, ast.Name) and sub.id == "ndarray")})
+
+
+def test_array_annotations_carry_their_dtype() -> None:
+    """`NDArray[np.float64]`, not `np.ndarray`: two arrays of different dtypes cannot be swapped unnoticed."""
+    found = {str(p.relative_to(ROOT)): lines for p in sorted((ROOT / "sim").rglob("*.py"))
+             if (lines := bare_array_annotations(p.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_the_annotation_check_sees_parameters_returns_and_fields() -> None:
+    source = ("import numpy as np\nfrom numpy.typing import NDArray\n"
+              "def f(a: np.ndarray, b: NDArray[np.float64]) -> tuple[np.ndarray, int]: ...\n"
+              "class C:\n    x: np.ndarray\n    y: NDArray[np.int8]\n"
+              "def g() -> None:\n    z = isinstance(1, np.ndarray)\n")
+    assert bare_array_annotations(source) == [3, 5]
