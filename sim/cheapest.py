@@ -19,11 +19,11 @@ confirmation's P(reach), with its interval, is reported beside it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.outcomes import horizon, reach_job, wilson
 from sim.scenario import check_lever, with_levers
 from sim.schema import DX_PROGRAMMES, Scenario
@@ -35,7 +35,7 @@ TRIALS = 40
 
 
 @dataclass
-class CostResult:
+class CostResult(ExperimentResult):
     scenario: str
     target: str
     probability: float
@@ -45,10 +45,6 @@ class CostResult:
     best: int | None               # the cheapest trial reaching the probability (None: none did)
     own_split: int | None          # the scenario's own split at the best trial's share
     confirmed: int | None = None   # runs reaching the target(s) at the answer, of `runs` fresh ones
-    wall_seconds: float = 0.0
-    workers: int = 1
-    executor: str = "inline"
-    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         what = "every modelled target" if self.target == "all" else self.target

@@ -64,7 +64,10 @@ from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, NoReturn  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.execution import Execution
+    from collections.abc import Callable
+
+    from sim.execution import Execution, ExperimentResult
+    from sim.outfolder import OutputFolder
 
 
 def checkpoint() -> None:
@@ -234,6 +237,26 @@ def _execution(args: argparse.Namespace) -> Execution:
     return Execution(_executor(args), scheduler=args.scheduler, progress=not args.quiet)
 
 
+def _carry_out[R](args: argparse.Namespace, out: OutputFolder, start: str, work: Callable[[], R],
+                  write: Callable[[R], None]) -> R:
+    """What every command does once its input is checked: hold the folder's lock, say what starts
+    (unless --quiet), do the work, and replace the results only if no Ctrl-C came meanwhile."""
+    with out.locked():
+        if not args.quiet:
+            print(start, file=sys.stderr)
+        checkpoint()
+        result = work()
+        checkpoint()  # the last moment before results are replaced
+        write(result)
+    return result
+
+
+def _finished(runs: str, result: ExperimentResult, where: Path) -> str:
+    """The last line of every command: how much ran, where and how long, and where the results are."""
+    return (f"\n{runs} in {result.wall_seconds:.1f} s ({result.executor}, {result.workers} workers). "
+            f"Results: {where}/")
+
+
 _SAID_AS: dict[str, str] = {}  # "--set ensemble.runs=5" -> "--runs 5": how the planner said it
 
 
@@ -273,6 +296,8 @@ def _check_scheduler(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from sim.ensemble import run_ensemble
     from sim.outfolder import OutputFolder
     from sim.pilot import has_pilots, without_pilots
@@ -330,9 +355,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\n" + profile_table(result.runs))
     r0 = result.runs[0]
     twice = ", twice (with and without the pilot)" if without is not None else ""
-    wall = result.wall_seconds + (without.wall_seconds if without is not None else 0.0)
-    print(f"\n{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months{twice} in "
-          f"{wall:.1f} s ({result.executor}, {result.workers} workers). Results: {out.path}/")
+    both = replace(result, wall_seconds=result.wall_seconds + (without.wall_seconds if without is not None else 0.0))
+    print(_finished(f"{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months{twice}", both,
+                    out.path))
     return 0
 
 
@@ -372,20 +397,16 @@ def cmd_seek(args: argparse.Namespace) -> int:
     # At most: every run at the high end, then every run at each bisection step and at the answer.
     most = e.runs * (STEPS + 4)
     cost = check_cost(spec, most, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
-    with out.locked():
-        if not args.quiet:
-            print(f"{spec.name}: smallest {lever} in [{low:g}, {high:g}] with P({args.target}) >= "
-                  f"{args.probability:g}: {e.runs} runs per value at scale {e.scale:g}, seed {e.seed}, {workers} "
-                  f"workers (at most {most} runs, about {duration(cost.seconds)})", file=sys.stderr)
-        checkpoint()
-        result = seek(spec, targets, args.target, lever, low, high, args.probability, execution)
-        checkpoint()  # the last moment before results are replaced
-        write_seek(out, spec, result, sys.argv)
+    result = _carry_out(
+        args, out, f"{spec.name}: smallest {lever} in [{low:g}, {high:g}] with P({args.target}) >= "
+                   f"{args.probability:g}: {e.runs} runs per value at scale {e.scale:g}, seed {e.seed}, {workers} "
+                   f"workers (at most {most} runs, about {duration(cost.seconds)})",
+        lambda: seek(spec, targets, args.target, lever, low, high, args.probability, execution),
+        lambda found: write_seek(out, spec, found, sys.argv))
     print(result.summary())
     for note in result.notes:
         print(f"note: {note}")
-    print(f"\n{result.evaluations} runs in {result.wall_seconds:.0f} s ({result.executor}, {result.workers} "
-          f"workers). Results: {out.path}/")
+    print(_finished(f"{result.evaluations} runs", result, out.path))
     return 0
 
 
@@ -399,18 +420,14 @@ def _cost(args: argparse.Namespace, spec, targets, low: float, high: float, out,
     total = e.runs * (args.trials + 2)  # the trials, the scenario's own split, the confirmation
     cost = check_cost(spec, total, execution.planned(spec), yes=args.yes, counterfactual=False, held=False,
                       size="--trials")
-    with out.locked():
-        if not args.quiet:
-            print(f"{spec.name}: the cheapest dx_share in [{low:g}, {high:g}] and DX split with P({args.target}) >= "
-                  f"{args.probability:g}: {args.trials} trials x {e.runs} runs at scale {e.scale:g}, seed {e.seed} "
-                  f"(about {duration(cost.seconds)})", file=sys.stderr)
-        checkpoint()
-        result = cheapest(spec, targets, args.target, args.probability, low, high, args.trials, execution)
-        checkpoint()  # the last moment before results are replaced
-        write_cost(out, spec, result, sys.argv)
+    result = _carry_out(
+        args, out, f"{spec.name}: the cheapest dx_share in [{low:g}, {high:g}] and DX split with P({args.target}) "
+                   f">= {args.probability:g}: {args.trials} trials x {e.runs} runs at scale {e.scale:g}, seed "
+                   f"{e.seed} (about {duration(cost.seconds)})",
+        lambda: cheapest(spec, targets, args.target, args.probability, low, high, args.trials, execution),
+        lambda found: write_cost(out, spec, found, sys.argv))
     print(result.summary())
-    print(f"\n{len(result.trials)} trials x {result.runs} runs in {result.wall_seconds:.0f} s ({result.executor}, "
-          f"{result.workers} workers). Results: {out.path}/")
+    print(_finished(f"{len(result.trials)} trials x {result.runs} runs", result, out.path))
     return 0
 
 
@@ -496,19 +513,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     execution = _execution(args)
     workers = execution.planned(spec)
     cost = check_cost(spec, e.runs, workers, yes=args.yes, counterfactual=False, held=False, size="--runs")
-    with out.locked():
-        if not args.quiet:
-            print(f"{spec.name}: where does {args.target} fail? {e.runs} runs at scale {e.scale:g}, seed {e.seed}, "
-                  f"{workers} workers (about {duration(cost.seconds)})", file=sys.stderr)
-        checkpoint()
-        found = discover(spec, targets, args.target, execution)
-        checkpoint()  # the last moment before results are replaced
-        write_discovery(out, spec, found, sys.argv)
+    found = _carry_out(
+        args, out, f"{spec.name}: where does {args.target} fail? {e.runs} runs at scale {e.scale:g}, seed {e.seed}, "
+                   f"{workers} workers (about {duration(cost.seconds)})",
+        lambda: discover(spec, targets, args.target, execution),
+        lambda result: write_discovery(out, spec, result, sys.argv))
     print(found.summary())
     for note in found.notes[1 if found.chosen is None else 0:]:
         print(f"note: {note}")
-    print(f"\n{found.runs} runs in {found.wall_seconds:.0f} s ({found.executor}, {found.workers} workers). "
-          f"Results: {out.path}/")
+    print(_finished(f"{found.runs} runs", found, out.path))
     return 0
 
 
@@ -547,23 +560,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     workers = execution.planned(spec, size)
     # The parent keeps a few numbers per run, not the run's tables.
     cost = check_cost(spec, size, workers, yes=args.yes, counterfactual=False, held=False, size="--samples")
-    with out.locked():
-        if not args.quiet:
-            kinds = {k: sum(f.kind == k for f in items) for k in ("assumption", "prior", "posterior", "lever")}
-            what = "Morris screening" if args.method == "morris" else "Sobol' indices"
-            unit = "trajectories" if args.method == "morris" else "base samples"
-            counts = ", ".join(f"{n} {k if k == 'posterior' else k + 's'}" for k, n in kinds.items()
-                               if n or k != "posterior")
-            print(f"{spec.name}: {what} of {len(items)} factors ({counts}), {samples} {unit} = {size:,} runs at scale "
-                  f"{spec.ensemble.scale:g}, seed {spec.ensemble.seed}, {spec.time.start}..{spec.time.end}, "
-                  f"{workers} workers (expected about {duration(cost.seconds)})", file=sys.stderr)
-        checkpoint()
-        sens = run_sensitivity(spec, targets, args.method, samples, args.levers, execution)
-        meta = sensitivity_manifest(sens, sys.argv)
-        checkpoint()  # the last moment before results are replaced
-        write_sensitivity(out, sens, meta)
+    kinds = {k: sum(f.kind == k for f in items) for k in ("assumption", "prior", "posterior", "lever")}
+    what = "Morris screening" if args.method == "morris" else "Sobol' indices"
+    unit = "trajectories" if args.method == "morris" else "base samples"
+    counts = ", ".join(f"{n} {k if k == 'posterior' else k + 's'}" for k, n in kinds.items() if n or k != "posterior")
+    sens = _carry_out(
+        args, out, f"{spec.name}: {what} of {len(items)} factors ({counts}), {samples} {unit} = {size:,} runs at "
+                   f"scale {spec.ensemble.scale:g}, seed {spec.ensemble.seed}, {spec.time.start}..{spec.time.end}, "
+                   f"{workers} workers (expected about {duration(cost.seconds)})",
+        lambda: run_sensitivity(spec, targets, args.method, samples, args.levers, execution),
+        lambda result: write_sensitivity(out, result, sensitivity_manifest(result, sys.argv)))
     print(ranked_text(sens))
-    print(f"\n{size:,} runs in {sens.wall_seconds:.0f} s ({sens.workers} workers). Results: {out.path}/")
+    print(_finished(f"{size:,} runs", sens, out.path))
     return 0
 
 
@@ -594,17 +602,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     e = spec.ensemble
     execution = _execution(args)
     check_cost(spec, args.draws * e.runs, execution.planned(spec), yes=args.yes, counterfactual=False)
-    with out.locked():
-        if not args.quiet:
-            print(f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
-                  + (f" (up to {args.until})" if args.until else "")
-                  + f"; {args.draws} draws x {e.runs} runs at scale {e.scale:g}", file=sys.stderr)
-        checkpoint()
-        cal = calibrate(spec, draws=args.draws, until=args.until, execution=execution)
-        checkpoint()  # the last moment before results are replaced
-        command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
-            f"citytwin calibrate {args.scenario}"
-        write_calibration(cal, out, variant, command)
+    command = "citytwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else \
+        f"citytwin calibrate {args.scenario}"
+    cal = _carry_out(
+        args, out, f"{spec.name}: fitting {', '.join(spec.free)} to {len(spec.observed)} observations"
+                   + (f" (up to {args.until})" if args.until else "")
+                   + f"; {args.draws} draws x {e.runs} runs at scale {e.scale:g}",
+        lambda: calibrate(spec, draws=args.draws, until=args.until, execution=execution),
+        lambda result: write_calibration(result, out, variant, command))
     print(cal.fit[["year", "month", "indicator", "value", "sigma", "model", "residual", "fitted"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nposterior ({len(cal.draws)} draws, effective sample size {cal.posterior.ess:.0f})")

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.ensemble import run_one
-from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.outcomes import horizon, run_reaches
 from sim.schema import Scenario
 from sim.targets import Target
@@ -47,7 +47,7 @@ def _drawn_and_reached(job: tuple) -> tuple[int, dict[str, float], bool]:
 
 
 @dataclass
-class Discovery:
+class Discovery(ExperimentResult):
     scenario: str
     target: str                    # a target id, or "all"
     runs: int
@@ -59,10 +59,6 @@ class Discovery:
     chosen: int | None             # the row of the trajectory reported (None: nothing to find)
     limits: pd.DataFrame           # per restricted assumption: low, high, drawn_low, drawn_high, qp
     box_stats: dict[str, float] = field(default_factory=dict)  # coverage, density, mass of the box reported
-    wall_seconds: float = 0.0
-    workers: int = 1
-    executor: str = "inline"
-    notes: list[str] = field(default_factory=list)
 
     @property
     def stats(self) -> dict[str, float]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.runner import Runner
 from sim.schema import Scenario
 from sim.world.geography import Geography, build_geography, world_rng
@@ -78,11 +78,8 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
 
 
 @dataclass
-class EnsembleResult:
+class EnsembleResult(ExperimentResult):
     runs: list[RunResult]
-    wall_seconds: float
-    executor: str
-    workers: int
     geography: Geography  # the communes every run shared (codes, names, shapes): what maps and tables need
 
     @cached_property

@@ -11,7 +11,7 @@ it: each run carries its own seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm
@@ -62,3 +62,14 @@ class Execution:
 
 # Every experiment's default: local worker processes (the scenario's number, else every core), quiet.
 DEFAULT_EXECUTION = Execution()
+
+
+@dataclass(kw_only=True)
+class ExperimentResult:
+    """What every experiment's result ends with: where its runs executed, how long it took, and
+    notes for the reader (`sim.report.experiment_manifest` writes them for every command)."""
+
+    wall_seconds: float = 0.0
+    workers: int = 1
+    executor: str = "inline"
+    notes: list[str] = field(default_factory=list)

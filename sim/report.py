@@ -24,6 +24,7 @@ from sim.cheapest import CostResult
 from sim.discover import Discovery
 from sim.draw import draw, figure
 from sim.ensemble import EnsembleResult, RunResult
+from sim.execution import ExperimentResult
 from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.pilot import PilotReport, has_pilots, pilot_indices, pilot_report
@@ -73,36 +74,36 @@ def profile_table(runs: list[RunResult]) -> str:
     return "\n".join(lines)
 
 
+def experiment_manifest(spec: Scenario, result: ExperimentResult, argv: list[str],
+                        timings: dict[str, object] | None = None, **fields: object) -> dict:
+    """manifest.json of any command's results: the scenario and its file, citytwin's version, the
+    command's own `fields`, where the runs executed and how long they took (with the command's
+    own `timings`), the command line, the platform and the resolved scenario."""
+    return {"scenario": spec.name, "scenario_file": spec.source_file, "citytwin_version": version("citytwin"),
+            **fields, "workers": result.workers, "executor": result.executor,
+            "timings": {"wall_seconds": round(result.wall_seconds, 3), **(timings or {})}, "command": argv,
+            "platform": {"python": sys.version.split()[0], "machine": platform.machine(), "numpy": np.__version__,
+                         "mesa": version("mesa")},
+            "resolved_scenario": spec.model_dump(mode="json")}
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def manifest(spec: Scenario, result: EnsembleResult, seed: int, scale: float, argv: list[str]) -> dict:
+    """manifest.json of `citytwin run`: the runs, their seeds and draws, and where the time went."""
     runs = result.runs
-    return {
-        "scenario": spec.name,
-        "scenario_file": spec.source_file,
-        "citytwin_version": version("citytwin"),
-        "seed": seed,
-        "run_seeds": [r.seed for r in runs],
-        "runs": len(runs),
-        "scale": scale,
-        "citizens": runs[0].citizens,
-        "businesses": runs[0].businesses,
-        "months": int(len(runs[0].years)),
-        "executor": result.executor,
-        "workers": result.workers,
-        "timings": {
-            "wall_seconds": round(result.wall_seconds, 3),
-            "build_seconds_mean": round(float(np.mean([r.build_seconds for r in runs])), 3),
-            "run_seconds_mean": round(float(np.mean([r.run_seconds for r in runs])), 3),
-            "citizen_months_per_second": round(float(np.mean(
-                [r.citizens * len(r.years) / r.run_seconds for r in runs])), 1),
-            "phase_seconds_mean": phase_seconds_mean(runs),
-        },
-        "assumption_draws": {str(r.run): r.parameters for r in runs},
-        "adaptive_rule": sorted({n for r in runs for n in r.notes}),
-        "command": argv,
-        "platform": {"python": sys.version.split()[0], "machine": platform.machine(),
-                     "numpy": np.__version__, "mesa": version("mesa")},
-        "resolved_scenario": spec.model_dump(mode="json"),
-    }
+    return experiment_manifest(
+        spec, result, argv, seed=seed, run_seeds=[r.seed for r in runs], runs=len(runs), scale=scale,
+        citizens=runs[0].citizens, businesses=runs[0].businesses, months=int(len(runs[0].years)),
+        timings={"build_seconds_mean": round(float(np.mean([r.build_seconds for r in runs])), 3),
+                 "run_seconds_mean": round(float(np.mean([r.run_seconds for r in runs])), 3),
+                 "citizen_months_per_second": round(float(np.mean(
+                     [r.citizens * len(r.years) / r.run_seconds for r in runs])), 1),
+                 "phase_seconds_mean": phase_seconds_mean(runs)},
+        assumption_draws={str(r.run): r.parameters for r in runs},
+        adaptive_rule=sorted({n for r in runs for n in r.notes}))
 
 
 def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict],
@@ -124,9 +125,8 @@ def write_outputs(out: OutputFolder, spec: Scenario, result: EnsembleResult, ver
         (tmp / "figures").mkdir()
         result.indicators.to_csv(tmp / "indicators.csv", index=False)
         communes_table(result, geo).to_csv(tmp / "communes.csv", index=False)
-        (tmp / "verdict.json").write_text(json.dumps([v.as_dict() for v in verdicts], indent=2, ensure_ascii=False),
-                                          encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "verdict.json", [v.as_dict() for v in verdicts])
+        _write_json(tmp / "manifest.json", meta)
         _figures(tmp / "figures", spec, result, verdicts, geo, pilots)
         if pilot is not None:
             pilot.effects.to_csv(tmp / "pilot.csv", index=False)
@@ -168,28 +168,14 @@ def sensitivity_manifest(sens: Sensitivity, argv: list[str]) -> dict:
     def factor(f: Factor) -> dict:
         return {"key": f.key, "kind": f.kind, "value": spec.number_at(f.key), "low": f.low, "high": f.high}
 
-    return {
-        "scenario": spec.name,
-        "scenario_file": spec.source_file,
-        "citytwin_version": version("citytwin"),
-        "method": sens.method,
-        "samples": sens.samples,
-        "evaluations": int(sens.x.shape[0]),
-        "seed": sens.seed,
-        "scale": sens.scale,
-        "months": spec.time.months,
-        "common_random_numbers": f"every evaluation is run 0 of seed {sens.seed} (model and world seed), with "
-                                 "ensemble.uncertainty = false: only the factors vary",
-        "targets": [{"id": t.id, "indicator": t.indicator, "year": t.year} for t in sens.targets],
-        "factors": [factor(f) for f in sens.factors],
-        "fixed": [factor(f) for f in sens.fixed],
-        "workers": sens.workers,
-        "timings": {"wall_seconds": round(sens.wall_seconds, 3),
-                    "seconds_per_evaluation": round(sens.wall_seconds * sens.workers / len(sens.x), 3)},
-        "command": argv,
-        "platform": {"python": sys.version.split()[0], "machine": platform.machine(), "numpy": np.__version__},
-        "resolved_scenario": spec.model_dump(mode="json"),
-    }
+    return experiment_manifest(
+        spec, sens, argv, method=sens.method, samples=sens.samples, evaluations=int(sens.x.shape[0]), seed=sens.seed,
+        scale=sens.scale, months=spec.time.months,
+        common_random_numbers=f"every evaluation is run 0 of seed {sens.seed} (model and world seed), with "
+                              "ensemble.uncertainty = false: only the factors vary",
+        targets=[{"id": t.id, "indicator": t.indicator, "year": t.year} for t in sens.targets],
+        factors=[factor(f) for f in sens.factors], fixed=[factor(f) for f in sens.fixed],
+        timings={"seconds_per_evaluation": round(sens.wall_seconds * sens.workers / len(sens.x), 3)})
 
 
 def write_sensitivity(out: OutputFolder, sens: Sensitivity, meta: dict) -> None:
@@ -203,7 +189,7 @@ def write_sensitivity(out: OutputFolder, sens: Sensitivity, meta: dict) -> None:
         points = pd.DataFrame(sens.x, columns=[f.key for f in sens.factors])
         values = pd.DataFrame(sens.y, columns=[t.id for t in sens.targets])
         pd.concat([points, values], axis=1).to_csv(tmp / "design.csv", index_label="evaluation")
-        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "manifest.json", meta)
         label = "Morris screening" if sens.method == "morris" else "Sobol' indices"
         jobs = [partial(figure, "sensitivity_bars", sens.table[sens.table.target == t.id], sens.method,
                         f"{sens.spec.name}: what drives {t.indicator} in {t.year} ({t.id})\n"
@@ -219,17 +205,12 @@ def write_seek(out: OutputFolder, spec: Scenario, seek: SeekResult, argv: list[s
     with out.replacing(seek.scenario) as tmp:
         (tmp / "figures").mkdir()
         answer = seek.as_json()
-        (tmp / "seek.json").write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "seek.json", answer)
         pd.DataFrame(answer["curve"]).assign(probability=lambda d: d.reached / d.runs).to_csv(
             tmp / "seek_curve.csv", index=False)
-        meta = {"scenario": seek.scenario, "scenario_file": spec.source_file,
-                "citytwin_version": version("citytwin"), "command": argv,
-                "python": platform.python_version(), "seed": seek.seed, "scale": seek.scale, "runs": seek.runs,
-                "common_random_numbers": f"run r uses seed {seek.seed} + r at every lever value",
-                "evaluations": seek.evaluations, "workers": seek.workers, "executor": seek.executor,
-                "timings": {"wall_seconds": round(seek.wall_seconds, 3)},
-                "resolved_scenario": spec.model_dump(mode="json")}
-        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "manifest.json", experiment_manifest(
+            spec, seek, argv, seed=seek.seed, scale=seek.scale, runs=seek.runs, evaluations=seek.evaluations,
+            common_random_numbers=f"run r uses seed {seek.seed} + r at every lever value"))
         figure("seek_curve", seek, tmp / "figures" / "seek_curve.png")
 
 
@@ -259,16 +240,12 @@ def write_discovery(out: OutputFolder, spec: Scenario, found: Discovery, argv: l
     with out.replacing(found.scenario) as tmp:
         (tmp / "figures").mkdir()
         answer = found.as_json()
-        (tmp / "discover.json").write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "discover.json", answer)
         found.limits.to_csv(tmp / "box.csv", index_label="factor")
         found.trajectory.to_csv(tmp / "trajectory.csv", index_label="box")
         found.x.assign(fails=found.fails).to_csv(tmp / "runs.csv", index_label="run")
-        meta = {"scenario": found.scenario, "scenario_file": spec.source_file, "citytwin_version": version("citytwin"),
-                "command": argv, "python": platform.python_version(), "seed": found.seed, "scale": found.scale,
-                "runs": found.runs, "workers": found.workers, "executor": found.executor,
-                "timings": {"wall_seconds": round(found.wall_seconds, 3)},
-                "resolved_scenario": spec.model_dump(mode="json")}
-        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "manifest.json", experiment_manifest(spec, found, argv, seed=found.seed, scale=found.scale,
+                                                               runs=found.runs))
         figure("discovery", found, tmp / "figures" / "discover.png")
 
 
@@ -289,14 +266,10 @@ def write_cost(out: OutputFolder, spec: Scenario, result: CostResult, argv: list
                   else {k: _plain(v) for k, v in t.loc[result.own_split].items()},
                   "trade_off": [{k: _plain(v) for k, v in row.items()}
                                 for _, row in t[t.pareto_front].sort_values("cost_vnd").iterrows()]}
-        (tmp / "cost.json").write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "cost.json", answer)
         t.to_csv(tmp / "trials.csv")
-        meta = {"scenario": result.scenario, "scenario_file": spec.source_file, "citytwin_version": version("citytwin"),
-                "command": argv, "python": platform.python_version(), "runs": result.runs,
-                "common_random_numbers": "every trial runs the same seeds", "workers": result.workers,
-                "executor": result.executor, "timings": {"wall_seconds": round(result.wall_seconds, 3)},
-                "resolved_scenario": spec.model_dump(mode="json")}
-        (tmp / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_json(tmp / "manifest.json", experiment_manifest(
+            spec, result, argv, runs=result.runs, common_random_numbers="every trial runs the same seeds"))
         figure("cost_tradeoff", result, tmp / "figures" / "cost_tradeoff.png")
 
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.errors import ScenarioError
-from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.outcomes import horizon, reach_job, wilson
 from sim.scenario import check_lever, with_levers
 from sim.schema import Scenario, lookup
@@ -48,7 +48,7 @@ STEPS = 7  # bisection halvings: the answer to within (high - low) / 128
 
 
 @dataclass
-class SeekResult:
+class SeekResult(ExperimentResult):
     scenario: str
     lever: str
     low: float
@@ -71,10 +71,6 @@ class SeekResult:
     evaluated: list[int]          # runs actually run at each candidate (the rest were implied)
     evaluations: int              # runs done in all
     not_monotone: int             # runs found reaching at one value and failing at a larger one
-    wall_seconds: float = 0.0
-    workers: int = 1
-    executor: str = "inline"
-    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """What `seek.json` holds."""

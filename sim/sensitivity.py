@@ -48,7 +48,7 @@ from pydantic import ValidationError
 
 from sim.ensemble import RunResult, run_one
 from sim.errors import ScenarioError
-from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.files import MAX_BYTES, read_json
 from sim.scenario import with_levers
 from sim.schema import Scenario, lookup
@@ -250,7 +250,7 @@ def _evaluate(args: tuple) -> tuple[int, NDArray[np.float64]]:
 
 
 @dataclass
-class Sensitivity:
+class Sensitivity(ExperimentResult):
     spec: Scenario
     method: str
     samples: int
@@ -262,8 +262,6 @@ class Sensitivity:
     x: NDArray[np.float64]  # (evaluations, factors)
     y: NDArray[np.float64]  # (evaluations, targets)
     table: pd.DataFrame            # target, indicator, year, factor, kind, indices
-    wall_seconds: float
-    workers: int
 
 
 def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris", samples: int | None = None,
@@ -295,7 +293,7 @@ def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris
         for i, values in runner.imap(_evaluate, jobs):
             y[i] = values
             bar.update(1)
-        workers = runner.workers
+        workers, executor = runner.workers, runner.executor
     wall = time.perf_counter() - t0
     frames = []
     for j, t in enumerate(targets):
@@ -306,7 +304,8 @@ def run_sensitivity(spec: Scenario, targets: list[Target], method: str = "morris
         frames.append(part)
     return Sensitivity(spec=spec, method=method, samples=samples, seed=seed, scale=scale, factors=items,
                        fixed=[f for f in every if f.high <= f.low], targets=targets, x=x, y=y,
-                       table=pd.concat(frames, ignore_index=True), wall_seconds=wall, workers=workers)
+                       table=pd.concat(frames, ignore_index=True), wall_seconds=wall, workers=workers,
+                       executor=executor)
 
 
 def ranked_text(sens: Sensitivity, n: int = 5) -> str:

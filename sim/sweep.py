@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from sim.ensemble import run_one
 from sim.errors import ScenarioError
-from sim.execution import DEFAULT_EXECUTION, Execution
+from sim.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.files import MARKER
 from sim.outcomes import reaches, wilson, year_ends
 from sim.scenario import check_lever, is_whole, with_levers
@@ -273,14 +273,11 @@ def _rows(point: int, run: int, seed: int, years: NDArray[np.int64], names: list
 
 
 @dataclass
-class SweepResult:
+class SweepResult(ExperimentResult):
     design: pd.DataFrame
     reach: pd.DataFrame      # point, the levers, target, reached, runs, probability, low, high
     runs_done: int           # by this command (the rest were in the store already)
     runs_total: int
-    wall_seconds: float
-    workers: int
-    executor: str
 
 
 def record(spec: Scenario, design: pd.DataFrame, about: dict | None = None) -> dict:
