@@ -173,11 +173,13 @@ class History(NamedTuple):
 
 
 class Chances(NamedTuple):
-    """The month's sweep probabilities and keys (`SWEEPS` order)."""
+    """The month's sweep probabilities and keys (`SWEEPS` order), and the month itself."""
 
     own: NDArray[np.float64]        # (3, 5) smartphone, account, broadband by income quintile
     candidate: NDArray[np.float64]  # (8,) candidate probability of each sweep
     keys: NDArray[np.uint64]        # (8,) a key per sweep
+    month: int                      # the month's index (dossiers are stamped with it)
+    dt: float                       # its length in years (hazards are per year)
 
 
 class Contacts(NamedTuple):
@@ -190,7 +192,7 @@ class Contacts(NamedTuple):
 
 
 @nb.njit(inline="always", cache=True)
-def _people_slice(p, lo, hi):
+def _people_slice(p, lo, hi):  # type: ignore[no-untyped-def]
     """The agents lo..hi of `People` (views)."""
     return People(p.income[lo:hi], p.skill[lo:hi], p.smartphone[lo:hi], p.account[lo:hi], p.broadband[lo:hi],
                   p.covered_4g[lo:hi], p.covered_5g[lo:hi], p.online_services[lo:hi], p.cashless[lo:hi],
@@ -205,8 +207,11 @@ def _ease(weight: float, skill: float) -> float:
 
 
 @nb.njit(cache=True)
-def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_cl, chances, os_, cl, dossiers,
-                   month, dt, row):
+# The month's hottest loop: one pass per sweep over a unit's candidates, a branch per sweep. Split
+# into a function per sweep it would pay a call per candidate, so it keeps its branches and its 12
+# arguments (ruff's C901 and PLR0913 waived here, and only here in the month).
+def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_cl, chances, os_, cl, dossiers,  # type: ignore[no-untyped-def]  # noqa: PLR0913, C901, E501
+                   row):
     """`citizens_month` on one work unit of commune c starting at agent `first` (`people`: its
     agents; `hist_*`, its history rows; `changed_*`, its part of the month's changed lists).
 
@@ -227,7 +232,7 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
         people.cashless
     nbr_os, nbr_cl, degree = people.contacts_os, people.contacts_cl, people.degree
     last_dossier, last_online = people.last_dossier, people.last_online
-    own_p, cand_p, keys = chances.own, chances.candidate, chances.keys
+    own_p, cand_p, keys, month, dt = chances.own, chances.candidate, chances.keys, chances.month, chances.dt
     po = dossiers.procedures_online[c]
     assist = dossiers.assist[c]
     assist_key = _unit_key(dossiers.key, first)
@@ -345,7 +350,7 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
 
 
 @nb.njit(parallel=True, cache=True)
-def citizens_month(units, people, history, changed, chances, os_, cl, dossiers, month, dt):
+def citizens_month(units, people, history, changed, chances, os_, cl, dossiers):  # type: ignore[no-untyped-def]
     """One month of every citizen (`People`): devices, online services, cashless, dossiers.
 
     chances: `Chances`, the monthly probabilities of acquiring a smartphone, an account,
@@ -367,7 +372,7 @@ def citizens_month(units, people, history, changed, chances, os_, cl, dossiers, 
         lo, hi = bounds[k], bounds[k + 1]
         n_os, n_cl = _citizens_unit(
             lo, unit_commune[k], _people_slice(people, lo, hi), hist_all[k], hist_online[k],
-            changed_os[lo:hi], changed_cl[lo:hi], chances, os_, cl, dossiers, month, dt, per_unit[k])
+            changed_os[lo:hi], changed_cl[lo:hi], chances, os_, cl, dossiers, per_unit[k])
         n_changed[k, 0] = n_os
         n_changed[k, 1] = n_cl
     out = np.zeros((units.n_communes, CITIZEN_COUNTS), np.int64)
@@ -378,7 +383,7 @@ def citizens_month(units, people, history, changed, chances, os_, cl, dossiers, 
 
 
 @nb.njit(cache=True)
-def dossier_histograms(bounds, last_dossier, last_online, months):
+def dossier_histograms(bounds, last_dossier, last_online, months):  # type: ignore[no-untyped-def]
     """(units, months + 12) counts of agents by the month of their last (online) dossier."""
     n_units = len(bounds) - 1
     hist_all = np.zeros((n_units, months + 12), np.int64)
@@ -393,7 +398,7 @@ def dossier_histograms(bounds, last_dossier, last_online, months):
 
 
 @nb.njit(parallel=True, cache=True)
-def outside_first(commune_start, indptr, indices):
+def outside_first(commune_start, indptr, indices):  # type: ignore[no-untyped-def]
     """Reorder every contact list in place so contacts in other communes come first, and
     return how many each agent has (int32). `update_contact_counts` then walks the two
     parts of a list without testing every contact (counts do not depend on the order)."""
@@ -414,7 +419,7 @@ def outside_first(commune_start, indptr, indices):
 
 
 @nb.njit(parallel=True, cache=True)
-def update_contact_counts(units, commune_start, changed, people, contacts, parts):
+def update_contact_counts(units, commune_start, changed, people, contacts, parts):  # type: ignore[no-untyped-def]
     """Incremental adopter-contact counts (`People.contacts_*`): only the month's adopters and
     lapsers (`Changed`) touch their contacts (`Contacts`).
 
@@ -478,7 +483,7 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
 
 
 @nb.njit(parallel=True, cache=True)
-def adopting_contacts(online_services, cashless, indptr, indices):
+def adopting_contacts(online_services, cashless, indptr, indices):  # type: ignore[no-untyped-def]
     """Number of adopting contacts of every agent for both behaviours, counted from scratch
     (once, at set-up)."""
     n = len(indptr) - 1
@@ -554,7 +559,7 @@ def _logistic(x: float) -> float:
 
 
 @nb.njit(inline="always", cache=True)
-def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):
+def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):  # type: ignore[no-untyped-def]
     """A merchant's net benefit of accepting: customers who pay cashless, weighted by its
     sales volume, less the fee, the set-up cost (relieved by onboarding support), the cost of
     visible revenue (household stalls under lump-sum tax) and its own taste."""
@@ -564,7 +569,7 @@ def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):
 
 
 @nb.njit(parallel=True, cache=True)
-def businesses_month(commune_start, biz, mk, firms, month, key):
+def businesses_month(commune_start, biz, mk, firms, month, key):  # type: ignore[no-untyped-def]
     """One month of every business (`Enterprises` biz): merchants reconsider cashless, online
     services spread, dossiers, digital levels climb. Counts are weighted (a business stands for `weight`
     businesses: 1 for enumerated large firms, 1 / scale for the sampled rest). Returns per-commune

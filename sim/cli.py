@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
     from sim.execution import Execution, ExperimentResult
     from sim.outfolder import OutputFolder
+    from sim.schema import Scenario
+    from sim.targets import Target
 
 
 def checkpoint() -> None:
@@ -410,7 +412,8 @@ def cmd_seek(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cost(args: argparse.Namespace, spec, targets, low: float, high: float, out, execution: Execution) -> int:
+def _cost(args: argparse.Namespace, spec: Scenario, targets: list[Target], low: float, high: float, out: OutputFolder,
+          execution: Execution) -> int:
     """`citytwin seek --cost`: the cheapest share and split reaching the target(s) (sim.cheapest)."""
     from sim.cheapest import cheapest
     from sim.report import write_cost

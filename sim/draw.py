@@ -18,7 +18,7 @@ from sim.errors import FULL_DISK
 from sim.runner import default_workers, interrupts_held
 
 
-def figure(name: str, *args) -> None:
+def figure(name: str, *args: object) -> None:
     """Draw `sim.plots.<name>(*args)`, importing matplotlib on first use."""
     from sim import plots
     getattr(plots, name)(*args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,8 +116,8 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", " ".join(words))
 
 
-def lookup_communes(names: list[str], codes, keys: list[str], file: str = "scenario",
-                    where: str = "communes") -> NDArray[np.int64]:
+def lookup_communes(names: list[str], codes: Sequence[int] | NDArray[np.integer], keys: list[str],
+                    file: str = "scenario", where: str = "communes") -> NDArray[np.int64]:
     """Sorted indices of the units named in `keys`: a code, the name with its type ("Phường Hải
     Châu") or, where no other unit shares it, without ("Hải Châu"); any case, old or new tone marks.
 

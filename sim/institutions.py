@@ -29,13 +29,15 @@ not the model.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
+from simpy.events import Event
 
-from sim.schema import DxProgramme, Programme, year_month
+from sim.schema import DxProgramme, PolicySpec, Programme, year_month
 from sim.streams import stream
 
 if TYPE_CHECKING:
@@ -43,6 +45,9 @@ if TYPE_CHECKING:
     from sim.programmes import Programmes
     from sim.schema import Scenario
     from sim.world import World
+
+
+Process = Generator[Event, object, None]  # a simpy process
 
 
 class Government:
@@ -99,7 +104,7 @@ class Government:
             out[programme] = split["digital_transformation"] * share
         return out
 
-    def _budget_cycle(self):
+    def _budget_cycle(self) -> Process:
         cal, env = self.calendar, self.env
         for month in range(cal.months):
             yield env.timeout(max(0.0, cal.day(month) - env.now))
@@ -113,7 +118,7 @@ class Government:
             for programme, share in self.monthly_shares().items():
                 self.pay(programme, self.programme_budget_vnd * share / 12, self.all_communes, year)
 
-    def _policy(self, i: int, policy):
+    def _policy(self, i: int, policy: PolicySpec) -> Process:
         cal, env = self.calendar, self.env
         communes = self.world.geo.lookup(policy.communes, self.spec.source_file, f"policies.{i}.communes") \
             if policy.communes else self.all_communes
@@ -128,7 +133,7 @@ class Government:
         if paid > 0:
             self.env.process(self._deliver(programme, paid, communes, year))
 
-    def _deliver(self, programme: Programme | str, vnd: float, communes: NDArray[np.int64], year: int):
+    def _deliver(self, programme: Programme | str, vnd: float, communes: NDArray[np.int64], year: int) -> Process:
         cal = self.calendar
         yield self.env.timeout(self.programmes.lead_days(programme))
         delivered_year = cal.year_month(cal.month_at(self.env.now))[0]
@@ -175,7 +180,7 @@ class Operator:
         self._carry = {"4g": 0.0, "5g": 0.0}
         env.process(self._commercial())
 
-    def _commercial(self):
+    def _commercial(self) -> Process:
         spec, cal, env = self.spec, self.calendar, self.env
         everywhere = np.arange(self.world.geo.n)
         for month in range(cal.months):

@@ -14,13 +14,14 @@ The model records nothing for reports: `sim.indicators.Recorder` steps it and me
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import mesa
 import numba as nb
 import numpy as np
 import simpy
 from numpy.typing import NDArray
+from simpy.events import Event
 
 from sim import behaviour as kern
 from sim.clock import Calendar
@@ -40,11 +41,13 @@ from sim.world import World, build_world
 from sim.world.economy import DigitalEconomy
 from sim.world.sampling import count_where
 
+Process = Generator[Event, object, None]  # a simpy process
+
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
 WORKING_DAYS_PER_WEEK = 5.0
 
 
-def _prob(rate):
+def _prob(rate: float | NDArray[np.float64]) -> NDArray[np.float64]:
     """Monthly probability of an event with a yearly hazard `rate`."""
     return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
 
@@ -295,9 +298,8 @@ class CityModel(mesa.Model):
         people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, coverage["4g"], coverage["5g"],
                              c.online_services, c.cashless, self.nbr["online_services"], self.nbr["cashless"],
                              self.degree, c.last_dossier, c.last_online)
-        chances = kern.Chances(self._own_p, np.array(cand), keys)
-        delta = kern.citizens_month(self._units, people, self._history, self._changed, chances, os_, cl, dossiers,
-                                    month, DT)
+        chances = kern.Chances(self._own_p, np.array(cand), keys, month, DT)
+        delta = kern.citizens_month(self._units, people, self._history, self._changed, chances, os_, cl, dossiers)
         kern.update_contact_counts(self._units, c.commune_start, self._changed, people, self._contacts,
                                    nb.get_num_threads())
         counts = self.citizen_counts
@@ -430,7 +432,7 @@ class CityModel(mesa.Model):
         o.add_staff(extra)
         self.env.process(self._expire_officers(extra, days))
 
-    def _expire_officers(self, extra: NDArray[np.float64], days: float):
+    def _expire_officers(self, extra: NDArray[np.float64], days: float) -> Process:
         yield self.env.timeout(days)
         self.offices.add_staff(-extra)
 

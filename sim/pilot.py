@@ -36,6 +36,8 @@ from sim.world.adjacency import neighbours
 from sim.world.geography import Geography
 
 if TYPE_CHECKING:
+    from pandas.core.groupby import SeriesGroupBy
+
     from sim.ensemble import EnsembleResult
 
 GROUPS = ("pilot", "neighbours")
@@ -99,7 +101,7 @@ def _group_means(communes: pd.DataFrame, idx: NDArray[np.int64], geo: Geography)
     return num.div(w.groupby(keys).sum(), axis=0)
 
 
-def _by_year(table: pd.DataFrame):
+def _by_year(table: pd.DataFrame) -> SeriesGroupBy:
     """A (run, year) x indicator table grouped by indicator and year, over runs."""
     return table.stack().rename_axis(["run", "year", "indicator"]).groupby(["indicator", "year"])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -28,9 +29,15 @@ from sim.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
 from sim.schema import INDICATORS, PROGRAMMES  # noqa: E402
-from sim.targets import COMPARISONS  # noqa: E402
+from sim.targets import COMPARISONS, MapGoal  # noqa: E402
 from sim.verdict import Verdict  # noqa: E402
 from sim.world.geography import Geography  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.calibrate import Calibration
+    from sim.cheapest import CostResult
+    from sim.discover import Discovery
+    from sim.seek import SeekResult
 
 
 def _monthly(result: EnsembleResult, indicator: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -229,7 +236,7 @@ def colour_scale(values: NDArray[np.float64], threshold: float | None,
     return cmap.with_extremes(bad="0.85"), Normalize(lo, hi)
 
 
-def _paths(geom) -> list[MplPath]:
+def _paths(geom: shapely.Geometry) -> list[MplPath]:
     """One matplotlib path per polygon part, holes included (an enclave ward inside a commune
     stays visible; oriented so the non-zero fill rule leaves holes empty)."""
     out = []
@@ -378,12 +385,12 @@ def _inset_corner(ax: plt.Axes, geo: Geography, mainland: NDArray[np.intp], size
 
 
 def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, year: int, path: Path, scenario_name: str,
-                threshold: float | None = None, highlight: set[int] | None = None, comparison: str = ">=",
-                goal_id: str | None = None) -> tuple[float, float, float, float]:
+                goal: MapGoal | None = None, highlight: set[int] | None = None) -> tuple[float, float, float, float]:
     """Choropleth of one indicator per commune (median over runs) that a planner can read on paper:
     the mainland in km with a scale bar, offshore island groups in insets, the densest urban core
     zoomed, and the communes that miss the goal numbered and listed beside the map (without a goal:
     the lowest and highest). Returns the main frame's limits (xmin, ymin, xmax, ymax) in km."""
+    threshold, comparison, goal_id = goal if goal is not None else (None, ">=", None)
     highlight = highlight or set()
     layout = map_layout(geo)
     values = np.asarray(values, dtype=float)
@@ -490,11 +497,11 @@ def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, yea
         fig.text(CBAR_RECT[0] + CBAR_RECT[2] / 2, CBAR_RECT[1] - 0.03, "red outline:\npilot\ncommunes", fontsize=7,
                  color="red", ha="center", va="top")
 
-    _table(fig, geo, values, indicator, listed, sections, more, threshold, comparison, top=ZOOM_RECT[1] - 0.05
-           if zoom is not None else TABLE_TOP)
+    _table(fig, geo, values, indicator, (listed, sections, more), goal,
+           top=ZOOM_RECT[1] - 0.05 if zoom is not None else TABLE_TOP)
 
-    goal = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
-    lines = [f"{scenario_name}: {indicator} at the end of {year}{goal}"
+    goal_text = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
+    lines = [f"{scenario_name}: {indicator} at the end of {year}{goal_text}"
              + (f"  [{goal_id}]" if goal_id else ""),
              f"{INDICATORS.get(indicator, '')} — median over runs, per commune/ward"]
     if geo.schematic:
@@ -508,9 +515,12 @@ def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, yea
     return x0, y0, x1, y1
 
 
-def _table(fig: plt.Figure, geo: Geography, values: NDArray[np.float64], indicator: str, listed: NDArray[np.intp],
-           sections: list[str], more: int, threshold: float | None, comparison: str, top: float) -> None:
-    """The side panel: number -> name, type, value and people, one row each."""
+def _table(fig: plt.Figure, geo: Geography, values: NDArray[np.float64], indicator: str,
+           listing: tuple[NDArray[np.intp], list[str], int], goal: MapGoal | None, top: float) -> None:
+    """The side panel: number -> name, type, value and people, one row each (`listing`: what
+    `_listed` returns)."""
+    listed, sections, more = listing
+    threshold, comparison = (goal.threshold, goal.comparison) if goal is not None else (None, ">=")
     x0, x1 = ZOOM_RECT[0], ZOOM_RECT[0] + ZOOM_RECT[2]
     row = 0.0135 * 9.5 / FIG_H  # figure fraction per row (about 9 pt)
     cols = (x0 + 0.018, x0 + 0.026, x0 + 0.205, x0 + 0.285, x1)  # number (right), name, type, value, people
@@ -547,7 +557,7 @@ def _table(fig: plt.Figure, geo: Geography, values: NDArray[np.float64], indicat
         fig.text(x0, y, "none: every commune/ward meets the goal", fontsize=7.5, va="top", style="italic")
 
 
-def calibration_fit(cal, path: Path) -> None:
+def calibration_fit(cal: Calibration, path: Path) -> None:
     """Observed points (±2σ) against the model's runs at the best draw, and the posterior mean and
     90% interval of the model at each observation; held-out points hollow."""
     spec = cal.scenario
@@ -621,7 +631,7 @@ def sensitivity_bars(rows: pd.DataFrame, method: str, title: str, path: Path, to
     plt.close(fig)
 
 
-def seek_curve(seek, path: Path) -> None:
+def seek_curve(seek: SeekResult, path: Path) -> None:
     """P(reach) against the lever: the share of runs reaching the target(s) at every value the
     search examined (95% Wilson band), the required probability, and the answer with its interval."""
     from sim.outcomes import wilson
@@ -638,7 +648,7 @@ def seek_curve(seek, path: Path) -> None:
     ax.axhline(seek.probability, color="k", lw=0.8, ls="--", label=f"required P = {seek.probability:g}")
     if seek.low <= seek.current <= seek.high:
         ax.axvline(seek.current, color="0.4", lw=1, ls=":", label=f"the scenario: {seek.current:.4g}")
-    if seek.value is not None:
+    if seek.value is not None and seek.interval is not None:
         lo, hi = seek.interval
         ax.axvspan(lo if lo is not None else seek.low, hi if hi is not None else seek.high, color="C1", alpha=0.15,
                    label="95% interval of the value")
@@ -692,7 +702,7 @@ def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, p
     plt.close(fig)
 
 
-def discovery(found, path: Path) -> None:
+def discovery(found: Discovery, path: Path) -> None:
     """Scenario discovery in two panels: PRIM's peeling trajectory (coverage against density, by
     how many assumptions a box restricts) with the box reported, and the runs over the box's two
     main assumptions (failures and successes) with the box drawn."""
@@ -738,7 +748,7 @@ def discovery(found, path: Path) -> None:
     plt.close(fig)
 
 
-def cost_tradeoff(result, path: Path) -> None:
+def cost_tradeoff(result: CostResult, path: Path) -> None:
     """Cost against P(reach) for every split tried (95% Wilson bars), the Pareto front, the required
     probability, the cheapest trial reaching it and the scenario's own split at that share."""
     t = result.trials

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 
 @nb.njit(cache=True, nogil=True)
-def _erlang_b(c, a):
+def _erlang_b(c, a):  # type: ignore[no-untyped-def]
     """Erlang-B per element by its recursion B_k = a B_{k-1} / (k + a B_{k-1}), B_0 = 1: every
     step is a ratio in [0, 1], so nothing overflows for c in the hundreds (the factorial sum
     would). The same operations, in the same order, as the array form it replaced."""

@@ -32,6 +32,7 @@ from sim.schema import Scenario
 from sim.seek import SeekResult
 from sim.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.sweep import SweepResult
+from sim.targets import MapGoal
 from sim.verdict import Verdict
 from sim.world.geography import Geography
 
@@ -155,8 +156,9 @@ def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: lis
         [("online_services_uptake", spec.time.end_year, None, ">=", None)]
     for indicator, year, threshold, comparison, goal_id in maps:
         name = f"map_{goal_id or indicator}.png"
+        goal = MapGoal(threshold, comparison, goal_id) if threshold is not None else None
         jobs.append(partial(figure, "commune_map", geo, commune_values(result, geo, indicator, year), indicator,
-                            year, folder / name, spec.name, threshold, highlight, comparison, goal_id))
+                            year, folder / name, spec.name, goal, highlight))
     draw(jobs)
 
 

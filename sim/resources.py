@@ -33,7 +33,7 @@ import os
 from dataclasses import dataclass
 
 from sim.errors import ScenarioError
-from sim.schema import Scenario
+from sim.schema import Scenario, Sourced
 
 BASE_BYTES = 350e6
 CITIZEN_BYTES = 260.0
@@ -61,7 +61,7 @@ class Cost:
                 + (", each with and without the pilot," if self.arms == 2 else ""))
 
 
-def _low(node) -> float:
+def _low(node: Sourced) -> float:
     """The smallest value a sourced number can take in a run (its range's low end)."""
     return node.range[0] if node.range is not None else node.value
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,6 +195,29 @@ class Outcomes:
         return bad
 
 
+def _smallest(evaluate: Callable[[float], NDArray[np.int8]], rank: int, lo: float, hi: float,
+              span: tuple[float, float], integer: bool) -> float:
+    """The smallest candidate with at least `rank` runs reaching, by bisection in (lo, hi]: hi is
+    known to have them, lo to have fewer (or lo is the range's low end `span[0]`, not run);
+    `evaluate(x)` gives every run's outcome at x (-1 unknown, 0 fails, 1 reaches)."""
+    low, high = span
+    for _ in range(STEPS + 2):
+        if hi - lo <= (high - low) / 2 ** STEPS or (integer and hi - lo <= 1):
+            break
+        mid = (lo + hi) / 2
+        mid = float(round(mid)) if integer else mid
+        if mid in (lo, hi):
+            break
+        if (evaluate(mid) == 1).sum() >= rank:
+            hi = mid
+        else:
+            lo = mid
+    # The end of the range itself, when the bracket reached it.
+    if lo == low and (evaluate(low) == 1).sum() >= rank:
+        return low
+    return hi
+
+
 def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAULT_LEVER,
          low: float | None = None, high: float | None = None, probability: float = 0.8,
          execution: Execution = DEFAULT_EXECUTION) -> SeekResult:
@@ -225,23 +249,7 @@ def seek(spec: Scenario, targets: list[Target], target: str, lever: str = DEFAUL
             return known.at(x)
 
         def smallest(rank: int, lo: float, hi: float) -> float:
-            """The smallest candidate with at least `rank` runs reaching, by bisection in (lo, hi]:
-            hi is known to have them, lo to have fewer (or lo is the range's low end, not run)."""
-            for _ in range(STEPS + 2):
-                if hi - lo <= (high - low) / 2 ** STEPS or (integer and hi - lo <= 1):
-                    break
-                mid = (lo + hi) / 2
-                mid = float(round(mid)) if integer else mid
-                if mid in (lo, hi):
-                    break
-                if (evaluate(mid) == 1).sum() >= rank:
-                    hi = mid
-                else:
-                    lo = mid
-            # The end of the range itself, when the bracket reached it.
-            if lo == low and (evaluate(low) == 1).sum() >= rank:
-                return low
-            return hi
+            return _smallest(evaluate, rank, lo, hi, (low, high), integer)
 
         at_high = evaluate(high)
         p_high = float((at_high == 1).mean())

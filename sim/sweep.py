@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -309,7 +309,7 @@ def run_sweep(spec: Scenario, design: pd.DataFrame, store: Store, targets: list[
     with execution.runner(spec, max(1, len(todo))) as runner, bar:
         specs: dict[int, Scenario] = {}
 
-        def jobs():
+        def jobs() -> Iterator[tuple[int, Scenario, int, float, int, int | None]]:
             for p, r in todo:  # each point's scenario is built (and validated) once, when first needed
                 if p not in specs:
                     specs.clear()

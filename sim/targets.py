@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sim.errors import ScenarioError
 from sim.schema import Scenario
@@ -21,6 +21,14 @@ from sim.schema import Scenario
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
 }
+
+
+class MapGoal(NamedTuple):
+    """A goal as a commune map marks it: communes whose value misses `comparison threshold` are listed."""
+
+    threshold: float
+    comparison: str = ">="
+    id: str | None = None  # the target's id, shown in the title
 
 
 @dataclass(frozen=True)

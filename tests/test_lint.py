@@ -52,3 +52,19 @@ def test_the_annotation_check_sees_parameters_returns_and_fields() -> None:
               "class C:\n    x: np.ndarray\n    y: NDArray[np.int8]\n"
               "def g() -> None:\n    z = isinstance(1, np.ndarray)\n")
     assert bare_array_annotations(source) == [3, 5]
+
+
+def test_only_numba_kernels_go_untyped() -> None:
+    """mypy requires every function typed (pyproject: disallow_untyped_defs); a numba kernel, typed
+    by numba from its arguments, may say so with `# type: ignore[no-untyped-def]`, nothing else may."""
+    import ast
+
+    wrong = []
+    for path in sorted((ROOT / "sim").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef) and "ignore[no-untyped-def]" in lines[node.lineno - 1]:
+                jitted = any("jit" in ast.unparse(d) for d in node.decorator_list)
+                if not jitted:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert wrong == []

@@ -18,7 +18,7 @@ from sim.names import COMMUNE_INDICATORS
 from sim.outfolder import OutputFolder
 from sim.report import manifest, write_outputs
 from sim.scenario import load_scenario
-from sim.targets import Target, resolve_targets
+from sim.targets import MapGoal, Target, resolve_targets
 from sim.verdict import verdicts
 from sim.world.geography import Geography, build_geography, world_rng
 
@@ -64,7 +64,7 @@ def _draw(geo: Geography, path: Path, monkeypatch, **kwargs) -> tuple[tuple[floa
 def test_main_frame_excludes_offshore_units(province: str, tmp_path: Path, monkeypatch) -> None:
     geo = real_geography(province)
     layout = plots.map_layout(geo)
-    x0, y0, x1, y1 = frame = _draw(geo, tmp_path / "m.png", monkeypatch, threshold=0.8)[0]
+    x0, y0, x1, y1 = frame = _draw(geo, tmp_path / "m.png", monkeypatch, goal=MapGoal(0.8))[0]
     main = shapely.box(*frame)
     for i in np.flatnonzero(layout.offshore):
         assert not main.intersects(geo.polygons[i]), geo.names[i]
@@ -79,7 +79,7 @@ def test_main_frame_excludes_offshore_units(province: str, tmp_path: Path, monke
 def test_uninhabited_hoang_sa_is_drawn_apart_and_says_so(tmp_path: Path, monkeypatch) -> None:
     geo = real_geography("da_nang")
     assert [name for name, _ in geo.uninhabited] == ["Đặc khu Hoàng Sa"] and "Đặc khu Hoàng Sa" not in geo.names
-    frame, texts = _draw(geo, tmp_path / "m.png", monkeypatch, threshold=0.8)
+    frame, texts = _draw(geo, tmp_path / "m.png", monkeypatch, goal=MapGoal(0.8))
     assert any(t.startswith("Hoàng Sa: no residents, not modelled") for t in texts)
     assert not shapely.box(*frame).intersects(geo.uninhabited[0][1])  # not in the main frame
 
@@ -90,7 +90,7 @@ def test_missing_communes_numbered_and_listed(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(geodata, "boundaries", lambda code: None)  # a province without data: schematic
     geo = build_geography(load_scenario(DAK_LAK), world_rng(0))
     monkeypatch.undo()
-    _, texts = _draw(geo, tmp_path / "goal.png", monkeypatch, threshold=0.8)
+    _, texts = _draw(geo, tmp_path / "goal.png", monkeypatch, goal=MapGoal(0.8))
     values = np.linspace(0.2, 0.95, geo.n)
     miss = int((values < 0.8).sum())
     assert f"{miss} of {geo.n} communes/wards miss the goal" in " ".join(texts)

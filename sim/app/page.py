@@ -15,6 +15,7 @@ import html
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import solara
 import solara.lab
+from matplotlib.figure import Figure
 
 from sim.app import mapview
 from sim.app.session import (
@@ -188,12 +190,13 @@ def paragraph(markup: str) -> None:
 
 
 @solara.component_vue("commune_map.vue")
-def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float, event_pick=None):
+def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float,
+               event_pick: Callable[[str], None] | None = None) -> None:
     pass
 
 
 @solara.component
-def LeverSlider(control: Control):
+def LeverSlider(control: Control) -> None:
     value = values.value.get(control.key, control.low)
 
     def set_value(v: float) -> None:
@@ -216,7 +219,7 @@ def LeverSlider(control: Control):
 
 
 @solara.component
-def Levers(spec: Scenario):
+def Levers(spec: Scenario) -> None:
     items = controls(spec)
     heading("Budget", 4)
     for c in items:
@@ -236,7 +239,7 @@ def Levers(spec: Scenario):
 
 
 @solara.component
-def PilotControls(spec: Scenario):
+def PilotControls(spec: Scenario) -> None:
     p = pilot.value
     heading("Pilot (click communes on the map)", 4)
     solara.Text(f"{len(p.communes)} commune(s) picked" if p.communes else "No commune picked: no pilot.")
@@ -325,7 +328,7 @@ def money_html(outcome: Outcome) -> str:
 
 
 @solara.component
-def Fans(outcome: Outcome):
+def Fans(outcome: Outcome) -> None:
     judged = [v for v in outcome.verdicts if v.status != "NOT MODELLED"]
     if not judged:
         solara.Text("No modelled target.")
@@ -335,7 +338,7 @@ def Fans(outcome: Outcome):
     solara.ToggleButtonsSingle(value=chosen, values=ids, on_value=fan_target.set)
     v = judged[ids.index(chosen)]
 
-    def draw():
+    def draw() -> Figure:
         fig = fan_figure(v, outcome.result, outcome.spec.name, None if not outcome.changed else outcome.baseline)
         plt.close(fig)  # drawn by FigureMatplotlib below; pyplot need not keep it
         return fig
@@ -345,7 +348,7 @@ def Fans(outcome: Outcome):
 
 
 @solara.component
-def MapPanel(outcome: Outcome | None):
+def MapPanel(outcome: Outcome | None) -> None:
     geo = outcome.result.geography if outcome is not None else None
     geometry = solara.use_memo(lambda: mapview.shapes(geo) if geo is not None else None, dependencies=[id(geo)])
     if outcome is None or geo is None or geometry is None:
@@ -378,7 +381,7 @@ def MapPanel(outcome: Outcome | None):
 
 
 @solara.component
-def Results(outcome: Outcome, detail: Outcome | None):
+def Results(outcome: Outcome, detail: Outcome | None) -> None:
     """The verdict and the comparison of `outcome`; the fans, the map and what the money bought of
     `detail` (the same outcome one render later: the verdict reaches the page first)."""
     r0 = outcome.result.runs[0]
@@ -405,12 +408,12 @@ def Results(outcome: Outcome, detail: Outcome | None):
 
 
 @solara.component
-def MoneyTable(outcome: Outcome):
+def MoneyTable(outcome: Outcome) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=money_html(outcome))
 
 
 @solara.component
-def Downloads(outcome: Outcome | None, spec: Scenario | None, base: Scenario):
+def Downloads(outcome: Outcome | None, spec: Scenario | None, base: Scenario) -> None:
     with solara.Row():
         if spec is not None:
             solara.FileDownload(scenario_toml(spec, base.source_file, changes(base, spec)),
@@ -425,7 +428,7 @@ def Downloads(outcome: Outcome | None, spec: Scenario | None, base: Scenario):
 
 
 @solara.component
-def ScenarioPicker(base: Scenario | None):
+def ScenarioPicker(base: Scenario | None) -> None:
     files = scenario_files()
     names = [p.name for p in files]
     current = Path(loaded_key.value).name if loaded_key.value in {str(p) for p in files} else None
@@ -437,7 +440,7 @@ def ScenarioPicker(base: Scenario | None):
 
 
 @solara.component
-def Editor(base: Scenario):
+def Editor(base: Scenario) -> None:
     """The scenario as TOML text, to edit and load: read as a file is (`load_text`), never run."""
     shown, set_shown = solara.use_state(False)
     text, set_text = solara.use_state("")
@@ -458,7 +461,7 @@ def Editor(base: Scenario):
 
 
 @solara.component
-def RunStatus(refused: str):
+def RunStatus(refused: str) -> None:
     """The run's state in one place: only this re-renders as runs finish (the page stays still)."""
     with solara.Column():
         if refused:
@@ -481,7 +484,7 @@ def latest_outcome() -> Outcome | None:
 
 
 @solara.component
-def RunButtons(spec: Scenario | None, base: Scenario):
+def RunButtons(spec: Scenario | None, base: Scenario) -> None:
     with solara.Row():
         solara.Button("Run", color="primary", disabled=spec is None or run_plan.pending,
                       on_click=lambda: run_plan(loaded_key.value, spec) if spec is not None else None)
@@ -490,7 +493,7 @@ def RunButtons(spec: Scenario | None, base: Scenario):
 
 
 @solara.component
-def Outcomes(spec: Scenario | None, base: Scenario):
+def Outcomes(spec: Scenario | None, base: Scenario) -> None:
     """What depends on the run's results: only this part re-renders when a run ends."""
     outcome = latest_outcome()
     detail, set_detail = solara.use_state(cast(Outcome | None, None))
@@ -503,7 +506,7 @@ def Outcomes(spec: Scenario | None, base: Scenario):
 
 
 @solara.component
-def Page():
+def Page() -> None:
     solara.Title("citytwin: a planner's dashboard")
     solara.Style(CSS)
 

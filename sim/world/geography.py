@@ -129,7 +129,7 @@ def _real_map(path: str, mtime: float, code: int) -> tuple[NDArray[np.object_], 
     centre = shapely.union_all(land).centroid
     lon0, lat0 = centre.x, centre.y
 
-    def project(geom):
+    def project(geom: shapely.Geometry) -> shapely.Geometry:
         return shapely.transform(geom, lambda xy: np.c_[_project(xy[:, 0], xy[:, 1], lon0, lat0)])
 
     projected = np.array([project(p) for p in polys], dtype=object)

@@ -50,7 +50,7 @@ class Discs(NamedTuple):
 
 
 @nb.njit(cache=True, nogil=True)
-def _grid(xy, x0, y0, cell, nx, ny):
+def _grid(xy, x0, y0, cell, nx, ny):  # type: ignore[no-untyped-def]
     """Homes sorted by grid cell (counting sort): cell_start (nx*ny + 1), member ids, their x and y."""
     n = len(xy)
     cell_of = np.empty(n, np.int64)
@@ -76,7 +76,7 @@ def _grid(xy, x0, y0, cell, nx, ny):
 
 
 @nb.njit(inline="always", cache=True)
-def _cell_inside(cx, cy, x0, y0, cell, x, y, r2):
+def _cell_inside(cx, cy, x0, y0, cell, x, y, r2):  # type: ignore[no-untyped-def]
     """Whether the whole grid cell lies within the disc (its farthest corner does)."""
     fx = max(abs(x0 + cx * cell - x), abs(x0 + (cx + 1) * cell - x))
     fy = max(abs(y0 + cy * cell - y), abs(y0 + (cy + 1) * cell - y))
@@ -84,7 +84,7 @@ def _cell_inside(cx, cy, x0, y0, cell, x, y, r2):
 
 
 @nb.njit(inline="always", cache=True)
-def _cells_touched(x, y, r, x0, y0, cell, nx, ny):
+def _cells_touched(x, y, r, x0, y0, cell, nx, ny):  # type: ignore[no-untyped-def]
     """First and last grid column and row that a disc of radius r at (x, y) overlaps."""
     cx0 = max(0, np.int64(np.floor((x - r - x0) / cell)))
     cx1 = min(nx - 1, np.int64(np.floor((x + r - x0) / cell)))
@@ -93,8 +93,10 @@ def _cells_touched(x, y, r, x0, y0, cell, nx, ny):
     return cx0, cx1, cy0, cy1
 
 
+# Inlined into both callers: one disc's centre, radius and counting switch stay plain arguments
+# (ruff's PLR0913 waived), as bundling them would build a tuple per site in the parallel loop.
 @nb.njit(inline="always", cache=True)
-def _cover_disc(grid, commune, x, y, r, covered, full, by_commune, count):
+def _cover_disc(grid, commune, x, y, r, covered, full, by_commune, count):  # type: ignore[no-untyped-def]  # noqa: PLR0913
     """Mark the citizens within one disc (and, if `count`, add the newly covered to their
     commune's count). A cell the disc wholly covers is flagged `full` and skipped from then on."""
     cell_start, members, mx, my = grid.cell_start, grid.members, grid.mx, grid.my
@@ -118,14 +120,14 @@ def _cover_disc(grid, commune, x, y, r, covered, full, by_commune, count):
 
 
 @nb.njit(cache=True)
-def _cover(grid, commune, discs, covered, full, by_commune):
+def _cover(grid, commune, discs, covered, full, by_commune):  # type: ignore[no-untyped-def]
     """Mark the citizens within each site's disc and count the newly covered per commune."""
     for s in range(len(discs.x)):
         _cover_disc(grid, commune, discs.x[s], discs.y[s], discs.r[s], covered, full, by_commune, True)
 
 
 @nb.njit(parallel=True, cache=True)
-def _cover_many(grid, discs, covered, full):
+def _cover_many(grid, discs, covered, full):  # type: ignore[no-untyped-def]
     """`_cover` for a large batch, sites in parallel. Two threads may mark the same citizen
     or cell; both write True, so the outcome does not depend on the order. Counts are
     redone after (no counting here: two threads could count one citizen twice)."""
@@ -196,7 +198,7 @@ MAX_MISSES = 64
 
 
 @nb.njit(cache=True, nogil=True)
-def _exact_draw(people, urban, urban_weight, idx, taken, k, u):
+def _exact_draw(people, urban, urban_weight, idx, taken, k, u):  # type: ignore[no-untyped-def]
     """One of the first k entries not yet taken, with probability proportional to its cell's
     weight, by a linear pass over exact weights (no differences of large sums)."""
     total = 0.0
@@ -215,8 +217,10 @@ def _exact_draw(people, urban, urban_weight, idx, taken, k, u):
     return last
 
 
+# A draw within named communes: their cell ranges, the plan's arrays and the draw's settings, nine
+# plain arguments its one caller (`SitePlan.pick`) passes (ruff's PLR0913 waived).
 @nb.njit(cache=True, nogil=True)
-def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, key):
+def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n, key):  # type: ignore[no-untyped-def]  # noqa: PLR0913
     """Up to n distinct cells of [lo[j], hi[j]) drawn one after another, each with probability
     proportional to its weight among those not yet drawn (successive sampling; weight: people,
     times urban_weight in wards, 0 where covered if uncovered_only). Draws are made with
@@ -283,7 +287,7 @@ def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n,
 
 
 @nb.njit(cache=True, nogil=True)
-def _tree_of(weight):
+def _tree_of(weight):  # type: ignore[no-untyped-def]
     """A Fenwick tree (1-based) of the weights: prefix sums and updates in O(log n)."""
     n = len(weight)
     tree = np.zeros(n + 1)
@@ -296,7 +300,7 @@ def _tree_of(weight):
 
 
 @nb.njit(cache=True, nogil=True)
-def _tree_add(tree, i, delta):
+def _tree_add(tree, i, delta):  # type: ignore[no-untyped-def]
     i += 1
     while i < len(tree):
         tree[i] += delta
@@ -304,7 +308,7 @@ def _tree_add(tree, i, delta):
 
 
 @nb.njit(cache=True, nogil=True)
-def _tree_find(tree, target):
+def _tree_find(tree, target):  # type: ignore[no-untyped-def]
     """The 0-based index whose cumulative interval holds `target` (len if beyond the total)."""
     n = len(tree) - 1
     pos = 0
@@ -321,7 +325,7 @@ def _tree_find(tree, target):
 
 
 @nb.njit(cache=True, nogil=True)
-def _tree_total(tree):
+def _tree_total(tree):  # type: ignore[no-untyped-def]
     n = len(tree) - 1
     total = 0.0
     i = n
@@ -332,7 +336,7 @@ def _tree_total(tree):
 
 
 @nb.njit(cache=True, nogil=True)
-def _drawn(drawn, i):
+def _drawn(drawn, i):  # type: ignore[no-untyped-def]
     for j in drawn:
         if j == i:
             return True
@@ -340,7 +344,7 @@ def _drawn(drawn, i):
 
 
 @nb.njit(cache=True, nogil=True)
-def _exact_tree_draw(weight, drawn, u):
+def _exact_tree_draw(weight, drawn, u):  # type: ignore[no-untyped-def]
     """A cell of positive weight not in `drawn`, with probability proportional to its weight, by a
     linear pass over the exact weights."""
     total = 0.0
@@ -359,7 +363,7 @@ def _exact_tree_draw(weight, drawn, u):
 
 
 @nb.njit(cache=True, nogil=True)
-def _tree_draw(tree, weight, alive, n, key):
+def _tree_draw(tree, weight, alive, n, key):  # type: ignore[no-untyped-def]
     """Up to n distinct cells by successive sampling on a Fenwick tree of the weights: each draw
     proportional to weight among the cells not yet drawn (a drawn cell's weight is taken out for
     the next draws, then put back: the caller's coverage update removes it for good). A draw that
@@ -389,7 +393,7 @@ def _tree_draw(tree, weight, alive, n, key):
 
 
 @nb.njit(cache=True, nogil=True)
-def _tree_remove(tree, weight, cells):
+def _tree_remove(tree, weight, cells):  # type: ignore[no-untyped-def]
     """Cells that became covered leave the tree for good; returns how many had weight."""
     gone = 0
     for c in cells:

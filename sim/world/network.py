@@ -62,7 +62,7 @@ class Network:
 
 
 @nb.njit(cache=True, nogil=True)
-def _fill_pairs(src, dst, pos, indices):
+def _fill_pairs(src, dst, pos, indices):  # type: ignore[no-untyped-def]
     for e in range(len(src)):
         a, b = src[e], dst[e]
         indices[pos[a]] = b
@@ -72,7 +72,7 @@ def _fill_pairs(src, dst, pos, indices):
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _dedupe_rows(indptr, indices, degree, chunks):
+def _dedupe_rows(indptr, indices, degree, chunks):  # type: ignore[no-untyped-def]
     """Drop repeats and self-loops from each contact list in place, keeping first occurrences
     in order; degree[i] = what is left. A `seen` stamp per agent makes it linear."""
     n = len(indptr) - 1
@@ -90,7 +90,7 @@ def _dedupe_rows(indptr, indices, degree, chunks):
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _copy_rows(indptr, indices, new_indptr, out):
+def _copy_rows(indptr, indices, new_indptr, out):  # type: ignore[no-untyped-def]
     for i in nb.prange(len(new_indptr) - 1):
         src = indptr[i]
         for k in range(new_indptr[i], new_indptr[i + 1]):
@@ -109,7 +109,7 @@ def _simplify(indptr: NDArray[np.int64], indices: NDArray[np.int32]) -> tuple[ND
 
 
 @nb.njit(inline="always", cache=True)
-def _put(a, b, pos, indices, fill):
+def _put(a, b, pos, indices, fill):  # type: ignore[no-untyped-def]
     """Count (or write) the tie a-b into both contact lists; a self-loop takes two slots,
     dropped later, so counting and filling agree."""
     if fill:
@@ -121,13 +121,13 @@ def _put(a, b, pos, indices, fill):
 
 
 @nb.njit(inline="always", cache=True)
-def _tie(key, e, lo, size):
+def _tie(key, e, lo, size):  # type: ignore[no-untyped-def]
     """Tie e: two uniform agents of lo .. lo + size - 1."""
     return lo + np.int64(uniform(key, 2 * e) * size), lo + np.int64(uniform(key, 2 * e + 1) * size)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, fill):
+def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, fill):  # type: ignore[no-untyped-def]
     """Household cliques and commune ties, commune by commune (both ends of every tie lie in
     the commune, so communes are independent). Counts contacts into pos, or fills indices."""
     for c in nb.prange(len(commune_start) - 1):
@@ -144,7 +144,7 @@ def _local_pass(commune_start, first_tie, hh_start, hh_end, key, pos, indices, f
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _long_pass(n, m, key, pos, indices, fill, parts):
+def _long_pass(n, m, key, pos, indices, fill, parts):  # type: ignore[no-untyped-def]
     """Long-range ties. Both ends are anywhere, so each of `parts` slices of the agents goes
     over all ties and writes only its own contact lists (no two threads share a list)."""
     for part in nb.prange(parts):
@@ -162,7 +162,7 @@ def _long_pass(n, m, key, pos, indices, fill, parts):
 
 
 @nb.njit(cache=True, nogil=True)
-def _household_bounds(sizes, commune_start, hh_start, hh_end):
+def _household_bounds(sizes, commune_start, hh_start, hh_end):  # type: ignore[no-untyped-def]
     """Households are runs of consecutive agents of the given sizes, cut at commune borders."""
     n = len(hh_start)
     pos = 0

@@ -139,7 +139,7 @@ def _dossier_history(n: int, needs_per_year: float, adopter: NDArray[np.bool_], 
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _person_draws(n, key, age_cdf):
+def _person_draws(n, key, age_cdf):  # type: ignore[no-untyped-def]
     """Each person's own random numbers, in parallel (counter-based, so any thread count gives
     the same): age band, a uniform for wealth, and 6 standard normals (Box-Muller)."""
     age = np.empty(n, np.uint8)

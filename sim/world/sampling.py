@@ -27,7 +27,7 @@ from sim.streams import uniform
 
 
 @nb.njit(parallel=True, cache=True)
-def count_where(commune_start, communes, mask, want):
+def count_where(commune_start, communes, mask, want):  # type: ignore[no-untyped-def]
     """Agents with mask == want in each of `communes`."""
     out = np.zeros(len(communes), np.int64)
     for k in nb.prange(len(communes)):
@@ -40,7 +40,7 @@ def count_where(commune_start, communes, mask, want):
 
 
 @nb.njit(cache=True)
-def _pick_within(lo, hi, picks, eligible, mask, want, key):
+def _pick_within(lo, hi, picks, eligible, mask, want, key):  # type: ignore[no-untyped-def]
     """picks[j] distinct uniform agents of [lo[j], hi[j]) with mask == want (eligible[j] of them).
 
     Rejection marks each pick in the mask so it is not drawn twice, and the marks are

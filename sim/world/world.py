@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -70,7 +71,7 @@ class World:
 class _Inline(Executor):
     """An executor that runs each job at once, in the calling thread."""
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:
+    def submit(self, fn: Callable[..., object], /, *args: object, **kwargs: object) -> Future:
         future: Future = Future()
         future.set_result(fn(*args, **kwargs))
         return future
