@@ -39,14 +39,18 @@ from sim.streams import mix, uniform
 
 # Columns of the per-commune counts returned by `citizens_month`.
 SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSSIERS_OFFLINE, \
-    RECENT, RECENT_ONLINE, ASSISTED, CASHLESS_JOINED = range(11)
-CITIZEN_COUNTS = 11
+    RECENT, RECENT_ONLINE, ASSISTED, CASHLESS_JOINED = range(11)  # structural: column indices
+CITIZEN_COUNTS = 11  # structural: columns
 # Columns of the per-commune counts returned by `businesses_month`.
 B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RECENT_ONLINE = range(7)
 BUSINESS_COUNTS = 7
 
 
-def work_units(commune_start: NDArray[np.int64], size: int = 16384) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+# Agents per work unit: parallel loops go over units of at most this many (computation, not behaviour).
+UNIT_SIZE = 16384  # structural
+
+
+def work_units(commune_start: NDArray[np.int64], size: int = UNIT_SIZE) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Split the agents into runs of at most `size` that never cross a commune border.
 
     Parallel loops go over these units rather than over communes, so two threads get
@@ -81,14 +85,14 @@ def ceiling_probability(p: float) -> float:
     """
     if p >= 1.0:
         return 1.0
-    k = int(np.floor(-4.0 * np.log2(max(p, 1e-12))))
-    return float(2.0 ** (-k / 4.0))
+    k = int(np.floor(-4.0 * np.log2(max(p, 1e-12))))  # structural: the 2^(-k/4) ladder
+    return float(2.0 ** (-k / 4.0))  # structural: the ladder
 
 
 @nb.njit(inline="always", cache=True)
 def _unit_key(key: np.uint64, first: np.int64) -> np.uint64:
     """A work unit's own stream of a component's month (keyed on its first agent)."""
-    return mix(key ^ (np.uint64(first) * np.uint64(0xD1B54A32D192ED03)))
+    return mix(key ^ (np.uint64(first) * np.uint64(0xD1B54A32D192ED03)))  # structural: hash constant
 
 
 @nb.njit(inline="always", cache=True)
@@ -238,7 +242,7 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
     assist_key = _unit_key(dossiers.key, first)
     d_sp = d_ac = d_bb = d_os = d_cl = on = off = assisted = cl_joined = 0
     n_os = n_cl = 0
-    for sweep in range(8):
+    for sweep in range(8):  # structural: the sweeps of SWEEPS
         big_p = cand_p[sweep]
         if big_p <= 0.0:
             continue
@@ -256,19 +260,19 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
                 if not account[j] and v < own_p[1, income[j]]:
                     account[j] = True
                     d_ac += 1
-            elif sweep == 2:
-                if not broadband[j] and v < own_p[2, income[j]]:
+            elif sweep == 2:  # structural: sweep index
+                if not broadband[j] and v < own_p[2, income[j]]:  # structural: device row
                     broadband[j] = True
                     d_bb += 1
-            elif sweep == 3 or sweep == 5:
-                b = os_ if sweep == 3 else cl
-                state = online_services if sweep == 3 else cashless
+            elif sweep == 3 or sweep == 5:  # structural: sweep index
+                b = os_ if sweep == 3 else cl  # structural: sweep index
+                state = online_services if sweep == 3 else cashless  # structural: sweep index
                 if state[j] == ADOPTER:
                     # An unskilled user finds it harder and gives up more often.
                     rate = b.lapse[c] * (1.0 + b.lapse_effort * (1.0 - skill[j]))
                     if v < 1.0 - np.exp(-rate * dt):
                         state[j] = LAPSING
-                        if sweep == 3:
+                        if sweep == 3:  # structural: sweep index
                             changed_os[n_os] = first + j
                             n_os += 1
                             d_os -= 1
@@ -276,8 +280,8 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
                             changed_cl[n_cl] = first + j
                             n_cl += 1
                             d_cl -= 1
-            elif sweep == 4 or sweep == 6:
-                is_os = sweep == 4
+            elif sweep == 4 or sweep == 6:  # structural: sweep index
+                is_os = sweep == 4  # structural: sweep index
                 b = os_ if is_os else cl
                 state = online_services if is_os else cashless
                 if state[j] == NEVER or state[j] == LAPSED:
@@ -317,11 +321,11 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
                 if v < po * big_p:
                     if online_services[j] == ADOPTER:
                         online = True
-                    elif assist > 0.0 and uniform(assist_key, 2 * j) < assist:
+                    elif assist > 0.0 and uniform(assist_key, 2 * j) < assist:  # structural: draw number
                         online = True
                         assisted += 1
                         if ((online_services[j] == NEVER or online_services[j] == LAPSED)
-                                and uniform(assist_key, 2 * j + 1) < dossiers.conversion):
+                                and uniform(assist_key, 2 * j + 1) < dossiers.conversion):  # structural: draw number
                             online_services[j] = ADOPTER
                             changed_os[n_os] = first + j
                             n_os += 1
@@ -335,10 +339,10 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
                     on += 1
                 else:
                     off += 1
-            t += 2
+            t += 2  # structural: two draws a candidate
             j += 1 + _gap(uniform(key, t), log_q)
     recent = recent_on = 0
-    for slot in range(max(0, month + 1), month + 13):
+    for slot in range(max(0, month + 1), month + 12 + 1):
         recent += hist_all[slot]
         recent_on += hist_online[slot]
     row[SMARTPHONE], row[ACCOUNT], row[BROADBAND] = d_sp, d_ac, d_bb
@@ -449,7 +453,7 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
     for c in nb.prange(n_c):
         queued = room[c]
         for k in range(unit_start[c], unit_start[c + 1]):
-            for b in range(2):
+            for b in range(2):  # structural: the two behaviours
                 who = changed_os if b == 0 else changed_cl
                 state = online_services if b == 0 else cashless
                 nbr = nbr_os if b == 0 else nbr_cl
@@ -479,7 +483,7 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
                     if d == 1 or d == -1:
                         nbr_os[j] += d
                     else:
-                        nbr_cl[j] += d // 2
+                        nbr_cl[j] += d // 2  # structural: cashless changes are coded +-2
 
 
 @nb.njit(parallel=True, cache=True)
@@ -487,7 +491,7 @@ def adopting_contacts(online_services, cashless, indptr, indices):  # type: igno
     """Number of adopting contacts of every agent for both behaviours, counted from scratch
     (once, at set-up)."""
     n = len(indptr) - 1
-    out = np.zeros((2, n), np.int32)
+    out = np.zeros((2, n), np.int32)  # structural: two behaviours
     for i in nb.prange(n):
         a = b = 0
         for k in range(indptr[i], indptr[i + 1]):
@@ -584,37 +588,37 @@ def businesses_month(commune_start, biz, mk, firms, month, key):  # type: ignore
     n_c = len(commune_start) - 1
     n_sectors = firms.weights.shape[0]
     counts = np.zeros((n_c, BUSINESS_COUNTS), np.float64)
-    va = np.zeros((n_c, n_sectors, 2), np.float64)
+    va = np.zeros((n_c, n_sectors, 2), np.float64)  # structural: digital, total
     for c in nb.prange(n_c):
         po = firms.procedures_online[c]
         accepting = consumers = n_online = d_online = d_all = recent = recent_on = 0.0
         digital = np.zeros(n_sectors)
         total = np.zeros(n_sectors)
         for i in range(commune_start[c], commune_start[c + 1]):
-            j = 5 * i
+            j = 5 * i  # structural: five draws a business
             u = uniform(key, j)
             if consumer[i]:
                 if accepts[i]:
                     if u < mk.leave_p:
                         b = merchant_benefit(mk, c, size[i], taste[i], tax_taste[i], onboarded_at[i])
-                        if uniform(key, j + 4) < _logistic(-b):
+                        if uniform(key, j + 4) < _logistic(-b):  # structural: draw number
                             accepts[i] = False
                 elif u < mk.join_p or onboarded_at[i] == month:  # an onboarding visit makes it decide now
                     b = merchant_benefit(mk, c, size[i], taste[i], tax_taste[i], onboarded_at[i])
-                    if uniform(key, j + 4) < _logistic(b):
+                    if uniform(key, j + 4) < _logistic(b):  # structural: draw number
                         accepts[i] = True
             if not online[i] and uniform(key, j + 1) < firms.online_p:
                 online[i] = True
             w = weight[i]
-            if uniform(key, j + 2) < firms.need_p:
+            if uniform(key, j + 2) < firms.need_p:  # structural: draw number
                 last_dossier[i] = month
                 d_all += w
-                if online[i] and uniform(key, j + 3) < po:
+                if online[i] and uniform(key, j + 3) < po:  # structural: draw number
                     last_online[i] = month
                     d_online += w
-            if level[i] < 3:
+            if level[i] < 3:  # structural: the top digital level
                 up = firms.upgrade_p[level[i]] * (1.0 + firms.acceptance_boost * (consumer[i] and accepts[i]))
-                if uniform(key ^ np.uint64(0x5851F42D4C957F2D), i) < up:
+                if uniform(key ^ np.uint64(0x5851F42D4C957F2D), i) < up:  # structural: hash constant
                     level[i] += 1
             consumers += w * consumer[i]
             accepting += w * (consumer[i] and accepts[i])

@@ -152,9 +152,9 @@ class Government:
 
     def _adapt(self, year: int) -> None:
         """Mid-course correction: move DX money towards the behaviour that is further off track."""
-        shift = self.spec.budget.adaptive_shift
-        gaps: dict[DxProgramme, float] = {"services": 0.8 - self.seen.get("online_services_uptake", 0.0),
-                                          "incentives": 0.8 - self.seen.get("cashless_share", 0.0)}
+        shift, target = self.spec.budget.adaptive_shift, self.spec.budget.adaptive_target
+        gaps: dict[DxProgramme, float] = {"services": target - self.seen.get("online_services_uptake", 0.0),
+                                          "incentives": target - self.seen.get("cashless_share", 0.0)}
         worst = max(gaps, key=lambda p: gaps[p])
         if gaps[worst] <= 0:
             return
@@ -184,7 +184,7 @@ class Operator:
         spec, cal, env = self.spec, self.calendar, self.env
         everywhere = np.arange(self.world.geo.n)
         for month in range(cal.months):
-            yield env.timeout(max(0.0, cal.day(month) - env.now) + 14)  # mid-month
+            yield env.timeout(max(0.0, cal.day(month) - env.now) + 14)  # structural; mid-month
             year = cal.year_month(month)[0]
             plan = {"4g": spec.commercial_4g_per_year,
                     "5g": spec.commercial_5g_per_year if year >= spec.five_g_start_year else 0.0}
@@ -200,7 +200,8 @@ class Operator:
         each settlement cell (commercial sites favour wards four to one: density pays; co-funded
         ones go where the programme says, without that preference); returns how many were built
         (none once everyone is covered)."""
-        cells = self.world.site_plan.pick(self.draws, tech, n, communes, 1.0 if cofunded else 4.0)
+        urban_weight = 1.0 if cofunded else self.spec.commercial_urban_weight.value
+        cells = self.world.site_plan.pick(self.draws, tech, n, communes, urban_weight)
         built = self.world.build_sites(tech, cells, cofunded)
         self.built[tech] += built
         return built

@@ -44,10 +44,10 @@ from sim.world.sampling import count_where
 Process = Generator[Event, object, None]  # a simpy process
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
-WORKING_DAYS_PER_WEEK = 5.0
+WORKING_DAYS_PER_WEEK = 5.0  # structural: a working week
 
 
-def _prob(rate: float | NDArray[np.float64]) -> NDArray[np.float64]:
+def _prob(rate: float | NDArray[np.floating]) -> NDArray[np.float64]:
     """Monthly probability of an event with a yearly hazard `rate`."""
     return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
 
@@ -55,6 +55,7 @@ def _prob(rate: float | NDArray[np.float64]) -> NDArray[np.float64]:
 def adaptive_year(spec: Scenario) -> int:
     """The year the government re-allocates (`budget.adaptive`): midway to 2030 (the Resolution
     57 horizon) or to the scenario's end if earlier, and never the first year."""
+    # structural: Resolution 57's horizon, the midpoint
     mid = (spec.time.start_year + min(2030, spec.time.end_year)) // 2
     return max(mid, spec.time.start_year + 1)
 
@@ -125,7 +126,7 @@ class CityModel(mesa.Model):
         self._sizes = np.diff(c.commune_start)
         self.degree = np.zeros(c.n, dtype=np.int32) if network is None else network.degree
         if network is None:
-            counts = np.zeros((2, c.n), dtype=np.int32)
+            counts = np.zeros((2, c.n), dtype=np.int32)  # structural: two behaviours
             self._contacts = kern.Contacts(np.empty(0, np.int64), np.empty(0, np.int32), np.zeros(0, np.int32), 0)
         else:
             # Contacts in other communes first in every list (the monthly update relies on it).
@@ -150,9 +151,10 @@ class CityModel(mesa.Model):
                                                               self.calendar.months))
         # The month's adopters and lapsers, by unit.
         self._changed = kern.Changed(np.empty(c.n, dtype=np.int32), np.empty(c.n, dtype=np.int32),
+                                     # structural: two behaviours
                                      np.zeros((len(self._units.commune), 2), dtype=np.int64))
         self.business_counts = np.zeros((geo.n, kern.BUSINESS_COUNTS))
-        self.business_value_added = np.zeros((geo.n, len(SECTORS), 2))
+        self.business_value_added = np.zeros((geo.n, len(SECTORS), 2))  # structural: digital, total
         self.business_dossiers = (0.0, 0.0)
         self._business_online = float(b.weight[b.online_services].sum() / b.weight.sum())
         self.state = ProvinceState(geo.n)
@@ -177,13 +179,16 @@ class CityModel(mesa.Model):
         """What the monthly steps use that the scenario fixes for the whole run."""
         spec = self.spec
         pop, de = spec.population, spec.behaviour.digital_economy
-        income_factor = 0.6 + 0.2 * np.arange(5)  # the better-off acquire devices sooner
+        # The better-off acquire devices sooner: quintile k's hazard is 1 + g (k - 2) times the middle one's.
+        income_factor = 1.0 + pop.device_income_gradient.value * (np.arange(5) - 2)  # structural: five quintiles
         own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
+                             # structural: five quintiles
                              np.full(5, spec.infrastructure.broadband_growth) * income_factor])
         self._own_p = _prob(own_rate)
         self._level_weights = np.tile(np.array(de.level_weights, dtype=np.float64), (len(SECTORS), 1))
-        # Higher digital levels are harder to reach: the hazard halves by level 2.
-        self._upgrade_p = _prob(de.upgrade_rate.value * np.array([1.0, 0.75, 0.5]))
+        # Higher digital levels are harder to reach: the hazard falls by `upgrade_level_decline` a level.
+        # structural: levels 0-2
+        self._upgrade_p = _prob(de.upgrade_rate.value * (1.0 - de.upgrade_level_decline.value * np.arange(3)))
 
     def _build_institutions(self) -> None:
         """The programmes (each with the narrow inputs of `sim.programmes.Inputs`, acting through
@@ -241,7 +246,7 @@ class CityModel(mesa.Model):
                                       spec.costs.integration_vnd_per_person.value, self.world.geo.population)
         # Chance a non-adopter with an online-able need is helped: this month's share of the
         # pool (spread over the months left in the year) over the expected such needs.
-        months_left = 13 - self.calendar.year_month(month)[1]
+        months_left = 12 - self.calendar.year_month(month)[1] + 1
         dossiers = st.assist_pool / months_left / spec.costs.assisted_dossier_vnd.value
         non_adopters = (self._sizes - self.citizen_counts[:, kern.ONLINE_SERVICES]) / self.world.scale
         needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
@@ -286,7 +291,7 @@ class CityModel(mesa.Model):
         cl_spec = beh.cashless
         acceptance = self.acceptance_experienced()
         cl = self._adoption("cashless", acceptance, cl_spec.lapse + cl_spec.lapse_experience * (1.0 - acceptance))
-        cand = [float(self._own_p[k].max()) for k in range(3)]
+        cand = [float(self._own_p[k].max()) for k in range(3)]  # structural: three devices
         cand += [*self._candidates(os_, "online_services", 1.0 + eff.fee_discount_boost),
                  *self._candidates(cl, "cashless", 1.0)]
         cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(spec.population.needs_per_year))]
@@ -323,7 +328,7 @@ class CityModel(mesa.Model):
     def _home_and_away(self, part: NDArray[np.float64], whole: NDArray[np.float64]) -> NDArray[np.float64]:
         """A share as people of each commune meet it: mostly at home, the rest province-wide."""
         own = np.divide(part, whole, out=np.zeros(self.world.geo.n), where=whole > 0)
-        province = part.sum() / max(whole.sum(), 1e-12)
+        province = part.sum() / max(whole.sum(), 1e-12)  # structural: no division by zero
         home = self.spec.population.home_commune_share
         return home * own + (1 - home) * province
 
@@ -370,7 +375,7 @@ class CityModel(mesa.Model):
         counts[:, kern.B_ACCEPTING] = np.bincount(b.commune, w * (b.consumer_facing & b.accepts_cashless), n)
         counts[:, kern.B_CONSUMER] = np.bincount(b.commune, w * b.consumer_facing, n)
         counts[:, kern.B_ONLINE] = np.bincount(b.commune, w * b.online_services, n)
-        va = np.zeros((n, n_s, 2))
+        va = np.zeros((n, n_s, 2))  # structural: digital, total
         cell = b.commune.astype(np.int64) * n_s + b.sector
         va[:, :, 0] = np.bincount(cell, b.value_added * self._level_weights[0][b.digital_level],
                                   n * n_s).reshape(n, n_s)
@@ -413,7 +418,7 @@ class CityModel(mesa.Model):
 
     def upgrade_firms(self, which: NDArray[np.int64]) -> None:
         b = self.world.businesses
-        b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)
+        b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)  # structural: the top level
 
     def build_sites(self, tech: str, n: int, communes: NDArray[np.int64], turn: int) -> int:
         """Co-funded sites, built by the operators in turn (month by month); returns how many."""
@@ -421,12 +426,14 @@ class CityModel(mesa.Model):
         return op.build(tech, n, communes, cofunded=True)
 
     def hire_officers(self, officers: float, communes: NDArray[np.int64], days: float) -> None:
-        """Funded officer posts for `days`, sent where offices are busiest (the gap to 80%
-        utilisation), else in proportion to staff; they expire on the calendar."""
+        """Funded officer posts for `days`, sent where offices are busiest (the gap to the target
+        utilisation, `effects.officer_target_utilisation`), else in proportion to staff; they
+        expire on the calendar."""
         o = self.offices
-        target = o.utilisation[communes] * np.maximum(o.staff[communes], 0.0) / 0.8
+        busy = self.spec.effects.officer_target_utilisation.value
+        target = o.utilisation[communes] * np.maximum(o.staff[communes], 0.0) / busy
         gap = np.maximum(np.nan_to_num(target, posinf=0.0) - o.staff[communes], 0.0)
-        weights = gap if gap.sum() > 0 else np.maximum(o.staff[communes], 1e-9)
+        weights = gap if gap.sum() > 0 else np.maximum(o.staff[communes], 1e-9)  # structural: no division by zero
         extra = np.zeros(self.world.geo.n)
         extra[communes] = officers * weights / weights.sum()
         o.add_staff(extra)

@@ -25,7 +25,7 @@ def ratio(a: float, b: float) -> float:
 
 def weighted(values: NDArray[np.floating], weights: NDArray[np.number]) -> float:
     """Weighted mean that treats an infinite value (an office with no staff) as a very long one."""
-    v = np.nan_to_num(np.asarray(values, dtype=np.float64), posinf=3650.0)
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), posinf=3650.0)  # structural: ten years stands for never
     return float((v * weights).sum() / max(weights.sum(), 1))
 
 

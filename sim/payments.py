@@ -31,6 +31,7 @@ class PaymentHabit:
     def __init__(self, spec: PaymentsSpec, adopters: NDArray[np.int64]) -> None:
         self.spec = spec
         # At the start adopters have used cashless for a while: half-way from start to maximum.
+        # structural: the midpoint
         self.mean = np.full(len(adopters), 0.5 * (spec.habit_start.value + spec.habit_max.value))
 
     def month(self, adopters: NDArray[np.int64], joined: NDArray[np.float64]) -> None:

@@ -153,6 +153,7 @@ class OfficeQueues:
         self.utilisation = np.where(dead, np.where(lam > 0, np.inf, 0.0), lam / safe_cap)
         self.backlog = np.maximum(self.backlog + (lam - cap) * days, 0.0)
 
+        # structural: the edge of the fluid approximation
         rho_edge = np.maximum(1.0 - np.sqrt(2.0 / (safe_cap * days)), 0.0)
         rho = np.where(self.backlog > 0, rho_edge, np.minimum(self.utilisation, rho_edge))
         ahead = self.backlog / safe_cap

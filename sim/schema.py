@@ -212,6 +212,10 @@ class SourcedShare(Sourced):
     value: Share
 
 
+class SourcedHalf(Sourced):
+    value: Annotated[float, Field(ge=0.0, le=0.5)]
+
+
 class SourcedAdultShare(Sourced):
     value: Annotated[float, Field(gt=0.0, le=1.0)]
 
@@ -340,6 +344,8 @@ class PopulationSpec(Strict):
     needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
         description="administrative dossiers per adult per year")
     home_commune_share: Share = 0.8
+    device_income_gradient: SourcedHalf = Field(
+        description="rise of the device hazards per income quintile, relative to the middle one (1 - 2g ... 1 + 2g)")
 
     @field_validator("age_shares")
     @classmethod
@@ -464,6 +470,8 @@ class DigitalEconomySpec(Strict):
 
     definition: Literal["MIC", "GSO"] = "MIC"
     upgrade_rate: SourcedRate = Field(description="yearly hazard of a business moving up one digital level")
+    upgrade_level_decline: SourcedHalf = Field(
+        description="fall of the upgrade hazard per level climbed, relative (level k: 1 - k x decline)")
     level_weights: Four = Field(description="share of a sector's digital intensity realised at levels 0-3")
     sector_intensity: dict[NonCoreSector, Share] = Field(
         description="digital share of a sector's value added when all its firms are at the top level")
@@ -513,6 +521,8 @@ class BudgetSpec(Strict):
     adaptive: bool = False
     adaptive_shift: Share = Field(0.2, description="share of donors' allocation moved (when adaptive)",
                                   json_schema_extra=LEVER)
+    adaptive_target: Share = Field(0.8, description="the uptake and cashless share the adaptive government steers "
+                                                    "towards (Resolution 57's goals of 80%)", json_schema_extra=LEVER)
 
     _split = table("r57_split", get_args(R57Part), sums_to_one=True)
     _allocation = table("allocation", DX_PROGRAMMES, sums_to_one=True)
@@ -572,6 +582,10 @@ class EffectSpec(Strict):
         description="standard deviation of log staff per person across communes")
     deadline_days: Annotated[float, Field(gt=0.0, le=365.0)] = Field(description="statutory deadline, working days")
     firm_support_success: SourcedShare = Field(description="chance a supported firm moves up a level")
+    officer_target_utilisation: SourcedAdultShare = Field(
+        description="utilisation funded officer posts bring the busiest offices down to (they go where it is exceeded)")
+    training_rural_priority: SourcedFactor = Field(
+        description="age bands a rural person counts as older in the community teams' order of training")
 
 
 class TasksSpec(Strict):
@@ -601,6 +615,8 @@ class InfrastructureSpec(Strict):
     commercial_5g_per_year: Annotated[float, Field(ge=0.0, le=1e5)]
     five_g_start_year: Year
     broadband_growth: Rate = Field(description="yearly hazard of a household getting fibre")
+    commercial_urban_weight: SourcedFactor = Field(
+        description="weight of an uncovered ward resident against a rural one where operators site commercial sites")
 
 
 class PolicySpec(Strict):

@@ -25,7 +25,8 @@ def test_calendar_maps_months_and_days_both_ways() -> None:
 
 def _government(**seen: float) -> SimpleNamespace:
     """A government's state without a model: just what _adapt and _deliver read."""
-    return SimpleNamespace(spec=SimpleNamespace(budget=SimpleNamespace(adaptive_shift=0.2)), seen=seen,
+    return SimpleNamespace(spec=SimpleNamespace(budget=SimpleNamespace(adaptive_shift=0.2, adaptive_target=0.8)),
+                           seen=seen,
                            calendar=Calendar("2025-01", 24), env=simpy.Environment(),
                            programmes=SimpleNamespace(lead_days=lambda programme: 45),
                            adapted=[], dx_spent_vnd=0.0, unabsorbed_vnd=0.0,

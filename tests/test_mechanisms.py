@@ -175,9 +175,11 @@ def test_every_lever_and_programme_moves_an_outcome() -> None:
     adaptive = outcomes("budget.adaptive=true")
     dead = []
     for key in levers(spec):
-        if key == "budget.adaptive_shift":
+        if key == "budget.adaptive_shift":  # it acts when the government adapts
             moved = outcomes("budget.adaptive=true", _doubled(data, key))
             reference = adaptive
+        elif key == "budget.adaptive_target":  # a target both shares already meet: nothing is moved
+            moved, reference = outcomes("budget.adaptive=true", f"{key}=0.01"), adaptive
         else:
             moved, reference = outcomes(_doubled(data, key)), base
         if not any(not np.array_equal(moved[n], reference[n]) for n in reference):

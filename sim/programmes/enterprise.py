@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from sim.programmes.base import BusinessOrder, Communes, Inputs, Programme
 from sim.programmes.registry import register
 
-LEVELS = 3  # digital levels above the lowest (0 to 3)
+LEVELS = 3  # structural; digital levels above the lowest (0 to 3)
 
 
 @register

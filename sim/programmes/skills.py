@@ -9,11 +9,7 @@ import numpy as np
 
 from sim.programmes.base import Communes, Indices, Inputs, Programme, stochastic_round
 from sim.programmes.registry import register
-
-# Training priority: living in a rural commune counts as this many age bands older.
-# assumption: teams go to the rural elderly first; 1.5 bands (range 0-3). It orders who is
-# trained first, it does not change what training does.
-RURAL_PRIORITY = 1.5
+from sim.world.population import AGE_BANDS
 
 
 @register
@@ -44,7 +40,7 @@ class Skills(Programme):
         # Walk the fixed priority order, skipping people already trained (by a pilot, say).
         start = self._trained_upto if whole else 0
         while need > 0 and start < len(order):
-            chunk = order[start:start + 2 * need]
+            chunk = order[start:start + 2 * need]  # structural: read ahead
             fresh = np.flatnonzero(~c.trained[chunk])
             if len(fresh) > need:
                 fresh = fresh[:need]
@@ -63,10 +59,12 @@ class Skills(Programme):
         """Community digital teams go to older and rural people first (order fixed at the first use)."""
         if self._order is None:
             c, rng = self.world.citizens, self.rng
-            priority = c.age + RURAL_PRIORITY * ~self.geo.urban[c.commune] + rng.random(c.n)
+            rural = self.spec.effects.training_rural_priority.value  # age bands a rural person counts older
+            priority = c.age + rural * ~self.geo.urban[c.commune] + rng.random(c.n)
             # Highest first. A stable sort of 16-bit levels is a radix sort (a third of the time
             # of sorting floats at 1:1); people in the same level keep a random order.
-            level = np.round((5.5 - priority) * (65535 / 5.5)).astype(np.uint16)
+            top = len(AGE_BANDS) + rural  # above any priority: the oldest band, rural, a draw < 1
+            level = np.round((top - priority) * (np.iinfo(np.uint16).max / top)).astype(np.uint16)
             shuffled = rng.permutation(c.n)
             self._order = shuffled[np.argsort(level[shuffled], kind="stable")]
             self._trained_upto = 0
