@@ -35,7 +35,7 @@ PLANS = [0.031, 0.035, 0.04, 0.05, 0.06]
 
 def session_times() -> list[dict]:
     from sim.app.session import APP_RUNS, APP_SCALE, Session, lever_values, plan
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     rows = []
     for name in PROVINCES:
@@ -65,7 +65,7 @@ def page_times() -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "scenarios/dak_lak.toml", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "app", "scenarios/dak_lak.toml", "--port", str(port)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:

@@ -17,8 +17,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.ensemble import run_one  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.experiments.ensemble import run_one  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 
 # (scenario, overrides, runs): a rural province with every draw and institution on, and the
 # pilot scenario (programmes targeted at communes). Small and short: the test takes seconds.

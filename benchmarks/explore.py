@@ -36,7 +36,7 @@ def main() -> None:
         for name, args in CASES:
             out = Path(tmp) / name.split()[0]
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "sim.cli", "seek", *args, "--out", str(out), "--quiet"],
+            proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "seek", *args, "--out", str(out), "--quiet"],
                                   cwd=ROOT, capture_output=True, text=True, check=True)
             wall = time.perf_counter() - t0
             answer = json.loads((out / "seek.json").read_text())
@@ -56,10 +56,10 @@ def throughput(tmp: Path) -> dict:
     plain, sweep = [], []
     for attempt in range(2):
         out = tmp / f"run{attempt}"
-        subprocess.run([sys.executable, "-m", "sim.cli", "run", "scenarios/dak_lak.toml", "--runs", "60",
+        subprocess.run([sys.executable, "-m", "sim.app.cli", "run", "scenarios/dak_lak.toml", "--runs", "60",
                         "--out", str(out), *short], cwd=ROOT, capture_output=True, check=True)
         plain.append(60 / json.loads((out / "manifest.json").read_text())["timings"]["wall_seconds"])
-        proc = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", "scenarios/dak_lak.toml", "--vary",
+        proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "sweep", "scenarios/dak_lak.toml", "--vary",
                                "budget.dx_share=0.02:0.04:3", "--runs", "20", "--store", str(tmp / f"sweep{attempt}"),
                                *short], cwd=ROOT, capture_output=True, text=True, check=True)
         line = proc.stdout.strip().splitlines()[-1]  # "60 runs in 17 s (...)"

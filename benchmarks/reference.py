@@ -17,9 +17,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.ensemble import run_ensemble  # noqa: E402
-from sim.execution import Execution  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.experiments.ensemble import run_ensemble  # noqa: E402
+from sim.experiments.execution import Execution  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 
 INDICATORS = ("online_services_adoption", "online_services_uptake", "cashless_adoption", "cashless_share",
               "merchant_acceptance", "coverage_4g", "digital_economy_share")

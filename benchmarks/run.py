@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "validation")]
 
 from mesa_twin import MesaBass, MesaBassOnNetwork  # noqa: E402
 
-from sim.scenario import load_scenario  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 from sim.world.network import build_network  # noqa: E402
 
 P, Q = 0.03, 0.38  # the scenarios' online-services Bass coefficients, per year
@@ -74,7 +74,7 @@ def citytwin(args: list[str], out: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", *args, "--quiet", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "run", *args, "--quiet", "--out", str(out)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = TreeMemory(proc.pid)
     stdout, stderr = proc.communicate()

@@ -44,7 +44,7 @@ MAX_BYTES = {"TOML": 8 * 1024 * 1024, "GeoJSON": 128 * 1024 * 1024, "CSV": 32 * 
 MAX_DEPTH = 32       # tables within tables, arrays within arrays
 MAX_CSV_ROWS = 1_000_000
 
-# Marks a folder as citytwin's output, so a later command may replace or extend it (`sim.outfolder`).
+# Marks a folder as citytwin's output, so a later command may replace or extend it (`sim.outputs.outfolder`).
 MARKER = ".citytwin-output"
 
 

@@ -3,7 +3,7 @@
 Local workers and citytwin's own dask workers call `die_with_parent()` first thing, so no worker
 outlives the command, however the command ends (a worker stuck in a numba kernel runs no
 Python-level handler, and a `kill -9` of citytwin runs none at all). Linux only (prctl); elsewhere
-the parent's stop (`sim.runner.stop`) still ends them.
+the parent's stop (`sim.experiments.runner.stop`) still ends them.
 """
 
 import ctypes

@@ -11,7 +11,7 @@ and the error names the key and what is allowed.
 This module imports nothing from `sim`: it is the bottom of the stack, and the
 vocabulary every layer shares (programmes, sectors, firm sizes, indicators) is
 written here once. Reading files, `extends`, `--set`, the shipped province data
-and the checks against them are `sim.scenario`'s.
+and the checks against them are `sim.inputs.scenario`'s.
 
 Example:
     >>> from sim.schema import Scenario
@@ -270,7 +270,7 @@ class SourcedVnd(Sourced):
 
 class ProvinceSpec(Strict):
     """The province: its code picks the shipped communes, boundaries and populations
-    (`sim.geodata`); name, area and population default to the data's (`sim.scenario.with_province_data`)."""
+    (`sim.geodata`); name, area and population default to the data's (`sim.inputs.scenario.with_province_data`)."""
 
     name: Annotated[str, Field(min_length=1)]
     code: int = Field(description="official code of the post-2025 province (01-96)")
@@ -915,7 +915,7 @@ class Scenario(Strict):
 def levers(spec: Scenario) -> list[str]:
     """Dotted keys of every lever (fields marked `LEVER`); a table's lever is each of its keys.
 
-    >>> from sim.scenario import load_scenario
+    >>> from sim.inputs.scenario import load_scenario
     >>> "budget.allocation.skills" in levers(load_scenario("scenarios/dak_lak.toml"))
     True
     """

@@ -18,23 +18,23 @@ FAST = ["ensemble.scale=0.003", "time.end=\"2031-12\""]
 def citytwin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the CLI as a planner would (a fresh interpreter), capturing output."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sim.app.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=env, timeout=600)
 
 
 def in_process(argv: list[str]) -> tuple[int, list[str]]:
-    """`citytwin ARGV` in this process (sim.cli.main, as the command runs it): its status and the
+    """`citytwin ARGV` in this process (sim.app.cli.main, as the command runs it): its status and the
     lines it wrote to stderr. A refusal costs milliseconds here against ~2 s in a new interpreter."""
     import contextlib
     import io
 
-    from sim.cli import main
+    from sim.app.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
             code = main(argv)
-        except SystemExit as exit_:  # argparse's own refusals (one line: sim.cli._Parser)
+        except SystemExit as exit_:  # argparse's own refusals (one line: sim.app.cli._Parser)
             code = int(exit_.code or 0)
     return code, err.getvalue().strip().splitlines()
 

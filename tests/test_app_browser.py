@@ -47,7 +47,7 @@ def app(tmp_path_factory):
         '[[targets.custom]]\nid = "uptake_2027"\nindicator = "online_services_uptake"\ncomparison = ">="\n'
         'threshold = 0.5\nyear = 2027\nsource = "test"\n', encoding="utf-8")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", str(folder / "dak_lak_short.toml"),
+    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "app", str(folder / "dak_lak_short.toml"),
                              "--port", str(port), "--runs", "6", "--scale", "0.002"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONWARNINGS="ignore"),

@@ -26,7 +26,7 @@ from sim.app.session import (
     scenario_toml,
 )
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario
+from sim.inputs.scenario import load_scenario
 from sim.schema import bounds
 from sim.world.geography import build_geography, world_rng
 

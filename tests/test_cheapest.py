@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import DAK_LAK, assert_refused, citytwin
 
-import sim.cheapest as costing
-from sim.cheapest import SHARE, cheapest, frontier
-from sim.execution import Execution
-from sim.scenario import load_scenario
-from sim.targets import resolve_targets
+import sim.experiments.cheapest as costing
+from sim.experiments.cheapest import SHARE, cheapest, frontier
+from sim.experiments.execution import Execution
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import resolve_targets
 
 
 @pytest.fixture

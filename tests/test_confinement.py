@@ -7,7 +7,7 @@ import pytest
 from conftest import DAK_LAK, ROOT
 
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario
+from sim.inputs.scenario import load_scenario
 
 SCENARIOS = ROOT / "scenarios"
 
@@ -49,8 +49,8 @@ def test_a_scenario_is_never_executed(tmp_path):
 def test_local_dask_cluster_binds_to_loopback(monkeypatch):
     import dask.distributed
 
-    from sim.ensemble import run_ensemble
-    from sim.execution import Execution
+    from sim.experiments.ensemble import run_ensemble
+    from sim.experiments.execution import Execution
 
     seen = {}
 

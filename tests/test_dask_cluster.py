@@ -1,5 +1,5 @@
 """Beyond one machine: `--scheduler ADDRESS` runs every exploration command, `citytwin run` and
-`citytwin calibrate` (`sensitivity` shares the same `sim.runner.Runner`) on
+`citytwin calibrate` (`sensitivity` shares the same `sim.experiments.runner.Runner`) on
 an existing dask cluster (a real `dask scheduler` and two `dask worker` processes on localhost,
 started here), with results identical to the local processes' to the last bit."""
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, assert_refused, citytwin
 
-import sim.discover as discovering
-from sim.discover import Discovery, _prim, discover
-from sim.execution import Execution
-from sim.scenario import load_scenario
-from sim.targets import resolve_targets
+import sim.experiments.discover as discovering
+from sim.experiments.discover import Discovery, _prim, discover
+from sim.experiments.execution import Execution
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import resolve_targets
 
 
 def _found(x: pd.DataFrame, fails: np.ndarray) -> Discovery:

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from conftest import DAK_LAK, FAST
 
-from sim import behaviour as kern
-from sim.indicators import Recorder
-from sim.model import CityModel
-from sim.scenario import load_scenario
+from sim.engine import behaviour as kern
+from sim.engine.indicators import Recorder
+from sim.engine.model import CityModel
+from sim.inputs.scenario import load_scenario
 from sim.world.network import build_network
 from sim.world.sampling import choose
 
@@ -116,7 +116,7 @@ def _touch(path, fail=False):
 def test_figures_drawn_on_two_cores_all_or_error(tmp_path):
     from functools import partial
 
-    from sim.draw import draw
+    from sim.outputs.draw import draw
     paths = [tmp_path / f"{k}.png" for k in range(6)]
     draw([partial(_touch, p) for p in paths])
     assert all(p.read_text() == "drawn" for p in paths)
@@ -188,8 +188,8 @@ def test_a_kept_world_runs_as_a_fresh_one():
     """A world copied from an earlier build of the same seed (another ensemble over the same runs:
     a plan and its baseline) gives the run a fresh build gives, to the bit, whatever the levers."""
     import sim.world.world as ww
-    from sim.ensemble import run_one
-    from sim.scenario import with_levers
+    from sim.experiments.ensemble import run_one
+    from sim.inputs.scenario import with_levers
 
     base = load_scenario(DAK_LAK, FAST)
     plan = with_levers(base, {"budget.dx_share": 0.06, "budget.allocation.infrastructure": 0.6,

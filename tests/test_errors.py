@@ -94,7 +94,7 @@ CASES = [
 
 @pytest.mark.parametrize("name,body,args,words", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(tmp_path, name, body, args, words):
-    """Run in this process (sim.cli.main, as the command runs it): tests/test_hostile.py and the
+    """Run in this process (sim.app.cli.main, as the command runs it): tests/test_hostile.py and the
     tests below check the same contract through a new interpreter."""
     scenario = _variant(tmp_path, body) if body is not None else str(DAK_LAK)
     out = tmp_path / "out"

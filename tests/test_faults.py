@@ -45,7 +45,7 @@ def _group(pgid: int) -> list[int]:
 
 def _start(*args: str) -> subprocess.Popen:
     """`citytwin ARGS` in a session of its own, with Ctrl-C as a terminal's foreground job has it."""
-    return subprocess.Popen([sys.executable, "-m", "sim.cli", *args], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "sim.app.cli", *args], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
@@ -134,7 +134,7 @@ def test_ctrl_c_stops_a_worker_stuck_in_a_kernel(tmp_path):
     it after a grace period instead of waiting for ever."""
     script = textwrap.dedent("""
         import signal, sys, numba
-        from sim.runner import worker_pool
+        from sim.experiments.runner import worker_pool
 
         @numba.njit(nogil=True, cache=False)
         def spin(n):
@@ -243,10 +243,10 @@ def test_a_damaged_sweep_store_is_repaired_or_refused_never_counted_short(tmp_pa
     assert (pd.read_csv(store / "_reach.csv").runs == 3).all()
     assert len(pd.read_parquet(store)) == len(rows) * 6  # the store reads whole again
     # A run taken away after the check: P(reach) is never computed from fewer runs than asked.
-    from sim.outcomes import modelled
-    from sim.scenario import load_scenario
-    from sim.sweep import Store, Vary, make_design, reach_table
-    from sim.targets import resolve_targets
+    from sim.experiments.outcomes import modelled
+    from sim.experiments.sweep import Store, Vary, make_design, reach_table
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.targets import resolve_targets
 
     spec = load_scenario(DAK_LAK, ["ensemble.runs=3", *QUICK[1::2]])
     design = make_design(spec, [Vary("budget.dx_share", 0.02, 0.05, 2)])

@@ -11,11 +11,11 @@ import pytest
 import shapely
 
 from sim import geodata
-from sim.ensemble import run_one
+from sim.engine.model import CityModel
+from sim.experiments.ensemble import run_one
 from sim.geodata import lookup_communes
-from sim.model import CityModel
-from sim.scenario import load_scenario
-from sim.targets import resolve_targets
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import resolve_targets
 from sim.world.geography import build_geography, world_rng
 
 DEFAULTS = Path("scenarios/common/province_defaults.toml").resolve()

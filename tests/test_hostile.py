@@ -9,7 +9,7 @@ Each case says what it promises and checks it:
   byte for byte as it was.
 
 The cases are drawn by Hypothesis (replayed identically in CI: derandomize; `CITYTWIN_EXPLORE=N`
-explores N fresh ones per test) and run in this process through `sim.cli.main`, so a refusal
+explores N fresh ones per test) and run in this process through `sim.app.cli.main`, so a refusal
 costs milliseconds. The faults that need real processes (Ctrl-C, a full disk, a damaged sweep
 store, a stuck worker) are in tests/test_faults.py.
 """
@@ -33,8 +33,8 @@ from sim.app.session import read_scenario_text
 from sim.errors import ScenarioError
 from sim.files import MARKER, MAX_DEPTH
 from sim.geodata import boundaries, province_units
-from sim.outfolder import OutputFolder
-from sim.scenario import load_scenario
+from sim.inputs.scenario import load_scenario
+from sim.outputs.outfolder import OutputFolder
 
 EXPLORE = int(os.environ.get("CITYTWIN_EXPLORE", "0"))
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import sim.indicators as ind
-from sim import behaviour as kern
-from sim.clock import Calendar
-from sim.monitoring import commune_cashless_share, online_services_uptake, province_cashless_share, ratio, weighted
+import sim.engine.indicators as ind
+from sim.engine import behaviour as kern
+from sim.engine.clock import Calendar
+from sim.engine.monitoring import (
+    commune_cashless_share,
+    online_services_uptake,
+    province_cashless_share,
+    ratio,
+    weighted,
+)
 
 
 def test_ratio_and_weighted_mean() -> None:

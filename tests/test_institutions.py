@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.clock import Calendar
-from sim.institutions import Government
+from sim.engine.clock import Calendar
+from sim.engine.institutions import Government
 from sim.schema import PROGRAMMES
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import DAK_LAK, ROOT
 
-from sim.outfolder import MARKER
+from sim.outputs.outfolder import MARKER
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -53,8 +53,8 @@ def test_ctrl_c_to_the_process_group(previous, delay, executor):
     out, before = previous
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     # Long enough that the signal always lands before the end (about 40 s of work on 2 cores).
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(DAK_LAK), "--out", str(out), "--runs", "24",
-                             "--scale", "0.03", "--quiet", "--executor", executor], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "run", str(DAK_LAK), "--out", str(out),
+                             "--runs", "24", "--scale", "0.03", "--quiet", "--executor", executor], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             # as from a terminal: a shell's background job (CI) inherits Ctrl-C ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

@@ -17,20 +17,32 @@ SIM = Path(__file__).resolve().parents[1] / "sim"
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "ARCHITECTURE.md"
 
 
-def read_layers() -> dict[str, tuple[str, ...]]:
-    """The layers, bottom to top, from the table between the `layers` markers of ARCHITECTURE.md
-    (the one list): a module may import its own layer and the layers below."""
+def read_layers() -> dict[str, str]:
+    """The layers, bottom to top, with their folders, from the table between the `layers` markers
+    of ARCHITECTURE.md (the one list): a module may import its own layer and the layers below."""
     text = ARCHITECTURE.read_text(encoding="utf-8")
     table = text.split("<!-- layers -->")[1].split("<!-- /layers -->")[0]
     layers = {}
     for line in table.strip().splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        layers[cells[0]] = tuple(m.strip(" `") for m in cells[1].split(","))
+        layers[cells[0]] = cells[1].strip(" `").removeprefix("sim").strip("/")
     return layers
 
 
-LAYERS = read_layers()
-LEVEL = {m: i for i, mods in enumerate(LAYERS.values()) for m in mods}
+LAYERS = read_layers()  # layer -> its folder under sim/ ("" for the base: the modules in sim/ itself)
+FOLDERS = {folder: i for i, folder in enumerate(LAYERS.values())}
+
+
+def layer_of(module: str) -> str:
+    """The layer of a module (dotted, under sim): the one whose folder holds it."""
+    folder = module.split(".")[0]
+    return next(name for name, f in LAYERS.items() if f == (folder if folder in FOLDERS else ""))
+
+
+def modules_of(layer: str) -> list[str]:
+    """Every module of a layer, dotted under sim."""
+    return sorted(module_name(p) for p in SIM.rglob("*.py") if module_name(p) and layer_of(module_name(p)) == layer)
+
 
 def module_name(path: Path) -> str:
     """`sim/world/geography.py` -> "world.geography"; a package's `__init__.py` -> its name."""
@@ -81,14 +93,20 @@ def graph() -> dict[str, set[str]]:
     return {module_name(p): imports_of(p) for p in sorted(SIM.rglob("*.py")) if module_name(p)}
 
 
-def test_every_module_has_a_layer(graph: dict[str, set[str]]) -> None:
-    assert list(LAYERS)[0] == "base" and list(LAYERS)[-1] == "cli"
-    assert sorted(set(graph) - set(LEVEL)) == []
-    assert sorted(set(LEVEL) - set(graph)) == []
+def level(module: str) -> int:
+    return list(LAYERS).index(layer_of(module))
+
+
+def test_every_folder_is_a_layer(graph: dict[str, set[str]]) -> None:
+    """The layers run from the base (sim/ itself) to the app; every folder of sim/ with code is one."""
+    assert list(LAYERS)[0] == "base" and LAYERS["base"] == "" and list(LAYERS)[-1] == "app"
+    folders = {p.parent.relative_to(SIM).parts[0] for p in SIM.rglob("*.py") if p.parent != SIM}
+    assert sorted(folders - set(FOLDERS)) == []
+    assert sorted(set(FOLDERS) - folders - {""}) == []
 
 
 def test_no_module_imports_a_higher_layer(graph: dict[str, set[str]]) -> None:
-    upward = sorted((m, d) for m, deps in graph.items() for d in deps if LEVEL[d] > LEVEL[m])
+    upward = sorted((m, d) for m, deps in graph.items() for d in deps if level(d) > level(m))
     assert upward == [], "a module imports a higher layer"
 
 
@@ -123,19 +141,20 @@ def test_no_import_circle(graph: dict[str, set[str]]) -> None:
 
 
 def test_nothing_below_the_model_names_it(graph: dict[str, set[str]]) -> None:
-    """Programmes, institutions and monitoring take narrow inputs: no module of the model layer
-    or below imports `sim.model`, not even for a type hint."""
-    below = {m for m, level in LEVEL.items() if level <= LEVEL["model"] and m != "model"}
-    assert sorted(m for m in below if "model" in graph[m]) == []
+    """Programmes, institutions and monitoring take narrow inputs: no module the model is made of,
+    nor any lower layer, imports `sim.engine.model`, not even for a type hint (the indicators,
+    which measure a model, may)."""
+    below = {m for m in graph if level(m) <= level("engine.model")} - {"engine.model", "engine.indicators"}
+    assert sorted(m for m in below if "engine.model" in graph[m]) == []
 
 
 def test_the_reader_finds_imports_inside_functions_and_type_hints(tmp_path: Path) -> None:
     src = tmp_path / "probe.py"
     src.write_text("from typing import TYPE_CHECKING\nfrom sim import geodata\nimport sim.files\n"
-                   "if TYPE_CHECKING:\n    from sim.model import CityModel\n"
-                   "def f():\n    from sim.plots import x\n"
+                   "if TYPE_CHECKING:\n    from sim.engine.model import CityModel\n"
+                   "def f():\n    from sim.outputs.plots import x\n"
                    "from sim.world import World, geography\nfrom sim.world.network import build_network\n",
                    encoding="utf-8")
-    assert imports_of(src, type_hints=False) == {"geodata", "files", "plots", "world", "world.geography",
+    assert imports_of(src, type_hints=False) == {"geodata", "files", "outputs.plots", "world", "world.geography",
                                                  "world.network"}
-    assert imports_of(src) == imports_of(src, type_hints=False) | {"model"}
+    assert imports_of(src) == imports_of(src, type_hints=False) | {"engine.model"}

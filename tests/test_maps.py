@@ -11,15 +11,16 @@ import pytest
 import shapely
 from conftest import DAK_LAK, FAST, ROOT
 
-from sim import geodata, plots
-from sim.ensemble import run_ensemble
-from sim.execution import Execution
+from sim import geodata
+from sim.experiments.ensemble import run_ensemble
+from sim.experiments.execution import Execution
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import MapGoal, Target, resolve_targets
 from sim.names import COMMUNE_INDICATORS
-from sim.outfolder import OutputFolder
-from sim.report import manifest, write_outputs
-from sim.scenario import load_scenario
-from sim.targets import MapGoal, Target, resolve_targets
-from sim.verdict import verdicts
+from sim.outputs import plots
+from sim.outputs.outfolder import OutputFolder
+from sim.outputs.report import manifest, write_outputs
+from sim.outputs.verdict import verdicts
 from sim.world.geography import Geography, build_geography, world_rng
 
 

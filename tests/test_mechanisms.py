@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from sim.ensemble import run_ensemble
-from sim.execution import Execution
-from sim.indicators import Recorder
-from sim.model import CityModel
-from sim.scenario import load_scenario
+from sim.engine.indicators import Recorder
+from sim.engine.model import CityModel
+from sim.experiments.ensemble import run_ensemble
+from sim.experiments.execution import Execution
+from sim.inputs.scenario import load_scenario
 from sim.schema import PROGRAMMES, levers, lookup
 from sim.world.economy import DEFINITIONS
 
@@ -314,7 +314,7 @@ def test_every_shipped_scenario_loads(path: str) -> None:
 @pytest.mark.parametrize("province", PROVINCES)
 def test_any_draw_of_the_assumptions_is_a_valid_scenario(province: str) -> None:
     """Assumptions are drawn one by one; no combination of draws may break a rule between them."""
-    from sim.uncertainty import draw_assumptions
+    from sim.inputs.uncertainty import draw_assumptions
 
     spec = load_scenario(ROOT / "scenarios" / f"{province}.toml")
     for seed in range(200):

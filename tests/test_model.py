@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from conftest import DAK_LAK, FAST
 
-from sim.ensemble import run_ensemble
-from sim.execution import Execution
-from sim.scenario import load_scenario
+from sim.experiments.ensemble import run_ensemble
+from sim.experiments.execution import Execution
+from sim.inputs.scenario import load_scenario
 
 
 def _spec(*extra: str, scale: float = 0.003):
@@ -69,7 +69,7 @@ def test_scale_invariance():
 
 
 def test_world_structure():
-    from sim.model import CityModel
+    from sim.engine.model import CityModel
 
     model = CityModel.build(_spec(), seed=1)
     geo, c = model.world.geo, model.world.citizens
@@ -93,7 +93,7 @@ def test_world_structure():
 
 def test_institutions_act_on_the_calendar():
     """Money is paid monthly, arrives after lead times, and builds sites and trains people."""
-    from sim.model import CityModel
+    from sim.engine.model import CityModel
 
     model = CityModel.build(_spec(), seed=2)
     sites_before = model.world.coverage.count("4g")
@@ -108,7 +108,7 @@ def test_institutions_act_on_the_calendar():
 
 
 def test_pilot_policy_only_touches_its_communes():
-    from sim.model import CityModel
+    from sim.engine.model import CityModel
 
     base = ["policies=[{name='pilot', programme='skills', amount_vnd_per_year=5e10, start='2025-01', "
             "end='2026-12', communes=['Phường Buôn Ma Thuột']}]", "budget.dx_share=0.0"]
@@ -126,8 +126,8 @@ def test_geojson_geography_replaces_the_schematic_map(tmp_path):
 
     import shapely
 
+    from sim.engine.model import CityModel
     from sim.geodata import province_units
-    from sim.model import CityModel
 
     units = province_units(66)
     side = 0.05  # degrees: ~5.5 km squares on a grid
@@ -152,7 +152,7 @@ def test_geojson_geography_replaces_the_schematic_map(tmp_path):
 
 
 def test_broadband_grows_only_when_the_scenario_says_so():
-    from sim.model import CityModel
+    from sim.engine.model import CityModel
 
     shares = {}
     for growth in (0.0, 0.3):
@@ -166,11 +166,11 @@ def test_broadband_grows_only_when_the_scenario_says_so():
 
 
 def test_mesa_is_the_harness_and_the_institutions_are_not_its_agents():
-    """The choice documented in sim.institutions: CityModel is a mesa.Model (steps, time), the
+    """The choice documented in sim.engine.institutions: CityModel is a mesa.Model (steps, time), the
     government and operators are plain classes with named streams, so Mesa's registry is empty."""
     import mesa
 
-    from sim.model import CityModel
+    from sim.engine.model import CityModel
 
     model = CityModel.build(_spec(), seed=3)
     model.step()

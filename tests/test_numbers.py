@@ -1,6 +1,6 @@
 """Every number that decides behaviour lives in the scenario schema (with a source or an
 `assumption:` and a range or prior), where sensitivity analysis and scenario discovery can vary
-it. In the model layer's modules a numeric literal is 0 or 1, a unit conversion, or marked
+it. In the engine's modules (the model layer, `sim/engine/`) a numeric literal is 0 or 1, a unit conversion, or marked
 `# structural` on its line or in a comment line just above (an index, a column count, a hash
 constant, a display cap): anything else is a behavioural number hiding in code."""
 
@@ -11,7 +11,7 @@ import tokenize
 from io import StringIO
 from pathlib import Path
 
-from test_layers import LAYERS, SIM
+from test_layers import SIM, modules_of
 
 # Unit conversions: months a year, days a year and a week, per million and per 10,000 people.
 UNITS = {12, 365, 7, 1e6, 1e4}
@@ -41,7 +41,7 @@ def stray_numbers(source: str) -> list[tuple[int, float]]:
 
 
 def test_the_model_layer_holds_no_behavioural_number() -> None:
-    found = {m: stray_numbers(_path(m).read_text(encoding="utf-8")) for m in LAYERS["model"]}
+    found = {m: stray_numbers(_path(m).read_text(encoding="utf-8")) for m in modules_of("engine")}
     assert {m: v for m, v in found.items() if v} == {}
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import DAK_LAK, ROOT, citytwin
 
-from sim.outfolder import MARKER, OutputFolder
+from sim.outputs.outfolder import MARKER, OutputFolder
 
 SMALL = ["--runs", "1", "--scale", "0.002", "--quiet", "--set", 'time.end="2026-12"',
          "--set", 'targets.goals=["dak_lak.budget_floor"]']
@@ -25,7 +25,7 @@ SMALL = ["--runs", "1", "--scale", "0.002", "--quiet", "--set", 'time.end="2026-
 CHILD = textwrap.dedent("""
     import os, shutil, signal, sys
     from pathlib import Path
-    from sim import outfolder
+    from sim.outputs import outfolder
 
     target, path, exchange, content = sys.argv[1:5]
     kill = lambda: os.kill(os.getpid(), signal.SIGKILL)
@@ -125,8 +125,8 @@ def test_results_are_marked_and_replaced(tmp_path):
 def test_second_run_to_the_same_folder_is_refused_at_once(tmp_path):
     out = tmp_path / "r"
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    first = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(DAK_LAK), "--out", str(out), "--runs", "4",
-                              "--scale", "0.01", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    first = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "run", str(DAK_LAK), "--out", str(out),
+                              "--runs", "4", "--scale", "0.01", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     lock = tmp_path / ".r.lock"
     deadline = time.time() + 120

@@ -12,18 +12,18 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, citytwin
 
-from sim.ensemble import EnsembleResult, run_ensemble
-from sim.execution import Execution
+from sim.experiments.ensemble import EnsembleResult, run_ensemble
+from sim.experiments.execution import Execution
+from sim.experiments.pilot import COLUMNS, check_paired, pilot_report, without_pilots
+from sim.experiments.resources import estimate
 from sim.geodata import province_units
-from sim.pilot import COLUMNS, check_paired, pilot_report, without_pilots
-from sim.resources import estimate
-from sim.scenario import load_scenario
+from sim.inputs.scenario import load_scenario
 from sim.world.adjacency import adjacency, neighbours
 from sim.world.geography import build_geography, world_rng
 
 WARD = "Phường Buôn Ma Thuột"
 # Small and short; the pilot ward's teams may train as many as the money buys, so that a pilot
-# with money is not held back by absorptive capacity (its own: sim.programmes).
+# with money is not held back by absorptive capacity (its own: sim.engine.programmes).
 SMALL = ["ensemble.scale=0.005", 'time.end="2028-12"', "targets.goals=[]",
          'delivery.trainees={value = 1e6, source = "test: no cap on trainees"}']
 RUNS = 5

@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import citytwin  # noqa: E402
 
-from sim.calibrate import calibrate, model_at  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
-from sim.execution import Execution  # noqa: E402
+from sim.experiments.calibrate import calibrate, model_at  # noqa: E402
+from sim.experiments.execution import Execution  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.inputs.uncertainty import draw_assumptions  # noqa: E402
 from sim.posterior import sample_posterior  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
 from sim.schema import ObservedSpec  # noqa: E402
-from sim.uncertainty import draw_assumptions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNTS = ROOT / "scenarios" / "validation" / "vietnam_accounts.toml"
@@ -155,7 +155,7 @@ def test_a_broken_posterior_is_one_line(posterior: str, message: str) -> None:
 
 
 def test_sensitivity_varies_a_calibrated_parameter_over_its_posterior_not_its_prior(calibrated: Path) -> None:
-    from sim.sensitivity import factors
+    from sim.experiments.sensitivity import factors
 
     spec = load_scenario(calibrated, ["ensemble.uncertainty=true"])
     mine = [f for f in factors(spec) if f.key == UPTAKE]

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.programmes import REGISTRY, Programme, register, stochastic_round
-from sim.programmes.base import Ledger
+from sim.engine.programmes import REGISTRY, Programme, register, stochastic_round
+from sim.engine.programmes.base import Ledger
 from sim.schema import PROGRAMMES
 
 
@@ -73,8 +73,8 @@ def test_stochastic_rounding_is_unbiased() -> None:
 
 
 def test_every_output_indicator_is_some_programmes_output() -> None:
+    from sim.engine.programmes import BUILT_IN
     from sim.names import OUTPUT_INDICATORS
-    from sim.programmes import BUILT_IN
     outputs = [o for cls in BUILT_IN for o in cls.outputs]
     assert len(outputs) == len(set(outputs)) and set(OUTPUT_INDICATORS) <= set(outputs)
     assert [cls.name for cls in BUILT_IN] == list(PROGRAMMES)
@@ -111,8 +111,8 @@ def test_a_programme_registered_from_a_test_file_runs_in_the_model(lessons: type
     """One class and `register`: the model builds it with the others, the government pays it by
     name, it is delivered after its lead time, acts through the model's named state changes, and
     what it absorbs is counted as spent."""
-    from sim.model import CityModel
-    from sim.scenario import load_scenario
+    from sim.engine.model import CityModel
+    from sim.inputs.scenario import load_scenario
     spec = load_scenario("scenarios/dak_lak.toml", ["time.end=2025-03", "targets.goals=[]", "ensemble.scale=0.003"])
     model = CityModel.build(spec, seed=3)
     assert "lessons" in model.programmes.names and model.government is not None

@@ -32,9 +32,9 @@ from conftest import DAK_LAK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.outfolder import MARKER
-from sim.scenario import scenario_dict
+from sim.app.cli import main
+from sim.inputs.scenario import scenario_dict
+from sim.outputs.outfolder import MARKER
 
 BASE, _ = scenario_dict(DAK_LAK, ["ensemble.runs=1", "ensemble.scale=0.002", 'time.end="2030-12"'])
 BASE.pop("source_file")
@@ -200,7 +200,7 @@ def _extreme(data: dict, path: tuple, value: float) -> None:
 def valid_extremes() -> list[tuple[tuple, float]]:
     """Every (number, candidate) the schema accepts on its own: the edges of what may run."""
     from sim.errors import ScenarioError
-    from sim.scenario import validate_scenario, with_province_data
+    from sim.inputs.scenario import validate_scenario, with_province_data
     from sim.schema import Scenario
 
     out = []

@@ -11,7 +11,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.queueing import OfficeQueues, erlang_c, mean_wait, wait_exceeds
+from sim.engine.queueing import OfficeQueues, erlang_c, mean_wait, wait_exceeds
 
 
 def erlang_c_sum(c: int, a: float) -> float:

@@ -6,8 +6,8 @@ import pytest
 from conftest import DAK_LAK, ROOT
 
 from sim.errors import ScenarioError
-from sim.resources import DAY_S, check_cost, estimate
-from sim.scenario import load_scenario
+from sim.experiments.resources import DAY_S, check_cost, estimate
+from sim.inputs.scenario import load_scenario
 
 HAI_PHONG = ROOT / "scenarios" / "hai_phong.toml"
 

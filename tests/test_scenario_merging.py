@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.scenario import _merge, apply_override, parse_override, scenario_dict
+from sim.inputs.scenario import _merge, apply_override, parse_override, scenario_dict
 
 
 def test_merge_is_deep_and_records_the_file_of_each_key() -> None:
@@ -90,7 +90,7 @@ def test_set_reaches_a_number_the_shipped_data_fill_in(root) -> None:
     """A false refusal of round one: Gia Lai takes its population from the shipped data, and
     `--set province.population=...` sets that number (per-person budgets follow it), instead of
     failing on a key the file does not spell out."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     base = load_scenario(root / "scenarios" / "gia_lai.toml")
     fewer = base.province.population.range[0] + 1000

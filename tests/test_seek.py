@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from conftest import DAK_LAK, assert_refused, citytwin
 
-import sim.outcomes as outcomes
-import sim.seek as seeking
-from sim.ensemble import run_one
-from sim.execution import Execution
-from sim.outcomes import horizon, run_reaches
-from sim.scenario import load_scenario
-from sim.seek import Outcomes, ranks, seek
-from sim.targets import resolve_targets
+import sim.experiments.outcomes as outcomes
+import sim.experiments.seek as seeking
+from sim.experiments.ensemble import run_one
+from sim.experiments.execution import Execution
+from sim.experiments.outcomes import horizon, run_reaches
+from sim.experiments.seek import Outcomes, ranks, seek
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import resolve_targets
 
 SMALL = ["ensemble.scale=0.003"]
 
@@ -169,7 +169,7 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, args, words):
 
 def test_target_all_needs_every_target_in_the_same_run(monkeypatch):
     """`--target all`: a run counts only if it reaches every modelled target."""
-    from sim.ensemble import RunResult
+    from sim.experiments.ensemble import RunResult
 
     spec = _spec(1)
     both = _target(spec) + _target(spec, "dak_lak.cashless_2030")

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, citytwin
 
-from sim.ensemble import RunResult
-from sim.scenario import load_scenario
+from sim.experiments.ensemble import RunResult
+from sim.experiments.sensitivity import Factor, analyse, apply, design, factors, rank_drivers
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import Target
+from sim.inputs.uncertainty import uncertain_keys
 from sim.schema import levers, lookup
-from sim.sensitivity import Factor, analyse, apply, design, factors, rank_drivers
-from sim.targets import Target
-from sim.uncertainty import uncertain_keys
 
 # Two years, a small world, targets inside the horizon, no priors (half the factors): 2 x 58 runs.
 SHORT = ["ensemble.scale=0.002", 'time.end="2026-12"', "priors={}",

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, ROOT, assert_refused, citytwin
 
-from sim.ensemble import run_one
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario, with_levers
-from sim.sweep import Store, make_design, parse_vary, record
+from sim.experiments.ensemble import run_one
+from sim.experiments.sweep import Store, make_design, parse_vary, record
+from sim.inputs.scenario import load_scenario, with_levers
 
 # Small and short: the 3% floor is the one target (its year, 2025, lies inside the horizon).
 SMALL = ["--scale", "0.003", "--set", 'time.end="2026-12"', "--set", 'targets.goals=["dak_lak.budget_floor"]']
@@ -68,7 +68,7 @@ def test_store_holds_every_run_as_the_model_gives_it(tmp_path):
 
 
 def _sweep_process(store, *extra: str) -> subprocess.Popen:
-    args = [sys.executable, "-m", "sim.cli", "sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.04:3",
+    args = [sys.executable, "-m", "sim.app.cli", "sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.04:3",
             "--runs", "6", *SMALL, "--store", str(store), "--quiet", "--workers", "2", *extra]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=dict(os.environ, PYTHONWARNINGS="ignore"),

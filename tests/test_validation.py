@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
 import experiments as vx  # noqa: E402
 from conftest import citytwin  # noqa: E402
 
-from sim.scenario import load_scenario  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 from sim.validation import MONTH, bass_closed_form, bass_monthly, monthly_step_bound  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def test_a_policy_does_not_touch_unrelated_draws() -> None:
     """An awareness pilot starting in 2027 leaves 2025-2026 identical, and never changes device or account
     uptake or coverage: their random draws do not depend on it. (Campaigns raise p of both online
     services and cashless, so those may change.)"""
-    from sim.ensemble import run_one
+    from sim.experiments.ensemble import run_one
 
     # No province-wide campaign: the campaign effect is on or off, so where the province already
     # campaigns all year a pilot's campaign adds nothing (found when lead days became drawn).

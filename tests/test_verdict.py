@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.verdict import runs_to_decide, status_of, wilson
+from sim.outputs.verdict import runs_to_decide, status_of, wilson
 
 
 @pytest.mark.parametrize("p", [0.05, 0.2, 0.5, 0.9])

@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mesa_twin import MesaBass  # noqa: E402
 
-from sim.ensemble import run_ensemble  # noqa: E402
-from sim.execution import Execution  # noqa: E402
-from sim.indicators import Recorder  # noqa: E402
-from sim.model import CityModel  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.engine.indicators import Recorder  # noqa: E402
+from sim.engine.model import CityModel  # noqa: E402
+from sim.experiments.ensemble import run_ensemble  # noqa: E402
+from sim.experiments.execution import Execution  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 from sim.schema import Scenario  # noqa: E402
 
 BASS = ROOT / "scenarios" / "validation" / "bass.toml"
@@ -148,7 +148,7 @@ class Hindcast:
     mechanism: str
     scenario: str
     until: int
-    calibration: object   # sim.calibrate.Calibration
+    calibration: object   # sim.experiments.calibrate.Calibration
     held: object        # pandas DataFrame: the held-out observations and every forecast of them
 
 
@@ -157,7 +157,7 @@ def hindcast(mechanism: str, name: str, until: int, draws: int = 96, runs: int |
     """Fit a history up to `until`, forecast its later observations three ways: the calibrated
     model (posterior mean and 90% interval), the scenario as written (uncalibrated), and no
     change since the last fitted observation."""
-    from sim.calibrate import calibrate, model_at
+    from sim.experiments.calibrate import calibrate, model_at
 
     spec = load_scenario(HISTORY / f"{name}.toml")
     cal = calibrate(spec, draws=draws, runs=runs, scale=scale, until=until, execution=Execution(workers=workers))

@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import experiments as vx  # noqa: E402
 
-from sim.calibrate import calibrate  # noqa: E402
-from sim.ensemble import run_ensemble  # noqa: E402
-from sim.execution import Execution  # noqa: E402
-from sim.plots import calibration_fit  # noqa: E402
-from sim.runner import default_workers  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.experiments.calibrate import calibrate  # noqa: E402
+from sim.experiments.ensemble import run_ensemble  # noqa: E402
+from sim.experiments.execution import Execution  # noqa: E402
+from sim.experiments.runner import default_workers  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.outputs.plots import calibration_fit  # noqa: E402
 from sim.validation import MONTH, bass_closed_form, bass_monthly, monthly_step_bound  # noqa: E402
 
 ROOT = vx.ROOT
@@ -434,7 +434,7 @@ def mechanisms_section(workers: int) -> str:
         rows.append([p, f"{_first_month(r, 'backoffice_utilisation'):.2f}", f"{_first_month(r, 'backoffice_overdue_share'):.3f}",
                      f"{_median(r, 'backoffice_overdue_share', 2025):.3f}", f"{_median(r, 'backoffice_wait_days', 2030):.3f}",
                      f"{_median(r, 'officers_funded', 2030):,.0f}"])
-    out.append("### 6.5 Back office (M/M/c)\n\nEach commune office is an M/M/c queue (`sim/queueing.py`). "
+    out.append("### 6.5 Back office (M/M/c)\n\nEach commune office is an M/M/c queue (`sim/engine/queueing.py`). "
                "The formula is checked against a discrete-event simulation of the same queue in simpy (c = 3, "
                "λ = 2.4 and μ = 1 a day, 400,000 dossiers: mean wait and three tail probabilities within four "
                "standard errors, `tests/test_queueing.py`). Staffing is set so that a few per cent of dossiers "

@@ -1,8 +1,8 @@
 """The commune map of the dashboard as SVG paths: the real boundaries (`Geography.polygons`, km),
 simplified to what a screen shows, each unit a path a planner can hover (name and value) and
-click (to put it in a pilot). Offshore island groups (`sim.plots.map_layout`: beyond 50 km of
+click (to put it in a pilot). Offshore island groups (`sim.outputs.plots.map_layout`: beyond 50 km of
 open sea) are drawn in an inset in the lower right corner, as on the PNG maps, so the mainland
-keeps its size. Colours follow the PNG maps (`sim.plots.colour_scale`): browns miss the goal,
+keeps its size. Colours follow the PNG maps (`sim.outputs.plots.colour_scale`): browns miss the goal,
 blue-greens meet it.
 """
 
@@ -16,7 +16,7 @@ from matplotlib.colors import to_hex
 from numpy.typing import NDArray
 from shapely.geometry.polygon import orient
 
-from sim.plots import colour_scale, fmt_value, map_layout, misses
+from sim.outputs.plots import colour_scale, fmt_value, map_layout, misses
 from sim.world.geography import Geography
 
 PIXELS = 1000        # simplification: a thousandth of the map's width, under a pixel of the drawn map

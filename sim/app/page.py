@@ -45,12 +45,12 @@ from sim.app.session import (
     scenario_toml,
 )
 from sim.errors import ScenarioError
+from sim.inputs.scenario import load_scenario
 from sim.names import COMMUNE_INDICATORS
-from sim.plots import fan_figure
-from sim.report import commune_values
-from sim.scenario import load_scenario
+from sim.outputs.plots import fan_figure
+from sim.outputs.report import commune_values
+from sim.outputs.verdict import Verdict
 from sim.schema import INDICATORS, PROGRAMMES, Scenario
-from sim.verdict import Verdict
 
 SCENARIO_ENV = "CITYTWIN_APP_SCENARIO"   # the scenario the app opens with (set by `citytwin app`)
 FOLDER_ENV = "CITYTWIN_APP_FOLDER"       # the folder whose scenarios the planner may pick

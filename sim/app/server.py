@@ -83,4 +83,4 @@ def serve(scenario: Path | None, folder: Path, host: str = "127.0.0.1", port: in
     try:
         uvicorn.Server(config).run()
     finally:
-        close_sessions()  # the workers stop with the server (the process then leaves at once: sim.cli.entry)
+        close_sessions()  # the workers stop with the server (the process then leaves at once: sim.app.cli.entry)

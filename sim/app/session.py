@@ -6,11 +6,11 @@ loaded over the same runs.
 The scenario as loaded is the baseline. Its ensemble is run once (a session's runs, scale and
 seed are fixed) and kept; every plan is run with the same seeds, so run r of the plan and of the baseline draw the
 same assumptions (common random numbers) and their difference is the levers' effect, not noise
-between draws (`sim.outcomes.paired_differences`). A plan with a pilot is also run without it,
-as `citytwin run` does, for the pilot's own paired effect in its communes (`sim.pilot`).
+between draws (`sim.experiments.outcomes.paired_differences`). A plan with a pilot is also run without it,
+as `citytwin run` does, for the pilot's own paired effect in its communes (`sim.experiments.pilot`).
 
 Everything a page sends becomes scenario data that passes the same schema and checks as a file
-(`sim.scenario.validate_scenario`): numbers set at known keys, a pilot as a policy, uploaded or
+(`sim.inputs.scenario.validate_scenario`): numbers set at known keys, a pilot as a policy, uploaded or
 edited TOML read by `tomllib`. Nothing from the page is executed.
 """
 
@@ -35,19 +35,19 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from sim.ensemble import EnsembleResult, RunResult, run_ensemble
 from sim.errors import ScenarioError
+from sim.experiments.ensemble import EnsembleResult, RunResult, run_ensemble
+from sim.experiments.outcomes import paired_differences
+from sim.experiments.pilot import PilotReport, has_pilots, pilot_report, without_pilots
+from sim.experiments.runner import Runner, default_workers
+from sim.experiments.sensitivity import Drivers, drivers_from_folder, rank_drivers
+from sim.inputs.scenario import load_scenario, validate_scenario
+from sim.inputs.targets import Target, resolve_targets
 from sim.names import OUTPUT_INDICATORS
-from sim.outcomes import paired_differences
-from sim.outfolder import OutputFolder
-from sim.pilot import PilotReport, has_pilots, pilot_report, without_pilots
-from sim.report import manifest, mapped, write_outputs
-from sim.runner import Runner, default_workers
-from sim.scenario import load_scenario, validate_scenario
+from sim.outputs.outfolder import OutputFolder
+from sim.outputs.report import manifest, mapped, write_outputs
+from sim.outputs.verdict import Verdict, verdicts
 from sim.schema import DX_PROGRAMMES, PROGRAMMES, Scenario, bounds, lookup, set_number, year_month
-from sim.sensitivity import Drivers, drivers_from_folder, rank_drivers
-from sim.targets import Target, resolve_targets
-from sim.verdict import Verdict, verdicts
 
 # The app's ensemble: 20 runs (the issue's "20-run ensemble"; P(reach) to about ±0.2, Wilson) at
 # 0.5% of adults as agents, the scale at which a run of the largest province takes about a quarter
@@ -259,7 +259,7 @@ class Outcome:
     result: EnsembleResult
     verdicts: list[Verdict]
     baseline: EnsembleResult
-    comparison: pd.DataFrame            # sim.outcomes.paired_differences
+    comparison: pd.DataFrame            # sim.experiments.outcomes.paired_differences
     drivers: Drivers
     changed: list[str]
     without_pilot: EnsembleResult | None = None

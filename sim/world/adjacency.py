@@ -8,7 +8,7 @@ closes those gaps and is far below the size of any commune. An island (an offsho
 zone) has no neighbours.
 
 Example:
-    >>> from sim.scenario import load_scenario
+    >>> from sim.inputs.scenario import load_scenario
     >>> from sim.world.geography import build_geography, world_rng
     >>> s = load_scenario("scenarios/dak_lak.toml")
     >>> geo = build_geography(s, world_rng(s.ensemble.seed))

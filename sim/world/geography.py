@@ -20,7 +20,7 @@ from shapely.geometry import MultiPoint, Polygon
 
 from sim import geodata
 from sim.geodata import lookup_communes, province_units
-from sim.provincefiles import _csv_populations, _features
+from sim.inputs.provincefiles import _csv_populations, _features
 from sim.schema import Scenario
 from sim.streams import stream
 from sim.world.settlement import Cells, settle

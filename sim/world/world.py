@@ -6,7 +6,7 @@ are drawn from the run's own seed (`sim.streams`). A model changes its world in 
 months pass (citizens adopt, programmes build sites): build one world per run.
 
 Example:
-    >>> from sim.scenario import load_scenario
+    >>> from sim.inputs.scenario import load_scenario
     >>> world = build_world(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.002)
     >>> world.geo.n, world.citizens.n > 1000, world.coverage.count("4g") > 0
     (102, True, True)
@@ -27,7 +27,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.national import procedures_online_path
+from sim.inputs.national import procedures_online_path
 from sim.schema import InfrastructureSpec, Scenario, year_month
 from sim.streams import stream
 from sim.world.geography import Geography, build_geography, world_rng

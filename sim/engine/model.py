@@ -1,0 +1,455 @@
+"""CityModel: the province, month by month.
+
+Example:
+    >>> from sim.inputs.scenario import load_scenario
+    >>> from sim.engine.model import CityModel
+    >>> model = CityModel.build(load_scenario("scenarios/dak_lak.toml"), seed=1, scale=0.01)
+    >>> _ = model.run()                      # 132 months, 2025-01 to 2035-12
+    >>> model.steps, bool(model.citizen_counts.sum() > 0)
+    (132, True)
+
+The model records nothing for reports: `sim.engine.indicators.Recorder` steps it and measures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+
+import mesa
+import numba as nb
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+from simpy.events import Event
+
+from sim.engine import behaviour as kern
+from sim.engine.clock import Calendar
+from sim.engine.institutions import Government, Operator
+from sim.engine.monitoring import online_services_uptake, province_cashless_share
+from sim.engine.payments import PaymentHabit
+from sim.engine.programmes import Inputs, Programmes
+from sim.engine.programmes.research import Research
+from sim.engine.queueing import OfficeQueues
+from sim.engine.state import ProvinceState
+from sim.engine.tasks import TaskPipeline
+from sim.inputs.national import procedures_online_path
+from sim.names import ADOPTER
+from sim.schema import SECTORS, Scenario
+from sim.streams import stream, stream_key
+from sim.world import World, build_world
+from sim.world.economy import DigitalEconomy
+from sim.world.sampling import count_where
+
+Process = Generator[Event, object, None]  # a simpy process
+
+DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
+WORKING_DAYS_PER_WEEK = 5.0  # structural: a working week
+
+
+def _prob(rate: float | NDArray[np.floating]) -> NDArray[np.float64]:
+    """Monthly probability of an event with a yearly hazard `rate`."""
+    return 1.0 - np.exp(-np.asarray(rate, dtype=np.float64) * DT)
+
+
+def adaptive_year(spec: Scenario) -> int:
+    """The year the government re-allocates (`budget.adaptive`): midway to 2030 (the Resolution
+    57 horizon) or to the scenario's end if earlier, and never the first year."""
+    # structural: Resolution 57's horizon, the midpoint
+    mid = (spec.time.start_year + min(2030, spec.time.end_year)) // 2
+    return max(mid, spec.time.start_year + 1)
+
+
+class CityModel(mesa.Model):
+    """The province, month by month. Its world (`sim.world`: the map, citizens and businesses as
+    arrays, contacts, sites) is built before it and changed in place; institutions are plain
+    classes on a simpy calendar (why not `mesa.Agent`: `sim.engine.institutions`).
+
+    A month (`step`) runs these phases in order:
+
+    1. **institutions**: the simpy calendar to the end of the month. Its processes: the
+       government's budget cycle (January: the year's Resolution 57 budget, its split and,
+       in the adaptive year, a re-allocation; unused fee-discount and assisted-filing money
+       returns; every month: payments to each programme), each payment's delivery after the
+       programme's lead time (within absorptive capacity; research money advances the
+       Resolution 57 tasks), policies' monthly payments, each operator's commercial builds
+       (mid-month), and funded officer posts expiring after a year.
+    2. **national**: the share of procedures offered online this month (national forcing).
+    3. **services**: what citizens see of public services: returned dossiers (integration),
+       fee discounts, assisted filing, campaigns, and the experience that drives lapse.
+    4. **citizens**: devices, adoption and lapse of online services and cashless, dossiers.
+    5. **businesses**: merchants reconsider cashless, firms file online, digital levels climb.
+    6. **back office**: every commune office's M/M/c queue takes the month's dossiers.
+    7. **payments**: the adopters' cashless habit.
+    8. **economy**: the core digital economy grows (and named investments land).
+    9. **monitor**: what the government steers by next (`sim.engine.monitoring`).
+    """
+
+    def __init__(self, world: World, spec: Scenario) -> None:
+        """The model of `world` (built from `spec` by `sim.world.build_world`) under `spec`; its
+        random streams are the world's run seed's."""
+        super().__init__(rng=world.seed)
+        self.world = world
+        self.spec = spec
+        self.calendar = Calendar(spec.time.start, spec.time.months)
+        self.env = simpy.Environment()
+        self.adaptive_year = adaptive_year(spec)
+        y0, m0 = self.calendar.year_month(0)
+        self.procedures_path = procedures_online_path(spec.forcing, y0, m0, spec.time.months)
+        self._build_contacts()
+        self._build_state()
+        self._build_institutions()
+        # The step plan, as data (Starsim's loop): each phase by name, timed every month.
+        self.plan: tuple[tuple[str, Callable[[int], None]], ...] = (
+            ("institutions", self._institutions), ("national", self._national), ("services", self._services),
+            ("citizens", self._citizens), ("businesses", self._businesses), ("back_office", self._back_office),
+            ("payments", self._payments), ("economy", self._economy), ("monitor", self._monitor))
+        self.phase_seconds = dict.fromkeys((name for name, _ in self.plan), 0.0)  # summed over the months
+
+    @classmethod
+    def build(cls, spec: Scenario, seed: int | None = None, scale: float | None = None,
+              world_seed: int | None = None) -> CityModel:
+        """The model of a freshly built world (`sim.world.build_world` takes the same arguments)."""
+        return cls(build_world(spec, seed, scale, world_seed), spec)
+
+    # ----------------------------------------------------------------- set-up
+
+    def stream(self, name: str) -> np.random.Generator:
+        """The run's random stream of a component (`sim.streams`)."""
+        return stream(self.world.seed, name)
+
+    def _build_contacts(self) -> None:
+        """What the monthly kernels need of the contact network: commune work units, and every
+        contact list with contacts in other communes first."""
+        c, network = self.world.citizens, self.world.network
+        self._units = kern.Units(*kern.work_units(c.commune_start), self.world.geo.n)
+        self._sizes = np.diff(c.commune_start)
+        self.degree = np.zeros(c.n, dtype=np.int32) if network is None else network.degree
+        if network is None:
+            counts = np.zeros((2, c.n), dtype=np.int32)  # structural: two behaviours
+            self._contacts = kern.Contacts(np.empty(0, np.int64), np.empty(0, np.int32), np.zeros(0, np.int32), 0)
+        else:
+            # Contacts in other communes first in every list (the monthly update relies on it).
+            outside = kern.outside_first(c.commune_start, network.indptr, network.indices)
+            self._contacts = kern.Contacts(network.indptr, network.indices, outside,
+                                           int(outside.max()) if len(outside) else 0)
+            counts = kern.adopting_contacts(c.online_services, c.cashless, network.indptr, network.indices)
+        self.nbr = {"online_services": counts[0], "cashless": counts[1]}
+
+    def _build_state(self) -> None:
+        """Everything the month changes, created here (no attribute is first set inside a step)."""
+        spec, c, b, geo = self.spec, self.world.citizens, self.world.businesses, self.world.geo
+        self.all_communes = np.arange(geo.n)
+        # Per-commune counts of citizens, kept up to date by the monthly kernel (and programmes).
+        self.citizen_counts = np.zeros((geo.n, kern.CITIZEN_COUNTS), dtype=np.int64)
+        for col, attr, value in ((kern.SMARTPHONE, "smartphone", True), (kern.ACCOUNT, "account", True),
+                                 (kern.BROADBAND, "broadband", True),
+                                 (kern.ONLINE_SERVICES, "online_services", ADOPTER),
+                                 (kern.CASHLESS, "cashless", ADOPTER)):
+            self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
+        self._history = kern.History(*kern.dossier_histograms(self._units.bounds, c.last_dossier, c.last_online,
+                                                              self.calendar.months))
+        # The month's adopters and lapsers, by unit.
+        self._changed = kern.Changed(np.empty(c.n, dtype=np.int32), np.empty(c.n, dtype=np.int32),
+                                     # structural: two behaviours
+                                     np.zeros((len(self._units.commune), 2), dtype=np.int64))
+        self.business_counts = np.zeros((geo.n, kern.BUSINESS_COUNTS))
+        self.business_value_added = np.zeros((geo.n, len(SECTORS), 2))  # structural: digital, total
+        self.business_dossiers = (0.0, 0.0)
+        self._business_online = float(b.weight[b.online_services].sum() / b.weight.sum())
+        self.state = ProvinceState(geo.n)
+        self.state.procedures_online[:] = self.procedures_path[0]
+        self.rejection = np.zeros(geo.n)        # share of online dossiers returned, this month
+        self.assist_chance = np.zeros(geo.n)    # chance a non-adopter's online-able dossier is assisted
+        self.assisted = np.zeros(geo.n)         # dossiers assisted this month (real)
+        self.cashless_joined = np.zeros(geo.n)  # new cashless adopters this month (agents)
+        eff, base = spec.effects, spec.baseline
+        # Officers: staff per person varies across communes (log-normal, a stream of its own).
+        spread = np.exp(eff.staffing_spread * self.stream("backoffice.staffing").standard_normal(geo.n))
+        staff = base.backoffice_staff.value * geo.population / 1e4 * spread / spread.mean()
+        self.offices = OfficeQueues(staff, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
+                                    eff.deadline_days)
+        self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
+        self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share,
+                                            spec.businesses.grdp_shares)
+        self._month_constants()
+        self._measure_businesses()
+
+    def _month_constants(self) -> None:
+        """What the monthly steps use that the scenario fixes for the whole run."""
+        spec = self.spec
+        pop, de = spec.population, spec.behaviour.digital_economy
+        # The better-off acquire devices sooner: quintile k's hazard is 1 + g (k - 2) times the middle one's.
+        income_factor = 1.0 + pop.device_income_gradient.value * (np.arange(5) - 2)  # structural: five quintiles
+        own_rate = np.array([pop.smartphone_uptake * income_factor, pop.account_uptake * income_factor,
+                             # structural: five quintiles
+                             np.full(5, spec.infrastructure.broadband_growth) * income_factor])
+        self._own_p = _prob(own_rate)
+        self._level_weights = np.tile(np.array(de.level_weights, dtype=np.float64), (len(SECTORS), 1))
+        # Higher digital levels are harder to reach: the hazard falls by `upgrade_level_decline` a level.
+        # structural: levels 0-2
+        self._upgrade_p = _prob(de.upgrade_rate.value * (1.0 - de.upgrade_level_decline.value * np.arange(3)))
+
+    def _build_institutions(self) -> None:
+        """The programmes (each with the narrow inputs of `sim.engine.programmes.Inputs`, acting through
+        this model's named state changes), the government that pays them, the operators."""
+        spec, env, cal, world = self.spec, self.env, self.calendar, self.world
+        self.programmes = Programmes(Inputs(spec, world, self.state, cal, self, delivered={}))
+        self.government: Government | None = None
+        self.operators: list[Operator] = []
+        if spec.institutions:
+            self.government = Government(spec, env, cal, world, self.programmes, self.adaptive_year)
+            names = spec.infrastructure.operators
+            self.operators = [Operator(n, 1.0 / len(names), spec, env, cal, world) for n in names]
+
+    @property
+    def tasks(self) -> TaskPipeline | None:
+        """The Resolution 57 tasks (the research programme advances them), if the scenario lists them."""
+        research = self.programmes.by_name.get("research")
+        return research.tasks if isinstance(research, Research) else None
+
+    # ----------------------------------------------------------------- the month
+
+    @property
+    def month(self) -> int:
+        """Index of the month being simulated (0 = the start month)."""
+        return self.steps - 1
+
+    def step(self) -> None:
+        """One month: the phases of `plan` in order (the class docstring says what each does),
+        each timed into `phase_seconds`."""
+        month, seconds = self.month, self.phase_seconds
+        for name, phase in self.plan:
+            t0 = time.perf_counter()
+            phase(month)
+            seconds[name] += time.perf_counter() - t0
+
+    def run(self) -> CityModel:
+        for _ in range(self.calendar.months):
+            self.step()
+        return self
+
+    def _key(self, name: str, month: int) -> np.uint64:
+        return stream_key(self.world.seed, name, month)
+
+    def _institutions(self, month: int) -> None:
+        self.env.run(until=self.calendar.day(month + 1))
+
+    def _national(self, month: int) -> None:
+        self.state.procedures_online[:] = self.procedures_path[month]
+
+    def _services(self, month: int) -> None:
+        """Returned dossiers fall with integration; assisted filing spreads the year's team time."""
+        spec, st = self.spec, self.state
+        eff = spec.effects
+        self.rejection = st.rejection(eff.rejection_start.value, eff.rejection_floor.value,
+                                      spec.costs.integration_vnd_per_person.value, self.world.geo.population)
+        # Chance a non-adopter with an online-able need is helped: this month's share of the
+        # pool (spread over the months left in the year) over the expected such needs.
+        months_left = 12 - self.calendar.year_month(month)[1] + 1
+        dossiers = st.assist_pool / months_left / spec.costs.assisted_dossier_vnd.value
+        non_adopters = (self._sizes - self.citizen_counts[:, kern.ONLINE_SERVICES]) / self.world.scale
+        needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
+        self.assist_chance = np.divide(dossiers, needs, out=np.zeros(self.world.geo.n), where=needs > 0).clip(0, 1)
+
+    def _adoption(self, name: str, attract: NDArray[np.float64], lapse: NDArray[np.float64]) -> kern.Adoption:
+        """The month's `kern.Adoption` of one behaviour (Bass limit: the population share)."""
+        b = getattr(self.spec.behaviour, name)
+        campaign = 1.0 + self.spec.effects.campaign_p_boost * (self.state.campaign_months > 0)
+        if b.fixed_attractiveness is not None:
+            attract = np.full(self.world.geo.n, b.fixed_attractiveness)
+        counts = self.citizen_counts[:, kern.ONLINE_SERVICES if name == "online_services" else kern.CASHLESS]
+        mean_field = counts.sum() / self.world.citizens.n if self.world.network is None else -1.0
+        return kern.Adoption(p=b.p * campaign, attract=np.asarray(attract, dtype=np.float64),
+                             lapse=np.asarray(lapse, dtype=np.float64), q=b.q, ease_weight=b.skill_weight,
+                             lapse_effort=b.lapse_effort, five_g=b.five_g_boost, mean_field=float(mean_field),
+                             gated=b.gates)
+
+    def _candidates(self, a: kern.Adoption, name: str, most_attractive: float) -> tuple[float, float]:
+        """Candidate probabilities of a behaviour's lapse and adoption sweeps: at least the largest
+        any agent can have. Adoption: from the scenario's parameters (so two policies share their
+        candidates), or more if this month needs it; lapse: this month's largest."""
+        b = getattr(self.spec.behaviour, name)
+        eff = self.spec.effects
+        boost = 1.0 + b.five_g_boost
+        top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
+                       float((a.p * a.attract).max()) * boost) + max(b.q, 0.0)
+        top_lapse = float(a.lapse.max()) * (1.0 + b.lapse_effort)
+        return float(_prob(top_lapse)), float(_prob(top_rate))
+
+    def _citizens(self, month: int) -> None:
+        spec, c, st = self.spec, self.world.citizens, self.state
+        beh, eff = spec.behaviour, spec.effects
+        # Online services (UTAUT): benefit = procedures offered online x not returned x fee discounts;
+        # experience (overdue dossiers, returned dossiers) drives lapse.
+        os_spec = beh.online_services
+        benefit = st.procedures_online * (1.0 - self.rejection) * (1.0 + eff.fee_discount_boost * (st.fee_pool > 0))
+        os_lapse = (os_spec.lapse + os_spec.lapse_experience * self.offices.overdue_share
+                    + eff.rejection_lapse * self.rejection)
+        os_ = self._adoption("online_services", benefit, os_lapse)
+        # Cashless: the benefit is acceptance where people shop; few refusals, little lapse.
+        cl_spec = beh.cashless
+        acceptance = self.acceptance_experienced()
+        cl = self._adoption("cashless", acceptance, cl_spec.lapse + cl_spec.lapse_experience * (1.0 - acceptance))
+        cand = [float(self._own_p[k].max()) for k in range(3)]  # structural: three devices
+        cand += [*self._candidates(os_, "online_services", 1.0 + eff.fee_discount_boost),
+                 *self._candidates(cl, "cashless", 1.0)]
+        cand = [kern.ceiling_probability(p) for p in cand] + [float(_prob(spec.population.needs_per_year))]
+        dossiers = kern.Dossiers(procedures_online=np.asarray(st.procedures_online, dtype=np.float64),
+                                 assist=np.asarray(self.assist_chance, dtype=np.float64),
+                                 conversion=eff.assisted_conversion.value, key=self._key("citizens.assisted", month))
+        keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
+        coverage = self.world.coverage.covered
+        people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, coverage["4g"], coverage["5g"],
+                             c.online_services, c.cashless, self.nbr["online_services"], self.nbr["cashless"],
+                             self.degree, c.last_dossier, c.last_online)
+        chances = kern.Chances(self._own_p, np.array(cand), keys, month, DT)
+        delta = kern.citizens_month(self._units, people, self._history, self._changed, chances, os_, cl, dossiers)
+        kern.update_contact_counts(self._units, c.commune_start, self._changed, people, self._contacts,
+                                   nb.get_num_threads())
+        counts = self.citizen_counts
+        counts[:, :kern.CASHLESS + 1] += delta[:, :kern.CASHLESS + 1]
+        counts[:, kern.DOSSIERS_ONLINE:] = delta[:, kern.DOSSIERS_ONLINE:]
+        self.cashless_joined = counts[:, kern.CASHLESS_JOINED].astype(np.float64)
+        self.assisted = counts[:, kern.ASSISTED] / self.world.scale
+        online = counts[:, kern.DOSSIERS_ONLINE] / self.world.scale
+        # Fee discounts are paid per online dossier, assisted dossiers per dossier, from their pools.
+        st.use_pools(online * spec.costs.fee_discount_dossier_vnd.value * (st.fee_pool > 0),
+                     self.assisted * spec.costs.assisted_dossier_vnd.value)
+        self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
+        self.programmes.end_month()
+
+    def acceptance_experienced(self) -> NDArray[np.float64]:
+        """Chance that a merchant accepts cashless, for shoppers of each commune, from the
+        merchants the businesses' month counted (nothing changes acceptance in between)."""
+        counts = self.business_counts
+        return self._home_and_away(counts[:, kern.B_ACCEPTING], counts[:, kern.B_CONSUMER])
+
+    def _home_and_away(self, part: NDArray[np.float64], whole: NDArray[np.float64]) -> NDArray[np.float64]:
+        """A share as people of each commune meet it: mostly at home, the rest province-wide."""
+        own = np.divide(part, whole, out=np.zeros(self.world.geo.n), where=whole > 0)
+        province = part.sum() / max(whole.sum(), 1e-12)  # structural: no division by zero
+        home = self.spec.population.home_commune_share
+        return home * own + (1 - home) * province
+
+    def _businesses(self, month: int) -> None:
+        spec, b = self.spec, self.world.businesses
+        beh = spec.behaviour
+        year = self.calendar.year_month(month)[0]
+        m = beh.merchants
+        # Two-sided payments: merchants weigh the share of their customers who pay cashless.
+        demand = self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
+        tax = m.tax_visibility.value * (m.tax_after if year >= m.tax_declaration_year else 1.0)
+        mk = kern.Merchants(demand=demand, demand_weight=m.demand_weight.value,
+                            size_benefit=np.array(m.size_benefit, dtype=np.float64), fixed_cost=m.fixed_cost.value,
+                            relief=m.onboarding_cost_relief, tax_cost=tax, fee_cost=m.fee_weight * m.fee.value,
+                            heterogeneity=m.heterogeneity.value, join_p=float(_prob(m.join_rate)),
+                            leave_p=float(_prob(m.leave_rate)))
+        # Online public services: imitation, then mandates (e-tax, e-invoices) with a compliance lag.
+        bs = beh.business_services
+        online_rate = (bs.p + bs.q * self._business_online
+                       + (12.0 / bs.compliance_lag_months if year >= bs.mandate_year else 0.0))
+        firms = kern.Firms(online_p=float(_prob(online_rate)), need_p=float(_prob(bs.needs_per_year)),
+                           procedures_online=np.asarray(self.state.procedures_online, dtype=np.float64),
+                           upgrade_p=self._upgrade_p, acceptance_boost=beh.digital_economy.acceptance_boost,
+                           weights=self._level_weights)
+        biz = kern.Enterprises(b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
+                               b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at,
+                               b.last_dossier, b.last_online)
+        counts, va = kern.businesses_month(b.commune_start, biz, mk, firms, month,
+                                           self._key("businesses.monthly", month))
+        self._set_business_counts(counts, va)
+
+    def _set_business_counts(self, counts: NDArray[np.float64], va: NDArray[np.float64]) -> None:
+        self.business_counts, self.business_value_added = counts, va
+        self._business_online = float(counts[:, kern.B_ONLINE].sum() / self.world.businesses.weight.sum())
+        on = float(counts[:, kern.B_DOSSIERS_ONLINE].sum())
+        self.business_dossiers = (on, float(counts[:, kern.B_DOSSIERS].sum()) - on)
+
+    def _measure_businesses(self) -> None:
+        """The businesses' counts and value added at the start (before any month)."""
+        b, n = self.world.businesses, self.world.geo.n
+        n_s = len(SECTORS)
+        w = b.weight
+        counts = np.zeros((n, kern.BUSINESS_COUNTS))
+        counts[:, kern.B_ACCEPTING] = np.bincount(b.commune, w * (b.consumer_facing & b.accepts_cashless), n)
+        counts[:, kern.B_CONSUMER] = np.bincount(b.commune, w * b.consumer_facing, n)
+        counts[:, kern.B_ONLINE] = np.bincount(b.commune, w * b.online_services, n)
+        va = np.zeros((n, n_s, 2))  # structural: digital, total
+        cell = b.commune.astype(np.int64) * n_s + b.sector
+        va[:, :, 0] = np.bincount(cell, b.value_added * self._level_weights[0][b.digital_level],
+                                  n * n_s).reshape(n, n_s)
+        va[:, :, 1] = np.bincount(cell, b.value_added, n * n_s).reshape(n, n_s)
+        self._set_business_counts(counts, va)
+
+    def _back_office(self, month: int) -> None:
+        """Every commune office takes the month's dossiers (citizens' and businesses', real
+        numbers); a returned online dossier comes back, so it costs its effort again."""
+        weekdays = self.calendar.days_in(month) * WORKING_DAYS_PER_WEEK / 7.0
+        citizens = self.citizen_counts
+        online = citizens[:, kern.DOSSIERS_ONLINE] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS_ONLINE]
+        offline = (citizens[:, kern.DOSSIERS_OFFLINE] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS]
+                   - self.business_counts[:, kern.B_DOSSIERS_ONLINE])
+        self.offices.online_effort = self.spec.effects.online_dossier_effort.value * (1.0 + self.rejection)
+        self.offices.month(offline, online, weekdays)
+
+    def _payments(self, month: int) -> None:
+        self.habit.month(self.citizen_counts[:, kern.CASHLESS], self.cashless_joined)
+
+    def _economy(self, month: int) -> None:
+        self.economy.month(self.calendar.year_month(month)[0])
+
+    # ------------------------------------------------------- named state changes
+
+    def train(self, who: NDArray[np.int64], gain: float) -> None:
+        """Trained people close `gain` of the gap to full skill (the less skilled gain more)."""
+        c = self.world.citizens
+        c.skill[who] = c.skill[who] + gain * (1.0 - c.skill[who])
+        c.trained[who] = True
+
+    def connect_broadband(self, who: NDArray[np.int64]) -> None:
+        c = self.world.citizens
+        c.broadband[who] = True
+        self.citizen_counts[:, kern.BROADBAND] += np.bincount(c.commune[who], minlength=self.world.geo.n)
+
+    def onboard_merchants(self, which: NDArray[np.int64]) -> None:
+        """An onboarding visit: the set-up cost is relieved and the merchant decides this month."""
+        self.world.businesses.onboarded_at[which] = max(self.month, 0)
+
+    def upgrade_firms(self, which: NDArray[np.int64]) -> None:
+        b = self.world.businesses
+        b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)  # structural: the top level
+
+    def build_sites(self, tech: str, n: int, communes: NDArray[np.int64], turn: int) -> int:
+        """Co-funded sites, built by the operators in turn (month by month); returns how many."""
+        op = self.operators[(self.steps + turn) % len(self.operators)]
+        return op.build(tech, n, communes, cofunded=True)
+
+    def hire_officers(self, officers: float, communes: NDArray[np.int64], days: float) -> None:
+        """Funded officer posts for `days`, sent where offices are busiest (the gap to the target
+        utilisation, `effects.officer_target_utilisation`), else in proportion to staff; they
+        expire on the calendar."""
+        o = self.offices
+        busy = self.spec.effects.officer_target_utilisation.value
+        target = o.utilisation[communes] * np.maximum(o.staff[communes], 0.0) / busy
+        gap = np.maximum(np.nan_to_num(target, posinf=0.0) - o.staff[communes], 0.0)
+        weights = gap if gap.sum() > 0 else np.maximum(o.staff[communes], 1e-9)  # structural: no division by zero
+        extra = np.zeros(self.world.geo.n)
+        extra[communes] = officers * weights / weights.sum()
+        o.add_staff(extra)
+        self.env.process(self._expire_officers(extra, days))
+
+    def _expire_officers(self, extra: NDArray[np.float64], days: float) -> Process:
+        yield self.env.timeout(days)
+        self.offices.add_staff(-extra)
+
+    # ----------------------------------------------------------------- monitoring
+
+    def _monitor(self, month: int) -> None:
+        if self.government is not None and self.spec.budget.adaptive:  # only the adaptive government looks
+            adults = self._sizes
+            self.government.seen = {
+                "online_services_uptake": online_services_uptake(self.citizen_counts, self.business_counts,
+                                                                 self.world.scale),
+                "cashless_share": province_cashless_share(self.citizen_counts[:, kern.CASHLESS], adults,
+                                                          self.acceptance_experienced(), self.habit.per_purchase())}

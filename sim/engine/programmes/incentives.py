@@ -1,0 +1,45 @@
+"""Incentives (DX budget), split by `[budget.incentives_mix]`: onboarding visits to merchants
+who do not accept cashless (`[costs] merchant_onboarding_vnd`, `[delivery] merchants`; each
+visited merchant decides for itself, its set-up cost relieved), and a pool for fee discounts on
+online dossiers (paid per dossier as citizens file; what is left at the end of a year returns).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine.programmes.base import BusinessOrder, Communes, Inputs, Programme
+from sim.engine.programmes.registry import register
+
+
+@register
+class Incentives(Programme):
+    name = "incentives"
+    outputs = ("merchants_onboarded",)
+
+    def __init__(self, inputs: Inputs) -> None:
+        super().__init__(inputs)
+        self._merchants = BusinessOrder(self.world.businesses, self.rng, small_last=False)
+
+    def deliver(self, vnd: float, communes: Communes, year: int) -> float:
+        mix, costs = self.spec.budget.incentives_mix, self.spec.costs
+        absorbed = self.ledger.buy(f"merchants:{self.ledger.where(communes)}", "merchants",
+                                   vnd * mix["merchant_onboarding"], costs.merchant_onboarding_vnd.value, year,
+                                   communes, self.counted("merchants_onboarded", lambda n: self._onboard(n, communes)))
+        fee = vnd * mix["fee_discount"]
+        self.state.add_fee_pool(fee, communes, self.geo.population)
+        return absorbed + fee
+
+    def _onboard(self, n: int, communes: Communes) -> int:
+        """Visit n real merchants who do not accept and were never visited."""
+        b = self.world.businesses
+        open_ = b.consumer_facing & ~b.accepts_cashless & (b.onboarded_at < 0)
+        if not self.province_wide(communes):
+            open_ &= np.isin(b.commune, communes)
+        take = self._merchants.take(open_, n)
+        self.province.onboard_merchants(take)
+        return int(round(min(n, b.weight[take].sum())))
+
+    def end_year(self) -> float:
+        """The fee-discount money not used this year returns."""
+        return self.state.empty_fee_pool()

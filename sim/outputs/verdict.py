@@ -1,0 +1,141 @@
+"""The verdict: for each target, how likely the ensemble says it is reached, and how sure that is.
+
+P(reach) is the share of runs that reach the target; its Monte Carlo error is the 95% Wilson
+score interval over runs (`wilson`). Status follows DESIGN §3.7, called only when the interval
+lies on one side of the 0.2 and 0.8 lines: ON TRACK when it lies at or above 0.8, OFF TRACK
+below 0.2, AT RISK between; otherwise UNDECIDED, with about how many runs would decide it at
+the observed share (`runs_to_decide`). Goals the model does not represent are NOT MODELLED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.experiments.ensemble import EnsembleResult
+from sim.experiments.outcomes import reaches, wilson
+from sim.inputs.targets import Target
+
+LINES = (0.2, 0.8)
+
+
+@dataclass
+class Verdict:
+    id: str
+    indicator: str
+    comparison: str
+    threshold: float
+    year: int
+    probability: float | None
+    median: float | None
+    p5: float | None
+    p95: float | None
+    year_reached: int | None
+    status: str
+    source: str
+    every_year: bool = False
+    probability_low: float | None = None    # 95% Wilson interval of P(reach) over runs
+    probability_high: float | None = None
+    runs: int | None = None                 # runs the probability is over
+    # The top uncertain factors behind the spread of the value (sim.experiments.sensitivity): from a
+    # sensitivity analysis of the scenario, else by rank correlation over the ensemble's draws.
+    drivers: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _side(low: float, high: float) -> str | None:
+    """The status the interval supports, or None when it straddles a line."""
+    if low >= LINES[1]:
+        return "ON TRACK"
+    if high < LINES[0]:
+        return "OFF TRACK"
+    if low >= LINES[0] and high < LINES[1]:
+        return "AT RISK"
+    return None
+
+
+def runs_to_decide(p: float, n: int, limit: int = 100_000) -> int | None:
+    """About how many runs would put the Wilson interval on one side of the lines, if the share
+    of runs reaching the target stayed p (None: p sits on a line, no number of runs decides it).
+
+    >>> runs_to_decide(0.05, 20)
+    25
+    """
+    m = n
+    while m <= limit:
+        if _side(*wilson(round(p * m), m)) is not None:
+            return m
+        m = m + 1 if m < 2000 else int(m * 1.05)  # exact where it matters, then in 5% steps
+    return None
+
+
+def status_of(successes: int, n: int) -> str:
+    """Status from the interval (see the module docstring).
+
+    >>> status_of(0, 20), status_of(20, 20), status_of(1, 20)
+    ('OFF TRACK', 'ON TRACK', 'UNDECIDED (about 25 runs would decide)')
+    """
+    side = _side(*wilson(successes, n))
+    if side is not None:
+        return side
+    more = runs_to_decide(successes / n, n)
+    return ("UNDECIDED (P(reach) sits on a status line)" if more is None
+            else f"UNDECIDED (about {more} runs would decide)")
+
+
+def judge(target: Target, result: EnsembleResult) -> Verdict:
+    base: dict[str, Any] = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
+                                threshold=target.threshold, year=target.year, source=target.source,
+                                every_year=target.every_year)
+    if not target.modelled:
+        return Verdict(**base, probability=None, median=None, p5=None, p95=None, year_reached=None,
+                       status="NOT MODELLED")
+    table = result.year_end(target.indicator)  # runs x years
+    ok = reaches(target, table.columns.to_numpy(), table.to_numpy())
+    values = table[target.year].to_numpy()
+    medians = [(int(str(y)), float(v)) for y, v in table.median(axis=0).items()]
+    reached = [y for y, v in medians if target.holds(v)]
+    if target.every_year:
+        reached = [y for y in reached if all(target.holds(v) for yy, v in medians if yy >= y)]
+    probability = float(ok.mean())
+    low, high = wilson(int(ok.sum()), len(ok))
+    return Verdict(**base, probability=probability, median=float(np.median(values)),
+                   p5=float(np.percentile(values, 5)), p95=float(np.percentile(values, 95)),
+                   year_reached=reached[0] if reached else None, status=status_of(int(ok.sum()), len(ok)),
+                   probability_low=low, probability_high=high, runs=len(ok))
+
+
+def verdicts(targets: list[Target], result: EnsembleResult) -> list[Verdict]:
+    return [judge(t, result) for t in targets]
+
+
+def _fmt(v: float | None, indicator: str) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.1%}" if abs(v) <= 1.5 and not indicator.endswith("_vnd") else f"{v:.3g}"
+
+
+def verdict_table(items: list[Verdict]) -> str:
+    """A plain-text table for the terminal (with a last column of drivers when any target has them)."""
+    header: tuple[str, ...] = ("target", "year", "goal", "median [5-95%]", "P(reach) [95%]", "reached", "status")
+    with_drivers = any(v.drivers for v in items)
+    if with_drivers:
+        header += ("drivers",)
+    rows = []
+    for v in items:
+        when = f"{v.year}+" if v.every_year else str(v.year)
+        band = ("-" if v.median is None else
+                f"{_fmt(v.median, v.indicator)} [{_fmt(v.p5, v.indicator)}-{_fmt(v.p95, v.indicator)}]")
+        prob = "-" if v.probability is None else \
+            f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
+        row = (v.indicator, when, f"{v.comparison} {_fmt(v.threshold, v.indicator)}", band, prob,
+               str(v.year_reached or "-"), v.status)
+        rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows])
+
