@@ -125,3 +125,39 @@ def test_a_programme_registered_from_a_test_file_runs_in_the_model(lessons: type
     assert model.government.spent_by_programme["lessons"] == pytest.approx(40e6)
     c = model.world.citizens
     assert c.trained[np.flatnonzero(c.commune == 0)[:40]].all()
+
+
+def _take_whole(order: np.ndarray, weight: np.ndarray, eligible: np.ndarray, n: float, state: dict) -> np.ndarray:
+    """The order read whole (one roll, one cumulative sum): what `BusinessOrder.take` must match."""
+    start = state["position"]
+    rolled = np.roll(order, -start)
+    keep = eligible[rolled]
+    cand, place = rolled[keep], np.flatnonzero(keep)
+    budget = state["credit"] + n
+    cum = np.cumsum(weight[cand])
+    k = int(np.searchsorted(cum, budget, side="right"))
+    state["credit"] = budget - (cum[k - 1] if k else 0.0) if k < len(cand) else 0.0
+    if k:
+        state["position"] = (start + int(place[k - 1]) + 1) % len(order)
+    return cand[:k]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_business_order_reads_in_chunks_what_the_whole_order_gives(seed: int) -> None:
+    """Taking n real businesses call after call (weights as sampled ones have, eligibility
+    changing, money short of a business carried): the same businesses, to the bit, as reading
+    the whole order every call."""
+    from sim.engine.programmes.base import CHUNK, BusinessOrder
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 3 * CHUNK))
+    businesses = SimpleNamespace(n=count, size=rng.integers(0, 3, count), weight=rng.choice([1.0, 7.5, 33.3], count))
+    chunked = BusinessOrder(businesses, np.random.default_rng(seed + 100), small_last=seed % 2 == 0)  # type: ignore[arg-type]
+    state = {"position": 0, "credit": 0.0}
+    for _ in range(40):
+        eligible = rng.random(count) < rng.uniform(0.01, 1.0)
+        n = float(rng.choice([0.0, rng.uniform(0, 50), rng.uniform(0, 5 * count)]))
+        got = chunked.take(eligible, n)
+        assert chunked._order is not None
+        want = _take_whole(chunked._order, businesses.weight, eligible, n, state)
+        assert np.array_equal(got, want) and chunked._credit == state["credit"]
+        assert chunked._position == state["position"]

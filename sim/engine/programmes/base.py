@@ -129,6 +129,9 @@ class Ledger:
         return done * cost + self.carry[key] - carry_old
 
 
+CHUNK = 4096  # structural: businesses read at first per call (doubling until the money is used)
+
+
 class BusinessOrder:
     """Businesses standing for n real ones, taken in a fixed random order (drawn at the first
     use; with `small_last`, SMEs and large firms before household businesses), skipping the
@@ -148,19 +151,34 @@ class BusinessOrder:
             key = self.rng.random(b.n) + (np.where(b.size > 0, 0.0, 1.0) if self.small_last else 0.0)
             self._order = np.argsort(key, kind="stable")
         # Walk on from where the last call stopped (round and round): a business is not taken
-        # again before every other eligible one has had its turn.
-        start = self._position
-        order = np.roll(self._order, -start)
-        keep = eligible[order]
-        cand, place = order[keep], np.flatnonzero(keep)
-        budget = self._credit + n
-        cum = np.cumsum(b.weight[cand])
-        k = int(np.searchsorted(cum, budget, side="right"))
-        # What is left short of the next business waits for the next call (none if none is left).
-        self._credit = budget - (cum[k - 1] if k else 0.0) if k < len(cand) else 0.0
-        if k:
-            self._position = (start + int(place[k - 1]) + 1) % b.n
-        return cand[:k]
+        # again before every other eligible one has had its turn. The order is read in growing
+        # chunks until the money is used: a call reads about what it takes, not every business.
+        start, budget = self._position, self._credit + n
+        taken: list[Indices] = []
+        total = 0.0       # weight taken so far (summed in order, as one cumulative sum would)
+        last = -1         # offset from `start` of the last business taken
+        offset, size = 0, CHUNK
+        while offset < b.n:
+            chunk = self._order.take(np.arange(start + offset, start + min(offset + size, b.n)), mode="wrap")
+            keep = eligible[chunk]
+            cand = chunk[keep]
+            if len(cand):
+                cum = np.cumsum(np.concatenate(([total], b.weight[cand])))[1:]
+                k = int(np.searchsorted(cum, budget, side="right"))
+                if k:
+                    taken.append(cand[:k])
+                    last = offset + int(np.flatnonzero(keep)[k - 1])
+                if k < len(cand):  # the money ends here: what is short of the next waits
+                    self._credit = budget - (cum[k - 1] if k else total)
+                    break
+                total = float(cum[-1])
+            offset += len(chunk)
+            size *= 2
+        else:
+            self._credit = 0.0  # every eligible business taken: nothing left to wait for
+        if last >= 0:
+            self._position = (start + last + 1) % b.n
+        return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
 
 
 class Programme:
