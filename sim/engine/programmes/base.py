@@ -173,7 +173,7 @@ class BusinessOrder:
                     break
                 total = float(cum[-1])
             offset += len(chunk)
-            size *= 2
+            size *= 2  # structural: the chunk doubles
         else:
             self._credit = 0.0  # every eligible business taken: nothing left to wait for
         if last >= 0:
