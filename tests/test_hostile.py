@@ -21,6 +21,7 @@ import json
 import math
 import os
 import string
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -189,7 +190,8 @@ def command_option(draw):
     if which == "out":
         command = draw(st.sampled_from(list(COMMANDS)))
         name = draw(st.sampled_from(["x" * 256, "y" * 240, "é" * 120, "a\x00b"]))
-        return command, [OUT_OPTION.get(command, "--out"), f"/tmp/{name}"], [OUT_OPTION.get(command, "--out")]
+        option = OUT_OPTION.get(command, "--out")
+        return command, [option, str(Path(tempfile.gettempdir()) / name)], [option]
     command = draw(st.sampled_from(list(COMMANDS)))
     address = draw(st.sampled_from(["", "   ", "localhost", "tcp://", "tcp://:8786", "8786", "http://x:80",
                                     "tcp://127.0.0.1:1", "tcp://127.0.0.1:99999", "tcp://host name:1",

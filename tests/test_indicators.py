@@ -9,12 +9,12 @@ import sim.engine.indicators as ind
 from sim.engine import behaviour as kern
 from sim.engine.clock import Calendar
 from sim.engine.monitoring import (
-    commune_cashless_share,
     online_services_uptake,
     province_cashless_share,
     ratio,
     weighted,
 )
+from sim.engine.payments import cashless_share
 
 
 def test_ratio_and_weighted_mean() -> None:
@@ -38,7 +38,7 @@ def test_uptake_counts_people_not_agents_and_adds_businesses() -> None:
 def test_cashless_share_per_commune_and_for_the_province() -> None:
     """Two communes of 10 and 30 adults, 5 and 6 of them cashless adopters."""
     args = (np.array([5, 6]), np.array([10, 30]), np.array([0.5, 1.0]), np.array([0.8, 0.5]))
-    per = commune_cashless_share(*args)  # adopters x acceptance x habit / adults
+    per = cashless_share(*args)  # adopters x acceptance x habit / adults
     assert per == pytest.approx([5 * 0.5 * 0.8 / 10, 6 * 1.0 * 0.5 / 30])
     assert province_cashless_share(*args) == pytest.approx((per[0] * 10 + per[1] * 30) / 40)
 

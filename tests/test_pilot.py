@@ -147,7 +147,7 @@ def test_neighbours_on_geojson_polygons_bridge_small_gaps(tmp_path, gap_deg, tou
         assert a.sum(axis=1).min() >= 1
 
 
-REAL = Path("/work/shared/geo/provinces/66_dak_lak.geojson")
+REAL = Path(__file__).resolve().parents[1] / "sim" / "data" / "geo" / "provinces" / "66_dak_lak.geojson"  # shipped
 
 
 @pytest.mark.skipif(not REAL.exists(), reason="real boundaries not on this machine")

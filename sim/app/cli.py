@@ -364,7 +364,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_seek(args: argparse.Namespace) -> int:
-
     from sim.errors import ScenarioError
     from sim.experiments.outcomes import modelled
     from sim.experiments.resources import check_cost, duration
@@ -435,7 +434,6 @@ def _cost(args: argparse.Namespace, spec: Scenario, targets: list[Target], low: 
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-
     from sim.errors import ScenarioError
     from sim.experiments.resources import check_cost, duration
     from sim.experiments.sweep import SWEEP_FILE, Store, make_design, parse_vary, record, run_sweep
@@ -490,7 +488,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-
     from sim.errors import ScenarioError
     from sim.experiments.discover import MIN_DISCOVERY_RUNS, discover
     from sim.experiments.outcomes import modelled
@@ -623,7 +620,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     rmse, persistence = cal.hindcast_rmse()
     if not math.isnan(rmse):
         print(f"\nhindcast after {args.until}: RMSE {rmse:.3f} (no-change forecast: {persistence:.3f})")
-    print(f"\nlog-likelihood {cal.log_likelihood:.3f}; {cal.seconds:.0f} s. "
+    print(f"\nlog-likelihood {cal.log_likelihood:.3f}; {cal.wall_seconds:.0f} s. "
           f"Calibrated scenario: {variant}  Fit plot: {out.path}/fit.png")
     return 0
 

@@ -43,7 +43,8 @@ SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSS
 CITIZEN_COUNTS = 11  # structural: columns
 # Columns of the per-commune counts returned by `businesses_month`.
 B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RECENT_ONLINE = range(7)
-BUSINESS_COUNTS = 7
+BUSINESS_COUNTS = 7  # structural: columns
+TOP_LEVEL = 3  # structural: businesses' digital levels run 0..TOP_LEVEL
 
 
 # Agents per work unit: parallel loops go over units of at most this many (computation, not behaviour).
@@ -616,7 +617,7 @@ def businesses_month(commune_start, biz, mk, firms, month, key):  # type: ignore
                 if online[i] and uniform(key, j + 3) < po:  # structural: draw number
                     last_online[i] = month
                     d_online += w
-            if level[i] < 3:  # structural: the top digital level
+            if level[i] < TOP_LEVEL:
                 up = firms.upgrade_p[level[i]] * (1.0 + firms.acceptance_boost * (consumer[i] and accepts[i]))
                 if uniform(key ^ np.uint64(0x5851F42D4C957F2D), i) < up:  # structural: hash constant
                     level[i] += 1

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Generator
+
+from simpy.events import Event
 
 from sim.schema import year_month
+
+Process = Generator[Event, object, None]  # a simpy process: what the calendar's routines are
 
 
 class Calendar:

@@ -14,12 +14,12 @@ import numpy as np
 from sim.engine import behaviour as kern
 from sim.engine.monitoring import (
     NO_STAFF_WAIT_DAYS,
-    commune_cashless_share,
     online_services_uptake,
     province_cashless_share,
     ratio,
     weighted,
 )
+from sim.engine.payments import cashless_share
 from sim.names import OUTPUT_INDICATORS
 from sim.schema import PROGRAMMES
 
@@ -135,7 +135,7 @@ def commune_indicators(model: CityModel) -> list[dict]:
         "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
         "online_services_uptake": np.divide(recent_online, recent, out=np.zeros(geo.n), where=recent > 0),
         "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
-        "cashless_share": commune_cashless_share(model.citizen_counts[:, kern.CASHLESS], np.diff(c.commune_start),
+        "cashless_share": cashless_share(model.citizen_counts[:, kern.CASHLESS], np.diff(c.commune_start),
                                                  model.acceptance_experienced(), model.habit.per_purchase()),
         "merchant_acceptance": acceptance,
         "smartphone_ownership": model.citizen_counts[:, kern.SMARTPHONE] / sizes,

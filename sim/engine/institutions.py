@@ -29,25 +29,20 @@ not the model.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-from simpy.events import Event
 
 from sim.schema import DxProgramme, PolicySpec, Programme, year_month
 from sim.streams import stream
 
 if TYPE_CHECKING:
-    from sim.engine.clock import Calendar
+    from sim.engine.clock import Calendar, Process
     from sim.engine.programmes import Programmes
     from sim.schema import Scenario
     from sim.world import World
-
-
-Process = Generator[Event, object, None]  # a simpy process
 
 
 class Government:
@@ -184,7 +179,7 @@ class Operator:
         spec, cal, env = self.spec, self.calendar, self.env
         everywhere = np.arange(self.world.geo.n)
         for month in range(cal.months):
-            yield env.timeout(max(0.0, cal.day(month) - env.now) + 14)  # structural; mid-month
+            yield env.timeout(max(0.0, cal.day(month) - env.now) + 14)  # structural: the 15th, mid-month
             year = cal.year_month(month)[0]
             plan = {"4g": spec.commercial_4g_per_year,
                     "5g": spec.commercial_5g_per_year if year >= spec.five_g_start_year else 0.0}
@@ -197,7 +192,8 @@ class Operator:
 
     def build(self, tech: str, n: int, communes: NDArray[np.int64], cofunded: bool) -> int:
         """Build up to n sites where people are not yet covered, drawn by the uncovered people of
-        each settlement cell (commercial sites favour wards four to one: density pays; co-funded
+        each settlement cell (commercial sites favour wards `commercial_urban_weight` to one: density
+        pays; co-funded
         ones go where the programme says, without that preference); returns how many were built
         (none once everyone is covered)."""
         urban_weight = 1.0 if cofunded else self.spec.commercial_urban_weight.value

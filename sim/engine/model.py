@@ -14,17 +14,16 @@ The model records nothing for reports: `sim.engine.indicators.Recorder` steps it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import mesa
 import numba as nb
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-from simpy.events import Event
 
 from sim.engine import behaviour as kern
-from sim.engine.clock import Calendar
+from sim.engine.clock import Calendar, Process
 from sim.engine.institutions import Government, Operator
 from sim.engine.monitoring import online_services_uptake, province_cashless_share
 from sim.engine.payments import PaymentHabit
@@ -40,8 +39,6 @@ from sim.streams import stream, stream_key
 from sim.world import World, build_world
 from sim.world.economy import DigitalEconomy
 from sim.world.sampling import count_where
-
-Process = Generator[Event, object, None]  # a simpy process
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
 WORKING_DAYS_PER_WEEK = 5.0  # structural: a working week
@@ -418,7 +415,7 @@ class CityModel(mesa.Model):
 
     def upgrade_firms(self, which: NDArray[np.int64]) -> None:
         b = self.world.businesses
-        b.digital_level[which] = np.minimum(b.digital_level[which] + 1, 3)  # structural: the top level
+        b.digital_level[which] = np.minimum(b.digital_level[which] + 1, kern.TOP_LEVEL)
 
     def build_sites(self, tech: str, n: int, communes: NDArray[np.int64], turn: int) -> int:
         """Co-funded sites, built by the operators in turn (month by month); returns how many."""

@@ -40,14 +40,7 @@ def online_services_uptake(citizen_counts: NDArray[np.int64], business_counts: F
     return ratio(recent_online / scale + bc[kern.B_RECENT_ONLINE], recent / scale + bc[kern.B_RECENT])
 
 
-def commune_cashless_share(cashless: NDArray[np.int64], adults: NDArray[np.int64], acceptance: Floats,
-                           per_purchase: Floats) -> Floats:
-    """Share of each commune's retail purchases (count) paid cashless, from its cashless adopters
-    among its adults, the acceptance they meet and their habit per purchase (`sim.engine.payments`)."""
-    return cashless_share(cashless, adults, acceptance, per_purchase)
-
-
 def province_cashless_share(cashless: NDArray[np.int64], adults: NDArray[np.int64], acceptance: Floats,
                             per_purchase: Floats) -> float:
     """The province's share: every adult buys as often, so the adult-weighted communes' mean."""
-    return weighted(commune_cashless_share(cashless, adults, acceptance, per_purchase), adults)
+    return weighted(cashless_share(cashless, adults, acceptance, per_purchase), adults)

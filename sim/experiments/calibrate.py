@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from sim.engine.clock import Calendar
 from sim.errors import ScenarioError
-from sim.experiments.execution import DEFAULT_EXECUTION, Execution
+from sim.experiments.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.experiments.runner import Runner
 from sim.inputs.scenario import with_values
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
@@ -68,7 +68,7 @@ def _simulate_job(job: tuple) -> tuple[int, NDArray[np.float64]]:
 
 
 @dataclass
-class Calibration:
+class Calibration(ExperimentResult):
     scenario: Scenario
     posterior: Posterior
     log_likelihood: float                           # at the best draw
@@ -78,7 +78,6 @@ class Calibration:
     until: int | None
     runs: int
     scale: float
-    seconds: float
 
     @property
     def best(self) -> dict[str, float]:
@@ -223,6 +222,7 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
     with execution.runner(spec, draws * runs) as runner, bar:
         ev = _Evaluator(spec, runs, scale, runner, on_run=lambda: bar.update(1))
         post = sample_posterior(log_likelihood, names, box, draws, seed=spec.ensemble.seed if seed is None else seed)
+        executor, workers = runner.executor, runner.workers
     series = best["series"]
     model, _ = ev.at_observations(series)
     table = pd.DataFrame(post.draws, columns=names)
@@ -240,7 +240,8 @@ def calibrate(spec: Scenario, draws: int = 96, runs: int | None = None, scale: f
     ind = ev.indicators
     return Calibration(scenario=spec, posterior=post, log_likelihood=float(post.log_likelihood.max()),
                        draws=table, fit=fit, series={k: series[:, :, j] for j, k in enumerate(ind)},
-                       until=until, runs=runs, scale=scale, seconds=time.perf_counter() - t0)
+                       until=until, runs=runs, scale=scale, wall_seconds=time.perf_counter() - t0,
+                       workers=workers, executor=executor)
 
 
 def _last_fitted(fit: pd.DataFrame, i: int) -> float:

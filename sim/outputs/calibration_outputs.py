@@ -91,7 +91,7 @@ def write_calibration(cal: Calibration, out: OutputFolder, variant: Path, comman
                        "effective_sample_size": round(cal.posterior.ess, 1),
                        "log_likelihood": cal.log_likelihood, "until": cal.until,
                        "runs": cal.runs, "scale": cal.scale, "draws": len(cal.draws),
-                       "seconds": round(cal.seconds, 1),
+                       "seconds": round(cal.wall_seconds, 1),
                        "hindcast_rmse": None if math.isnan(rmse) else rmse,
                        "no_change_rmse": None if math.isnan(persistence) else persistence,
                        "variant": str(variant)}

@@ -16,12 +16,9 @@ Each is a module of this package, registered by its schema `Programme` name; add
 module plus its schema entry (ARCHITECTURE.md, "A programme").
 """
 
-from sim.engine.programmes import awareness, enterprise, incentives, infrastructure, research, services, skills
+# The built-in programmes register themselves as they are imported.
+from sim.engine.programmes import awareness, enterprise, incentives, infrastructure, research, services, skills  # noqa: F401
 from sim.engine.programmes.base import Inputs, Programme, Province, stochastic_round
 from sim.engine.programmes.registry import REGISTRY, Programmes, register
 
-# The built-in programmes, registered in the schema's order by importing them (above).
-BUILT_IN = (infrastructure.Infrastructure, services.Services, skills.Skills, incentives.Incentives,
-            awareness.Awareness, enterprise.Enterprise, research.Research)
-
-__all__ = ["BUILT_IN", "REGISTRY", "Inputs", "Programme", "Programmes", "Province", "register", "stochastic_round"]
+__all__ = ["REGISTRY", "Inputs", "Programme", "Programmes", "Province", "register", "stochastic_round"]

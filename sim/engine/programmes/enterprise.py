@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.engine import behaviour as kern
 from sim.engine.programmes.base import BusinessOrder, Communes, Inputs, Programme
 from sim.engine.programmes.registry import register
-
-LEVELS = 3  # structural; digital levels above the lowest (0 to 3)
 
 
 @register
@@ -34,12 +33,12 @@ class Enterprise(Programme):
     def _support(self, n: int, communes: Communes) -> int:
         """Support n real firms; returns how many (real) were supported."""
         b = self.world.businesses
-        eligible = b.digital_level < LEVELS
+        eligible = b.digital_level < kern.TOP_LEVEL
         if not self.province_wide(communes):
             eligible &= np.isin(b.commune, communes)
         take = self._firms.take(eligible, n)
         if self._success is None:
-            self._success = self.rng.random((LEVELS, b.n))
+            self._success = self.rng.random((kern.TOP_LEVEL, b.n))
         ok = self._success[b.digital_level[take], take] < self.spec.effects.firm_support_success.value
         self.province.upgrade_firms(take[ok])
         return int(round(min(n, b.weight[take].sum())))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sim.engine.programmes.base import Communes, Inputs, Programme
 
-# Every registered programme, by its name, in the order registered (the schema's order for the
-# built-in ones: `sim.engine.programmes` imports them in that order).
+# Every registered programme, by its name. The order does not matter: each programme draws from its
+# own stream, and the pools' money returns in name order (`Programmes.end_year`).
 REGISTRY: dict[str, type[Programme]] = {}
 
 

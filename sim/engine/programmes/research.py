@@ -20,9 +20,9 @@ class Research(Programme):
         super().__init__(inputs)
         spec = inputs.spec.tasks
         self.tasks = None if spec is None else TaskPipeline(spec, stream(inputs.world.seed, "tasks"))
-        self._from = None if spec is None else inputs.calendar.index(spec.as_of)
+        self._from = 0 if spec is None else inputs.calendar.index(spec.as_of)  # the month they are funded from
 
     def deliver(self, vnd: float, communes: Communes, year: int) -> float:
-        if self.tasks is not None and self._from is not None and self.province.month >= self._from:
+        if self.tasks is not None and self.province.month >= self._from:
             self.tasks.month(vnd, self.spec.costs.task_year_vnd.value)
         return vnd  # what the tasks do not need funds other science and technology
