@@ -92,6 +92,19 @@ def test_world_built_side_by_side_equals_one_after_the_other(monkeypatch):
     assert recorders[0].records == recorders[1].records
 
 
+def test_first_world_of_a_process_is_built_side_by_side():
+    """The threading layer is chosen before the first world, so a `citytwin run` (one world per
+    process) builds its network beside its citizens (it once ran them one after the other)."""
+    import subprocess
+    import sys
+    code = ("import numba, sim.world.world as w; ex = w._second_thread(); "
+            "print(type(ex).__name__, numba.threading_layer())")
+    name, layer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout.split()
+    assert name == ("ThreadPoolExecutor" if layer in ("omp", "tbb") else "_Inline")
+    assert layer in ("omp", "tbb", "workqueue")
+
+
 def test_choose_weighted_without_replacement():
     rng = np.random.default_rng(3)
     starts = np.array([0, 100, 1000])

@@ -398,8 +398,6 @@ def rank_drivers(targets: list[Target], runs: list[RunResult]) -> Drivers:
     """The top uncertain drivers per target by |Spearman rank correlation| between each run's
     drawn assumptions and priors (RunResult.parameters) and the target's value in its year: cheap,
     from the ensemble itself, but it sees only monotone effects and, with few runs, much noise."""
-    from scipy.stats import rankdata
-
     keys = sorted({k for r in runs for k in r.parameters})
     by_target: dict[str, list[str]] = {}
     for t in targets:
@@ -412,6 +410,8 @@ def rank_drivers(targets: list[Target], runs: list[RunResult]) -> Drivers:
         y = np.array([target_values(r, [(t.indicator, t.year)])[0] for r in runs])
         if np.ptp(y) == 0:
             continue
+        from scipy.stats import rankdata  # here: importing scipy.stats costs a single run half a second
+
         # Pearson correlation of ranks = Spearman's rho (ties averaged); constant draws give nan.
         rx = rankdata(x, axis=0)
         ry = rankdata(y)

@@ -77,15 +77,25 @@ class _Inline(Executor):
         return future
 
 
+@nb.njit(parallel=True, cache=True)
+def _start_threads(n):  # type: ignore[no-untyped-def]
+    """A parallel loop that does nothing useful: running it makes numba choose its threading layer."""
+    out = np.zeros(n, np.int64)
+    for i in nb.prange(n):
+        out[i] = i
+    return out
+
+
 def _second_thread() -> Executor:
     """A second thread for building parts of the world side by side, where numba's threading
     layer takes parallel kernels from two threads at once (OpenMP, TBB; its fallback,
     workqueue, does not): otherwise the jobs run one after the other."""
     try:
-        safe = nb.threading_layer() in ("omp", "tbb")
-    except ValueError:  # no parallel kernel has run yet, so the layer is not chosen
-        safe = False
-    return ThreadPoolExecutor(max_workers=1) if safe else _Inline()
+        layer = nb.threading_layer()
+    except ValueError:  # no parallel kernel has run yet (a process's first world): choose the layer now
+        _start_threads(nb.get_num_threads())
+        layer = nb.threading_layer()
+    return ThreadPoolExecutor(max_workers=1) if layer in ("omp", "tbb") else _Inline()
 
 
 def build_world(spec: Scenario, seed: int | None = None, scale: float | None = None,
