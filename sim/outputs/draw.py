@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from multiprocessing.sharedctypes import Synchronized
 
 from sim.errors import FULL_DISK
 from sim.experiments.runner import default_workers, interrupts_held
@@ -25,10 +26,10 @@ def figure(name: str, *args: object) -> None:
 
 
 def draw(jobs: Sequence[Callable[[], None]]) -> None:
-    """Draw figures in two processes: a forked child draws every other one while this process
-    draws the rest (matplotlib is single-threaded; drawing is a third of a 1:1 run's time
-    outside the months). Jobs made with `figure` import matplotlib only when they run, so
-    the two processes also import it side by side.
+    """Draw figures in two processes: a forked child and this process each take the next job
+    not yet taken until none is left (matplotlib is single-threaded; drawing is a third of a
+    1:1 run's time outside the months), so put the longest jobs first. Jobs made with `figure`
+    import matplotlib only when they run, so the two processes also import it side by side.
 
     Falls back to drawing everything here on one core, or where fork is not the safe default
     (only Linux). Raises if the child fails, so the caller's output folder is not kept.
@@ -38,7 +39,9 @@ def draw(jobs: Sequence[Callable[[], None]]) -> None:
         for job in jobs:
             job()
         return
-    child = multiprocessing.get_context("fork").Process(target=_draw_in_child, args=(jobs[1::2],), daemon=True)
+    fork = multiprocessing.get_context("fork")
+    taken = fork.Value("i", 0)  # the next job to take, shared by both processes
+    child = fork.Process(target=_draw_in_child, args=(jobs, taken), daemon=True)
     with warnings.catch_warnings(), interrupts_held(tracker=False):
         # Python warns that forking a multi-threaded process may deadlock: the other threads here
         # are numba's idle workers (and tqdm's monitor), which hold no lock the child needs.
@@ -46,8 +49,7 @@ def draw(jobs: Sequence[Callable[[], None]]) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         child.start()
     try:
-        for job in jobs[::2]:
-            job()
+        _take(jobs, taken)
     except BaseException:
         child.terminate()
         child.join()
@@ -59,10 +61,20 @@ def draw(jobs: Sequence[Callable[[], None]]) -> None:
         raise RuntimeError(f"drawing figures failed in a child process (exit code {child.exitcode})")
 
 
-def _draw_in_child(jobs: list[Callable[[], None]]) -> None:
+def _take(jobs: Sequence[Callable[[], None]], taken: Synchronized) -> None:
+    """Run the next job no process has taken, until none is left."""
+    while True:
+        with taken.get_lock():
+            k = taken.value
+            taken.value = k + 1
+        if k >= len(jobs):
+            return
+        jobs[k]()
+
+
+def _draw_in_child(jobs: Sequence[Callable[[], None]], taken: Synchronized) -> None:
     try:
-        for job in jobs:
-            job()
+        _take(jobs, taken)
     except OSError as exc:  # a full disk: the parent raises the same error (its exit status is the errno)
         sys.exit(exc.errno if exc.errno in FULL_DISK else 1)
     except Exception as exc:  # one line for the user; the parent raises

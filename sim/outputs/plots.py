@@ -77,8 +77,7 @@ def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
 
 def fan_chart(v: Verdict, result: EnsembleResult, path: Path, scenario_name: str) -> None:
     fig = fan_figure(v, result, scenario_name)
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def _yearly(result: EnsembleResult, indicator: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -105,8 +104,7 @@ def budget_by_programme(result: EnsembleResult, path: Path, scenario_name: str) 
     ax.legend(fontsize=8, ncol=3)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def what_money_bought(result: EnsembleResult, path: Path, scenario_name: str) -> None:
@@ -121,16 +119,17 @@ def what_money_bought(result: EnsembleResult, path: Path, scenario_name: str) ->
         q = np.percentile(table.to_numpy(), [5, 50, 95], axis=0)
         ax.fill_between(years, q[0], q[2], color="tab:green", alpha=0.25)
         ax.plot(years, q[1], color="tab:green", lw=2)
-        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_title(name.replace("_", " "), fontsize=9, pad=12)  # structural: room for the axis scale
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(outputs):]:
         ax.axis("off")
     fig.suptitle(f"{scenario_name}: what the money bought (cumulative; median, band 5-95% of runs)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    # Fixed margins for small panels with short titles: tight_layout took most of this figure's time.
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.07, top=1 - 0.8 / (3.0 * rows), wspace=0.28,
+                        hspace=0.55)  # structural: layout
+    save(fig, path)
 
 
 # ------------------------------------------------------------------------------------------ maps
@@ -164,7 +163,28 @@ class MapLayout:
     label_xy: NDArray[np.float64]      # (C, 2) a point inside each unit's largest part, for its number
 
 
+def save(fig: plt.Figure, path: Path) -> None:
+    """Write a figure as PNG and close it. zlib level 1: about 3% larger files than the
+    default level 6, written faster (a 1:1 run writes a dozen figures)."""
+    fig.savefig(path, pil_kwargs={"compress_level": 1})
+    plt.close(fig)
+
+
+_LAYOUTS: dict[tuple[int, float], tuple[Geography, MapLayout]] = {}  # kept: a run draws one map per target
+
+
 def map_layout(geo: Geography, gap_km: float = OFFSHORE_GAP_KM) -> MapLayout:
+    """`layout_of(geo, gap_km)`, computed once per map in a process (the maps of a run share it)."""
+    key = (id(geo), gap_km)
+    kept = _LAYOUTS.get(key)
+    if kept is None or kept[0] is not geo:
+        if len(_LAYOUTS) >= 4:  # structural: a few maps at a time
+            _LAYOUTS.clear()
+        kept = _LAYOUTS[key] = (geo, layout_of(geo, gap_km))
+    return kept[1]
+
+
+def layout_of(geo: Geography, gap_km: float = OFFSHORE_GAP_KM) -> MapLayout:
     """Group the units' polygon parts by single linkage (parts within `gap_km` of each other are
     one group); the group with the largest area is the mainland, a unit with no part in it is
     offshore. Works on any Geography, schematic or real (a schematic map has one group)."""
@@ -509,8 +529,7 @@ def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, yea
     fig.text(0.045, 0.985, lines[0], fontsize=11, va="top", fontweight="bold")
     fig.text(0.045, 0.955, "\n".join(lines[1:]), fontsize=8.5, va="top",
              color="tab:red" if geo.schematic else "0.2")
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     return x0, y0, x1, y1
 
@@ -593,8 +612,7 @@ def calibration_fit(cal: Calibration, path: Path) -> None:
     axes[0, 0].set_title(f"{spec.name}: best draw and 90% credible interval\n{params}", fontsize=9)
     axes[-1, 0].set_xlabel("year")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 KIND_COLOURS = {"assumption": "tab:blue", "prior": "tab:orange", "posterior": "tab:purple", "lever": "tab:green"}
@@ -627,8 +645,7 @@ def sensitivity_bars(rows: pd.DataFrame, method: str, title: str, path: Path, to
     ax.set_title(title, fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def seek_curve(seek: SeekResult, path: Path) -> None:
@@ -664,8 +681,7 @@ def seek_curve(seek: SeekResult, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")  # P rises with the lever: the lower right is free
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, path: Path) -> None:
@@ -698,8 +714,7 @@ def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, p
         fig.colorbar(im, ax=ax, label="P(reach)")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def discovery(found: Discovery, path: Path) -> None:
@@ -744,8 +759,7 @@ def discovery(found: Discovery, path: Path) -> None:
     fig.suptitle(f"{found.scenario}: where does {what} fail? ({int(found.fails.sum())} of {found.runs} runs fail)",
                  fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def cost_tradeoff(result: CostResult, path: Path) -> None:
@@ -774,5 +788,4 @@ def cost_tradeoff(result: CostResult, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)

@@ -145,21 +145,21 @@ def commune_values(result: EnsembleResult, geo: Geography, indicator: str, year:
 
 def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: list[Verdict], geo: Geography,
              pilots: set[int]) -> None:
-    jobs = [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", spec.name)
-            for v in verdicts if v.status != "NOT MODELLED"]
-    jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", spec.name))
-    jobs.append(partial(figure, "what_money_bought", result, folder / "what_money_bought.png", spec.name))
     highlight = {i for i, c in enumerate(geo.codes) if int(c) in pilots}
     # One map per target with a per-commune value, at the target's year and with its goal; without
     # any, the uptake of online services at the horizon, with its lowest and highest communes.
     maps: list[tuple[str, int, float | None, str, str | None]] = \
         [(v.indicator, v.year, v.threshold, v.comparison, v.id) for v in mapped(verdicts)] or \
         [("online_services_uptake", spec.time.end_year, None, ">=", None)]
-    for indicator, year, threshold, comparison, goal_id in maps:
-        name = f"map_{goal_id or indicator}.png"
-        goal = MapGoal(threshold, comparison, goal_id) if threshold is not None else None
-        jobs.append(partial(figure, "commune_map", geo, commune_values(result, geo, indicator, year), indicator,
-                            year, folder / name, spec.name, goal, highlight))
+    # The longest jobs first (`draw` hands them out in order to two processes): maps, the panels, the charts.
+    jobs = [partial(figure, "commune_map", geo, commune_values(result, geo, indicator, year), indicator, year,
+                    folder / f"map_{goal_id or indicator}.png", spec.name,
+                    MapGoal(threshold, comparison, goal_id) if threshold is not None else None, highlight)
+            for indicator, year, threshold, comparison, goal_id in maps]
+    jobs.append(partial(figure, "what_money_bought", result, folder / "what_money_bought.png", spec.name))
+    jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", spec.name))
+    jobs += [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", spec.name)
+             for v in verdicts if v.status != "NOT MODELLED"]
     draw(jobs)
 
 
