@@ -223,3 +223,12 @@ def test_a_kept_world_runs_as_a_fresh_one():
     kept = run_one(plan, 3)           # copies it
     assert np.array_equal(kept.values, fresh.values) and kept.communes == fresh.communes
     assert len(ww._kept) == 1
+
+
+def test_communes_dealt_to_threads_by_their_work():
+    # A parallel loop gives each thread an equal run of iterations: both runs get a large commune.
+    work = np.array([10, 1, 1, 1, 1, 10])
+    order = kern._dealt(np.r_[0, np.cumsum(work)], 2)
+    assert sorted(order.tolist()) == list(range(6))
+    first, second = work[order[:3]].sum(), work[order[3:]].sum()
+    assert abs(first - second) <= 1

@@ -423,16 +423,33 @@ def outside_first(commune_start, indptr, indices):  # type: ignore[no-untyped-de
     return outside
 
 
+@nb.njit(cache=True)
+def _dealt(room, parts):  # type: ignore[no-untyped-def]
+    """Communes in the order a parallel loop should take them: the loop gives each of `parts`
+    threads an equal run of iterations, so communes are dealt round-robin by their work
+    (`room`, cumulative) from the largest down, and each thread's run holds its share of large
+    and small communes (a plain order left one thread 58% of Hai Phong's changes)."""
+    work = np.diff(room)
+    ranks = np.argsort(-work, kind="mergesort")  # structural: stable, so the order is the same everywhere
+    order = np.empty(len(work), np.int64)
+    pos = 0
+    for t in range(parts):
+        for r in range(t, len(work), parts):
+            order[pos] = ranks[r]
+            pos += 1
+    return order
+
+
 @nb.njit(parallel=True, cache=True)
 def update_contact_counts(units, commune_start, changed, people, contacts, parts):  # type: ignore[no-untyped-def]
     """Incremental adopter-contact counts (`People.contacts_*`): only the month's adopters and
     lapsers (`Changed`) touch their contacts (`Contacts`).
 
     Contact lists start with the contacts in other communes (`outside_first`; `outside[i]`
-    of them). Communes update their own members in parallel (and turn LAPSING into
-    lapsed, 2) and queue the few ties to other communes; the queue is then applied by
-    `parts` slices of the agents in parallel (one per thread), each slice taking the
-    entries that fall in it. Each changed agent's contact list is read once. Without a
+    of them). Communes update their own members in parallel (dealt to the threads by their
+    work, `_dealt`; and turn LAPSING into lapsed, 2) and queue the few ties to other
+    communes; the queue is then applied by `parts` slices of the agents in parallel (one per
+    thread), each slice taking the entries that fall in it. Each changed agent's contact list is read once. Without a
     network (mean field) only LAPSING -> 2 happens.
     """
     bounds, unit_commune, n_changed = units.bounds, units.commune, changed.n
@@ -448,10 +465,12 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
     for k in range(len(bounds) - 1):
         room[unit_commune[k] + 1] += (n_changed[k, 0] + n_changed[k, 1]) * outside_max
     room = np.cumsum(room)
+    order = _dealt(room, parts)
     away = np.empty(room[-1], np.int32)      # the contact
     away_d = np.empty(room[-1], np.int8)     # its change: +-1 online services, +-2 cashless
     n_away = np.zeros(n_c, np.int64)
-    for c in nb.prange(n_c):
+    for s in nb.prange(n_c):
+        c = order[s]
         queued = room[c]
         for k in range(unit_start[c], unit_start[c + 1]):
             for b in range(2):  # structural: the two behaviours
