@@ -160,3 +160,19 @@ def test_business_order_reads_in_chunks_what_the_whole_order_gives(seed: int) ->
         want = _take_whole(chunked._order, businesses.weight, eligible, n, state)
         assert np.array_equal(got, want) and chunked._credit == state["credit"]
         assert chunked._position == state["position"]
+
+
+def test_training_order_is_the_stable_sort_of_priority_levels():
+    from sim.engine.programmes.skills import training_order
+    rng = np.random.default_rng(4)
+    n = 20_000
+    age = rng.integers(0, 4, n).astype(np.uint8)
+    urban = rng.random(30) < 0.4
+    commune = rng.integers(0, 30, n)
+    for rural in (1.5, 0.0, 0.7):
+        draw, shuffled = rng.random(n), rng.permutation(n)
+        priority = age + rural * ~urban[commune] + draw
+        top = 4 + rural
+        level = np.round((top - priority) * (np.iinfo(np.uint16).max / top)).astype(np.uint16)
+        expected = shuffled[np.argsort(level[shuffled], kind="stable")]
+        assert np.array_equal(training_order(age, urban, commune, rural, 4, draw, shuffled), expected)

@@ -5,6 +5,7 @@ the gap to full skill (`Province.train`).
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from sim.engine.programmes.base import Communes, Indices, Inputs, Programme, stochastic_round
@@ -60,12 +61,33 @@ class Skills(Programme):
         if self._order is None:
             c, rng = self.world.citizens, self.rng
             rural = self.spec.effects.training_rural_priority.value  # age bands a rural person counts older
-            priority = c.age + rural * ~self.geo.urban[c.commune] + rng.random(c.n)
-            # Highest first. A stable sort of 16-bit levels is a radix sort (a third of the time
-            # of sorting floats at 1:1); people in the same level keep a random order.
-            top = len(AGE_BANDS) + rural  # above any priority: the oldest band, rural, a draw < 1
-            level = np.round((top - priority) * (np.iinfo(np.uint16).max / top)).astype(np.uint16)
+            draw = rng.random(c.n)  # ties within a priority level broken at random
             shuffled = rng.permutation(c.n)
-            self._order = shuffled[np.argsort(level[shuffled], kind="stable")]
+            self._order = training_order(c.age, self.geo.urban, c.commune, rural, len(AGE_BANDS), draw, shuffled)
             self._trained_upto = 0
         return self._order
+
+
+@nb.njit(cache=True)
+def training_order(age, urban, commune, rural, bands, draw, shuffled):  # type: ignore[no-untyped-def]
+    """Agents by training priority, highest first: age band + `rural` for a rural agent + a
+    draw < 1, in 65,536 levels; agents of one level in the order of `shuffled`. The same as
+    `shuffled[np.argsort(level[shuffled], kind="stable")]` (tested), as one counting sort
+    instead of float rounding and a radix sort over every adult (a third of a second at 1:1)."""
+    top = bands + rural  # above any priority: the oldest band, rural, a draw < 1
+    step = np.iinfo(np.uint16).max / top
+    n = len(age)
+    level = np.empty(n, np.uint16)
+    for i in range(n):
+        priority = age[i] + rural * (not urban[commune[i]]) + draw[i]
+        level[i] = np.uint16(np.rint((top - priority) * step))
+    first = np.zeros(np.iinfo(np.uint16).max + 2, np.int64)  # structural: one slot per level, then the end
+    for i in range(n):
+        first[level[i] + 1] += 1
+    first = np.cumsum(first)
+    order = np.empty(n, np.int64)
+    for k in range(n):
+        i = shuffled[k]
+        order[first[level[i]]] = i
+        first[level[i]] += 1
+    return order
