@@ -121,9 +121,13 @@ class CityModel(mesa.Model):
         c, network = self.world.citizens, self.world.network
         self._units = kern.Units(*kern.work_units(c.commune_start), self.world.geo.n)
         self._sizes = np.diff(c.commune_start)
-        self.degree = np.zeros(c.n, dtype=np.int32) if network is None else network.degree
+        # Contact counts in 16 bits (`kern.People`): a degree is at most the household's adults
+        # and twice the local and long-range contacts the schema allows, far below 32,767.
+        if network is not None and network.n and int(network.degree.max()) > np.iinfo(np.int16).max:
+            raise ValueError("a citizen has more contacts than 16-bit contact counts hold")
+        self.degree = np.zeros(c.n, dtype=np.int16) if network is None else network.degree.astype(np.int16)
         if network is None:
-            counts = np.zeros((2, c.n), dtype=np.int32)  # structural: two behaviours
+            counts = np.zeros((2, c.n), dtype=np.int16)  # structural: two behaviours
             self._contacts = kern.Contacts(np.empty(0, np.int64), np.empty(0, np.int32), np.zeros(0, np.int32), 0)
         else:
             # Contacts in other communes first in every list (the monthly update relies on it).
