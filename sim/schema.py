@@ -335,6 +335,23 @@ class Baseline(Strict):
         return self.digital_economy_share.value * self.digital_economy_core_fraction.value
 
 
+class CitizenSynthesisSpec(Strict):
+    """Who holds what at the start (`sim.world.population.build_citizens`): the shares come from
+    `[baseline]`; these decide how income, skill, devices and use go together."""
+
+    urban_wealth_premium: SourcedFactor = Field(
+        description="added to a ward resident's uniform wealth draw before the province-wide quintiles")
+    skill_income_step: SourcedFactor = Field(
+        description="relative skill rises by this per income quintile, from 0.7 in the poorest")
+    skill_spread: SourcedFactor = Field(description="log-normal spread of individual skill (sd of its log)")
+    ownership_noise: SourcedFactor = Field(
+        description="sd of the individual noise in who owns a device or uses a service first (skill units)")
+    account_income_weight: SourcedFactor = Field(description="weight of the income quintile in who has an account")
+    broadband_urban_weight: SourcedFactor = Field(description="weight of living in a ward in who has fixed broadband")
+    broadband_income_weight: SourcedFactor = Field(
+        description="weight of the income quintile in who has fixed broadband")
+
+
 class PopulationSpec(Strict):
     age_shares: Four = Field(description="15-24, 25-39, 40-59, 60+")
     skill_by_age: Annotated[tuple[Factor, Factor, Factor, Factor], BeforeValidator(_list_to_tuple)]
@@ -346,6 +363,11 @@ class PopulationSpec(Strict):
     home_commune_share: Share = 0.8
     device_income_gradient: SourcedHalf = Field(
         description="rise of the device hazards per income quintile, relative to the middle one (1 - 2g ... 1 + 2g)")
+    synthesis: CitizenSynthesisSpec
+    settlement_centre_share: Share = Field(
+        description="share of a commune's people in the settlement around its centre, the rest spread evenly")
+    settlement_spread: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        description="the centre settlement's spread (sd), as a share of the square root of the commune's area")
 
     @field_validator("age_shares")
     @classmethod
@@ -366,6 +388,20 @@ class PopulationSpec(Strict):
 
 
 
+class BusinessSynthesisSpec(Strict):
+    """Where businesses are and which go digital first (`sim.world.population.build_businesses`):
+    the shares come from `[baseline]`; these decide who holds them."""
+
+    urban_concentration: SourcedFactor = Field(
+        description="businesses per resident in a ward relative to a rural commune")
+    urban_merchant_benefit: SourcedFactor = Field(
+        description="extra benefit of cashless for a merchant in a ward (relative), in who accepts first")
+    urban_digital_head_start: SourcedFactor = Field(
+        description="head start of a business in a ward in going online and up the digital levels, in size steps")
+    online_noise: SourcedFactor = Field(description="sd of the individual noise in which businesses file online")
+    level_noise: SourcedFactor = Field(description="sd of the individual noise in the starting digital levels")
+
+
 class BusinessesSpec(Strict):
     """Who the businesses are (counts) and what they produce (value added, from the GRDP structure)."""
 
@@ -377,6 +413,7 @@ class BusinessesSpec(Strict):
         description="non-core sectors' shares of the GRDP outside the core digital economy")
     consumer_facing: list[Sector] = Field(description="sectors whose merchants take retail payments")
     sources: str = Field(min_length=3)
+    synthesis: BusinessSynthesisSpec
 
     _sectors = table("sector_shares", SECTORS, sums_to_one=True)
     _sizes = table("size_shares", SIZES, sums_to_one=True)

@@ -1,8 +1,10 @@
 """Every number that decides behaviour lives in the scenario schema (with a source or an
 `assumption:` and a range or prior), where sensitivity analysis and scenario discovery can vary
-it. In the engine's modules (the model layer, `sim/engine/`) a numeric literal is 0 or 1, a unit conversion, or marked
-`# structural` on its line or in a comment line just above (an index, a column count, a hash
-constant, a display cap): anything else is a behavioural number hiding in code."""
+it. In the engine's modules (the model layer, `sim/engine/`) and the world's (`sim/world/`: who the
+people and firms are at the start, where they live) a numeric literal is 0 or 1, a unit conversion,
+or marked `# structural` on its line or in a comment line just above (an index, a column count, a
+hash constant, a display cap, the geometry of a made-up map): anything else is a behavioural number
+hiding in code."""
 
 from __future__ import annotations
 
@@ -40,8 +42,10 @@ def stray_numbers(source: str) -> list[tuple[int, float]]:
     return sorted(out)
 
 
-def test_the_model_layer_holds_no_behavioural_number() -> None:
-    found = {m: stray_numbers(_path(m).read_text(encoding="utf-8")) for m in modules_of("engine")}
+def test_the_model_and_world_layers_hold_no_behavioural_number() -> None:
+    modules = modules_of("engine") + modules_of("world")
+    assert any(m.startswith("world.") for m in modules)
+    found = {m: stray_numbers(_path(m).read_text(encoding="utf-8")) for m in modules}
     assert {m: v for m, v in found.items() if v} == {}
 
 

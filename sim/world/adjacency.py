@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from sim.world.geography import Geography
 
+# structural: the boundary data's precision (km)
 TOLERANCE_KM = 0.1
 
 

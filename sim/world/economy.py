@@ -33,6 +33,7 @@ from sim.schema import NON_CORE, SECTORS, DigitalEconomySpec, NonCoreSector
 # (core, digitalisation) in the definition named, per unit of MIC's (2022 national decomposition).
 DEFINITIONS: dict[str, tuple[float, float]] = {
     "MIC": (1.0, 1.0),
+    # structural: the published 2022 decomposition's figures (data, not behaviour)
     "GSO": (7.77 / 7.18, 4.91 / (14.26 - 7.18)),
 }
 NON_CORE_INDEX = np.array([SECTORS.index(s) for s in NON_CORE])

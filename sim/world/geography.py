@@ -58,7 +58,9 @@ class Geography:
 
 def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
     """An irregular blob with exactly the given area."""
+    # structural: the schematic outline's shape (a made-up map; no behaviour)
     angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    # structural: the schematic outline's shape (a made-up map; no behaviour)
     radius = 1.0 + 0.18 * np.sin(3 * angles + rng.uniform(0, 6.28)) + 0.06 * rng.standard_normal(48)
     shape = Polygon(np.c_[radius * np.cos(angles), radius * np.sin(angles)]).buffer(0)
     factor = np.sqrt(area_km2 / shape.area)
@@ -68,9 +70,11 @@ def _outline(area_km2: float, rng: np.random.Generator) -> Polygon:
 def _points_in(poly: Polygon, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """n uniform points inside a polygon (vectorised rejection sampling)."""
     minx, miny, maxx, maxy = poly.bounds
+    # structural: x, y columns; candidates drawn two for one
     out = np.empty((0, 2))
     shapely.prepare(poly)
     while len(out) < n:
+        # structural: x, y columns; candidates drawn two for one
         k = max(64, 2 * (n - len(out)))
         cand = np.c_[rng.uniform(minx, maxx, k), rng.uniform(miny, maxy, k)]
         out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
@@ -93,14 +97,18 @@ def _schematic(units: list[tuple[int, str, str]], area_km2: float, centres: int,
     outline = _outline(area_km2, rng)
     urban = np.array([k == "ward" for _, _, k in units])
     scale = np.sqrt(area_km2)
+    # structural: the schematic map's town centres (a made-up map; no behaviour)
     hubs = _spread_out(_points_in(outline.buffer(-0.15 * scale), 64 * centres, rng), centres)
+    # structural: x, y columns
     seeds = np.empty((len(units), 2))
     # Wards cluster tightly around the urban centres; communes spread over the rest.
     n_ward = int(urban.sum())
     hub_of = np.arange(n_ward) % centres
+    # structural: the schematic map's wards around its towns (a made-up map; no behaviour)
     ward_pts = hubs[hub_of] + rng.normal(0, 0.05 * scale, (n_ward, 2))
     inside = shapely.contains_xy(outline, ward_pts[:, 0], ward_pts[:, 1])
     ward_pts[~inside] = hubs[hub_of[~inside]]
+    # structural: a jitter that keeps two seeds apart
     seeds[urban] = ward_pts + rng.normal(0, 1e-3, ward_pts.shape)
     seeds[~urban] = _points_in(outline, int((~urban).sum()), rng)
     cells = shapely.voronoi_polygons(MultiPoint(seeds), extend_to=outline, ordered=True)
@@ -111,12 +119,15 @@ def _schematic(units: list[tuple[int, str, str]], area_km2: float, centres: int,
 def _project(lon: NDArray[np.float64], lat: NDArray[np.float64], lon0: float,
              lat0: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Equirectangular projection to km around (lon0, lat0); fine at province size."""
+    # structural: km per degree of longitude at the equator and of latitude
     return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
 
 
+# structural: a cache of a few maps
 @functools.lru_cache(maxsize=8)
-def _real_map(path: str, mtime: float, code: int) -> tuple[NDArray[np.object_], NDArray[np.float64], Polygon, Cells,
-                                                            list[tuple[str, object]]]:
+def _real_map(path: str, mtime: float, code: int, centre_share: float,
+              centre_spread: float) -> tuple[NDArray[np.object_], NDArray[np.float64], Polygon, Cells,
+                                             list[tuple[str, object]]]:
     """Projected polygons (km, equirectangular around the centre of the mainland units: special
     zones far offshore would pull it away), settlement centres (the data's inside point), the
     outline, the settlement grid, and the uninhabited units' names and polygons, from a GeoJSON
@@ -141,7 +152,8 @@ def _real_map(path: str, mtime: float, code: int) -> tuple[NDArray[np.object_], 
             if shapely.contains_xy(projected[i], x[0], y[0]):
                 seeds[i] = (x[0], y[0])
     uninhabited = [(u.name, project(g)) for u, g in zip(empty, others) if g is not None]
-    return projected, seeds, shapely.union_all(projected), settle(projected, seeds), uninhabited
+    return (projected, seeds, shapely.union_all(projected), settle(projected, seeds, centre_share, centre_spread),
+            uninhabited)
 
 
 def _populations(scenario: Scenario, units: list[tuple[int, str, str]],
@@ -158,6 +170,7 @@ def _populations(scenario: Scenario, units: list[tuple[int, str, str]],
         source = "merger-dossier populations, " + geodata.SOURCE
     else:
         # Special zones are island districts (Hoang Sa, Bach Long Vi, ...): few or no residents.
+        # structural: special zones (islands) when no population figures exist at all: few residents
         weight = {"ward": scenario.province.ward_weight, "commune": 1.0, "special zone": 0.05}
         values, source = np.array([weight[k] for _, _, k in units]), "ward_weight (no population data)"
     return total * values / values.sum(), source
@@ -174,14 +187,17 @@ def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
     units = province_units(scenario.province.code)
     base = Path(scenario.source_file).resolve().parent if scenario.source_file else Path.cwd()
     shipped = geodata.boundaries(scenario.province.code)
+    pop = scenario.population
+    settlement = (pop.settlement_centre_share, pop.settlement_spread)
     path = base / scenario.province.geojson if scenario.province.geojson else shipped
     if path is not None:
-        polys, seeds, outline, cells, empty = _real_map(str(path), path.stat().st_mtime, scenario.province.code)
+        polys, seeds, outline, cells, empty = _real_map(str(path), path.stat().st_mtime, scenario.province.code,
+                                                        *settlement)
         schematic, where = False, (scenario.province.geojson if scenario.province.geojson else geodata.SOURCE)
     else:
         polys, seeds, outline = _schematic(units, scenario.province.area_km2.value,
                                            scenario.province.centres, rng)
-        cells, empty = settle(polys, seeds), []
+        cells, empty = settle(polys, seeds, *settlement), []
         schematic, where = True, "schematic map (Voronoi cells, true area)"
     population, people_from = _populations(scenario, units, base)
     return Geography(

@@ -24,6 +24,7 @@ from sim.world.settlement import Cells
 TECHS = ("4g", "5g")
 
 
+# structural: the grid's resolution (computation)
 CELL_KM = 0.5
 
 
@@ -111,6 +112,7 @@ def _cover_disc(grid, commune, x, y, r, covered, full, by_commune, count):  # ty
             whole = _cell_inside(cx, cy, x0, y0, cell, x, y, r2)
             for t in range(cell_start[k], cell_start[k + 1]):
                 i = members[t]
+                # structural: squared distances
                 if not covered[i] and (whole or (np.float64(mx[t]) - x) ** 2 + (np.float64(my[t]) - y) ** 2 <= r2):
                     covered[i] = True
                     if count:
@@ -155,8 +157,11 @@ class Coverage:
         self.sites = {t: [] for t in TECHS}
         self.built = {t: 0 for t in TECHS}
         self.by_commune = {t: np.zeros(self.geo.n, dtype=np.int64) for t in TECHS}
+        # structural: x, y
         lo = self.xy.min(axis=0).astype(np.float64) if n else np.zeros(2)
+        # structural: x, y
         hi = self.xy.max(axis=0).astype(np.float64) if n else np.zeros(2)
+        # structural: x, y
         nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
         x0, y0 = float(lo[0]), float(lo[1])
         cell_start, members, mx, my = _grid(self.xy, x0, y0, CELL_KM, nx, ny)
@@ -172,7 +177,7 @@ class Coverage:
         self.sites[tech].append(np.column_stack((x, y, radius, commune, np.full(len(x), float(cofunded)))))
         self.built[tech] += len(x)
         discs = Discs(x, y, radius)
-        if len(x) > 256:  # the baseline network: all sites at once
+        if len(x) > 256:  # structural: a batch size (computation); the baseline network: all sites at once
             _cover_many(self._grid, discs, self.covered[tech], self._full[tech])
             self.by_commune[tech] = count_where(self.commune_start, np.arange(self.geo.n), self.covered[tech], True)
         else:
@@ -184,6 +189,7 @@ class Coverage:
 
     def site_table(self, tech: str) -> NDArray[np.float64]:
         """(k, 5) array of x, y, radius, commune, cofunded."""
+        # structural: the site table's five columns
         return np.vstack(self.sites[tech]) if self.sites[tech] else np.empty((0, 5))
 
     def count(self, tech: str) -> int:
@@ -194,6 +200,7 @@ class Coverage:
 # is made exactly instead: a try misses with probability below one half by construction, so 64
 # misses happen only where float sums have lost small weights beside large ones (a commune of
 # almost no people beside a city), where retrying would never end.
+# structural: a retry cap (computation)
 MAX_MISSES = 64
 
 
@@ -268,7 +275,7 @@ def _successive(lo, hi, people, urban, covered, urban_weight, uncovered_only, n,
         out[got] = idx[i]
         got += 1
         removed += cum[i] - (cum[i - 1] if i > 0 else 0.0)
-        if removed > 0.5 * total and got < n:  # rebuild the table without the drawn cells
+        if removed > 0.5 * total and got < n:  # structural: rebuild the table without the drawn cells
             kk = 0
             acc = 0.0
             prev = 0.0
@@ -313,13 +320,16 @@ def _tree_find(tree, target):  # type: ignore[no-untyped-def]
     n = len(tree) - 1
     pos = 0
     step = 1
+    # structural: the Fenwick tree's powers of two
     while step * 2 <= n:
+        # structural: the Fenwick tree's powers of two
         step *= 2
     while step:
         nxt = pos + step
         if nxt <= n and tree[nxt] <= target:
             pos = nxt
             target -= tree[nxt]
+        # structural: the Fenwick tree's powers of two
         step //= 2
     return pos
 
@@ -445,12 +455,14 @@ class SitePlan:
                                           and bool(np.all(np.asarray(communes) == np.arange(len(communes)))))
         if everywhere and uncovered_only and n > 0:
             d = self._province_draws(tech, float(urban_weight))
+            # structural: a 63-bit key
             return _tree_draw(d.tree, d.weight, d.alive, int(n), np.uint64(rng.integers(0, 2**63)))
         communes = np.arange(len(cells.commune_start) - 1) if communes is None else np.asarray(communes)
         if n <= 0 or len(communes) == 0:
             return np.empty(0, np.int64)
         return _successive(cells.commune_start[communes], cells.commune_start[communes + 1], self.people, self.urban,
                            self.grid.covered[tech], float(urban_weight), uncovered_only, int(n),
+                           # structural: a 63-bit key
                            np.uint64(rng.integers(0, 2**63)))
 
     def _province_draws(self, tech: str, urban_weight: float) -> _Draws:

@@ -101,6 +101,7 @@ def _copy_rows(indptr, indices, new_indptr, out):  # type: ignore[no-untyped-def
 def _simplify(indptr: NDArray[np.int64], indices: NDArray[np.int32]) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """The simple graph: no repeated ties, no self-loops, compact CSR."""
     degree = np.empty(len(indptr) - 1, dtype=np.int64)
+    # structural: chunks of the parallel pass (computation)
     _dedupe_rows(indptr, indices, degree, 4)
     new_indptr = np.r_[0, np.cumsum(degree)].astype(np.int64)
     out = np.empty(new_indptr[-1], dtype=np.int32)
@@ -123,6 +124,7 @@ def _put(a, b, pos, indices, fill):  # type: ignore[no-untyped-def]
 @nb.njit(inline="always", cache=True)
 def _tie(key, e, lo, size):  # type: ignore[no-untyped-def]
     """Tie e: two uniform agents of lo .. lo + size - 1."""
+    # structural: two draws a tie
     return lo + np.int64(uniform(key, 2 * e) * size), lo + np.int64(uniform(key, 2 * e + 1) * size)
 
 
@@ -204,19 +206,24 @@ def build_network(commune_start: NDArray[np.int64], spec: NetworkSpec, rng: np.r
     n = int(commune_start[-1])
     sizes = np.diff(commune_start)
     hh_start, hh_end = _households(commune_start, spec.household_adults, rng)
+    # structural: a tie adds a contact at both ends
     m_local = int(round(n * spec.local_contacts / 2))
     per_commune = rng.multinomial(m_local, sizes / n) if n else np.zeros(len(sizes), dtype=np.int64)
     first_tie = np.r_[0, np.cumsum(per_commune)].astype(np.int64)
+    # structural: a tie adds a contact at both ends
     m_long = int(round(n * spec.long_range_contacts / 2))
+    # structural: two 63-bit keys
     key_local, key_long = (np.uint64(k) for k in rng.integers(0, 2**63, 2))
     pos = np.zeros(n, dtype=np.int64)
     dummy = np.empty(0, dtype=np.int32)
     _local_pass(commune_start, first_tie, hh_start, hh_end, key_local, pos, dummy, False)
+    # structural: chunks of the parallel pass (computation)
     _long_pass(n, m_long, key_long, pos, dummy, False, 4)
     indptr = np.r_[0, np.cumsum(pos)].astype(np.int64)
     indices = np.empty(indptr[-1], dtype=np.int32)
     pos[:] = indptr[:-1]
     _local_pass(commune_start, first_tie, hh_start, hh_end, key_local, pos, indices, True)
+    # structural: chunks of the parallel pass (computation)
     _long_pass(n, m_long, key_long, pos, indices, True, 4)
     del pos, hh_start, hh_end
     return Network(*_simplify(indptr, indices))

@@ -66,6 +66,7 @@ def top_weight_share(score: NDArray[np.float64], weight: NDArray[np.float64], sh
     order = idx[np.argsort(-score[idx], kind="stable")]
     cum = np.cumsum(weight[order])
     target = share * weight.sum()
+    # structural: rounding slack
     mask[order[:int(np.searchsorted(cum, target * (1 + 1e-12), side="right"))]] = True
     return mask
 
@@ -134,7 +135,9 @@ def _dossier_history(n: int, needs_per_year: float, adopter: NDArray[np.bool_], 
     u = rng.random(n)
     has = u < 1 - np.exp(-needs_per_year)
     online = adopter & (u < 1 - np.exp(-needs_per_year * procedures_online))
+    # structural: -100 means no dossier in the last 12 months
     last = np.where(has, -1 - rng.integers(0, 12, n, dtype=np.int16), np.int16(-100)).astype(np.int16)
+    # structural: -100 means no dossier in the last 12 months
     return last, np.where(online, last, np.int16(-100)).astype(np.int16)
 
 
@@ -144,8 +147,10 @@ def _person_draws(n, key, age_cdf):  # type: ignore[no-untyped-def]
     the same): age band, a uniform for wealth, and 6 standard normals (Box-Muller)."""
     age = np.empty(n, np.uint8)
     wealth = np.empty(n)
+    # structural: six normals a person (Box-Muller pairs)
     normal = np.empty((6, n), np.float32)
     for i in nb.prange(n):
+        # structural: ten draws a person
         base = 10 * i
         u = uniform(key, base)
         a = 0
@@ -153,12 +158,22 @@ def _person_draws(n, key, age_cdf):  # type: ignore[no-untyped-def]
             a += 1
         age[i] = a
         wealth[i] = uniform(key, base + 1)
+        # structural: three Box-Muller pairs
         for k in range(3):
+            # structural: Box-Muller
             r = np.sqrt(-2.0 * np.log(1.0 - uniform(key, base + 2 + 2 * k)))
+            # structural: Box-Muller
             t = 2.0 * np.pi * uniform(key, base + 3 + 2 * k)
+            # structural: Box-Muller
             normal[2 * k, i] = r * np.cos(t)
+            # structural: Box-Muller
             normal[2 * k + 1, i] = r * np.sin(t)
     return age, wealth, normal
+
+
+# Relative skill of the poorest quintile: skills are rescaled to the baseline's mean, so only
+# `skill_income_step` against it matters (the step is the scenario's).
+SKILL_POOREST = 0.7  # structural: a reference level
 
 
 def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.random.Generator,
@@ -169,23 +184,31 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     commune = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
     urban = geo.urban[commune]
     shares = np.array(pop.age_shares)
+    # structural: a 63-bit key
     age, wealth, normal = _person_draws(n, np.uint64(rng.integers(0, 2**63)), np.cumsum(shares) / shares.sum())
     # Income quintiles: towns are better off; the quintiles are province-wide ranks.
-    wealth += 0.35 * urban
+    syn = pop.synthesis
+    wealth += syn.urban_wealth_premium.value * urban
     # Quintile q holds ranks ceil(q n / 5) .. ceil((q + 1) n / 5) - 1: cut at those order
     # statistics (a partition, not a sort; ties of continuous draws are immaterial).
+    # structural: five income quintiles
     cuts = -(-np.arange(1, 5) * n // 5)
     cuts = cuts[cuts < n]
     income = np.searchsorted(np.partition(wealth, cuts)[cuts], wealth, side="right").astype(np.uint8)
     # Digital skill: age and rurality matter; rescaled so the mean is the baseline.
     raw = (np.array(pop.skill_by_age)[age] * np.where(urban, 1.0, pop.rural_skill_factor)
-           * (0.7 + 0.15 * income) * np.exp(0.35 * normal[5]))
+           # structural: the sixth normal
+           * (SKILL_POOREST + syn.skill_income_step.value * income) * np.exp(syn.skill_spread.value * normal[5]))
     skill = np.clip(raw * b.digital_skill.value / raw.mean(), 0, 1).astype(np.float32)
-    noise = 0.15 * normal[:5]  # fresh noise per attribute
+    noise = syn.ownership_noise.value * normal[:5]  # structural: fresh noise for each of five attributes
     smartphone = top_share(skill + noise[0], b.smartphone_ownership.value)
-    account = top_share(0.12 * income + skill + noise[1], b.account_ownership.value)
-    broadband = top_share(0.5 * urban + 0.1 * income + noise[2], b.fixed_broadband.value)
+    account = top_share(syn.account_income_weight.value * income + skill + noise[1], b.account_ownership.value)
+    broadband = top_share(syn.broadband_urban_weight.value * urban + syn.broadband_income_weight.value * income
+                          # structural: the attributes' normals
+                          + noise[2], b.fixed_broadband.value)
+    # structural: the attributes' normals
     os_adopt = top_share(skill + noise[3], b.online_services_adoption.value, smartphone)
+    # structural: the attributes' normals
     cl_adopt = top_share(skill + noise[4], b.cashless_adoption.value, smartphone & account)
     last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, procedures_online, rng)
     return Citizens(
@@ -199,6 +222,7 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
 
 def business_counts(scenario: Scenario, scale: float) -> tuple[int, int]:
     """(large firms, other businesses) to build: every large firm, a `scale` sample of the rest."""
+    # structural: per 1,000 people
     total = scenario.province.population.value * scenario.province.businesses_per_1000.value / 1000
     large = int(round(total * scenario.businesses.size_shares["large"]))
     return large, int(round((total - large) * scale))
@@ -215,11 +239,13 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
     rest_shares = np.array([spec.size_shares[s] for s in SIZES[:-1]])
     size = np.r_[rng.choice(len(SIZES) - 1, size=n_rest, p=rest_shares / rest_shares.sum()),
                  np.full(n_large, len(SIZES) - 1)].astype(np.uint8)
+    # structural: per 1,000 people
     real_rest = scenario.province.population.value * scenario.province.businesses_per_1000.value / 1000 - n_large
     weight = np.where(size == len(SIZES) - 1, 1.0, max(real_rest, 1.0) / n_rest)
     n = len(size)
     # Businesses concentrate in towns a little more than people do; every commune has one.
-    counts = largest_remainder(n - geo.n, geo.population * np.where(geo.urban, 1.5, 1.0)) + 1
+    syn = spec.synthesis
+    counts = largest_remainder(n - geo.n, geo.population * np.where(geo.urban, syn.urban_concentration.value, 1.0)) + 1
     commune_of = np.repeat(np.arange(geo.n, dtype=np.int32), counts)
     # Place the businesses (in a random order) commune by commune.
     order = rng.permutation(n)
@@ -235,13 +261,17 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
     tax = m.tax_visibility.value
     size_benefit = np.array(m.size_benefit)[size]
     # The first merchants to accept are those with the most to gain where demand is highest.
-    score = (size_benefit * (1.0 + 0.5 * urban) - tax * tax_taste + m.heterogeneity.value * taste)
+    score = (size_benefit * (1.0 + syn.urban_merchant_benefit.value * urban) - tax * tax_taste
+             + m.heterogeneity.value * taste)
     accepts = top_weight_share(score, np.where(consumer, weight, 0.0), b.merchant_acceptance.value, consumer)
-    online = top_weight_share(size + 0.5 * urban + rng.normal(0, 0.7, n), weight, b.business_online_services.value,
-                              np.ones(n, dtype=bool))
-    level = _levels_for_share(size + 0.5 * urban + rng.normal(0, 0.5, n), value_added, sector, scenario)
+    ahead = syn.urban_digital_head_start.value * urban
+    online = top_weight_share(size + ahead + rng.normal(0, syn.online_noise.value, n), weight,
+                              b.business_online_services.value, np.ones(n, dtype=bool))
+    level = _levels_for_share(size + ahead + rng.normal(0, syn.level_noise.value, n), value_added, sector, scenario)
     last = np.where(rng.random(n) < 1 - np.exp(-scenario.behaviour.business_services.needs_per_year),
+                    # structural: -100 means no dossier in the last 12 months
                     -1 - rng.integers(0, 12, n), -100).astype(np.int16)
+    # structural: -100 means no dossier in the last 12 months
     last_online = np.where(online & (rng.random(n) < procedures_online), last, -100).astype(np.int16)
     return Businesses(commune=commune_of, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
                       xy=place_people(geo.cells, geo.polygons, counts, rng), sector=sector, size=size, weight=weight,
@@ -265,16 +295,19 @@ def _levels_for_share(score: NDArray[np.float64], value_added: NDArray[np.float6
     economy = DigitalEconomy.start(de, b.digital_economy_core_share, scenario.businesses.grdp_shares)
     target = b.digital_economy_share.value - b.digital_economy_core_share
     weights = np.array(de.level_weights)
+    # structural: mid-rank quantiles
     quantile = (np.argsort(np.argsort(score)) + 0.5) / len(score)
 
     def digitalisation(k: float) -> tuple[float, NDArray[np.uint8]]:
+        # structural: four digital levels, 0..3
         level = np.minimum((4 * quantile ** k).astype(np.uint8), 3)
         d, t = realised_by_sector(value_added, sector, level, weights)
         # MIC terms: the baseline is stated in them whatever definition the indicators use.
         return float((economy.sector_grdp * economy.intensity * economy.sector_realised(d, t)).sum()), level
 
+    # structural: the bisection's bracket and tolerance
     lo, hi = 0.01, 100.0
-    while hi > lo * (1 + 1e-9):  # about 35 halvings of the log-interval
+    while hi > lo * (1 + 1e-9):  # structural: about 35 halvings of the log-interval
         k = np.sqrt(lo * hi)
         if digitalisation(k)[0] > target:
             lo = k

@@ -53,6 +53,7 @@ def _pick_within(lo, hi, picks, eligible, mask, want, key):  # type: ignore[no-u
         size = hi[j] - lo[j]
         # Rejection costs about size / eligible probes per pick, enumeration one pass over the
         # commune: probe where the eligible are common, or few enough of them are wanted.
+        # structural: when a dense pass beats rejection (computation)
         if 16 * eligible[j] >= size or 8 * picks[j] <= eligible[j]:
             first = n
             while n - first < picks[j]:
@@ -115,5 +116,6 @@ def choose(rng: np.random.Generator, commune_start: NDArray[np.int64], communes:
     j = np.flatnonzero(picks)
     if mask is None:
         mask, want = np.ones(int(commune_start[-1]), dtype=bool), True
+    # structural: a 63-bit key
     key = np.uint64(rng.integers(0, 2**63))
     return _pick_within(lo[j], hi[j], picks[j], eligible_c[j], mask, bool(want), key)

@@ -1,6 +1,7 @@
 """Where people live: each commune's people on a grid of cells, and homes drawn from it.
 
-Within a commune, people follow a settlement model: `CENTRE_SHARE` of them in a
+Within a commune, people follow a settlement model: a share of them
+(`[population] settlement_centre_share`) in a
 Gaussian cluster around the commune's centre (the commune seat, the village
 cores), the rest evenly over the commune's land. The model is laid on a square grid
 (`CELL_KM`) clipped to the commune's polygon, so each cell knows its share of the
@@ -23,12 +24,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-CELL_KM = 0.5
-# assumption: share of a commune's people in the settlement around its centre (range 0.5-0.8):
-# Vietnamese rural communes are a commune seat plus villages strung along roads.
-CENTRE_SHARE = 2 / 3
-# assumption: the settlement's spread, as a share of the square root of the commune's area (0.1-0.3).
-CENTRE_SPREAD = 0.2
+CELL_KM = 0.5  # structural: the grid's resolution (computation, not behaviour)
 
 
 @dataclass
@@ -53,8 +49,12 @@ class Cells:
         return self.share * population[self.commune]
 
 
-def settle(polygons: NDArray[np.object_], seeds: NDArray[np.float64], cell: float = CELL_KM) -> Cells:
-    """The settlement grid of every commune (cells on one lattice for the whole province)."""
+def settle(polygons: NDArray[np.object_], seeds: NDArray[np.float64], centre_share: float, centre_spread: float,
+           cell: float = CELL_KM) -> Cells:
+    """The settlement grid of every commune (cells on one lattice for the whole province):
+    `centre_share` of a commune's people around its centre, spread over `centre_spread` times
+    the square root of its area (`[population] settlement_*`), the rest evenly."""
+    # structural: x, y
     lo = np.min(shapely.bounds(polygons)[:, :2], axis=0)
     parts: list[tuple] = []
     for c, poly in enumerate(polygons):
@@ -67,9 +67,11 @@ def settle(polygons: NDArray[np.object_], seeds: NDArray[np.float64], cell: floa
         full = shapely.contains_properly(poly, boxes)
         partial = ~full & shapely.intersects(poly, boxes)
         inside = full.astype(np.float64)
+        # structural: cell centres, areas and a Gaussian
         centre = np.c_[gx + cell / 2, gy + cell / 2]
         if partial.any():
             pieces = shapely.intersection(boxes[partial], poly)
+            # structural: cell centres, areas and a Gaussian
             inside[partial] = shapely.area(pieces) / cell**2
             centre[partial] = shapely.get_coordinates(shapely.point_on_surface(pieces))
         keep = inside > 0
@@ -79,15 +81,19 @@ def settle(polygons: NDArray[np.object_], seeds: NDArray[np.float64], cell: floa
             inside[0], centre[0] = 1.0, np.asarray(poly.representative_point().coords[0])
         gx, gy, inside, centre = gx[keep], gy[keep], inside[keep], centre[keep]
         area = poly.area
-        sigma = CENTRE_SPREAD * np.sqrt(area)
+        sigma = centre_spread * np.sqrt(area)
+        # structural: cell centres, areas and a Gaussian
         d2 = ((centre - seeds[c]) ** 2).sum(axis=1)
+        # structural: cell centres, areas and a Gaussian
         cluster = inside * np.exp(-d2 / (2 * sigma**2))
         even = inside / inside.sum()
-        share = ((1 - CENTRE_SHARE) * even + CENTRE_SHARE * cluster / cluster.sum()
+        share = ((1 - centre_share) * even + centre_share * cluster / cluster.sum()
                  if cluster.sum() > 0 else even)
         parts.append((gx, gy, inside, share, centre, np.full(len(gx), c, np.int32)))
+    # structural: the six fields of Cells
     cat = [np.concatenate([p[k] for p in parts]) for k in range(6)]
     start = np.r_[0, np.cumsum([len(p[0]) for p in parts])].astype(np.int64)
+    # structural: the six fields of Cells
     return Cells(x0=cat[0], y0=cat[1], size=cell, inside=cat[2], share=cat[3], centre=cat[4], commune=cat[5],
                  commune_start=start)
 
@@ -97,6 +103,7 @@ def place_people(cells: Cells, polygons: NDArray[np.object_], counts: NDArray[np
     """(N, 2) float32 homes for counts[c] people per commune, in commune order: a cell by its
     share of the commune's people, then a uniform point of the cell; a point that falls outside
     the commune (cells on its border) is redrawn in the same cell, so cells keep their shares."""
+    # structural: x, y
     out = np.empty((int(counts.sum()), 2), dtype=np.float32)
     start = 0
     for c, n in enumerate(counts):
@@ -107,14 +114,17 @@ def place_people(cells: Cells, polygons: NDArray[np.object_], counts: NDArray[np
         cum = np.cumsum(cells.share[lo:hi])
         pick = lo + np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), hi - lo - 1)
         x0, y0 = cells.x0[pick], cells.y0[pick]
+        # structural: x, y
         pts = np.column_stack((x0, y0)) + rng.random((n, 2)) * cells.size
         todo = np.flatnonzero(cells.inside[pick] < 1.0)
         poly = polygons[c]
         shapely.prepare(poly)
+        # structural: a retry cap (computation)
         for _ in range(64):
             if len(todo) == 0:
                 break
             todo = todo[~shapely.contains_xy(poly, pts[todo, 0], pts[todo, 1])]
+            # structural: x, y
             pts[todo] = np.column_stack((x0[todo], y0[todo])) + rng.random((len(todo), 2)) * cells.size
         # A point in a cell that barely touches the commune may miss 64 times: its inside point.
         pts[todo] = cells.centre[pick[todo]]

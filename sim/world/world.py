@@ -137,8 +137,8 @@ MONTHS_ONLY = ("name", "description", "source_file", "budget", "policies", "targ
                "effects", "delivery", "tasks", "institutions", "ensemble", "priors", "posterior")
 MONTHS_ONLY_INFRASTRUCTURE = ("five_g_start_year", "commercial_4g_per_year", "commercial_5g_per_year",
                               "broadband_growth")
-KEPT_WORLDS = 48          # two ensembles of 20 runs and some
-KEPT_AGENTS = 400_000     # larger worlds are not kept (memory; their build is a small part of their run)
+KEPT_WORLDS = 48          # structural: two ensembles of 20 runs and some
+KEPT_AGENTS = 400_000     # structural: larger worlds are not kept (memory; their build is a small part of their run)
 _kept: OrderedDict[str, World] = OrderedDict()
 
 
@@ -180,10 +180,12 @@ def _copy(world: World) -> World:
 
 def _baseline_sites(world: World, n4: int, n5: int) -> None:
     """Baseline sites: one at every commune centre, the rest where people live (cells drawn
-    by their people); 5G favours wards four to one (assumption, as commercial builds)."""
+    by their people); 5G favours wards as the operators' own builds do
+    (`infrastructure.commercial_urban_weight`)."""
     geo, plan = world.geo, world.site_plan
     rng = stream(world.seed, "infrastructure.baseline")
     centres = np.arange(min(n4, geo.n))
     world.add_sites("4g", geo.seeds[centres], centres, cofunded=False)
     world.build_sites("4g", plan.pick(rng, "4g", n4 - len(centres), None, 1.0, uncovered_only=False), False)
-    world.build_sites("5g", plan.pick(rng, "5g", n5, None, 4.0, uncovered_only=False), False)
+    urban_weight = world.infrastructure.commercial_urban_weight.value
+    world.build_sites("5g", plan.pick(rng, "5g", n5, None, urban_weight, uncovered_only=False), False)
