@@ -449,8 +449,8 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
     of them). Communes update their own members in parallel (dealt to the threads by their
     work, `_dealt`; and turn LAPSING into lapsed, 2) and queue the few ties to other
     communes; the queue is then applied by `parts` slices of the agents in parallel (one per
-    thread), each slice taking the entries that fall in it. Each changed agent's contact list is read once. Without a
-    network (mean field) only LAPSING -> 2 happens.
+    thread), each slice taking the entries that fall in it. Each changed agent's contact list
+    is read once. Without a network (mean field) only LAPSING -> 2 happens.
     """
     bounds, unit_commune, n_changed = units.bounds, units.commune, changed.n
     changed_os, changed_cl = changed.online_services, changed.cashless

@@ -200,16 +200,15 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
            # structural: the sixth normal
            * (SKILL_POOREST + syn.skill_income_step.value * income) * np.exp(syn.skill_spread.value * normal[5]))
     skill = np.clip(raw * b.digital_skill.value / raw.mean(), 0, 1).astype(np.float32)
-    noise = syn.ownership_noise.value * normal[:5]  # structural: fresh noise for each of five attributes
-    smartphone = top_share(skill + noise[0], b.smartphone_ownership.value)
-    account = top_share(syn.account_income_weight.value * income + skill + noise[1], b.account_ownership.value)
-    broadband = top_share(syn.broadband_urban_weight.value * urban + syn.broadband_income_weight.value * income
-                          # structural: the attributes' normals
-                          + noise[2], b.fixed_broadband.value)
-    # structural: the attributes' normals
-    os_adopt = top_share(skill + noise[3], b.online_services_adoption.value, smartphone)
-    # structural: the attributes' normals
-    cl_adopt = top_share(skill + noise[4], b.cashless_adoption.value, smartphone & account)
+    # Fresh noise for each attribute: the first five normals, one each.
+    # structural: five attributes
+    n_sp, n_ac, n_bb, n_os, n_cl = syn.ownership_noise.value * normal[:5]
+    smartphone = top_share(skill + n_sp, b.smartphone_ownership.value)
+    account = top_share(syn.account_income_weight.value * income + skill + n_ac, b.account_ownership.value)
+    broadband = top_share(syn.broadband_urban_weight.value * urban + syn.broadband_income_weight.value * income + n_bb,
+                          b.fixed_broadband.value)
+    os_adopt = top_share(skill + n_os, b.online_services_adoption.value, smartphone)
+    cl_adopt = top_share(skill + n_cl, b.cashless_adoption.value, smartphone & account)
     last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, procedures_online, rng)
     return Citizens(
         commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
