@@ -75,6 +75,8 @@ def work_units(commune_start: NDArray[np.int64], size: int = UNIT_SIZE) -> tuple
 # Sweeps of `citizens_month`, in order; the per-sweep candidate probability and key follow this order.
 SWEEPS = ("citizens.smartphone", "citizens.account", "citizens.broadband", "lapse.online_services",
           "adoption.online_services", "lapse.cashless", "adoption.cashless", "citizens.dossiers")
+OWNERSHIP_SWEEPS = 3  # structural: the first three of SWEEPS (smartphone, account, broadband)
+LAPSE_OS, ADOPT_OS, LAPSE_CL, ADOPT_CL, NEEDS = range(OWNERSHIP_SWEEPS, len(SWEEPS))  # the rest's places
 
 
 def ceiling_probability(p: float) -> float:
@@ -211,11 +213,139 @@ def _ease(weight: float, skill: float) -> float:
     return 1.0 - weight + weight * skill
 
 
+@nb.njit(inline="always", cache=True)
+def _log_q(big_p: float) -> float:
+    """log(1 - P) of a sweep's candidate probability (every agent is a candidate at P = 1)."""
+    return np.log(1.0 - big_p) if big_p < 1.0 else -np.inf
+
+
+# A sweep over candidates (see `_citizens_unit`): each function below walks its own candidates, t
+# counting the draws (a gap, then an acceptance draw v, per candidate), so a sweep's loop holds
+# only its own work (one loop with a branch per sweep ran the adoption sweeps 2-3x slower).
+
 @nb.njit(cache=True)
-# The month's hottest loop: one pass per sweep over a unit's candidates, a branch per sweep. Split
-# into a function per sweep it would pay a call per candidate, so it keeps its branches and its 12
-# arguments (ruff's C901 and PLR0913 waived here, and only here in the month).
-def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_cl, chances, os_, cl, dossiers,  # type: ignore[no-untyped-def]  # noqa: PLR0913, C901, E501
+def _own_sweep(owned, income, own_p, big_p, key):  # type: ignore[no-untyped-def]
+    """Devices and accounts: a non-owner of income quintile q gets one with probability own_p[q].
+    Returns how many did."""
+    log_q = _log_q(big_p)
+    t = n = 0
+    j = _gap(uniform(key, t), log_q)
+    while j < len(owned):
+        v = uniform(key, t + 1) * big_p  # P x U[0,1): accept when below the agent's probability
+        if not owned[j] and v < own_p[income[j]]:
+            owned[j] = True
+            n += 1
+        t += 2  # structural: two draws a candidate
+        j += 1 + _gap(uniform(key, t), log_q)
+    return n
+
+
+@nb.njit(cache=True)
+def _lapse_sweep(state, skill, b, c, dt, big_p, key, changed, n_changed, first):  # type: ignore[no-untyped-def]  # noqa: PLR0913
+    """Adopters lapse (to LAPSING, listed in `changed` from `n_changed`). Returns the new
+    length of the list."""
+    log_q = _log_q(big_p)
+    t = 0
+    j = _gap(uniform(key, t), log_q)
+    while j < len(state):
+        v = uniform(key, t + 1) * big_p
+        if state[j] == ADOPTER:
+            # An unskilled user finds it harder and gives up more often.
+            rate = b.lapse[c] * (1.0 + b.lapse_effort * (1.0 - skill[j]))
+            if v < 1.0 - np.exp(-rate * dt):
+                state[j] = LAPSING
+                changed[n_changed] = first + j
+                n_changed += 1
+        t += 2  # structural: two draws a candidate
+        j += 1 + _gap(uniform(key, t), log_q)
+    return n_changed
+
+
+@nb.njit(cache=True)
+def _adoption_sweep(state, contacts, account_needed, people, b, c, dt, big_p, key,  # type: ignore[no-untyped-def]  # noqa: PLR0913
+                    changed, n_changed, first):
+    """Non-adopters (never or lapsed before this month) adopt at the Bass rate of their commune
+    and contacts (`contacts`: their adopting contacts), behind the gate (a smartphone and 4G or
+    broadband, and an account where `account_needed`). Returns the new length of `changed`."""
+    smartphone, cov4g, broadband, account = people.smartphone, people.covered_4g, people.broadband, people.account
+    degree, cov5g, skill = people.degree, people.covered_5g, people.skill
+    log_q = _log_q(big_p)
+    t = 0
+    j = _gap(uniform(key, t), log_q)
+    while j < len(state):
+        v = uniform(key, t + 1) * big_p
+        if state[j] == NEVER or state[j] == LAPSED:
+            connected = smartphone[j] and (cov4g[j] or broadband[j])
+            gate = (connected and (account[j] or not account_needed)) or not b.gated
+            if gate:
+                if b.mean_field >= 0.0:
+                    s = b.mean_field
+                else:
+                    d = degree[j]
+                    s = contacts[j] / d if d > 0 else 0.0
+                a = b.attract[c]
+                if cov5g[j]:
+                    a *= 1.0 + b.five_g
+                rate = (b.p[c] * a + b.q * s) * _ease(b.ease_weight, skill[j])
+                if v < 1.0 - np.exp(-rate * dt):
+                    state[j] = ADOPTER
+                    changed[n_changed] = first + j
+                    n_changed += 1
+        t += 2  # structural: two draws a candidate
+        j += 1 + _gap(uniform(key, t), log_q)
+    return n_changed
+
+
+@nb.njit(cache=True)
+def _dossier_sweep(people, hist_all, hist_online, dossiers, c, month, big_p, key,  # type: ignore[no-untyped-def]  # noqa: PLR0913
+                   changed_os, n_os, first, row):
+    """An administrative need (P is the need probability itself: every candidate files).
+    Adopters file online where the procedure is offered online; a non-adopter may be helped to
+    file online by a community digital team, and may go on alone (then listed in `changed_os`).
+    Counts go to `row`; returns the new length of `changed_os`."""
+    online_services, last_dossier, last_online = people.online_services, people.last_dossier, people.last_online
+    po, assist = dossiers.procedures_online[c], dossiers.assist[c]
+    assist_key = _unit_key(dossiers.key, first)
+    on = off = assisted = 0
+    log_q = _log_q(big_p)
+    t = 0
+    j = _gap(uniform(key, t), log_q)
+    while j < len(online_services):
+        v = uniform(key, t + 1) * big_p
+        old = last_dossier[j]
+        if old >= -12:  # structural: the history starts 12 months back
+            hist_all[old + 12] -= 1  # structural: the history's offset
+        last_dossier[j] = month
+        hist_all[month + 12] += 1  # structural: the history's offset
+        online = False
+        if v < po * big_p:
+            if online_services[j] == ADOPTER:
+                online = True
+            elif assist > 0.0 and uniform(assist_key, 2 * j) < assist:  # structural: draw number
+                online = True
+                assisted += 1
+                if ((online_services[j] == NEVER or online_services[j] == LAPSED)
+                        and uniform(assist_key, 2 * j + 1) < dossiers.conversion):  # structural: draw number
+                    online_services[j] = ADOPTER
+                    changed_os[n_os] = first + j
+                    n_os += 1
+        if online:
+            old = last_online[j]
+            if old >= -12:  # structural: the history starts 12 months back
+                hist_online[old + 12] -= 1  # structural: the history's offset
+            last_online[j] = month
+            hist_online[month + 12] += 1  # structural: the history's offset
+            on += 1
+        else:
+            off += 1
+        t += 2  # structural: two draws a candidate
+        j += 1 + _gap(uniform(key, t), log_q)
+    row[DOSSIERS_ONLINE], row[DOSSIERS_OFFLINE], row[ASSISTED] = on, off, assisted
+    return n_os
+
+
+@nb.njit(cache=True)
+def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_cl, chances, os_, cl, dossiers,  # type: ignore[no-untyped-def]  # noqa: PLR0913, E501
                    row):
     """`citizens_month` on one work unit of commune c starting at agent `first` (`people`: its
     agents; `hist_*`, its history rows; `changed_*`, its part of the month's changed lists).
@@ -230,127 +360,37 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
     same month (LAPSING).
     Returns the numbers of changed agents in the unit (online services, cashless).
     """
-    m = len(people.income)
-    income, skill, smartphone, account, broadband = (people.income, people.skill, people.smartphone,
-                                                     people.account, people.broadband)
-    cov4g, cov5g, online_services, cashless = people.covered_4g, people.covered_5g, people.online_services, \
-        people.cashless
-    nbr_os, nbr_cl, degree = people.contacts_os, people.contacts_cl, people.degree
-    last_dossier, last_online = people.last_dossier, people.last_online
-    own_p, cand_p, keys, month, dt = chances.own, chances.candidate, chances.keys, chances.month, chances.dt
-    po = dossiers.procedures_online[c]
-    assist = dossiers.assist[c]
-    assist_key = _unit_key(dossiers.key, first)
-    d_sp = d_ac = d_bb = d_os = d_cl = on = off = assisted = cl_joined = 0
-    n_os = n_cl = 0
-    for sweep in range(8):  # structural: the sweeps of SWEEPS
-        big_p = cand_p[sweep]
-        if big_p <= 0.0:
-            continue
-        log_q = np.log(1.0 - big_p) if big_p < 1.0 else -np.inf
-        key = _unit_key(keys[sweep], first)
-        t = 0
-        j = _gap(uniform(key, t), log_q)
-        while j < m:
-            v = uniform(key, t + 1) * big_p  # P x U[0,1): accept when below the agent's probability
-            if sweep == 0:
-                if not smartphone[j] and v < own_p[0, income[j]]:
-                    smartphone[j] = True
-                    d_sp += 1
-            elif sweep == 1:
-                if not account[j] and v < own_p[1, income[j]]:
-                    account[j] = True
-                    d_ac += 1
-            elif sweep == 2:  # structural: sweep index
-                if not broadband[j] and v < own_p[2, income[j]]:  # structural: device row
-                    broadband[j] = True
-                    d_bb += 1
-            elif sweep == 3 or sweep == 5:  # structural: sweep index
-                b = os_ if sweep == 3 else cl  # structural: sweep index
-                state = online_services if sweep == 3 else cashless  # structural: sweep index
-                if state[j] == ADOPTER:
-                    # An unskilled user finds it harder and gives up more often.
-                    rate = b.lapse[c] * (1.0 + b.lapse_effort * (1.0 - skill[j]))
-                    if v < 1.0 - np.exp(-rate * dt):
-                        state[j] = LAPSING
-                        if sweep == 3:  # structural: sweep index
-                            changed_os[n_os] = first + j
-                            n_os += 1
-                            d_os -= 1
-                        else:
-                            changed_cl[n_cl] = first + j
-                            n_cl += 1
-                            d_cl -= 1
-            elif sweep == 4 or sweep == 6:  # structural: sweep index
-                is_os = sweep == 4  # structural: sweep index
-                b = os_ if is_os else cl
-                state = online_services if is_os else cashless
-                if state[j] == NEVER or state[j] == LAPSED:
-                    connected = smartphone[j] and (cov4g[j] or broadband[j])
-                    gate = (connected if is_os else (connected and account[j])) or not b.gated
-                    if gate:
-                        if b.mean_field >= 0.0:
-                            s = b.mean_field
-                        else:
-                            d = degree[j]
-                            s = (nbr_os[j] if is_os else nbr_cl[j]) / d if d > 0 else 0.0
-                        a = b.attract[c]
-                        if cov5g[j]:
-                            a *= 1.0 + b.five_g
-                        rate = (b.p[c] * a + b.q * s) * _ease(b.ease_weight, skill[j])
-                        if v < 1.0 - np.exp(-rate * dt):
-                            state[j] = ADOPTER
-                            if is_os:
-                                changed_os[n_os] = first + j
-                                n_os += 1
-                                d_os += 1
-                            else:
-                                changed_cl[n_cl] = first + j
-                                n_cl += 1
-                                d_cl += 1
-                                cl_joined += 1
-            else:
-                # An administrative need (P is the need probability itself: every candidate files).
-                # Adopters file online where the procedure is offered online; a non-adopter may be
-                # helped to file online by a community digital team, and may go on alone.
-                old = last_dossier[j]
-                if old >= -12:
-                    hist_all[old + 12] -= 1
-                last_dossier[j] = month
-                hist_all[month + 12] += 1
-                online = False
-                if v < po * big_p:
-                    if online_services[j] == ADOPTER:
-                        online = True
-                    elif assist > 0.0 and uniform(assist_key, 2 * j) < assist:  # structural: draw number
-                        online = True
-                        assisted += 1
-                        if ((online_services[j] == NEVER or online_services[j] == LAPSED)
-                                and uniform(assist_key, 2 * j + 1) < dossiers.conversion):  # structural: draw number
-                            online_services[j] = ADOPTER
-                            changed_os[n_os] = first + j
-                            n_os += 1
-                            d_os += 1
-                if online:
-                    old = last_online[j]
-                    if old >= -12:
-                        hist_online[old + 12] -= 1
-                    last_online[j] = month
-                    hist_online[month + 12] += 1
-                    on += 1
-                else:
-                    off += 1
-            t += 2  # structural: two draws a candidate
-            j += 1 + _gap(uniform(key, t), log_q)
+    p, own_p, keys, dt = chances.candidate, chances.own, chances.keys, chances.dt
+    n_os = n_cl = n_os_lapsed = n_cl_lapsed = 0
+    owned = (people.smartphone, people.account, people.broadband)
+    for k in range(OWNERSHIP_SWEEPS):
+        if p[k] > 0.0:
+            row[SMARTPHONE + k] = _own_sweep(owned[k], people.income, own_p[k], p[k], _unit_key(keys[k], first))
+    # Lapse, then adoption, of online services and of cashless.
+    if p[LAPSE_OS] > 0.0:
+        n_os = n_os_lapsed = _lapse_sweep(people.online_services, people.skill, os_, c, dt, p[LAPSE_OS],
+                                          _unit_key(keys[LAPSE_OS], first), changed_os, 0, first)
+    if p[ADOPT_OS] > 0.0:
+        n_os = _adoption_sweep(people.online_services, people.contacts_os, False, people, os_, c, dt, p[ADOPT_OS],
+                               _unit_key(keys[ADOPT_OS], first), changed_os, n_os, first)
+    if p[LAPSE_CL] > 0.0:
+        n_cl = n_cl_lapsed = _lapse_sweep(people.cashless, people.skill, cl, c, dt, p[LAPSE_CL],
+                                          _unit_key(keys[LAPSE_CL], first), changed_cl, 0, first)
+    if p[ADOPT_CL] > 0.0:
+        n_cl = _adoption_sweep(people.cashless, people.contacts_cl, True, people, cl, c, dt, p[ADOPT_CL],
+                               _unit_key(keys[ADOPT_CL], first), changed_cl, n_cl, first)
+    if p[NEEDS] > 0.0:
+        n_os = _dossier_sweep(people, hist_all, hist_online, dossiers, c, chances.month, p[NEEDS],
+                              _unit_key(keys[NEEDS], first), changed_os, n_os, first, row)
+    month = chances.month
     recent = recent_on = 0
     for slot in range(max(0, month + 1), month + 12 + 1):
         recent += hist_all[slot]
         recent_on += hist_online[slot]
-    row[SMARTPHONE], row[ACCOUNT], row[BROADBAND] = d_sp, d_ac, d_bb
-    row[ONLINE_SERVICES], row[CASHLESS] = d_os, d_cl
-    row[DOSSIERS_ONLINE], row[DOSSIERS_OFFLINE], row[RECENT], row[RECENT_ONLINE] = on, off, recent, recent_on
-    row[ASSISTED] = assisted
-    row[CASHLESS_JOINED] = cl_joined
+    os_adopted, cl_adopted = n_os - n_os_lapsed, n_cl - n_cl_lapsed  # incl. assisted filers who go on alone
+    row[ONLINE_SERVICES], row[CASHLESS] = os_adopted - n_os_lapsed, cl_adopted - n_cl_lapsed
+    row[RECENT], row[RECENT_ONLINE] = recent, recent_on
+    row[CASHLESS_JOINED] = cl_adopted
     return n_os, n_cl
 
 
