@@ -480,6 +480,27 @@ def _dealt(room, parts):  # type: ignore[no-untyped-def]
     return order
 
 
+@nb.njit(inline="always", cache=True)
+def _spread(who, state, nbr, code, contacts, network, away, away_d, queued):  # type: ignore[no-untyped-def]  # noqa: PLR0913
+    """One behaviour's changed agents `who` tell their contacts in the same commune (`nbr`, by
+    +-1) and queue the ties to other communes (`away`, `away_d` = +-code from `queued`); lapsers
+    become LAPSED. Returns the new end of the queue."""
+    indptr, indices, outside = contacts.indptr, contacts.indices, contacts.outside
+    for i in who:
+        d = 1 if state[i] == ADOPTER else -1
+        if network:
+            start, inside = indptr[i], indptr[i] + outside[i]
+            for e in range(start, inside):
+                away[queued] = indices[e]
+                away_d[queued] = d * code
+                queued += 1
+            for e in range(inside, indptr[i + 1]):
+                nbr[indices[e]] += d
+        if d < 0:
+            state[i] = LAPSED
+    return queued
+
+
 @nb.njit(parallel=True, cache=True)
 def update_contact_counts(units, commune_start, changed, people, contacts, parts):  # type: ignore[no-untyped-def]
     """Incremental adopter-contact counts (`People.contacts_*`): only the month's adopters and
@@ -496,9 +517,9 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
     changed_os, changed_cl = changed.online_services, changed.cashless
     online_services, cashless, nbr_os, nbr_cl = people.online_services, people.cashless, people.contacts_os, \
         people.contacts_cl
-    indptr, indices, outside, outside_max = contacts.indptr, contacts.indices, contacts.outside, contacts.outside_max
+    outside_max = contacts.outside_max
     n_c = len(commune_start) - 1
-    network = len(indptr) > 0
+    network = len(contacts.indptr) > 0
     unit_start = np.searchsorted(unit_commune, np.arange(n_c + 1))
     # Room for the queued ties of each commune: its changed agents times the most anyone has.
     room = np.zeros(n_c + 1, np.int64)
@@ -509,28 +530,16 @@ def update_contact_counts(units, commune_start, changed, people, contacts, parts
     away = np.empty(room[-1], np.int32)      # the contact
     away_d = np.empty(room[-1], np.int8)     # its change: +-1 online services, +-2 cashless
     n_away = np.zeros(n_c, np.int64)
+    cashless_code = 2  # structural: queued changes are +-1 for online services, +-2 for cashless
     for s in nb.prange(n_c):
         c = order[s]
         queued = room[c]
         for k in range(unit_start[c], unit_start[c + 1]):
-            for b in range(2):  # structural: the two behaviours
-                who = changed_os if b == 0 else changed_cl
-                state = online_services if b == 0 else cashless
-                nbr = nbr_os if b == 0 else nbr_cl
-                first, count = bounds[k], n_changed[k, b]
-                for t in range(count):
-                    i = who[first + t]
-                    d = 1 if state[i] == ADOPTER else -1
-                    if network:
-                        start, inside = indptr[i], indptr[i] + outside[i]
-                        for e in range(start, inside):
-                            away[queued] = indices[e]
-                            away_d[queued] = d * (1 + b)
-                            queued += 1
-                        for e in range(inside, indptr[i + 1]):
-                            nbr[indices[e]] += d
-                    if d < 0:
-                        state[i] = LAPSED
+            first = bounds[k]
+            queued = _spread(changed_os[first:first + n_changed[k, 0]], online_services, nbr_os, 1, contacts, network,
+                             away, away_d, queued)
+            queued = _spread(changed_cl[first:first + n_changed[k, 1]], cashless, nbr_cl, cashless_code, contacts,
+                             network, away, away_d, queued)
         n_away[c] = queued - room[c]
     n = len(nbr_os)
     for part in nb.prange(parts):
