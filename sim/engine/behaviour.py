@@ -642,7 +642,7 @@ def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):  # type: igno
 
 
 @nb.njit(parallel=True, cache=True)
-def businesses_month(commune_start, biz, mk, firms, month, key):  # type: ignore[no-untyped-def]
+def businesses_month(commune_start, biz, mk, firms, month, key, parts):  # type: ignore[no-untyped-def]
     """One month of every business (`Enterprises` biz): merchants reconsider cashless, online
     services spread, dossiers, digital levels climb. Counts are weighted (a business stands for `weight`
     businesses: 1 for enumerated large firms, 1 / scale for the sampled rest). Returns per-commune
@@ -658,7 +658,9 @@ def businesses_month(commune_start, biz, mk, firms, month, key):  # type: ignore
     n_sectors = firms.weights.shape[0]
     counts = np.zeros((n_c, BUSINESS_COUNTS), np.float64)
     va = np.zeros((n_c, n_sectors, 2), np.float64)  # structural: digital, total
-    for c in nb.prange(n_c):
+    order = _dealt(commune_start, parts)  # each of `parts` threads its share of large and small communes
+    for k in nb.prange(n_c):
+        c = order[k]
         po = firms.procedures_online[c]
         accepting = consumers = n_online = d_online = d_all = recent = recent_on = 0.0
         digital = np.zeros(n_sectors)

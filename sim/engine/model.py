@@ -358,7 +358,7 @@ class CityModel(mesa.Model):
                                b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at,
                                b.last_dossier, b.last_online)
         counts, va = kern.businesses_month(b.commune_start, biz, mk, firms, month,
-                                           self._key("businesses.monthly", month))
+                                           self._key("businesses.monthly", month), nb.get_num_threads())
         self._set_business_counts(counts, va)
 
     def _set_business_counts(self, counts: NDArray[np.float64], va: NDArray[np.float64]) -> None:
