@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from conftest import DAK_LAK, FAST
 
-from sim.experiments.ensemble import run_ensemble
+from sim.experiments.ensemble import paired, run_ensemble
 from sim.experiments.execution import Execution
 from sim.inputs.scenario import load_scenario
 
@@ -32,10 +32,18 @@ def test_same_seed_identical_indicators_in_any_executor():
                    for a, b in zip(first, other.runs))
 
 
-def test_different_seed_differs():
-    a = run_ensemble(_spec(), runs=1, seed=1, execution=Execution("inline"))
-    b = run_ensemble(_spec(), runs=1, seed=2, execution=Execution("inline"))
-    assert not np.array_equal(a.runs[0].values, b.runs[0].values)
+def test_ensembles_with_different_seeds_share_no_runs():
+    """Run r's seed is a hash of (seed, r): `--seed 1` and `--seed 2` are independent ensembles
+    (with seed + r they shared all runs but one); under one seed, two policies still pair."""
+    short = ('time.end="2026-12"', 'targets.goals=["dak_lak.budget_floor"]')
+    spec = _spec(*short)
+    a, b = (run_ensemble(spec, runs=3, seed=s, execution=Execution("inline")) for s in (1, 2))
+    assert not {r.seed for r in a.runs} & {r.seed for r in b.runs}
+    assert len({r.seed for r in a.runs}) == 3
+    assert not any(np.array_equal(x.values, y.values) for x in a.runs for y in b.runs)
+    policy = run_ensemble(_spec(*short, "budget.dx_share=0.06"), runs=3, seed=1,
+                          execution=Execution("inline"))
+    assert paired(a, policy) and not paired(a, b)
 
 
 def test_more_dx_budget_raises_uptake_under_same_seeds():

@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario ensemble, print the verdict, write results")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
     run.add_argument("--runs", type=int, help="ensemble size (default: the scenario's ensemble.runs)")
-    run.add_argument("--seed", type=int, help="base seed; run r uses seed + r")
+    run.add_argument("--seed", type=int, help="base seed; run r's seed is a hash of (seed, r)")
     run.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1 (1 = every adult)")
     run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                      help="override any scenario key, e.g. --set budget.dx_share=0.05 (repeatable)")
@@ -124,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
                            "(Optuna, cost against P(reach)); --lever then gives the range of budget.dx_share")
     seek.add_argument("--trials", type=int, help="with --cost: the splits tried (default 40)")
     _exploring(seek, runs="runs per lever value (default: the scenario's ensemble.runs)",
-               seed="base seed; run r uses seed + r at every lever value",
+               seed="base seed; run r is the same run at every lever value",
                out="output folder (default results/<scenario name>_seek/)")
 
     sweep = sub.add_parser("sweep", help="the ensemble at every point of a design over levers, into a resumable "
@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="grid (every combination), lhs (Latin hypercube) or sobol (scrambled Sobol')")
     sweep.add_argument("--points", type=int, help="points of an lhs or sobol design (default 16)")
     _exploring(sweep, runs="runs per point (default: the scenario's ensemble.runs)",
-               seed="base seed; run r of every point uses seed + r",
+               seed="base seed; run r of every point is the same run",
                out="the Parquet folder (default results/<scenario name>_sweep/); the same command on the same "
                    "store resumes it", option="--store")
 
@@ -146,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     disc.add_argument("--target", required=True, metavar="ID",
                       help="a modelled target id of the scenario, or 'all' (every modelled target in the same run)")
     _exploring(disc, runs="runs, each with every uncertainty drawn afresh (default 200: PRIM needs failures and "
-                          "successes in numbers)", seed="base seed; run r uses seed + r",
+                          "successes in numbers)", seed="base seed; run r's seed is a hash of (seed, r)",
                out="output folder (default results/<scenario name>_discover/)", runs_default=200)
 
     sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")

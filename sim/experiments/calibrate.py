@@ -37,6 +37,7 @@ from sim.experiments.runner import Runner
 from sim.inputs.scenario import with_values
 from sim.posterior import WEAK_IDENTIFICATION, Posterior, sample_posterior, weighted_quantiles
 from sim.schema import Scenario
+from sim.streams import run_seed
 
 CREDIBLE = 0.9  # the level of the credible intervals reported
 
@@ -126,7 +127,7 @@ class _Evaluator:
                  on_run: Callable[[], None] | None = None) -> None:
         self.spec, self.runs, self.scale, self.runner, self.on_run = spec, runs, scale, runner, on_run
         self.indicators = tuple(sorted({o.indicator for o in spec.observed}))
-        self.seeds = [spec.ensemble.seed + r for r in range(runs)]
+        self.seeds = [run_seed(spec.ensemble.seed, r) for r in range(runs)]
         calendar = Calendar(spec.time.start, spec.time.months)
         self.rows = [calendar.index(f"{o.year}-{o.month:02d}") for o in spec.observed]
         self.cols = [self.indicators.index(o.indicator) for o in spec.observed]

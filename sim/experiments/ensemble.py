@@ -1,8 +1,8 @@
 """Ensembles: many runs of one scenario, in-process, over local processes, or on a dask cluster.
 
-Run r uses seed `ensemble.seed + r`, whatever the executor, so the same
-scenario and seed give identical results anywhere, and two scenarios run with
-the same seeds are paired (common random numbers). Workers receive only the
+Run r uses the seed `run_seed(ensemble.seed, r)` (a hash of the pair: ensembles with different
+base seeds share no runs), whatever the executor, so the same scenario and seed give identical
+results anywhere, and two scenarios run with the same seed are paired (common random numbers). Workers receive only the
 validated scenario (a few kB) and build their own world; results come back as
 compact arrays.
 """
@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from sim.experiments.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.experiments.runner import Runner
 from sim.schema import Scenario
+from sim.streams import run_seed
 from sim.world.geography import Geography, build_geography, world_rng
 
 
@@ -54,13 +55,14 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
     from sim.world.world import world_for
 
     base = spec.ensemble.seed if seed is None else seed
+    own = run_seed(base, run)
     t0 = time.perf_counter()
     parameters: dict[str, float] = {}
     if spec.ensemble.uncertainty:
         from sim.inputs.uncertainty import draw_assumptions
 
-        spec, parameters = draw_assumptions(spec, base + run)
-    model = CityModel(world_for(spec, seed=base + run, scale=spec.ensemble.scale if scale is None else scale,
+        spec, parameters = draw_assumptions(spec, own)
+    model = CityModel(world_for(spec, seed=own, scale=spec.ensemble.scale if scale is None else scale,
                                 world_seed=base), spec)
     t1 = time.perf_counter()
     recorder = Recorder(model).run()
@@ -69,7 +71,7 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
     k = len(names)
     rec = recorder.records
     values = np.array([r[3] for r in rec], dtype=np.float64).reshape(-1, k)
-    return RunResult(run=run, seed=base + run, years=np.array([r[0] for r in rec[::k]]),
+    return RunResult(run=run, seed=own, years=np.array([r[0] for r in rec[::k]]),
                      months=np.array([r[1] for r in rec[::k]]), names=names, values=values,
                      communes=recorder.commune_records, citizens=model.world.citizens.n,
                      businesses=model.world.businesses.n,

@@ -3,8 +3,8 @@
 Comparing pilot communes with the rest measures the kind of place (a central ward against
 mountain communes), not the pilot. Instead the ensemble is run a second time without the
 pilot policies (`without_pilots`), with the same seeds, the same run seeds and the same
-assumption draws (`sim.experiments.ensemble.run_one`: run r uses seed + r, and its draws depend only on
-that seed and each assumption's key; the world on the base seed). Every random stream is
+assumption draws (`sim.experiments.ensemble.run_one`: run r's seed is a hash of (seed, r), and
+its draws depend only on that seed and each assumption's key; the world on the base seed). Every random stream is
 named per component (`CityModel.stream`, one per programme), so the two arms share every
 draw the pilot does not touch, and a pilot without money is an exact no-op.
 

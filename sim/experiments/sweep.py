@@ -2,7 +2,7 @@
 
 A design is a grid (N values per lever), a Latin hypercube or a scrambled Sobol' sequence
 (`scipy.stats.qmc`, seeded) over the ranges given. Run r of every point uses seed
-`ensemble.seed + r`, so points are compared on the same draws (common random numbers).
+`run_seed(ensemble.seed, r)`, so points are compared on the same draws (common random numbers).
 
 The store is a folder that `pandas.read_parquet(folder)` reads whole: one row per point x run x
 indicator x year (the value at the end of the year), with `point`, `run`, `seed`, `indicator`,
