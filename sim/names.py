@@ -13,6 +13,7 @@ LAPSING = 3  # transient state within a month: lapsed this month (becomes LAPSED
 OUTPUT_INDICATORS = ("sites_4g_built", "sites_5g_built", "fibre_households", "people_trained", "merchants_onboarded",
                      "dossiers_assisted", "firms_supported", "officers_funded")
 
-COMMUNE_INDICATORS = ("online_services_adoption", "online_services_uptake", "cashless_adoption", "cashless_share",
+COMMUNE_INDICATORS = ("online_services_adoption", "online_services_uptake", "online_services_assisted",
+                      "cashless_adoption", "cashless_share",
                       "merchant_acceptance", "smartphone_ownership", "coverage_4g", "coverage_5g",
                       "backoffice_wait_days", "backoffice_overdue_share")

@@ -62,8 +62,11 @@ SIZES: tuple[Size, ...] = get_args(Size)
 # Every indicator the model records (targets may only use these names), with what it measures.
 INDICATORS: dict[str, str] = {
     "online_services_adoption": "share of adult citizens who are adopters of online public services",
-    "online_services_uptake": "share of people and businesses with a dossier in the last 12 months who filed online",
-    "online_dossier_share": "share of the month's dossiers filed online",
+    "online_services_uptake": ("share of people and businesses with a dossier in the last 12 months who filed their "
+                               "latest online dossier themselves (assisted filings are online_services_assisted)"),
+    "online_services_assisted": ("share of people and businesses with a dossier in the last 12 months whose latest "
+                                 "online dossier a community digital team filed for them"),
+    "online_dossier_share": "share of the month's dossiers filed online (by the person or with a team's help)",
     "procedures_online": "share of procedures offered online (national forcing)",
     "online_dossier_rejection": "share of online dossiers returned for correction (population-weighted)",
     "cashless_adoption": "share of adult citizens who pay cashless",
@@ -614,6 +617,8 @@ class EffectSpec(Strict):
     rejection_lapse: Rate = Field(description="extra yearly lapse hazard if every online dossier were returned")
     online_dossier_effort: SourcedShare = Field(description="back-office effort of an online dossier, offline = 1")
     assisted_conversion: SourcedShare = Field(description="chance an assisted filer goes on to file alone")
+    assisted_contract_months: SourcedMonths = Field(
+        description="months a community digital team stays staffed on the money committed to it")
     officer_dossiers_per_day: SourcedFactor = Field(description="dossiers an officer completes in a working day")
     staffing_spread: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
         description="standard deviation of log staff per person across communes")

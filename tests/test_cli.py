@@ -10,6 +10,7 @@ import pytest
 from conftest import DAK_LAK, FAST, citytwin
 
 from sim.names import OUTPUT_INDICATORS
+from sim.schema import INDICATORS
 
 VERDICT_KEYS = {"indicator", "comparison", "threshold", "year", "probability", "median", "p5", "p95",
                 "year_reached", "status", "source"}
@@ -38,6 +39,9 @@ def test_prints_verdict_table(run_dir):
     assert "online_services_uptake" in stdout
     assert any(s in stdout for s in ("ON TRACK", "AT RISK", "OFF TRACK", "UNDECIDED (about"))
     assert "P(reach) [95%]" in header  # the probability with its Wilson interval
+    # The goal as the model reads it: what each indicator measures, under the table.
+    assert "online_services_uptake: share of people and businesses" in stdout
+    assert "filed their latest online dossier themselves" in stdout
 
 
 def test_indicators_csv_is_long_and_complete(run_dir):
@@ -90,6 +94,7 @@ def test_verdict_manifest_communes(run_dir):
         if item["probability"] is not None:
             assert item["probability_low"] <= item["probability"] <= item["probability_high"]
             assert item["runs"] == 3
+            assert item["definition"] == INDICATORS[item["indicator"]]  # the goal as the model reads it
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["runs"] == 3
     assert manifest["citizens"] > 1000 and manifest["businesses"] > 10 and manifest["months"] == 84

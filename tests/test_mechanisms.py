@@ -39,14 +39,8 @@ NAMED_CAUSES = {
     "merchant_acceptance": "behaviour.merchants.tax_declaration_year",
 }
 NOT_OUTCOMES = re.compile(r"^dx_.*")  # money accounting moves whenever money does
-# Known jumps of the model, not of the data, each held to a bound until its issue is done.
-KNOWN = {
-    # Issue 25, first point: assisted filing counts as use, and each year's assistance pool is spread
-    # over the months left, so the online dossier share climbs through the year and falls back every
-    # January. Dak Lak's 2025 rise sits at the 10-point bound (9.5-10.1 points, median of 6 runs, as
-    # the starting attributes' assumptions are drawn or fixed).
-    ("dak_lak", "online_dossier_share"): 0.12,
-}
+# Known jumps of the model, not of the data, each held to a bound until its issue is done (none now).
+KNOWN: dict[tuple[str, str], float] = {}
 
 
 def _ensemble(province: str, *sets: str, runs: int = 6, seed: int = 7, uncertainty: bool = True):

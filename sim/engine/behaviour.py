@@ -38,9 +38,11 @@ from sim.names import ADOPTER, LAPSED, LAPSING, NEVER
 from sim.streams import mix, uniform
 
 # Columns of the per-commune counts returned by `citizens_month`.
+# RECENT: people with a dossier in the last 12 months; of them RECENT_ONLINE filed their latest
+# online dossier themselves, RECENT_ASSISTED had it filed by a community digital team.
 SMARTPHONE, ACCOUNT, BROADBAND, ONLINE_SERVICES, CASHLESS, DOSSIERS_ONLINE, DOSSIERS_OFFLINE, \
-    RECENT, RECENT_ONLINE, ASSISTED, CASHLESS_JOINED = range(11)  # structural: column indices
-CITIZEN_COUNTS = 11  # structural: columns
+    RECENT, RECENT_ONLINE, ASSISTED, CASHLESS_JOINED, RECENT_ASSISTED = range(12)  # structural: column indices
+CITIZEN_COUNTS = 12  # structural: columns
 # Columns of the per-commune counts returned by `businesses_month`.
 B_ACCEPTING, B_CONSUMER, B_ONLINE, B_DOSSIERS_ONLINE, B_DOSSIERS, B_RECENT, B_RECENT_ONLINE = range(7)
 BUSINESS_COUNTS = 7  # structural: columns
@@ -161,7 +163,8 @@ class People(NamedTuple):
     contacts_cl: NDArray[np.int16]      # adopting contacts, cashless            traffic of the month's
     degree: NDArray[np.int16]           # contacts                               random reads and writes)
     last_dossier: NDArray[np.int16]     # month index of the last dossier
-    last_online: NDArray[np.int16]      # month index of the last online dossier
+    last_online: NDArray[np.int16]      # month index of the last online dossier (own or assisted)
+    last_assisted: NDArray[np.bool_]    # whether that dossier was filed by a community digital team
 
 
 class Changed(NamedTuple):
@@ -173,10 +176,12 @@ class Changed(NamedTuple):
 
 
 class History(NamedTuple):
-    """Agents by the month of their last dossier, from month -12: (units, months + 12)."""
+    """Agents by the month of their last dossier, from month -12: (units, months + 12); a unit's
+    rows (months + 12,) inside the month's kernel."""
 
-    all: NDArray[np.int64]
-    online: NDArray[np.int64]
+    all: NDArray[np.int64]       # last dossier of any kind
+    online: NDArray[np.int64]    # last online dossier, filed by the person
+    assisted: NDArray[np.int64]  # last online dossier, filed for the person by a team
 
 
 class Chances(NamedTuple):
@@ -204,7 +209,7 @@ def _people_slice(p, lo, hi):  # type: ignore[no-untyped-def]
     return People(p.income[lo:hi], p.skill[lo:hi], p.smartphone[lo:hi], p.account[lo:hi], p.broadband[lo:hi],
                   p.covered_4g[lo:hi], p.covered_5g[lo:hi], p.online_services[lo:hi], p.cashless[lo:hi],
                   p.contacts_os[lo:hi], p.contacts_cl[lo:hi], p.degree[lo:hi], p.last_dossier[lo:hi],
-                  p.last_online[lo:hi])
+                  p.last_online[lo:hi], p.last_assisted[lo:hi])
 
 
 @nb.njit(inline="always", cache=True)
@@ -297,13 +302,15 @@ def _adoption_sweep(state, contacts, account_needed, people, b, c, dt, big_p, ke
 
 
 @nb.njit(cache=True)
-def _dossier_sweep(people, hist_all, hist_online, dossiers, c, month, big_p, key,  # type: ignore[no-untyped-def]  # noqa: PLR0913
-                   changed_os, n_os, first, row):
+def _dossier_sweep(people, hist, dossiers, c, month, big_p, key, changed_os, n_os, first, row):  # type: ignore[no-untyped-def]  # noqa: PLR0913
     """An administrative need (P is the need probability itself: every candidate files).
-    Adopters file online where the procedure is offered online; a non-adopter may be helped to
-    file online by a community digital team, and may go on alone (then listed in `changed_os`).
+    Adopters file online themselves where the procedure is offered online; a non-adopter may be
+    helped to file online by a community digital team (an assisted filing: online for the
+    dossier, not use by the person), and may go on alone (then listed in `changed_os`).
     Counts go to `row`; returns the new length of `changed_os`."""
     online_services, last_dossier, last_online = people.online_services, people.last_dossier, people.last_online
+    last_assisted = people.last_assisted
+    hist_all = hist.all
     po, assist = dossiers.procedures_online[c], dossiers.assist[c]
     assist_key = _unit_key(dossiers.key, first)
     on = off = assisted = 0
@@ -317,12 +324,12 @@ def _dossier_sweep(people, hist_all, hist_online, dossiers, c, month, big_p, key
             hist_all[old + 12] -= 1  # structural: the history's offset
         last_dossier[j] = month
         hist_all[month + 12] += 1  # structural: the history's offset
-        online = False
+        online = helped = False
         if v < po * big_p:
             if online_services[j] == ADOPTER:
                 online = True
             elif assist > 0.0 and uniform(assist_key, 2 * j) < assist:  # structural: draw number
-                online = True
+                online = helped = True
                 assisted += 1
                 if ((online_services[j] == NEVER or online_services[j] == LAPSED)
                         and uniform(assist_key, 2 * j + 1) < dossiers.conversion):  # structural: draw number
@@ -332,9 +339,10 @@ def _dossier_sweep(people, hist_all, hist_online, dossiers, c, month, big_p, key
         if online:
             old = last_online[j]
             if old >= -12:  # structural: the history starts 12 months back
-                hist_online[old + 12] -= 1  # structural: the history's offset
+                (hist.assisted if last_assisted[j] else hist.online)[old + 12] -= 1  # structural: offset
             last_online[j] = month
-            hist_online[month + 12] += 1  # structural: the history's offset
+            last_assisted[j] = helped
+            (hist.assisted if helped else hist.online)[month + 12] += 1  # structural: the history's offset
             on += 1
         else:
             off += 1
@@ -345,10 +353,9 @@ def _dossier_sweep(people, hist_all, hist_online, dossiers, c, month, big_p, key
 
 
 @nb.njit(cache=True)
-def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_cl, chances, os_, cl, dossiers,  # type: ignore[no-untyped-def]  # noqa: PLR0913, E501
-                   row):
+def _citizens_unit(first, c, people, hist, changed_os, changed_cl, chances, os_, cl, dossiers, row):  # type: ignore[no-untyped-def]  # noqa: PLR0913
     """`citizens_month` on one work unit of commune c starting at agent `first` (`people`: its
-    agents; `hist_*`, its history rows; `changed_*`, its part of the month's changed lists).
+    agents; `hist`, its `History` rows; `changed_*`, its part of the month's changed lists).
 
     Each process is a sweep over candidates: agents drawn independently with the sweep's
     candidate probability P (geometric gaps), each accepted with probability p_i / P.
@@ -380,16 +387,17 @@ def _citizens_unit(first, c, people, hist_all, hist_online, changed_os, changed_
         n_cl = _adoption_sweep(people.cashless, people.contacts_cl, True, people, cl, c, dt, p[ADOPT_CL],
                                _unit_key(keys[ADOPT_CL], first), changed_cl, n_cl, first)
     if p[NEEDS] > 0.0:
-        n_os = _dossier_sweep(people, hist_all, hist_online, dossiers, c, chances.month, p[NEEDS],
+        n_os = _dossier_sweep(people, hist, dossiers, c, chances.month, p[NEEDS],
                               _unit_key(keys[NEEDS], first), changed_os, n_os, first, row)
     month = chances.month
-    recent = recent_on = 0
+    recent = recent_on = recent_assisted = 0
     for slot in range(max(0, month + 1), month + 12 + 1):
-        recent += hist_all[slot]
-        recent_on += hist_online[slot]
+        recent += hist.all[slot]
+        recent_on += hist.online[slot]
+        recent_assisted += hist.assisted[slot]
     os_adopted, cl_adopted = n_os - n_os_lapsed, n_cl - n_cl_lapsed  # incl. assisted filers who go on alone
     row[ONLINE_SERVICES], row[CASHLESS] = os_adopted - n_os_lapsed, cl_adopted - n_cl_lapsed
-    row[RECENT], row[RECENT_ONLINE] = recent, recent_on
+    row[RECENT], row[RECENT_ONLINE], row[RECENT_ASSISTED] = recent, recent_on, recent_assisted
     row[CASHLESS_JOINED] = cl_adopted
     return n_os, n_cl
 
@@ -409,14 +417,15 @@ def citizens_month(units, people, history, changed, chances, os_, cl, dossiers):
     # Fields read into names before the parallel loop: numba's parfors do not write through a
     # tuple's field inside the loop (a write to changed.n[k] was lost).
     bounds, unit_commune = units.bounds, units.commune
-    hist_all, hist_online = history.all, history.online
+    hist_all, hist_online, hist_assisted = history.all, history.online, history.assisted
     changed_os, changed_cl, n_changed = changed.online_services, changed.cashless, changed.n
     n_units = len(bounds) - 1
     per_unit = np.zeros((n_units, CITIZEN_COUNTS), np.int64)
     for k in nb.prange(n_units):
         lo, hi = bounds[k], bounds[k + 1]
         n_os, n_cl = _citizens_unit(
-            lo, unit_commune[k], _people_slice(people, lo, hi), hist_all[k], hist_online[k],
+            lo, unit_commune[k], _people_slice(people, lo, hi),
+            History(hist_all[k], hist_online[k], hist_assisted[k]),
             changed_os[lo:hi], changed_cl[lo:hi], chances, os_, cl, dossiers, per_unit[k])
         n_changed[k, 0] = n_os
         n_changed[k, 1] = n_cl
@@ -428,18 +437,23 @@ def citizens_month(units, people, history, changed, chances, os_, cl, dossiers):
 
 
 @nb.njit(cache=True)
-def dossier_histograms(bounds, last_dossier, last_online, months):  # type: ignore[no-untyped-def]
-    """(units, months + 12) counts of agents by the month of their last (online) dossier."""
+def dossier_histograms(bounds, last_dossier, last_online, last_assisted, months):  # type: ignore[no-untyped-def]
+    """(units, months + 12) counts of agents by the month of their last dossier, of their last
+    online dossier filed themselves, and of their last online dossier filed for them (`History`)."""
     n_units = len(bounds) - 1
     hist_all = np.zeros((n_units, months + 12), np.int64)
     hist_online = np.zeros((n_units, months + 12), np.int64)
+    hist_assisted = np.zeros((n_units, months + 12), np.int64)
     for k in range(n_units):
         for i in range(bounds[k], bounds[k + 1]):
             if last_dossier[i] >= -12:
                 hist_all[k, last_dossier[i] + 12] += 1
             if last_online[i] >= -12:
-                hist_online[k, last_online[i] + 12] += 1
-    return hist_all, hist_online
+                if last_assisted[i]:
+                    hist_assisted[k, last_online[i] + 12] += 1
+                else:
+                    hist_online[k, last_online[i] + 12] += 1
+    return hist_all, hist_online, hist_assisted
 
 
 @nb.njit(parallel=True, cache=True)

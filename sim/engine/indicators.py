@@ -14,6 +14,7 @@ import numpy as np
 from sim.engine import behaviour as kern
 from sim.engine.monitoring import (
     NO_STAFF_WAIT_DAYS,
+    online_services_assisted,
     online_services_uptake,
     province_cashless_share,
     ratio,
@@ -88,6 +89,7 @@ def province_indicators(model: CityModel) -> dict[str, float]:
     out = {
         "online_services_adoption": ratio(cc[kern.ONLINE_SERVICES], n),
         "online_services_uptake": online_services_uptake(counts, model.business_counts, scale),
+        "online_services_assisted": online_services_assisted(counts, model.business_counts, scale),
         "online_dossier_share": ratio(counts[:, kern.DOSSIERS_ONLINE].sum() / scale + b_on,
                                       counts[:, [kern.DOSSIERS_ONLINE, kern.DOSSIERS_OFFLINE]].sum() / scale
                                       + b_on + b_off),
@@ -134,6 +136,8 @@ def commune_indicators(model: CityModel) -> list[dict]:
     per = {
         "online_services_adoption": model.citizen_counts[:, kern.ONLINE_SERVICES] / sizes,
         "online_services_uptake": np.divide(recent_online, recent, out=np.zeros(geo.n), where=recent > 0),
+        "online_services_assisted": np.divide(counts[:, kern.RECENT_ASSISTED], recent, out=np.zeros(geo.n),
+                                              where=recent > 0),
         "cashless_adoption": model.citizen_counts[:, kern.CASHLESS] / sizes,
         "cashless_share": cashless_share(model.citizen_counts[:, kern.CASHLESS], np.diff(c.commune_start),
                                                  model.acceptance_experienced(), model.habit.per_purchase()),

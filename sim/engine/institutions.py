@@ -15,8 +15,8 @@ registry, and nothing is registered in it.
 The calendar's processes (the one list; `CityModel`'s docstring orders the month around it):
 
 - `Government._budget_cycle`: every January the year's Resolution 57 budget (and, in the
-  adaptive year, a re-allocation), and the unused fee-discount and assisted-filing money of
-  the past year returned; on the first of every month a payment to each programme.
+  adaptive year, a re-allocation), and the unused fee-discount money of the past year
+  returned; on the first of every month a payment to each programme.
 - `Government._policy`: each policy's monthly payment, in its communes, in its months.
 - `Government._deliver`: each payment delivered after its programme's lead time, within
   absorptive capacity (the Resolution 57 tasks advance here, with the research money).
@@ -51,7 +51,7 @@ class Government:
 
     A payment is delivered after the programme's lead time; what the programme cannot absorb
     returns to the budget (`unabsorbed_vnd`), and so does money left in programmes' pools at
-    the end of a year (fee discounts, assisted filing). The adaptive government steers by what
+    the end of a year (fee discounts). The adaptive government steers by what
     it has `seen` of the province (`sim.engine.monitoring`, set by the model every month)."""
 
     def __init__(self, spec: Scenario, env: simpy.Environment, calendar: Calendar, world: World,

@@ -66,11 +66,11 @@ class CityModel(mesa.Model):
 
     1. **institutions**: the simpy calendar to the end of the month. Its processes: the
        government's budget cycle (January: the year's Resolution 57 budget, its split and,
-       in the adaptive year, a re-allocation; unused fee-discount and assisted-filing money
-       returns; every month: payments to each programme), each payment's delivery after the
-       programme's lead time (within absorptive capacity; research money advances the
-       Resolution 57 tasks), policies' monthly payments, each operator's commercial builds
-       (mid-month), and funded officer posts expiring after a year.
+       in the adaptive year, a re-allocation; unused fee-discount money returns; every
+       month: payments to each programme), each payment's delivery after the programme's
+       lead time (within absorptive capacity; research money advances the Resolution 57
+       tasks), policies' monthly payments, each operator's commercial builds (mid-month),
+       and funded officer posts expiring after a year.
     2. **national**: the share of procedures offered online this month (national forcing).
     3. **services**: what citizens see of public services: returned dossiers (integration),
        fee discounts, assisted filing, campaigns, and the experience that drives lapse.
@@ -149,7 +149,7 @@ class CityModel(mesa.Model):
                                  (kern.CASHLESS, "cashless", ADOPTER)):
             self.citizen_counts[:, col] = count_where(c.commune_start, self.all_communes, getattr(c, attr), value)
         self._history = kern.History(*kern.dossier_histograms(self._units.bounds, c.last_dossier, c.last_online,
-                                                              self.calendar.months))
+                                                              c.last_assisted, self.calendar.months))
         # The month's adopters and lapsers, by unit.
         self._changed = kern.Changed(np.empty(c.n, dtype=np.int32), np.empty(c.n, dtype=np.int32),
                                      # structural: two behaviours
@@ -240,15 +240,14 @@ class CityModel(mesa.Model):
         self.state.procedures_online[:] = self.procedures_path[month]
 
     def _services(self, month: int) -> None:
-        """Returned dossiers fall with integration; assisted filing spreads the year's team time."""
+        """Returned dossiers fall with integration; community teams under contract assist filing."""
         spec, st = self.spec, self.state
         eff = spec.effects
         self.rejection = st.rejection(eff.rejection_start.value, eff.rejection_floor.value,
                                       spec.costs.integration_vnd_per_person.value, self.world.geo.population)
-        # Chance a non-adopter with an online-able need is helped: this month's share of the
-        # pool (spread over the months left in the year) over the expected such needs.
-        months_left = 12 - self.calendar.year_month(month)[1] + 1
-        dossiers = st.assist_pool / months_left / spec.costs.assisted_dossier_vnd.value
+        # Chance a non-adopter with an online-able need is helped: the dossiers the teams under
+        # contract can assist this month over the expected such needs.
+        dossiers = st.assist_monthly / spec.costs.assisted_dossier_vnd.value
         non_adopters = (self._sizes - self.citizen_counts[:, kern.ONLINE_SERVICES]) / self.world.scale
         needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
         self.assist_chance = np.divide(dossiers, needs, out=np.zeros(self.world.geo.n), where=needs > 0).clip(0, 1)
@@ -303,7 +302,7 @@ class CityModel(mesa.Model):
         coverage = self.world.coverage.covered
         people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, coverage["4g"], coverage["5g"],
                              c.online_services, c.cashless, self.nbr["online_services"], self.nbr["cashless"],
-                             self.degree, c.last_dossier, c.last_online)
+                             self.degree, c.last_dossier, c.last_online, c.last_assisted)
         chances = kern.Chances(self._own_p, np.array(cand), keys, month, DT)
         delta = kern.citizens_month(self._units, people, self._history, self._changed, chances, os_, cl, dossiers)
         kern.update_contact_counts(self._units, c.commune_start, self._changed, people, self._contacts,
@@ -314,9 +313,9 @@ class CityModel(mesa.Model):
         self.cashless_joined = counts[:, kern.CASHLESS_JOINED].astype(np.float64)
         self.assisted = counts[:, kern.ASSISTED] / self.world.scale
         online = counts[:, kern.DOSSIERS_ONLINE] / self.world.scale
-        # Fee discounts are paid per online dossier, assisted dossiers per dossier, from their pools.
-        st.use_pools(online * spec.costs.fee_discount_dossier_vnd.value * (st.fee_pool > 0),
-                     self.assisted * spec.costs.assisted_dossier_vnd.value)
+        # Fee discounts are paid per online dossier from their pool (the teams are paid by contract).
+        st.use_fee_pool(online * spec.costs.fee_discount_dossier_vnd.value * (st.fee_pool > 0))
+        st.end_assist_contracts(month)
         self.programmes.delivered["dossiers_assisted"] += float(self.assisted.sum())
         self.programmes.end_month()
 

@@ -32,12 +32,23 @@ def weighted(values: NDArray[np.floating], weights: NDArray[np.number]) -> float
 
 
 def online_services_uptake(citizen_counts: NDArray[np.int64], business_counts: Floats, scale: float) -> float:
-    """Share of people and businesses with a dossier in the last 12 months who filed online
-    (people counted at their number, not as agents), from the per-commune counts of citizens
-    (agents) and businesses (real), columns named in `sim.engine.behaviour`."""
+    """Share of people and businesses with a dossier in the last 12 months who filed their
+    latest online dossier themselves (people counted at their number, not as agents), from the
+    per-commune counts of citizens (agents) and businesses (real), columns named in
+    `sim.engine.behaviour`. A dossier a community digital team files for someone is not their
+    use: it is `online_services_assisted`."""
     recent, recent_online = citizen_counts[:, kern.RECENT].sum(), citizen_counts[:, kern.RECENT_ONLINE].sum()
     bc = business_counts.sum(axis=0)
     return ratio(recent_online / scale + bc[kern.B_RECENT_ONLINE], recent / scale + bc[kern.B_RECENT])
+
+
+def online_services_assisted(citizen_counts: NDArray[np.int64], business_counts: Floats, scale: float) -> float:
+    """Share of people and businesses with a dossier in the last 12 months whose latest online
+    dossier a community digital team filed for them (businesses file for themselves); with
+    `online_services_uptake` and those who filed only on paper it makes the whole."""
+    recent, assisted = citizen_counts[:, kern.RECENT].sum(), citizen_counts[:, kern.RECENT_ASSISTED].sum()
+    bc = business_counts.sum(axis=0)
+    return ratio(assisted / scale, recent / scale + bc[kern.B_RECENT])
 
 
 def province_cashless_share(cashless: NDArray[np.int64], adults: NDArray[np.int64], acceptance: Floats,

@@ -24,11 +24,13 @@ class ProvinceState:
     procedures_online: NDArray[np.float64] = field(init=False)  # share of procedures offered online (national)
     integration_vnd: NDArray[np.float64] = field(init=False)    # integration and data money spent so far
     fee_pool: NDArray[np.float64] = field(init=False)           # VND left for fee discounts this year
-    assist_pool: NDArray[np.float64] = field(init=False)        # VND of community-team time left this year
+    assist_monthly: NDArray[np.float64] = field(init=False)     # VND a month of community-team time under contract
     campaign_months: NDArray[np.float64] = field(init=False)    # campaign months still to run
+    # Team contracts ending: month index -> VND a month that stops after that month.
+    assist_ending: dict[int, NDArray[np.float64]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("procedures_online", "integration_vnd", "fee_pool", "assist_pool", "campaign_months"):
+        for name in ("procedures_online", "integration_vnd", "fee_pool", "assist_monthly", "campaign_months"):
             setattr(self, name, np.zeros(self.n))
 
     # ------------------------------------------------------------ programmes' changes
@@ -39,8 +41,20 @@ class ProvinceState:
     def add_fee_pool(self, vnd: float, communes: NDArray[np.int64], population: NDArray[np.float64]) -> None:
         self.fee_pool[communes] += _by_population(vnd, communes, population)
 
-    def add_assist_pool(self, vnd: float, communes: NDArray[np.int64], population: NDArray[np.float64]) -> None:
-        self.assist_pool[communes] += _by_population(vnd, communes, population)
+    def add_assist_contract(self, vnd: float, communes: NDArray[np.int64], population: NDArray[np.float64],
+                            month: int, months: int) -> None:
+        """Community-team time bought in `month`: `vnd` spread evenly over it and the next
+        `months` - 1, the teams staffed whether or not people come."""
+        per_month = _by_population(vnd / months, communes, population)
+        self.assist_monthly[communes] += per_month
+        ending = self.assist_ending.setdefault(month + months - 1, np.zeros(self.n))
+        ending[communes] += per_month
+
+    def end_assist_contracts(self, month: int) -> None:
+        """After `month`: the contracts that ran to it end."""
+        ending = self.assist_ending.pop(month, None)
+        if ending is not None:
+            self.assist_monthly = np.maximum(0.0, self.assist_monthly - ending)
 
     def add_campaign_months(self, months: float, communes: NDArray[np.int64]) -> None:
         self.campaign_months[communes] += months
@@ -51,12 +65,6 @@ class ProvinceState:
         self.fee_pool[:] = 0.0
         return left
 
-    def empty_assist_pool(self) -> float:
-        """At the end of a year: the community teams' money left (it returns to the budget)."""
-        left = float(self.assist_pool.sum())
-        self.assist_pool[:] = 0.0
-        return left
-
     # ------------------------------------------------------------ the month's use
 
     def rejection(self, start: float, floor: float, vnd_per_person: float,
@@ -65,10 +73,9 @@ class ProvinceState:
         to the floor exponentially with money per person (diminishing returns)."""
         return floor + (start - floor) * np.exp(-self.integration_vnd / (vnd_per_person * population))
 
-    def use_pools(self, fee_vnd: NDArray[np.float64], assist_vnd: NDArray[np.float64]) -> None:
-        """The month's fee discounts and assisted dossiers draw on their pools."""
+    def use_fee_pool(self, fee_vnd: NDArray[np.float64]) -> None:
+        """The month's fee discounts draw on their pool."""
         self.fee_pool = np.maximum(0.0, self.fee_pool - fee_vnd)
-        self.assist_pool = np.maximum(0.0, self.assist_pool - assist_vnd)
 
     def end_campaign_month(self) -> None:
         self.campaign_months = np.maximum(0.0, self.campaign_months - 1)

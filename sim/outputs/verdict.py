@@ -17,6 +17,7 @@ import numpy as np
 from sim.experiments.ensemble import EnsembleResult
 from sim.experiments.outcomes import reaches, wilson
 from sim.inputs.targets import Target
+from sim.schema import INDICATORS
 
 LINES = (0.2, 0.8)
 
@@ -42,6 +43,8 @@ class Verdict:
     # The top uncertain factors behind the spread of the value (sim.experiments.sensitivity): from a
     # sensitivity analysis of the scenario, else by rank correlation over the ensemble's draws.
     drivers: list[str] = field(default_factory=list)
+    # What the indicator measures (`sim.schema.INDICATORS`): the goal as the model reads it.
+    definition: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -90,7 +93,7 @@ def status_of(successes: int, n: int) -> str:
 def judge(target: Target, result: EnsembleResult) -> Verdict:
     base: dict[str, Any] = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
                                 threshold=target.threshold, year=target.year, source=target.source,
-                                every_year=target.every_year)
+                                every_year=target.every_year, definition=INDICATORS.get(target.indicator, ""))
     if not target.modelled:
         return Verdict(**base, probability=None, median=None, p5=None, p95=None, year_reached=None,
                        status="NOT MODELLED")
@@ -120,7 +123,8 @@ def _fmt(v: float | None, indicator: str) -> str:
 
 
 def verdict_table(items: list[Verdict]) -> str:
-    """A plain-text table for the terminal (with a last column of drivers when any target has them)."""
+    """A plain-text table for the terminal (with a last column of drivers when any target has
+    them), then what each modelled indicator measures: the goal as the model reads it."""
     header: tuple[str, ...] = ("target", "year", "goal", "median [5-95%]", "P(reach) [95%]", "reached", "status")
     with_drivers = any(v.drivers for v in items)
     if with_drivers:
@@ -137,5 +141,9 @@ def verdict_table(items: list[Verdict]) -> str:
         rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows])
+    table = [line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
+    defined = {v.indicator: v.definition for v in items if v.definition and v.status != "NOT MODELLED"}
+    if defined:
+        table += ["", "where"] + [f"  {name}: {what}" for name, what in defined.items()]
+    return "\n".join(table)
 

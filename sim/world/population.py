@@ -87,6 +87,7 @@ class Citizens:
     cashless: NDArray[np.uint8]         # state code, as online_services
     last_dossier: NDArray[np.int16]     # month index of the last dossier (-100 = none)
     last_online: NDArray[np.int16]      # month index of the last online dossier
+    last_assisted: NDArray[np.bool_]    # that dossier was filed for them by a community digital team
 
     @property
     def n(self) -> int:
@@ -216,6 +217,9 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
         smartphone=smartphone, account=account, broadband=broadband, trained=np.zeros(n, dtype=bool),
         online_services=os_adopt.astype(np.uint8) * ADOPTER, cashless=cl_adopt.astype(np.uint8) * ADOPTER,
         last_dossier=last, last_online=last_online,
+        # Before 2025 every online dossier counts as the person's own: the teams' past work
+        # is in the starting adoption, not in a history of assisted filings.
+        last_assisted=np.zeros(n, dtype=bool),
     )
 
 

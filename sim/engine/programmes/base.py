@@ -102,15 +102,18 @@ class Ledger:
         """A key for the communes money is spent in: "all" for the province, else their indices."""
         return "all" if len(communes) == self.geo.n else ",".join(map(str, communes))
 
-    def capacity_left(self, what: str, year: int, communes: Communes) -> float:
-        """Units of `what` still deliverable this year in these communes (capacity per million
-        people, in proportion to the people reached). A pilot's communes count their own use
-        only: comparing a ward's capacity with the province's use would leave a pilot nothing
-        whenever the province-wide programme delivers at all."""
+    def capacity(self, what: str, year: int, communes: Communes) -> float:
+        """Units of `what` deliverable in a year in these communes: capacity per million people,
+        in proportion to the people reached, grown since the start year."""
         people = self.geo.population[communes].sum()
         grown = (1.0 + self.spec.delivery.growth.value) ** (year - self.spec.time.start_year)
-        cap = getattr(self.spec.delivery, what).value * people / 1e6 * grown
-        return max(0.0, cap - self.used[(what, year, self.where(communes))])
+        return float(getattr(self.spec.delivery, what).value * people / 1e6 * grown)
+
+    def capacity_left(self, what: str, year: int, communes: Communes) -> float:
+        """Units of `what` still deliverable this year in these communes. A pilot's communes
+        count their own use only: comparing a ward's capacity with the province's use would
+        leave a pilot nothing whenever the province-wide programme delivers at all."""
+        return max(0.0, self.capacity(what, year, communes) - self.used[(what, year, self.where(communes))])
 
     def buy(self, key: str, what: str, vnd: float, cost: float, year: int, communes: Communes,
             deliver: Deliver) -> float:

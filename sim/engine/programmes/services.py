@@ -3,9 +3,12 @@
 - integration and data: money that lowers the share of online dossiers returned
   (`ProvinceState.rejection`), capped by the projects the province can run in a year
   (`[delivery] integration_vnd`);
-- assisted filing: community digital teams' time for the rest of the year, a pool paid per
-  dossier assisted (`[costs] assisted_dossier_vnd`, `[delivery] assisted_dossiers`); what is
-  left at the end of the year returns;
+- assisted filing: community digital teams' time, bought as dossiers they can assist
+  (`[costs] assisted_dossier_vnd`) and committed to the teams for their contract (`[effects]
+  assisted_contract_months`): the teams stay staffed through it, the same capacity every month,
+  so nothing resets in January; time no one comes for is spent all the same. The teams can
+  hold at most `[delivery] assisted_dossiers` a year under contract at once (a rate, not a
+  yearly quota: a quota filled by November would leave every December short);
 - back office: a year of funded officer posts (`[costs] officer_year_vnd`, `[delivery] officers`),
   sent where offices are busiest (`Province.hire_officers`).
 """
@@ -30,12 +33,15 @@ class Services(Programme):
         integration = min(vnd * mix["integration"], ledger.capacity_left("integration_vnd", year, communes))
         ledger.used[("integration_vnd", year, where)] += integration
         self.state.add_integration(integration, communes, population)
-        # Assisted filing: team time for the rest of the year, paid per dossier assisted.
+        # Assisted filing: team time for a contract, priced per dossier it can assist, up to the
+        # monthly rate the teams can hold under contract at once.
         assist_cost = costs.assisted_dossier_vnd.value
-        assisted = min(vnd * mix["assisted_filing"] / assist_cost,
-                       ledger.capacity_left("assisted_dossiers", year, communes))
-        ledger.used[("assisted_dossiers", year, where)] += assisted
-        self.state.add_assist_pool(assisted * assist_cost, communes, population)
+        contract = max(1, round(self.spec.effects.assisted_contract_months.value))
+        held = float(self.state.assist_monthly[communes].sum()) / assist_cost
+        rate = ledger.capacity("assisted_dossiers", year, communes) / 12  # structural: months a year
+        room = max(0.0, rate - held) * contract
+        assisted = min(vnd * mix["assisted_filing"] / assist_cost, room)
+        self.state.add_assist_contract(assisted * assist_cost, communes, population, self.province.month, contract)
         officers = min(vnd * mix["backoffice"] / costs.officer_year_vnd.value,
                        ledger.capacity_left("officers", year, communes))
         ledger.used[("officers", year, where)] += officers
@@ -43,7 +49,3 @@ class Services(Programme):
             self.province.hire_officers(officers, communes, days=DAYS_PER_YEAR)
             self.delivered["officers_funded"] += officers
         return integration + assisted * assist_cost + officers * costs.officer_year_vnd.value
-
-    def end_year(self) -> float:
-        """The community teams' time not used this year returns."""
-        return self.state.empty_assist_pool()
