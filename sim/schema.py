@@ -89,6 +89,8 @@ INDICATORS: dict[str, str] = {
     "dx_spent_vnd": "Resolution 57 money delivered and absorbed (cumulative, VND)",
     "dx_unabsorbed_vnd": "Resolution 57 money paid out but not absorbed, returned to the budget (cumulative, VND)",
     **{f"dx_spent_{p}_vnd": f"money absorbed by the {p} programme (cumulative, VND)" for p in PROGRAMMES},
+    "dx_spent_unmodelled_vnd": ("money absorbed whose effect the model does not represent: science and technology "
+                                "beyond the Resolution 57 tasks (cumulative, VND; counted towards the 3% floor)"),
     "sites_4g_built": "4G sites the programmes co-funded (cumulative)",
     "sites_5g_built": "5G sites the programmes co-funded (cumulative)",
     "fibre_households": "households connected to fibre by the programmes (cumulative)",
@@ -614,6 +616,8 @@ class EffectSpec(Strict):
     fee_discount_boost: Factor = Field(description="benefit of online filing, relative, while fees are discounted")
     rejection_start: SourcedShare = Field(description="share of online dossiers returned for correction, at the start")
     rejection_floor: SourcedShare = Field(description="the share with complete integration and data")
+    rejection_national: SourcedRate = Field(
+        description="yearly rate at which national data sharing closes the gap to the floor, without provincial money")
     rejection_lapse: Rate = Field(description="extra yearly lapse hazard if every online dossier were returned")
     online_dossier_effort: SourcedShare = Field(description="back-office effort of an online dossier, offline = 1")
     assisted_conversion: SourcedShare = Field(description="chance an assisted filer goes on to file alone")

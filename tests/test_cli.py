@@ -136,6 +136,12 @@ def test_below_floor_is_allowed_and_marked_missed(tmp_path):
     # 0 of 2 runs: missed, but two runs cannot rule out P(reach) >= 0.2 (Wilson: below 0.66); 16 would.
     assert floor and floor[0]["probability"] == 0.0
     assert floor[0]["status"] == "UNDECIDED (about 16 runs would decide)"
+    # Beside the floor: what it counted with no modelled effect (Dak Lak lists no Resolution 57
+    # tasks, so all the science-and-technology money), in the file and under the table.
+    spent, unmodelled = floor[0]["spent_vnd"], floor[0]["spent_effect_not_modelled_vnd"]
+    research = pd.read_csv(out / "indicators.csv").query("indicator == 'dx_spent_research_vnd'").value.max()
+    assert 0 < unmodelled < spent and unmodelled == pytest.approx(research, rel=0.5)
+    assert "spent, effect not modelled" in proc.stdout
 
 
 def test_set_any_key_nested_and_sourced(tmp_path):

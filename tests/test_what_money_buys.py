@@ -63,3 +63,30 @@ def test_community_teams_stay_staffed_through_january() -> None:
     jan = np.array([share[(y, 1)].to_numpy() for y in years])
     other = np.array([share[(y, m)].to_numpy() for y in years for m in range(2, 13)])
     assert jan.mean() > other.mean() - 0.005, (jan.mean(), other.mean())
+
+
+def test_national_data_sharing_lowers_returned_dossiers_and_money_adds_to_it() -> None:
+    """Point 5: with no provincial money at all, returned dossiers still fall year by year
+    (national forcing: they stayed at their start for ever); the province's money lowers them
+    further, run by run."""
+    none, some = _ensemble("budget.dx_share=0.0", runs=3), _ensemble(runs=3)
+    start = _monthly(none, "online_dossier_rejection").iloc[:, 0].to_numpy()
+    by_year = [_in(none, "online_dossier_rejection", y) for y in range(2025, 2031)]
+    assert (np.diff(by_year, axis=0) < 0).all()  # every run, every year
+    assert (by_year[-1] < 0.8 * start).all()
+    assert (_in(some, "online_dossier_rejection", 2030) < by_year[-1]).all()
+
+
+def test_money_with_no_modelled_effect_is_reported_not_hidden() -> None:
+    """Point 7: science and technology money beyond the Resolution 57 tasks counts towards the 3%
+    floor but buys nothing the model represents; it is its own indicator. Da Nang lists its
+    tasks, which take their share first; Dak Lak lists none, so all of it is unmodelled."""
+    for province, all_of_it in (("dak_lak", True), ("da_nang", False)):
+        result = _ensemble(runs=1, province=province)
+        research = _in(result, "dx_spent_research_vnd", 2030)
+        unmodelled = _in(result, "dx_spent_unmodelled_vnd", 2030)
+        assert (research > 0).all()
+        if all_of_it:
+            assert np.allclose(unmodelled, research)
+        else:
+            assert (unmodelled < research).all() and (unmodelled > 0).all()

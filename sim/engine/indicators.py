@@ -117,6 +117,7 @@ def province_indicators(model: CityModel) -> dict[str, float]:
     }
     for p in PROGRAMMES:
         out[f"dx_spent_{p}_vnd"] = gov.spent_by_programme[p] if gov else 0.0
+    out["dx_spent_unmodelled_vnd"] = model.unmodelled_vnd
     for k in OUTPUT_INDICATORS:
         out[k] = float(delivered[k])
     out["r57_tasks_done"] = float(tasks.done) if tasks else 0.0

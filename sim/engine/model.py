@@ -209,6 +209,12 @@ class CityModel(mesa.Model):
         research = self.programmes.by_name.get("research")
         return research.tasks if isinstance(research, Research) else None
 
+    @property
+    def unmodelled_vnd(self) -> float:
+        """Money absorbed with no effect the model represents (research beyond the tasks; VND)."""
+        research = self.programmes.by_name.get("research")
+        return research.unmodelled_vnd if isinstance(research, Research) else 0.0
+
     # ----------------------------------------------------------------- the month
 
     @property
@@ -243,7 +249,9 @@ class CityModel(mesa.Model):
         """Returned dossiers fall with integration; community teams under contract assist filing."""
         spec, st = self.spec, self.state
         eff = spec.effects
-        self.rejection = st.rejection(eff.rejection_start.value, eff.rejection_floor.value,
+        # National data sharing works from the first month on, with or without provincial money.
+        national = eff.rejection_national.value * (month + 1) * DT
+        self.rejection = st.rejection(eff.rejection_start.value, eff.rejection_floor.value, national,
                                       spec.costs.integration_vnd_per_person.value, self.world.geo.population)
         # Chance a non-adopter with an online-able need is helped: the dossiers the teams under
         # contract can assist this month over the expected such needs.

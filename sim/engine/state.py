@@ -67,11 +67,14 @@ class ProvinceState:
 
     # ------------------------------------------------------------ the month's use
 
-    def rejection(self, start: float, floor: float, vnd_per_person: float,
+    def rejection(self, start: float, floor: float, national: float, vnd_per_person: float,
                   population: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Share of online dossiers returned for correction: integration and data close the gap
-        to the floor exponentially with money per person (diminishing returns)."""
-        return floor + (start - floor) * np.exp(-self.integration_vnd / (vnd_per_person * population))
+        """Share of online dossiers returned for correction. National data sharing closes the gap
+        to the floor by itself over the years (`national`: the exponent it has reached, national
+        forcing); the province's integration and data money adds to it, exponentially with money
+        per person (diminishing returns)."""
+        own = self.integration_vnd / (vnd_per_person * population)
+        return floor + (start - floor) * np.exp(-(national + own))
 
     def use_fee_pool(self, fee_vnd: NDArray[np.float64]) -> None:
         """The month's fee discounts draw on their pool."""

@@ -20,6 +20,8 @@ from sim.inputs.targets import Target
 from sim.schema import INDICATORS
 
 LINES = (0.2, 0.8)
+# The Resolution 57 floor: money counts towards it whether or not the model represents its effect.
+FLOOR = "dx_budget_share"
 
 
 @dataclass
@@ -45,6 +47,11 @@ class Verdict:
     drivers: list[str] = field(default_factory=list)
     # What the indicator measures (`sim.schema.INDICATORS`): the goal as the model reads it.
     definition: str = ""
+    # Beside the floor: money spent by the end of the horizon (median, VND) and the part of it
+    # whose effect the model does not represent ("spent, effect not modelled").
+    spent_vnd: float | None = None
+    spent_effect_not_modelled_vnd: float | None = None
+    horizon_year: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -106,10 +113,22 @@ def judge(target: Target, result: EnsembleResult) -> Verdict:
         reached = [y for y in reached if all(target.holds(v) for yy, v in medians if yy >= y)]
     probability = float(ok.mean())
     low, high = wilson(int(ok.sum()), len(ok))
+    if target.indicator == FLOOR:
+        base |= _beside_the_floor(result)
     return Verdict(**base, probability=probability, median=float(np.median(values)),
                    p5=float(np.percentile(values, 5)), p95=float(np.percentile(values, 95)),
                    year_reached=reached[0] if reached else None, status=status_of(int(ok.sum()), len(ok)),
                    probability_low=low, probability_high=high, runs=len(ok))
+
+
+def _beside_the_floor(result: EnsembleResult) -> dict[str, Any]:
+    """What the money counted towards the floor bought nothing the model represents, by the end
+    of the horizon (medians over runs)."""
+    spent = result.year_end("dx_spent_vnd")
+    last = int(spent.columns.max())
+    unmodelled = result.year_end("dx_spent_unmodelled_vnd")[last]
+    return dict(spent_vnd=float(np.median(spent[last])), spent_effect_not_modelled_vnd=float(np.median(unmodelled)),
+                horizon_year=last)
 
 
 def verdicts(targets: list[Target], result: EnsembleResult) -> list[Verdict]:
@@ -143,6 +162,13 @@ def verdict_table(items: list[Verdict]) -> str:
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     table = [line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
     defined = {v.indicator: v.definition for v in items if v.definition and v.status != "NOT MODELLED"}
+    for v in items:
+        if v.spent_vnd and v.spent_effect_not_modelled_vnd is not None:
+            table += ["", f"{v.indicator}: of VND {v.spent_vnd / 1e9:,.0f} bn spent by {v.horizon_year} (median), "
+                          f"VND {v.spent_effect_not_modelled_vnd / 1e9:,.0f} bn "
+                          f"({v.spent_effect_not_modelled_vnd / v.spent_vnd:.0%}) is spent, effect not modelled "
+                          "(science and technology beyond the Resolution 57 tasks)"]
+            break
     if defined:
         table += ["", "where"] + [f"  {name}: {what}" for name, what in defined.items()]
     return "\n".join(table)
