@@ -476,7 +476,9 @@ class MerchantSpec(Strict):
     tax_declaration_year: Year = Field(description="year household businesses must declare revenue (lump-sum tax ends)")
     tax_after: Share = Field(description="tax-visibility cost left once revenue must be declared anyway")
     heterogeneity: SourcedFactor = Field(description="standard deviation of a merchant's own benefit")
-    onboarding_cost_relief: Factor = Field(description="fixed cost removed for onboarded merchants")
+    onboarding_cost_relief: Share = Field(description="share of the fixed cost an onboarding visit removes")
+    revisit_months: Annotated[float, Field(gt=0.0, le=1200.0)] = Field(
+        description="months before a merchant who refused an onboarding visit may be visited again")
 
 
 class PaymentsSpec(Strict):

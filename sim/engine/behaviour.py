@@ -591,7 +591,8 @@ class Merchants(NamedTuple):
 
     demand: per commune, the share of customers who pay cashless; size_benefit: (3,) by size;
     fixed_cost, tax_cost, fee_cost, demand_weight, relief: `MerchantSpec` terms for the year;
-    join_p, leave_p: monthly chances of reconsidering."""
+    join_p, leave_p: monthly chances of reconsidering; offset: the intercept at which the
+    starting acceptance is the market's resting point (`sim.engine.payments.equilibrium_offset`)."""
 
     demand: NDArray[np.float64]
     demand_weight: float
@@ -603,6 +604,7 @@ class Merchants(NamedTuple):
     heterogeneity: float
     join_p: float
     leave_p: float
+    offset: float
 
 
 class Firms(NamedTuple):
@@ -652,7 +654,16 @@ def merchant_benefit(mk, c, size, taste, tax_taste, onboarded_at):  # type: igno
     visible revenue (household stalls under lump-sum tax) and its own taste."""
     return (mk.demand_weight * mk.demand[c] * mk.size_benefit[size] - mk.fee_cost
             - mk.fixed_cost * (1.0 - mk.relief * (onboarded_at >= 0)) - mk.tax_cost * tax_taste
-            + mk.heterogeneity * taste)
+            + mk.heterogeneity * taste + mk.offset)
+
+
+@nb.njit(cache=True)
+def merchant_benefits(mk, commune, size, taste, tax_taste, onboarded_at):  # type: ignore[no-untyped-def]
+    """`merchant_benefit` of every business (float64 array), for the start's equilibrium."""
+    out = np.empty(len(commune))
+    for i in range(len(commune)):
+        out[i] = merchant_benefit(mk, commune[i], size[i], taste[i], tax_taste[i], onboarded_at[i])
+    return out
 
 
 @nb.njit(parallel=True, cache=True)

@@ -26,7 +26,7 @@ from sim.engine import behaviour as kern
 from sim.engine.clock import Calendar, Process
 from sim.engine.institutions import Government, Operator
 from sim.engine.monitoring import online_services_uptake, province_cashless_share
-from sim.engine.payments import PaymentHabit
+from sim.engine.payments import PaymentHabit, equilibrium_offset, stationary_acceptance
 from sim.engine.programmes import Inputs, Programmes
 from sim.engine.programmes.research import Research
 from sim.engine.queueing import OfficeQueues
@@ -38,6 +38,7 @@ from sim.schema import SECTORS, Scenario
 from sim.streams import stream, stream_key
 from sim.world import World, build_world
 from sim.world.economy import DigitalEconomy
+from sim.world.population import top_weight_share
 from sim.world.sampling import count_where
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
@@ -171,6 +172,8 @@ class CityModel(mesa.Model):
         self.offices = OfficeQueues(staff, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
                                     eff.deadline_days)
         self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
+        self._merchant_offset = 0.0
+        self._merchants_at_rest()
         self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share,
                                             spec.businesses.grdp_shares)
         self._month_constants()
@@ -344,15 +347,9 @@ class CityModel(mesa.Model):
         spec, b = self.spec, self.world.businesses
         beh = spec.behaviour
         year = self.calendar.year_month(month)[0]
-        m = beh.merchants
         # Two-sided payments: merchants weigh the share of their customers who pay cashless.
         demand = self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
-        tax = m.tax_visibility.value * (m.tax_after if year >= m.tax_declaration_year else 1.0)
-        mk = kern.Merchants(demand=demand, demand_weight=m.demand_weight.value,
-                            size_benefit=np.array(m.size_benefit, dtype=np.float64), fixed_cost=m.fixed_cost.value,
-                            relief=m.onboarding_cost_relief, tax_cost=tax, fee_cost=m.fee_weight * m.fee.value,
-                            heterogeneity=m.heterogeneity.value, join_p=float(_prob(m.join_rate)),
-                            leave_p=float(_prob(m.leave_rate)))
+        mk = self._merchant_terms(year, demand, self._merchant_offset)
         # Online public services: imitation, then mandates (e-tax, e-invoices) with a compliance lag.
         bs = beh.business_services
         online_rate = (bs.p + bs.q * self._business_online
@@ -367,6 +364,35 @@ class CityModel(mesa.Model):
         counts, va = kern.businesses_month(b.commune_start, biz, mk, firms, month,
                                            self._key("businesses.monthly", month), nb.get_num_threads())
         self._set_business_counts(counts, va)
+
+    def _merchant_terms(self, year: int, demand: NDArray[np.float64], offset: float) -> kern.Merchants:
+        """What merchants weigh in `year` (`kern.Merchants`), with the calibrated intercept."""
+        m = self.spec.behaviour.merchants
+        tax = m.tax_visibility.value * (m.tax_after if year >= m.tax_declaration_year else 1.0)
+        return kern.Merchants(demand=demand, demand_weight=m.demand_weight.value,
+                              size_benefit=np.array(m.size_benefit, dtype=np.float64), fixed_cost=m.fixed_cost.value,
+                              relief=m.onboarding_cost_relief, tax_cost=tax, fee_cost=m.fee_weight * m.fee.value,
+                              heterogeneity=m.heterogeneity.value, join_p=float(_prob(m.join_rate)),
+                              leave_p=float(_prob(m.leave_rate)), offset=offset)
+
+    def _merchants_at_rest(self) -> None:
+        """Start the market at its own resting point: the intercept of merchants' benefit is set
+        so that their long-run acceptance under the model's rule, at the starting demand, is the
+        starting acceptance (`baseline.merchant_acceptance`), and who accepts is drawn from each
+        merchant's long-run chance (a stream of its own; order sampling with exponential keys, so
+        the starting share is exact whatever the scale). Drawn any other way, acceptance drifts
+        to the rule's resting point in the first year (it moved single runs by up to 12 points)."""
+        b = self.world.businesses
+        demand = self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
+        mk = self._merchant_terms(self.calendar.year_month(0)[0], demand, 0.0)
+        benefit = kern.merchant_benefits(mk, b.commune.astype(np.int64), b.size, b.taste, b.tax_taste, b.onboarded_at)
+        cf = b.consumer_facing
+        target = self.spec.baseline.merchant_acceptance.value
+        self._merchant_offset = equilibrium_offset(benefit[cf], b.weight[cf], target, mk.join_p, mk.leave_p)
+        chance = stationary_acceptance(benefit, self._merchant_offset, mk.join_p, mk.leave_p)
+        u = self.stream("businesses.acceptance_start").random(b.n)
+        key = -np.log1p(-u) / np.maximum(chance, 1e-300)  # structural: no division by zero
+        b.accepts_cashless[:] = top_weight_share(-key, np.where(cf, b.weight, 0.0), target, cf)
 
     def _set_business_counts(self, counts: NDArray[np.float64], va: NDArray[np.float64]) -> None:
         self.business_counts, self.business_value_added = counts, va

@@ -51,6 +51,39 @@ class PaymentHabit:
         return self.mean * (1.0 - s.small_purchase_share.value * s.small_cash_preference.value)
 
 
+def stationary_acceptance(benefit: NDArray[np.float64], offset: float, join_p: float,
+                          leave_p: float) -> NDArray[np.float64]:
+    """Each merchant's long-run chance of accepting when nothing changes: it reconsiders at
+    `join_p` a month when it does not accept and `leave_p` when it does, and then accepts with
+    logistic(benefit + offset), so the two-state chain rests at J L / (J L + V (1 - L)).
+
+    >>> float(stationary_acceptance(np.array([0.0]), 0.0, 0.05, 0.05)[0])
+    0.5
+    """
+    accept = 1.0 / (1.0 + np.exp(-(benefit + offset)))
+    joins, leaves = join_p * accept, leave_p * (1.0 - accept)
+    return np.divide(joins, joins + leaves, out=np.zeros_like(accept), where=joins + leaves > 0)
+
+
+def equilibrium_offset(benefit: NDArray[np.float64], weight: NDArray[np.float64], target: float, join_p: float,
+                       leave_p: float) -> float:
+    """The intercept of merchants' benefit at which their long-run acceptance (weighted) is
+    `target`: the starting acceptance is then the market's own resting point, so it does not
+    drift in the first year (bisection; acceptance rises with the intercept).
+
+    >>> round(equilibrium_offset(np.zeros(3), np.ones(3), 0.5, 0.05, 0.05), 6)
+    0.0
+    """
+    def mean(offset: float) -> float:
+        return float((stationary_acceptance(benefit, offset, join_p, leave_p) * weight).sum() / weight.sum())
+
+    low, high = -50.0, 50.0  # structural: benefit units far beyond any merchant's
+    for _ in range(100):  # structural: bisection steps (to machine precision)
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if mean(mid) < target else (low, mid)
+    return 0.5 * (low + high)
+
+
 def cashless_share(adopters: NDArray[np.int64], adults: NDArray[np.int64], acceptance: NDArray[np.float64],
                    choice: NDArray[np.float64]) -> NDArray[np.float64]:
     """Cashless transactions over all retail transactions (count), per commune: every adult

@@ -1,7 +1,10 @@
 """Incentives (DX budget), split by `[budget.incentives_mix]`: onboarding visits to merchants
-who do not accept cashless (`[costs] merchant_onboarding_vnd`, `[delivery] merchants`; each
-visited merchant decides for itself, its set-up cost relieved), and a pool for fee discounts on
-online dossiers (paid per dossier as citizens file; what is left at the end of a year returns).
+who do not accept cashless (`[costs] merchant_onboarding_vnd`, `[delivery] merchants`: about
+1% of a province's merchants a year, as 'market 4.0' campaigns did), and a pool for fee
+discounts on online dossiers (paid per dossier as citizens file; what is left at the end of a
+year returns). A visited merchant decides for itself that month, with part of its set-up cost
+relieved (`[behaviour.merchants] onboarding_cost_relief`) from then on; one who refused may be
+visited again after `revisit_months`.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ class Incentives(Programme):
         return absorbed + fee
 
     def _onboard(self, n: int, communes: Communes) -> int:
-        """Visit n real merchants who do not accept and were never visited."""
+        """Visit n real merchants who do not accept: never visited, or refused long enough ago."""
         b = self.world.businesses
-        open_ = b.consumer_facing & ~b.accepts_cashless & (b.onboarded_at < 0)
+        cool_off = self.spec.behaviour.merchants.revisit_months
+        open_ = b.consumer_facing & ~b.accepts_cashless & ((b.onboarded_at < 0)
+                                                           | (self.province.month - b.onboarded_at >= cool_off))
         if not self.province_wide(communes):
             open_ &= np.isin(b.commune, communes)
         take = self._merchants.take(open_, n)
