@@ -59,7 +59,9 @@ def test_contact_counts_coverage_and_counts_stay_exact():
         assert np.array_equal(hit, m.world.coverage.covered[tech])
         assert np.array_equal(m.world.coverage.by_commune[tech], np.add.reduceat(hit, c.commune_start[:-1]))
     assert m.citizen_counts[:, kern.RECENT].sum() == (c.last_dossier > m.month - 12).sum()
-    assert m.citizen_counts[:, kern.RECENT_ONLINE].sum() == (c.last_online > m.month - 12).sum()
+    online = c.last_online > m.month - 12  # the latest online dossier: own or filed by a team
+    assert m.citizen_counts[:, kern.RECENT_ONLINE].sum() == (online & ~c.last_assisted).sum()
+    assert m.citizen_counts[:, kern.RECENT_ASSISTED].sum() == (online & c.last_assisted).sum() > 0
 
 
 def test_same_seed_identical_on_one_and_two_threads():

@@ -2,7 +2,7 @@
 
 tests/data/engine_reference.csv holds year-end indicators of 40 Dak Lak runs (its first line
 names the commit and the command). It was first written before the speed work and rewritten
-when the mechanisms changed (issue 10): it guards engine work, not mechanism changes.
+when the mechanisms changed (issues 10 and 25): it guards engine work, not mechanism changes.
 The same ensemble on the current engine must agree in mean (Welch t) and spread (F
 test on variances) for every indicator and year, Bonferroni-corrected at a strict
 level. Raising both Bass q by 20% makes this test fail (checked when it was written).
