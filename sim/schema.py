@@ -241,10 +241,6 @@ class SourcedSites(Sourced):
     value: Annotated[float, Field(ge=0.0, le=1e6, description="sites")]
 
 
-class SourcedStaff(Sourced):
-    value: Annotated[float, Field(gt=0.0, le=1e4, description="officers per 10,000 people")]
-
-
 class SourcedFactor(Sourced):
     value: Factor
 
@@ -332,7 +328,8 @@ class Baseline(Strict):
         description="share of the digital economy that is core (ICT industries incl. electronics), MIC definition")
     sites_4g: SourcedSites
     sites_5g: SourcedSites
-    backoffice_staff: SourcedStaff = Field(description="officers processing dossiers per 10,000 people")
+    backoffice_overdue_share: SourcedShare = Field(
+        description="share of dossiers overdue at the start: commune offices are staffed from the drawn load to it")
 
     @property
     def digital_economy_core_share(self) -> float:
@@ -626,6 +623,8 @@ class EffectSpec(Strict):
     assisted_contract_months: SourcedMonths = Field(
         description="months a community digital team stays staffed on the money committed to it")
     officer_dossiers_per_day: SourcedFactor = Field(description="dossiers an officer completes in a working day")
+    officer_reassignment: SourcedShare = Field(
+        description="share a month of the gap between an office's officers and its share by load that is closed")
     staffing_spread: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
         description="standard deviation of log staff per person across communes")
     deadline_days: Annotated[float, Field(gt=0.0, le=365.0)] = Field(description="statutory deadline, working days")

@@ -147,10 +147,10 @@ def test_below_floor_is_allowed_and_marked_missed(tmp_path):
 def test_set_any_key_nested_and_sourced(tmp_path):
     out = tmp_path / "r"
     proc = citytwin("run", str(DAK_LAK), "--runs", "1", "--out", str(out), "--quiet",
-                    *_sets("behaviour.cashless.q=0.5", "baseline.backoffice_staff=2.8",
+                    *_sets("behaviour.cashless.q=0.5", "baseline.backoffice_overdue_share=0.04",
                            "budget.allocation.skills=0.15", "infrastructure.operators=[\"Viettel\"]"))
     assert proc.returncode == 0, proc.stderr
     resolved = json.loads((out / "manifest.json").read_text())["resolved_scenario"]
     assert resolved["behaviour"]["cashless"]["q"] == 0.5
-    assert resolved["baseline"]["backoffice_staff"]["value"] == 2.8
+    assert resolved["baseline"]["backoffice_overdue_share"]["value"] == 0.04
     assert resolved["infrastructure"]["operators"] == ["Viettel"]

@@ -104,7 +104,7 @@ def shared_option(draw):
     return command, [f"{option}={value}"], [option]
 
 
-SET_KEYS = ["budget.dx_share", "ensemble.runs", "baseline.backoffice_staff", "behaviour.cashless.q",
+SET_KEYS = ["budget.dx_share", "ensemble.runs", "baseline.backoffice_overdue_share", "behaviour.cashless.q",
             "budget.allocation.skills", "time.start", "province.code", "infrastructure.radius_urban_km"]
 CONTROL = [chr(c) for c in (0, 7, 9, 10, 13, 27, 127)] + ["\u2028", "\u0085"]
 

@@ -202,13 +202,15 @@ def test_back_office_waits_rise_when_staff_falls_and_fall_with_back_office_money
         r = _ensemble("dak_lak", "time.end=\"2026-12\"", "targets.goals=[]", *sets, runs=3, uncertainty=False)
         return [float(r.indicators.query(f"indicator == '{k}'").value.mean())
                 for k in ("backoffice_wait_days", "backoffice_overdue_share")]
-    by_staff = {staff: waits(f"baseline.backoffice_staff={staff}") for staff in (3.4, 2.9, 2.4)}
-    assert by_staff[3.4][0] < by_staff[2.9][0] < by_staff[2.4][0]
-    assert by_staff[3.4][1] <= by_staff[2.9][1] < by_staff[2.4][1]
-    more_officers = waits("baseline.backoffice_staff=2.4",
+    # Offices staffed to start with 2%, 5% and 8% of dossiers overdue: fewer officers, longer waits.
+    by_staff = {staff: waits(f"baseline.backoffice_overdue_share={overdue}")
+                for staff, overdue in (("more", 0.02), ("as sourced", 0.05), ("fewer", 0.08))}
+    assert by_staff["more"][0] < by_staff["as sourced"][0] < by_staff["fewer"][0]
+    assert by_staff["more"][1] <= by_staff["as sourced"][1] < by_staff["fewer"][1]
+    more_officers = waits("baseline.backoffice_overdue_share=0.08",
                           "budget.services_mix={integration = 0.2, assisted_filing = 0.2, backoffice = 0.6}",
                           'delivery.officers={value = 500, source = "test: no cap on officers"}')
-    assert more_officers[0] < by_staff[2.4][0] and more_officers[1] < by_staff[2.4][1]
+    assert more_officers[0] < by_staff["fewer"][0] and more_officers[1] < by_staff["fewer"][1]
 
 
 def test_procedures_online_are_national_not_bought() -> None:

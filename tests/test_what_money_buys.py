@@ -145,3 +145,32 @@ def test_more_onboarding_money_never_lowers_acceptance() -> None:
     rich = _ensemble("budget.dx_share=0.06", runs=6)
     diff = _in(rich, "merchant_acceptance", 2026) - _in(default, "merchant_acceptance", 2026)
     assert (diff > -0.02).all() and np.median(diff) > -0.005, diff
+
+
+def test_the_back_office_starts_with_a_few_per_cent_overdue_at_every_scale() -> None:
+    """Point 4: offices are staffed from the drawn dossier load, and the load they receive is
+    the expected one (not the sampled agents' times 1 / scale), so the starting overdue share is
+    a few per cent and the same at scales 0.005 and 0.05 (it was 10.0 / 3.5%)."""
+    first = {}
+    for scale in (0.005, 0.05):
+        result = _ensemble(f"ensemble.scale={scale}", 'time.end="2026-12"', 'targets.goals=["dak_lak.budget_floor"]',
+                           runs=3)
+        first[scale] = _monthly(result, "backoffice_overdue_share").iloc[:, 0].to_numpy()
+    assert (np.abs(first[0.005] - first[0.05]) <= 0.005).all(), first
+    assert ((first[0.05] > 0.01) & (first[0.05] < 0.08)).all(), first
+
+
+def test_officers_move_to_busy_offices_so_no_queue_runs_away() -> None:
+    """Point 4: with officers spread very unequally across communes, management's reassignment
+    keeps every office's queue bounded where, without it, some commune's waits ran away."""
+    uneven = "priors={}", "effects.staffing_spread=1.0"
+    managed = _ensemble(*uneven, runs=3)
+    unmanaged = _ensemble(*uneven, 'effects.officer_reassignment={value=0.0, source="a test: no management"}', runs=3)
+
+    def worst(result) -> float:
+        return float(max(r.values[:, r.names.index("backoffice_overdue_share")].max() for r in result.runs))
+
+    assert worst(managed) < worst(unmanaged)
+    assert worst(managed) < 0.3
+    waits = _in(managed, "backoffice_wait_days", 2030)
+    assert (waits < 5).all(), waits

@@ -165,19 +165,77 @@ class CityModel(mesa.Model):
         self.assist_chance = np.zeros(geo.n)    # chance a non-adopter's online-able dossier is assisted
         self.assisted = np.zeros(geo.n)         # dossiers assisted this month (real)
         self.cashless_joined = np.zeros(geo.n)  # new cashless adopters this month (agents)
-        eff, base = spec.effects, spec.baseline
-        # Officers: staff per person varies across communes (log-normal, a stream of its own).
-        spread = np.exp(eff.staffing_spread * self.stream("backoffice.staffing").standard_normal(geo.n))
-        staff = base.backoffice_staff.value * geo.population / 1e4 * spread / spread.mean()
-        self.offices = OfficeQueues(staff, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
-                                    eff.deadline_days)
+        self._business_weight = np.bincount(b.commune, b.weight, geo.n)
+        self.offices = self._staffed_offices()
         self.habit = PaymentHabit(spec.behaviour.payments, self.citizen_counts[:, kern.CASHLESS])
         self._merchant_offset = 0.0
         self._merchants_at_rest()
-        self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, base.digital_economy_core_share,
+        self.economy = DigitalEconomy.start(spec.behaviour.digital_economy, spec.baseline.digital_economy_core_share,
                                             spec.businesses.grdp_shares)
         self._month_constants()
         self._measure_businesses()
+
+    def _dossier_load(self, month: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(offline, online) dossiers a commune office receives in `month`, real numbers: the
+        expected number (adults, businesses x the monthly chance of a need), the citizens' split by
+        the share of the last 12 months' filers who filed online, the businesses' by those filing
+        online where the procedure is. The sampled agents' own dossiers would load a small commune
+        with their sampling noise times 1 / scale, so the queues, and the overdue share, would
+        depend on `--scale` (10.0 / 5.1 / 3.5% at 0.005 / 0.02 / 0.05, same seed)."""
+        counts, n = self.citizen_counts, self.world.geo.n
+        if month >= 0:
+            recent = counts[:, kern.RECENT].astype(np.float64)
+            filed_online = (counts[:, kern.RECENT_ONLINE] + counts[:, kern.RECENT_ASSISTED]).astype(np.float64)
+        else:  # before the first month: the starting history (a dossier in the 12 months before)
+            c = self.world.citizens
+            # structural: the history starts 12 months back
+            recent = np.bincount(c.commune, c.last_dossier >= -12, n).astype(np.float64)
+            filed_online = np.bincount(c.commune, c.last_online >= -12, n).astype(np.float64)  # structural: as above
+        province = filed_online.sum() / max(recent.sum(), 1.0)
+        share = np.divide(filed_online, recent, out=np.full(n, province), where=recent > 0)
+        citizens = self._sizes / self.world.scale * float(_prob(self.spec.population.needs_per_year))
+        firms = self._business_weight * float(_prob(self.spec.behaviour.business_services.needs_per_year))
+        firms_online = firms * self._business_online_by_commune() * self.state.procedures_online
+        online = citizens * share + firms_online
+        offline = citizens * (1.0 - share) + firms - firms_online
+        return offline, online
+
+    def _business_online_by_commune(self) -> NDArray[np.float64]:
+        """Share of each commune's businesses (weighted) that file online."""
+        b = self.world.businesses
+        online = np.bincount(b.commune, b.weight * b.online_services, self.world.geo.n)
+        return np.divide(online, self._business_weight, out=np.zeros(self.world.geo.n), where=self._business_weight > 0)
+
+    def _staffed_offices(self) -> OfficeQueues:
+        """Commune offices staffed from the drawn dossier load: each commune's officers follow its
+        expected load, spread log-normally across communes (a stream of its own), and the
+        province's staffing level is the one at which the starting overdue share is
+        `baseline.backoffice_overdue_share` (a few per cent, as provinces report; bisection on
+        the level: fewer officers, more overdue). So the start neither idles (overdue exactly 0)
+        nor collapses, whatever the drawn load, and at every scale."""
+        spec, geo = self.spec, self.world.geo
+        eff = spec.effects
+        spread = np.exp(eff.staffing_spread * self.stream("backoffice.staffing").standard_normal(geo.n))
+        offline, online = self._dossier_load(-1)
+        effort = offline + eff.online_dossier_effort.value * (1.0 + eff.rejection_start.value) * online
+        days = self.calendar.days_in(0) * WORKING_DAYS_PER_WEEK / 7.0
+        pattern = spread * effort / days / eff.officer_dossiers_per_day.value  # officers at utilisation 1
+        weight = self._sizes  # as the indicator weighs communes (`backoffice_overdue_share`)
+
+        def overdue(level: float) -> float:
+            queues = OfficeQueues(level * pattern, eff.officer_dossiers_per_day.value,
+                                  eff.online_dossier_effort.value * (1.0 + eff.rejection_start.value),
+                                  eff.deadline_days)
+            queues.month(offline, online, days)
+            return float((queues.overdue_share * weight).sum() / weight.sum())
+
+        target = spec.baseline.backoffice_overdue_share.value
+        low, high = 1.0, 50.0  # structural: staffing at utilisation 1 to 1/50
+        for _ in range(60):  # structural: bisection steps
+            mid = 0.5 * (low + high)
+            low, high = (mid, high) if overdue(mid) > target else (low, mid)
+        return OfficeQueues(high * pattern, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
+                            eff.deadline_days)
 
     def _month_constants(self) -> None:
         """What the monthly steps use that the scenario fixes for the whole run."""
@@ -420,12 +478,12 @@ class CityModel(mesa.Model):
         """Every commune office takes the month's dossiers (citizens' and businesses', real
         numbers); a returned online dossier comes back, so it costs its effort again."""
         weekdays = self.calendar.days_in(month) * WORKING_DAYS_PER_WEEK / 7.0
-        citizens = self.citizen_counts
-        online = citizens[:, kern.DOSSIERS_ONLINE] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS_ONLINE]
-        offline = (citizens[:, kern.DOSSIERS_OFFLINE] / self.world.scale + self.business_counts[:, kern.B_DOSSIERS]
-                   - self.business_counts[:, kern.B_DOSSIERS_ONLINE])
+        offline, online = self._dossier_load(month)
         self.offices.online_effort = self.spec.effects.online_dossier_effort.value * (1.0 + self.rejection)
         self.offices.month(offline, online, weekdays)
+        # Management moves officers towards the busy offices for the next month.
+        self.offices.reassign(offline + self.offices.online_effort * online,
+                              self.spec.effects.officer_reassignment.value)
 
     def _payments(self, month: int) -> None:
         self.habit.month(self.citizen_counts[:, kern.CASHLESS], self.cashless_joined)

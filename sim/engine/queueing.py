@@ -105,9 +105,11 @@ def _fractional(
 class OfficeQueues:
     """Per-commune dossier queues, stepped a month at a time.
 
-    Attributes (arrays over communes): `staff` (officers; may be fractional and is
-    read as at least 0), `backlog` (effort units carried over), and after `month`:
-    `wait_days`, `overdue_share`, `utilisation` (λ/(sμ), raw: above 1 when overloaded).
+    Attributes (arrays over communes): `staff` (officers in post; may be fractional and is
+    read as at least 0), `deployed` (officers working there per officer in post: management's
+    reassignments, 1 without them),
+    `backlog` (effort units carried over), and after `month`: `wait_days`, `overdue_share`,
+    `utilisation` (λ/(sμ), raw: above 1 when overloaded).
     """
 
     def __init__(
@@ -118,6 +120,7 @@ class OfficeQueues:
         # per commune once the model sets it (returned dossiers cost their effort again)
         self.online_effort: float | NDArray[np.float64] = float(online_effort)
         self.deadline_days = float(deadline_days)
+        self.deployed = np.ones_like(self.staff)
         self.backlog = np.zeros_like(self.staff)
         self.wait_days = np.zeros_like(self.staff)
         self.overdue_share = np.zeros_like(self.staff)
@@ -129,9 +132,28 @@ class OfficeQueues:
         self.staff = self.staff + officers
 
     @property
+    def present(self) -> NDArray[np.float64]:
+        """Officers working in each office: those in post, as management has deployed them."""
+        return np.maximum(self.staff, 0.0) * self.deployed
+
+    @property
     def capacity(self) -> NDArray[np.float64]:
         """Effort units the office completes a day, sμ."""
-        return np.maximum(self.staff, 0.0) * self.service_per_day
+        return self.present * self.service_per_day
+
+    def reassign(self, effort_per_day: NDArray[np.float64], rate: float) -> None:
+        """Management's response to unequal load: a share `rate` of the gap between the officers
+        each office has and its share of the province's officers by its load (effort a day)
+        closes, officers moving from quiet offices to busy ones (the province's total unchanged).
+        An office's queue then cannot run away while a neighbour idles. Kept per officer in
+        post, so funded posts that end take their share of the deployment with them."""
+        present, total = self.present, float(self.present.sum())
+        load = float(np.sum(effort_per_day))
+        if total <= 0.0 or load <= 0.0:
+            return
+        wanted = present + rate * (total * np.asarray(effort_per_day) / load - present)
+        in_post = np.maximum(self.staff, 0.0)
+        self.deployed = np.divide(wanted, in_post, out=self.deployed.copy(), where=in_post > 0)
 
     def month(self, offline: NDArray[np.float64], online: NDArray[np.float64], days: float) -> None:
         """Take a month's dossier arrivals per commune and update the queue indicators.
@@ -158,7 +180,7 @@ class OfficeQueues:
         rho = np.where(self.backlog > 0, rho_edge, np.minimum(self.utilisation, rho_edge))
         ahead = self.backlog / safe_cap
         left = np.maximum(self.deadline_days - ahead, 0.0)
-        wq, tail = _fractional(np.where(dead, 1.0, self.staff), self.service_per_day, rho, left)
+        wq, tail = _fractional(np.where(dead, 1.0, self.present), self.service_per_day, rho, left)
 
         # No officers: anything filed waits for ever; an idle empty office waits for nothing.
         stuck = self.backlog > 0
