@@ -7,6 +7,7 @@ in `sim.schema`, the one module every layer can read. Imports nothing from `sim`
 # States of a citizen's online services and cashless behaviour (uint8 codes in the kernels).
 NEVER, ADOPTER, LAPSED = 0, 1, 2
 LAPSING = 3  # transient state within a month: lapsed this month (becomes LAPSED when contacts are told)
+UNABLE = 4  # online services only: cannot file online alone (never adopts; a team may file for them)
 
 # Indicators whose figures are programmes' outputs (cumulative counts), and those recorded
 # per commune: names of `sim.schema.INDICATORS`.

@@ -363,6 +363,7 @@ class PopulationSpec(Strict):
     needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
         description="administrative dossiers per adult per year")
     home_commune_share: Share = 0.8
+    unable_online: SourcedShare = Field(description="share of adults who cannot file online alone (never adopt)")
     device_income_gradient: SourcedHalf = Field(
         description="rise of the device hazards per income quintile, relative to the middle one (1 - 2g ... 1 + 2g)")
     synthesis: CitizenSynthesisSpec
@@ -494,6 +495,8 @@ class BusinessServicesSpec(Strict):
     mandate_year: Year
     compliance_lag_months: Annotated[float, Field(gt=0.0, le=1200.0)]
     needs_per_year: Annotated[float, Field(gt=0.0, le=1000.0)]
+    never_online: SourcedShare = Field(description="share of household businesses that never file online themselves")
+    lapse: Rate = Field(description="yearly hazard that a business filing online stops (closes, hands it to an agent)")
 
 
 class InvestmentSpec(Strict):

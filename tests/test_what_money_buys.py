@@ -174,3 +174,20 @@ def test_officers_move_to_busy_offices_so_no_queue_runs_away() -> None:
     assert worst(managed) < 0.3
     waits = _in(managed, "backoffice_wait_days", 2030)
     assert (waits < 5).all(), waits
+
+
+def test_no_business_or_person_files_online_by_construction_alone() -> None:
+    """Point 6: businesses that never file online (below the tax threshold, without the skills)
+    and businesses that stop keep business online services short of 100% (it reached exactly
+    100% in 12 of 20 runs by 2035); adults who cannot file alone keep adoption below its floor."""
+    spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml", ["ensemble.scale=0.003"])
+    result = run_ensemble(spec, runs=4, seed=7, execution=Execution("inline"))
+    business = _in(result, "business_online_services", 2035)
+    assert (business < 0.97).all(), business
+    assert (_in(result, "online_services_adoption", 2035) <= 1.0 - spec.population.unable_online.value + 1e-9).all()
+    # Without lapse and floor (and the priors, which would draw a lapse) the runs saturate.
+    free = load_scenario(ROOT / "scenarios" / "dak_lak.toml",
+                         ["ensemble.scale=0.003", "behaviour.business_services.lapse=0.0",
+                          'behaviour.business_services.never_online={value=0.0, source="a test"}', "priors={}"])
+    saturated = _in(run_ensemble(free, runs=4, seed=7, execution=Execution("inline")), "business_online_services", 2035)
+    assert (saturated > business).all() and (saturated > 0.97).all(), saturated

@@ -610,12 +610,14 @@ class Merchants(NamedTuple):
 class Firms(NamedTuple):
     """The firms' month: online public services, dossiers and digital levels.
 
-    online_p: chance a firm starts filing online; need_p: chance of a dossier;
+    online_p: chance a firm starts filing online; lapse_p: chance one filing online stops;
+    need_p: chance of a dossier;
     procedures_online: per commune; upgrade_p: (3,) chance of moving up from level 0, 1, 2;
     acceptance_boost: relative rise of it for merchants accepting cashless; weights: (S, 4)
     realised share of each sector's digital intensity by level."""
 
     online_p: float
+    lapse_p: float
     need_p: float
     procedures_online: NDArray[np.float64]
     upgrade_p: NDArray[np.float64]
@@ -630,6 +632,7 @@ class Enterprises(NamedTuple):
     consumer_facing: NDArray[np.bool_]
     accepts_cashless: NDArray[np.bool_]
     online_services: NDArray[np.bool_]
+    never_online: NDArray[np.bool_]    # never files online itself
     digital_level: NDArray[np.uint8]   # 0..3
     sector: NDArray[np.uint8]
     size: NDArray[np.uint8]
@@ -666,6 +669,15 @@ def merchant_benefits(mk, commune, size, taste, tax_taste, onboarded_at):  # typ
     return out
 
 
+@nb.njit(inline="always", cache=True)
+def _files_online(now: bool, never: bool, u: float, firms: Firms) -> bool:
+    """Whether a business files online after the month: it starts (unless it never does) or
+    stops (it closes, or hands its filings to an agent)."""
+    if not now:
+        return (not never) and u < firms.online_p
+    return u >= firms.lapse_p
+
+
 @nb.njit(parallel=True, cache=True)
 def businesses_month(commune_start, biz, mk, firms, month, key, parts):  # type: ignore[no-untyped-def]
     """One month of every business (`Enterprises` biz): merchants reconsider cashless, online
@@ -676,6 +688,7 @@ def businesses_month(commune_start, biz, mk, firms, month, key, parts):  # type:
     """
     consumer, accepts, online, level = biz.consumer_facing, biz.accepts_cashless, biz.online_services, \
         biz.digital_level
+    never_online = biz.never_online
     sector, size, weight, value_added = biz.sector, biz.size, biz.weight, biz.value_added
     taste, tax_taste, onboarded_at, last_dossier, last_online = biz.taste, biz.tax_taste, biz.onboarded_at, \
         biz.last_dossier, biz.last_online
@@ -703,8 +716,7 @@ def businesses_month(commune_start, biz, mk, firms, month, key, parts):  # type:
                     b = merchant_benefit(mk, c, size[i], taste[i], tax_taste[i], onboarded_at[i])
                     if uniform(key, j + 4) < _logistic(b):  # structural: draw number
                         accepts[i] = True
-            if not online[i] and uniform(key, j + 1) < firms.online_p:
-                online[i] = True
+            online[i] = _files_online(online[i], never_online[i], uniform(key, j + 1), firms)
             w = weight[i]
             if uniform(key, j + 2) < firms.need_p:  # structural: draw number
                 last_dossier[i] = month

@@ -412,11 +412,13 @@ class CityModel(mesa.Model):
         bs = beh.business_services
         online_rate = (bs.p + bs.q * self._business_online
                        + (12.0 / bs.compliance_lag_months if year >= bs.mandate_year else 0.0))
-        firms = kern.Firms(online_p=float(_prob(online_rate)), need_p=float(_prob(bs.needs_per_year)),
+        firms = kern.Firms(online_p=float(_prob(online_rate)), lapse_p=float(_prob(bs.lapse)),
+                           need_p=float(_prob(bs.needs_per_year)),
                            procedures_online=np.asarray(self.state.procedures_online, dtype=np.float64),
                            upgrade_p=self._upgrade_p, acceptance_boost=beh.digital_economy.acceptance_boost,
                            weights=self._level_weights)
-        biz = kern.Enterprises(b.consumer_facing, b.accepts_cashless, b.online_services, b.digital_level, b.sector,
+        biz = kern.Enterprises(b.consumer_facing, b.accepts_cashless, b.online_services, b.never_online,
+                               b.digital_level, b.sector,
                                b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at,
                                b.last_dossier, b.last_online)
         counts, va = kern.businesses_month(b.commune_start, biz, mk, firms, month,

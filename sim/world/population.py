@@ -16,7 +16,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.names import ADOPTER
+from sim.names import ADOPTER, NEVER, UNABLE
 from sim.schema import SECTORS, SIZES, Scenario
 from sim.streams import uniform
 from sim.world.economy import DigitalEconomy
@@ -109,6 +109,7 @@ class Businesses:
     tax_taste: NDArray[np.float32]       # how much a household stall minds visible revenue (0 for firms)
     onboarded_at: NDArray[np.int16]      # month an onboarding visit came (-1: never)
     online_services: NDArray[np.bool_]
+    never_online: NDArray[np.bool_]      # a household business that never files online itself
     digital_level: NDArray[np.uint8]     # 0..3
     last_dossier: NDArray[np.int16]      # month index of the last dossier (-100 = none)
     last_online: NDArray[np.int16]       # month index of the last online dossier (-100 = none)
@@ -209,13 +210,16 @@ def build_citizens(scenario: Scenario, geo: Geography, scale: float, rng: np.ran
     broadband = top_share(syn.broadband_urban_weight.value * urban + syn.broadband_income_weight.value * income + n_bb,
                           b.fixed_broadband.value)
     os_adopt = top_share(skill + n_os, b.online_services_adoption.value, smartphone)
+    # The least skilled non-users cannot file online alone at all (a floor under saturation).
+    unable = top_share(-(skill + n_os), pop.unable_online.value, ~os_adopt)
     cl_adopt = top_share(skill + n_cl, b.cashless_adoption.value, smartphone & account)
     last, last_online = _dossier_history(n, pop.needs_per_year, os_adopt, procedures_online, rng)
     return Citizens(
         commune=commune, commune_start=np.r_[0, np.cumsum(counts)].astype(np.int64),
         xy=place_people(geo.cells, geo.polygons, counts, rng), age=age, income=income, skill=skill,
         smartphone=smartphone, account=account, broadband=broadband, trained=np.zeros(n, dtype=bool),
-        online_services=os_adopt.astype(np.uint8) * ADOPTER, cashless=cl_adopt.astype(np.uint8) * ADOPTER,
+        online_services=np.where(os_adopt, ADOPTER, np.where(unable, UNABLE, NEVER)).astype(np.uint8),
+        cashless=cl_adopt.astype(np.uint8) * ADOPTER,
         last_dossier=last, last_online=last_online,
         # Before 2025 every online dossier counts as the person's own: the teams' past work
         # is in the starting adoption, not in a history of assisted filings.
@@ -268,8 +272,13 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
              + m.heterogeneity.value * taste)
     accepts = top_weight_share(score, np.where(consumer, weight, 0.0), b.merchant_acceptance.value, consumer)
     ahead = syn.urban_digital_head_start.value * urban
-    online = top_weight_share(size + ahead + rng.normal(0, syn.online_noise.value, n), weight,
-                              b.business_online_services.value, np.ones(n, dtype=bool))
+    online_score = size + ahead + rng.normal(0, syn.online_noise.value, n)
+    online = top_weight_share(online_score, weight, b.business_online_services.value, np.ones(n, dtype=bool))
+    # The household businesses least likely to file online who never will (below the tax
+    # threshold, without the skills): a share of all household businesses, none filing at the start.
+    household = size == 0
+    floor = scenario.behaviour.business_services.never_online.value
+    never_online = top_weight_share(-online_score, np.where(household, weight, 0.0), floor, household & ~online)
     level = _levels_for_share(size + ahead + rng.normal(0, syn.level_noise.value, n), value_added, sector, scenario)
     last = np.where(rng.random(n) < 1 - np.exp(-scenario.behaviour.business_services.needs_per_year),
                     # structural: -100 means no dossier in the last 12 months
@@ -280,7 +289,7 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
                       xy=place_people(geo.cells, geo.polygons, counts, rng), sector=sector, size=size, weight=weight,
                       value_added=value_added, consumer_facing=consumer, accepts_cashless=accepts, taste=taste,
                       tax_taste=tax_taste, onboarded_at=np.full(n, -1, dtype=np.int16), online_services=online,
-                      digital_level=level, last_dossier=last, last_online=last_online)
+                      never_online=never_online, digital_level=level, last_dossier=last, last_online=last_online)
 
 
 def realised_by_sector(value_added: NDArray[np.float64], sector: NDArray[np.uint8], level: NDArray[np.uint8],
