@@ -135,7 +135,10 @@ def test_target_medians_agree_across_scales():
             # Known small-sample effect, not hidden: at 0.005 Dak Lak has about 300 business agents (one
             # or two per commune), and the cashless share sits about a point off its 0.1 value (paired
             # bias 0.87-1.04 points at seeds 11-13, before and after issue 24; README, "Sites do not depend
-            # on the sample"). Held to 1.5 points here.
+            # on the sample"). Held to 1.5 points here. Cashless adoption follows acceptance where people
+            # shop (lapse rises where few merchants accept): 0.48 points at seed 11 once the market starts
+            # at rest (issue 25), held to 1 point.
             limit[indicators.index("cashless_share")] = 0.015
+            limit[indicators.index("cashless_adoption")] = 0.01
         assert (bias <= limit).all(), f"scale {scales[s]} vs 0.1 (gap, bias, sd): {report}"
         assert (gap <= np.maximum(3 * sd, 0.003)).all(), f"scale {scales[s]} vs 0.1 (gap, bias, sd): {report}"

@@ -502,7 +502,74 @@ def mechanisms_section(workers: int) -> str:
                f"1270/BC-TCTTTg). P(all 75 done by the end of 2030) = {p_all:.2f} (12 runs); median year all are done: "
                f"{int(np.median(years)) if years else 'after 2035'}; tasks done at the end of 2026, median: "
                f"{float(np.median(done[2026])):.0f}.")
+    out.append(what_money_buys(workers, ens))
     return "## 6. Mechanisms\n\n" + "\n\n".join(out) + "\n"
+
+
+def what_money_buys(workers: int, ens: dict) -> str:
+    """Section 6.9: issue 25's checks, each figure measured here (Dak Lak, paired by seed)."""
+    def dak(*sets: str, runs: int = 12, scale: float = 0.005):
+        spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml", [f"ensemble.scale={scale}", *sets])
+        return run_ensemble(spec, runs=runs, seed=11, execution=Execution(workers=workers))
+
+    def at(result, indicator: str, year: int) -> np.ndarray:
+        return result.year_end(indicator)[year].to_numpy()
+
+    def rng(x: np.ndarray, scale: float = 100.0, fmt: str = "+.1f") -> str:
+        return f"{np.median(x) * scale:{fmt}} ({np.min(x) * scale:{fmt}} to {np.max(x) * scale:{fmt}})"
+
+    base = ens["dak_lak"]
+    rows = []
+    without = dak("budget.services_mix={integration=0.4, assisted_filing=0.0, backoffice=0.6}")
+    up = at(base, "online_services_uptake", 2030) - at(without, "online_services_uptake", 2030)
+    ad = at(base, "online_services_adoption", 2030) - at(without, "online_services_adoption", 2030)
+    rows.append(["own and assisted use apart", "without assisted filing, 2030 uptake falls by no more than "
+                 "adoption (it fell 8.8 points against 2.1)", f"uptake {rng(up)}, adoption {rng(ad)} points",
+                 f"assisted filers {rng(at(base, 'online_services_assisted', 2030), fmt='.1f')}% of filers"])
+    merchants = float(np.median(at(base, "merchants_onboarded", 2026) - at(base, "merchants_onboarded", 2025)))
+    spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml", ["ensemble.scale=0.005"])
+    from sim.engine.model import CityModel
+    b = CityModel.build(spec, seed=11, scale=0.005).world.businesses
+    consumer = float(b.weight[b.consumer_facing].sum())
+    rows.append(["merchant onboarding", "about 1% of merchants a year ('market 4.0': 500-1,400 stalls per million "
+                 "people a year)", f"{merchants:,.0f} visits in 2026 = {100 * merchants / consumer:.1f}% of "
+                 f"{consumer:,.0f} consumer-facing merchants", "was 6-8% a year"])
+    df = base.indicators
+    acc = df[df.indicator == "merchant_acceptance"].pivot_table(index="run", columns=["year", "month"], values="value")
+    rows.append(["merchants start at rest", "no first-year jump the data do not show",
+                 f"acceptance Dec 2025 - Jan 2025: {rng(acc[(2025, 12)].to_numpy() - acc[(2025, 1)].to_numpy())} "
+                 "points", "single runs moved up to 12 points"])
+    first = {}
+    for scale in (0.005, 0.05):
+        r = dak(f"ensemble.scale={scale}", 'time.end="2026-12"', 'targets.goals=["dak_lak.budget_floor"]', runs=4)
+        o = r.indicators
+        first[scale] = o[(o.indicator == "backoffice_overdue_share") & (o.year == 2025) & (o.month == 1)] \
+            .sort_values("run").value.to_numpy()
+    gap = np.abs(first[0.005] - first[0.05])
+    rows.append(["back office at every scale", "a few per cent overdue at the start (Thua Thien Hue: 7-8% late), "
+                 "within 0.5 points between scales 0.005 and 0.05", f"Jan 2025 {rng(first[0.05], fmt='.1f')}%; "
+                 f"largest gap between scales {100 * gap.max():.2f} points", "was 10.0 / 3.5%"])
+    none = dak("budget.dx_share=0.0")
+    rej = [float(np.median(at(none, "online_dossier_rejection", y))) for y in (2025, 2030)]
+    rows.append(["national integration", "returned dossiers fall without provincial money",
+                 f"{100 * rej[0]:.1f}% (2025) to {100 * rej[1]:.1f}% (2030) with no money; "
+                 f"{100 * float(np.median(at(base, 'online_dossier_rejection', 2030))):.1f}% in 2030 at 3%",
+                 "stayed at 15.6% for ever"])
+    biz = dak('time.end="2035-12"', runs=6)
+    rows.append(["no exact saturation", "business online services below 100% without a named cause",
+                 f"2035: {rng(at(biz, 'business_online_services', 2035), fmt='.1f')}%",
+                 "exactly 100% in 12 of 20 runs"])
+    unmodelled = at(base, "dx_spent_unmodelled_vnd", 2030) / at(base, "dx_spent_vnd", 2030)
+    rows.append(["money with no modelled effect", "reported beside the 3% floor",
+                 f"{rng(unmodelled, fmt='.0f')}% of the money spent by 2030 is science and technology with no "
+                 "modelled effect (Dak Lak lists no Resolution 57 tasks)", "counted, unreported"])
+    return ("### 6.9 What the money buys (issue 25)\n\nDak Lak, 12 runs at scale 0.005 paired by seed "
+            "unless said; median (range) over runs. What each check is held against, the model's figure, and "
+            "what it was before:\n\n" + markdown_table(["check", "against", "model", "before"], rows) +
+            "\n\nOpen: cashless adoption still falls in the first year in some runs and the cashless share grows "
+            "+10-12% in 2025 against the nation's +42% by count (calibration to the national volume, issue 25's "
+            "third point); 4G coverage still reaches exactly 100%; the awareness and 5G levers are not yet tied to "
+            "a mechanism (seventh point).")
 
 
 def main() -> None:

@@ -232,7 +232,7 @@ class CityModel(mesa.Model):
         target = spec.baseline.backoffice_overdue_share.value
         low, high = 1.0, 50.0  # structural: staffing at utilisation 1 to 1/50
         for _ in range(60):  # structural: bisection steps
-            mid = 0.5 * (low + high)
+            mid = 0.5 * (low + high)  # structural: the midpoint
             low, high = (mid, high) if overdue(mid) > target else (low, mid)
         return OfficeQueues(high * pattern, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
                             eff.deadline_days)

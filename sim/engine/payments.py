@@ -79,9 +79,9 @@ def equilibrium_offset(benefit: NDArray[np.float64], weight: NDArray[np.float64]
 
     low, high = -50.0, 50.0  # structural: benefit units far beyond any merchant's
     for _ in range(100):  # structural: bisection steps (to machine precision)
-        mid = 0.5 * (low + high)
+        mid = 0.5 * (low + high)  # structural: the midpoint
         low, high = (mid, high) if mean(mid) < target else (low, mid)
-    return 0.5 * (low + high)
+    return 0.5 * (low + high)  # structural: the midpoint
 
 
 def cashless_share(adopters: NDArray[np.int64], adults: NDArray[np.int64], acceptance: NDArray[np.float64],
