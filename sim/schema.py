@@ -397,8 +397,6 @@ class BusinessSynthesisSpec(Strict):
 
     urban_concentration: SourcedFactor = Field(
         description="businesses per resident in a ward relative to a rural commune")
-    urban_merchant_benefit: SourcedFactor = Field(
-        description="extra benefit of cashless for a merchant in a ward (relative), in who accepts first")
     urban_digital_head_start: SourcedFactor = Field(
         description="head start of a business in a ward in going online and up the digital levels, in size steps")
     online_noise: SourcedFactor = Field(description="sd of the individual noise in which businesses file online")
@@ -454,7 +452,6 @@ class AdoptionSpec(Strict):
     lapse_experience: Rate = Field(description="extra yearly lapse hazard at the worst experience")
     skill_weight: Share = Field(description="effort: how much low digital skill slows adoption (0 = not at all)")
     lapse_effort: Factor = Field(0.0, description="lapse of an unskilled user relative to a skilled one, minus one")
-    five_g_boost: Factor = 0.0
     gates: bool = True
     fixed_attractiveness: Share | None = None
 
@@ -521,6 +518,8 @@ class DigitalEconomySpec(Strict):
         description="digital share of a sector's value added when all its firms are at the top level")
     acceptance_boost: Factor = Field(
         1.0, description="relative rise of the upgrade hazard for merchants accepting cashless")
+    five_g_boost: SourcedFactor = Field(
+        description="relative rise of the upgrade hazard of a firm where 5G reaches (the uses that need 5G are firms')")
     core_growth: SourcedGrowth = Field(description="yearly growth of core value added above the rest of GRDP")
     investments: list[InvestmentSpec] = Field(default_factory=list)
     intensity_sources: str = Field(min_length=3)
@@ -614,7 +613,9 @@ class DeliverySpec(Strict):
 
 class EffectSpec(Strict):
     training_gain: SourcedShare = Field(description="share of a trainee's skill gap to 1 a course closes")
-    campaign_p_boost: Factor = Field(description="multiplier on p minus one while a campaign runs")
+    campaign_boost: SourcedFactor = Field(
+        description="relative rise of the whole adoption hazard while an awareness campaign runs "
+                    "(Generalized Bass Model)")
     fee_discount_boost: Factor = Field(description="benefit of online filing, relative, while fees are discounted")
     rejection_start: SourcedShare = Field(description="share of online dossiers returned for correction, at the start")
     rejection_floor: SourcedShare = Field(description="the share with complete integration and data")
@@ -628,6 +629,9 @@ class EffectSpec(Strict):
     officer_dossiers_per_day: SourcedFactor = Field(description="dossiers an officer completes in a working day")
     officer_reassignment: SourcedShare = Field(
         description="share a month of the gap between an office's officers and its share by load that is closed")
+    staffing_response: SourcedShare = Field(
+        description="share a year of the gap between the province's own officer posts and those its load needs "
+                    "that is closed")
     staffing_spread: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
         description="standard deviation of log staff per person across communes")
     deadline_days: Annotated[float, Field(gt=0.0, le=365.0)] = Field(description="statutory deadline, working days")
@@ -667,6 +671,9 @@ class InfrastructureSpec(Strict):
     broadband_growth: Rate = Field(description="yearly hazard of a household getting fibre")
     commercial_urban_weight: SourcedFactor = Field(
         description="weight of an uncovered ward resident against a rural one where operators site commercial sites")
+    out_of_reach: SourcedHalf = Field(
+        description="share of people, in the hamlets farthest from their commune's centre, whom no mobile site can "
+                    "reach: coverage approaches 1 - this and reaches 100% only where it is 0")
 
 
 class PolicySpec(Strict):

@@ -56,6 +56,9 @@ def test_contact_counts_coverage_and_counts_stay_exact():
         hit = np.zeros(c.n, dtype=bool)
         for x, y, r, _, _ in m.world.coverage.site_table(tech):
             hit |= (c.xy[:, 0].astype(float) - x) ** 2 + (c.xy[:, 1].astype(float) - y) ** 2 <= r * r
+        reach = m.world.coverage.reach
+        assert reach is not None and 0 < (~reach).sum() < 0.01 * c.n  # infrastructure.out_of_reach, 0.2%
+        hit &= reach  # no site reaches the homes out of reach, however near
         assert np.array_equal(hit, m.world.coverage.covered[tech])
         assert np.array_equal(m.world.coverage.by_commune[tech], np.add.reduceat(hit, c.commune_start[:-1]))
     assert m.citizen_counts[:, kern.RECENT].sum() == (c.last_dossier > m.month - 12).sum()

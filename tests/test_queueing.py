@@ -207,3 +207,24 @@ def test_communes_are_independent():
         for _ in range(3):
             one.month(offline[i : i + 1], online[i : i + 1], 30.0)
         assert one.wait_days[0] == q.wait_days[i] and one.overdue_share[0] == q.overdue_share[i]
+
+
+def test_the_province_posts_follow_its_load_and_funded_posts_come_on_top():
+    """`restaff`: own posts close `rate` of the gap to the load's posts at the starting ratio,
+    down when the load falls (streamlining), up when it rises; funded posts are not cut."""
+    q = OfficeQueues(np.array([4.0, 6.0]), 20.0, 0.6, 5.0)
+    q.posts_per_effort = 10.0 / 160.0  # 10 officers for 160 effort units a day
+    q.add_staff(np.array([1.0, 1.0]))  # funded posts
+    q.restaff(np.array([40.0, 40.0]), 0.5)  # the load halves
+    assert q.own_posts == pytest.approx(7.5)
+    assert q.staff.sum() == pytest.approx(9.5)  # 7.5 own + 2 funded
+    for _ in range(60):
+        q.restaff(np.array([40.0, 40.0]), 0.5)
+    assert q.own_posts == pytest.approx(5.0)
+    q.add_staff(np.array([-1.0, -1.0]))  # the funded posts end
+    assert q.staff.sum() == pytest.approx(5.0)
+    q.restaff(np.array([160.0, 160.0]), 0.5)  # the load quadruples
+    assert q.own_posts == pytest.approx(12.5)
+    before = q.staff.copy()
+    q.restaff(np.array([160.0, 160.0]), 0.0)  # no response: nothing moves
+    np.testing.assert_array_equal(q.staff, before)

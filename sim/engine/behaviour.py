@@ -109,20 +109,23 @@ def _gap(u: float, log_q: float) -> np.int64:
 class Adoption(NamedTuple):
     """One citizen behaviour's parameters for the month (numba takes it as a named tuple).
 
-    p, attract, lapse: per commune (innovation coefficient with campaigns, attractiveness, the
-    yearly lapse hazard with the month's experience); q: imitation; ease_weight: how much low
-    skill slows adoption; lapse_effort: extra lapse of an unskilled user (relative); five_g:
-    relative rise of attractiveness under 5G; mean_field: the adopting share of the whole
+    p, attract, lapse, campaign, potential: per commune (innovation coefficient, attractiveness, the
+    yearly lapse hazard with the month's experience, the multiplier of the whole adoption
+    hazard while an awareness campaign runs: the Generalized Bass Model's marketing effort,
+    the share of adults behind the gate: Bass's market potential, over which imitation counts);
+    q: imitation; ease_weight: how much low skill slows adoption; lapse_effort: extra lapse
+    of an unskilled user (relative); mean_field: the adopting share of the whole
     population when contacts are replaced by it (Bass limit), < 0 to use the network;
     gated: adoption needs the facilitating conditions (device, connection, account)."""
 
     p: NDArray[np.float64]
     attract: NDArray[np.float64]
     lapse: NDArray[np.float64]
+    campaign: NDArray[np.float64]
+    potential: NDArray[np.float64]
     q: float
     ease_weight: float
     lapse_effort: float
-    five_g: float
     mean_field: float
     gated: bool
 
@@ -156,7 +159,6 @@ class People(NamedTuple):
     account: NDArray[np.bool_]
     broadband: NDArray[np.bool_]
     covered_4g: NDArray[np.bool_]
-    covered_5g: NDArray[np.bool_]
     online_services: NDArray[np.uint8]  # state code (`sim.names`)
     cashless: NDArray[np.uint8]
     contacts_os: NDArray[np.int16]      # adopting contacts, online services (16 bits: half the memory
@@ -207,7 +209,7 @@ class Contacts(NamedTuple):
 def _people_slice(p, lo, hi):  # type: ignore[no-untyped-def]
     """The agents lo..hi of `People` (views)."""
     return People(p.income[lo:hi], p.skill[lo:hi], p.smartphone[lo:hi], p.account[lo:hi], p.broadband[lo:hi],
-                  p.covered_4g[lo:hi], p.covered_5g[lo:hi], p.online_services[lo:hi], p.cashless[lo:hi],
+                  p.covered_4g[lo:hi], p.online_services[lo:hi], p.cashless[lo:hi],
                   p.contacts_os[lo:hi], p.contacts_cl[lo:hi], p.degree[lo:hi], p.last_dossier[lo:hi],
                   p.last_online[lo:hi], p.last_assisted[lo:hi])
 
@@ -273,7 +275,7 @@ def _adoption_sweep(state, contacts, account_needed, people, b, c, dt, big_p, ke
     and contacts (`contacts`: their adopting contacts), behind the gate (a smartphone and 4G or
     broadband, and an account where `account_needed`). Returns the new length of `changed`."""
     smartphone, cov4g, broadband, account = people.smartphone, people.covered_4g, people.broadband, people.account
-    degree, cov5g, skill = people.degree, people.covered_5g, people.skill
+    degree, skill = people.degree, people.skill
     log_q = _log_q(big_p)
     t = 0
     j = _gap(uniform(key, t), log_q)
@@ -288,10 +290,10 @@ def _adoption_sweep(state, contacts, account_needed, people, b, c, dt, big_p, ke
                 else:
                     d = degree[j]
                     s = contacts[j] / d if d > 0 else 0.0
-                a = b.attract[c]
-                if cov5g[j]:
-                    a *= 1.0 + b.five_g
-                rate = (b.p[c] * a + b.q * s) * _ease(b.ease_weight, skill[j])
+                # Imitation is the adopters' share of those who could adopt (Bass's N(t)/m): a
+                # contact without a phone or an account is no reason not to adopt.
+                s = min(s / b.potential[c], 1.0)
+                rate = (b.p[c] * b.attract[c] + b.q * s) * b.campaign[c] * _ease(b.ease_weight, skill[j])
                 if v < 1.0 - np.exp(-rate * dt):
                     state[j] = ADOPTER
                     changed[n_changed] = first + j
@@ -433,6 +435,26 @@ def citizens_month(units, people, history, changed, chances, os_, cl, dossiers):
     for k in range(n_units):
         for col in range(CITIZEN_COUNTS):
             out[unit_commune[k], col] += per_unit[k, col]
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def gated_counts(units, people):  # type: ignore[no-untyped-def]
+    """(C, 2) adults behind each behaviour's gate per commune: a smartphone and 4G or broadband
+    (online services), and an account as well (cashless)."""
+    bounds, unit_commune = units.bounds, units.commune
+    n_units = len(bounds) - 1
+    per_unit = np.zeros((n_units, 2), np.int64)  # structural: two behaviours
+    for k in nb.prange(n_units):
+        for i in range(bounds[k], bounds[k + 1]):
+            if people.smartphone[i] and (people.covered_4g[i] or people.broadband[i]):
+                per_unit[k, 0] += 1
+                if people.account[i]:
+                    per_unit[k, 1] += 1
+    out = np.zeros((units.n_communes, 2), np.int64)  # structural: two behaviours
+    for k in range(n_units):
+        out[unit_commune[k], 0] += per_unit[k, 0]
+        out[unit_commune[k], 1] += per_unit[k, 1]
     return out
 
 
@@ -613,7 +635,8 @@ class Firms(NamedTuple):
     online_p: chance a firm starts filing online; lapse_p: chance one filing online stops;
     need_p: chance of a dossier;
     procedures_online: per commune; upgrade_p: (3,) chance of moving up from level 0, 1, 2;
-    acceptance_boost: relative rise of it for merchants accepting cashless; weights: (S, 4)
+    acceptance_boost: relative rise of it for merchants accepting cashless; five_g: per commune,
+    its multiplier where 5G reaches (`digital_economy.five_g_boost` x the 5G share); weights: (S, 4)
     realised share of each sector's digital intensity by level."""
 
     online_p: float
@@ -622,6 +645,7 @@ class Firms(NamedTuple):
     procedures_online: NDArray[np.float64]
     upgrade_p: NDArray[np.float64]
     acceptance_boost: float
+    five_g: NDArray[np.float64]
     weights: NDArray[np.float64]
 
 
@@ -725,7 +749,8 @@ def businesses_month(commune_start, biz, mk, firms, month, key, parts):  # type:
                     last_online[i] = month
                     d_online += w
             if level[i] < TOP_LEVEL:
-                up = firms.upgrade_p[level[i]] * (1.0 + firms.acceptance_boost * (consumer[i] and accepts[i]))
+                up = firms.upgrade_p[level[i]] * (1.0 + firms.acceptance_boost * (consumer[i] and accepts[i])) \
+                    * firms.five_g[c]
                 if uniform(key ^ np.uint64(0x5851F42D4C957F2D), i) < up:  # structural: hash constant
                     level[i] += 1
             consumers += w * consumer[i]

@@ -21,6 +21,7 @@ import numba as nb
 import numpy as np
 import simpy
 from numpy.typing import NDArray
+from scipy.optimize import brentq
 
 from sim.engine import behaviour as kern
 from sim.engine.clock import Calendar, Process
@@ -210,32 +211,39 @@ class CityModel(mesa.Model):
         """Commune offices staffed from the drawn dossier load: each commune's officers follow its
         expected load, spread log-normally across communes (a stream of its own), and the
         province's staffing level is the one at which the starting overdue share is
-        `baseline.backoffice_overdue_share` (a few per cent, as provinces report; bisection on
-        the level: fewer officers, more overdue). So the start neither idles (overdue exactly 0)
+        `baseline.backoffice_overdue_share` (a few per cent, as provinces report; Brent's method
+        on the level: fewer officers, more overdue). So the start neither idles (overdue exactly 0)
         nor collapses, whatever the drawn load, and at every scale."""
         spec, geo = self.spec, self.world.geo
         eff = spec.effects
         spread = np.exp(eff.staffing_spread * self.stream("backoffice.staffing").standard_normal(geo.n))
+        # The first month's quantities: its load and its returned dossiers (national data
+        # sharing's first month, no provincial money yet), so the first month shows the target.
         offline, online = self._dossier_load(-1)
-        effort = offline + eff.online_dossier_effort.value * (1.0 + eff.rejection_start.value) * online
+        rejection = self.state.rejection(eff.rejection_start.value, eff.rejection_floor.value,
+                                         eff.rejection_national.value * DT, spec.costs.integration_vnd_per_person.value,
+                                         geo.population)
+        online_effort = eff.online_dossier_effort.value * (1.0 + rejection)
+        effort = offline + online_effort * online
         days = self.calendar.days_in(0) * WORKING_DAYS_PER_WEEK / 7.0
         pattern = spread * effort / days / eff.officer_dossiers_per_day.value  # officers at utilisation 1
         weight = self._sizes  # as the indicator weighs communes (`backoffice_overdue_share`)
 
-        def overdue(level: float) -> float:
-            queues = OfficeQueues(level * pattern, eff.officer_dossiers_per_day.value,
-                                  eff.online_dossier_effort.value * (1.0 + eff.rejection_start.value),
-                                  eff.deadline_days)
+        def excess(level: float) -> float:
+            queues = OfficeQueues(level * pattern, eff.officer_dossiers_per_day.value, 1.0, eff.deadline_days)
+            queues.online_effort = online_effort  # per commune, as `_back_office` sets it
             queues.month(offline, online, days)
-            return float((queues.overdue_share * weight).sum() / weight.sum())
+            overdue = float((queues.overdue_share * weight).sum() / weight.sum())
+            return overdue - spec.baseline.backoffice_overdue_share.value
 
-        target = spec.baseline.backoffice_overdue_share.value
-        low, high = 1.0, 50.0  # structural: staffing at utilisation 1 to 1/50
-        for _ in range(60):  # structural: bisection steps
-            mid = 0.5 * (low + high)  # structural: the midpoint
-            low, high = (mid, high) if overdue(mid) > target else (low, mid)
-        return OfficeQueues(high * pattern, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
-                            eff.deadline_days)
+        # Staffing from ten times overloaded (a backlog past the deadline: all overdue) to
+        # utilisation 1/50 (none) brackets the root; large offices are barely late even at
+        # utilisation 1, so the bracket starts below it.
+        level = float(brentq(excess, 0.1, 50.0, xtol=1e-9))  # structural: the bracket and tolerance
+        offices = OfficeQueues(level * pattern, eff.officer_dossiers_per_day.value, eff.online_dossier_effort.value,
+                               eff.deadline_days)
+        offices.posts_per_effort = offices.own_posts / float(effort.sum() / days)
+        return offices
 
     def _month_constants(self) -> None:
         """What the monthly steps use that the scenario fixes for the whole run."""
@@ -321,17 +329,26 @@ class CityModel(mesa.Model):
         needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
         self.assist_chance = np.divide(dossiers, needs, out=np.zeros(self.world.geo.n), where=needs > 0).clip(0, 1)
 
-    def _adoption(self, name: str, attract: NDArray[np.float64], lapse: NDArray[np.float64]) -> kern.Adoption:
+    def _adoption(self, name: str, attract: NDArray[np.float64], lapse: NDArray[np.float64],
+                  gated: NDArray[np.int64]) -> kern.Adoption:
         """The month's `kern.Adoption` of one behaviour (Bass limit: the population share)."""
         b = getattr(self.spec.behaviour, name)
-        campaign = 1.0 + self.spec.effects.campaign_p_boost * (self.state.campaign_months > 0)
+        # Awareness campaigns raise the whole adoption hazard while they run (the Generalized
+        # Bass Model's marketing effort, Bass, Krishnan & Jain 1994), not only its external part;
+        # a part of a campaign month raises it by that part (money paid month by month buys
+        # slivers: each is not a whole month of campaign).
+        campaign = 1.0 + self.spec.effects.campaign_boost.value * self.state.campaign_running
         if b.fixed_attractiveness is not None:
             attract = np.full(self.world.geo.n, b.fixed_attractiveness)
         counts = self.citizen_counts[:, kern.ONLINE_SERVICES if name == "online_services" else kern.CASHLESS]
         mean_field = counts.sum() / self.world.citizens.n if self.world.network is None else -1.0
-        return kern.Adoption(p=b.p * campaign, attract=np.asarray(attract, dtype=np.float64),
-                             lapse=np.asarray(lapse, dtype=np.float64), q=b.q, ease_weight=b.skill_weight,
-                             lapse_effort=b.lapse_effort, five_g=b.five_g_boost, mean_field=float(mean_field),
+        # Bass's market potential: the share of adults behind the gate (all adults without one).
+        potential = (np.maximum(gated, 1) / np.maximum(self._sizes, 1) if b.gates
+                     else np.ones(self.world.geo.n))
+        return kern.Adoption(p=np.full(self.world.geo.n, b.p), attract=np.asarray(attract, dtype=np.float64),
+                             lapse=np.asarray(lapse, dtype=np.float64), campaign=campaign.astype(np.float64),
+                             potential=potential.astype(np.float64), q=b.q,
+                             ease_weight=b.skill_weight, lapse_effort=b.lapse_effort, mean_field=float(mean_field),
                              gated=b.gates)
 
     def _candidates(self, a: kern.Adoption, name: str, most_attractive: float) -> tuple[float, float]:
@@ -339,10 +356,9 @@ class CityModel(mesa.Model):
         any agent can have. Adoption: from the scenario's parameters (so two policies share their
         candidates), or more if this month needs it; lapse: this month's largest."""
         b = getattr(self.spec.behaviour, name)
-        eff = self.spec.effects
-        boost = 1.0 + b.five_g_boost
-        top_rate = max(b.p * (1.0 + eff.campaign_p_boost) * max(most_attractive, 1.0) * boost,
-                       float((a.p * a.attract).max()) * boost) + max(b.q, 0.0)
+        campaign = 1.0 + self.spec.effects.campaign_boost.value
+        top_rate = max(b.p * max(most_attractive, 1.0) + max(b.q, 0.0),
+                       float((a.p * a.attract).max()) + max(b.q, 0.0)) * max(campaign, float(a.campaign.max()))
         top_lapse = float(a.lapse.max()) * (1.0 + b.lapse_effort)
         return float(_prob(top_lapse)), float(_prob(top_rate))
 
@@ -351,15 +367,21 @@ class CityModel(mesa.Model):
         beh, eff = spec.behaviour, spec.effects
         # Online services (UTAUT): benefit = procedures offered online x not returned x fee discounts;
         # experience (overdue dossiers, returned dossiers) drives lapse.
+        coverage = self.world.coverage.covered
+        people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, coverage["4g"],
+                             c.online_services, c.cashless, self.nbr["online_services"], self.nbr["cashless"],
+                             self.degree, c.last_dossier, c.last_online, c.last_assisted)
+        gated = kern.gated_counts(self._units, people)
         os_spec = beh.online_services
         benefit = st.procedures_online * (1.0 - self.rejection) * (1.0 + eff.fee_discount_boost * (st.fee_pool > 0))
         os_lapse = (os_spec.lapse + os_spec.lapse_experience * self.offices.overdue_share
                     + eff.rejection_lapse * self.rejection)
-        os_ = self._adoption("online_services", benefit, os_lapse)
+        os_ = self._adoption("online_services", benefit, os_lapse, gated[:, 0])
         # Cashless: the benefit is acceptance where people shop; few refusals, little lapse.
         cl_spec = beh.cashless
         acceptance = self.acceptance_experienced()
-        cl = self._adoption("cashless", acceptance, cl_spec.lapse + cl_spec.lapse_experience * (1.0 - acceptance))
+        cl = self._adoption("cashless", acceptance, cl_spec.lapse + cl_spec.lapse_experience * (1.0 - acceptance),
+                            gated[:, 1])
         cand = [float(self._own_p[k].max()) for k in range(3)]  # structural: three devices
         cand += [*self._candidates(os_, "online_services", 1.0 + eff.fee_discount_boost),
                  *self._candidates(cl, "cashless", 1.0)]
@@ -368,10 +390,6 @@ class CityModel(mesa.Model):
                                  assist=np.asarray(self.assist_chance, dtype=np.float64),
                                  conversion=eff.assisted_conversion.value, key=self._key("citizens.assisted", month))
         keys = np.array([self._key(k, month) for k in kern.SWEEPS], dtype=np.uint64)
-        coverage = self.world.coverage.covered
-        people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, coverage["4g"], coverage["5g"],
-                             c.online_services, c.cashless, self.nbr["online_services"], self.nbr["cashless"],
-                             self.degree, c.last_dossier, c.last_online, c.last_assisted)
         chances = kern.Chances(self._own_p, np.array(cand), keys, month, DT)
         delta = kern.citizens_month(self._units, people, self._history, self._changed, chances, os_, cl, dossiers)
         kern.update_contact_counts(self._units, c.commune_start, self._changed, people, self._contacts,
@@ -405,9 +423,7 @@ class CityModel(mesa.Model):
         spec, b = self.spec, self.world.businesses
         beh = spec.behaviour
         year = self.calendar.year_month(month)[0]
-        # Two-sided payments: merchants weigh the share of their customers who pay cashless.
-        demand = self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
-        mk = self._merchant_terms(year, demand, self._merchant_offset)
+        mk = self._merchant_terms(year, self._merchant_demand(), self._merchant_offset)
         # Online public services: imitation, then mandates (e-tax, e-invoices) with a compliance lag.
         bs = beh.business_services
         online_rate = (bs.p + bs.q * self._business_online
@@ -416,7 +432,7 @@ class CityModel(mesa.Model):
                            need_p=float(_prob(bs.needs_per_year)),
                            procedures_online=np.asarray(self.state.procedures_online, dtype=np.float64),
                            upgrade_p=self._upgrade_p, acceptance_boost=beh.digital_economy.acceptance_boost,
-                           weights=self._level_weights)
+                           five_g=self._five_g_upgrade(), weights=self._level_weights)
         biz = kern.Enterprises(b.consumer_facing, b.accepts_cashless, b.online_services, b.never_online,
                                b.digital_level, b.sector,
                                b.size, b.weight, b.value_added, b.taste, b.tax_taste, b.onboarded_at,
@@ -424,6 +440,18 @@ class CityModel(mesa.Model):
         counts, va = kern.businesses_month(b.commune_start, biz, mk, firms, month,
                                            self._key("businesses.monthly", month), nb.get_num_threads())
         self._set_business_counts(counts, va)
+
+    def _five_g_upgrade(self) -> NDArray[np.float64]:
+        """Per commune, the multiplier of firms' hazard of climbing a digital level where 5G
+        reaches (`behaviour.digital_economy.five_g_boost` times the commune's 5G share: firms sit
+        where people live): the uses that need 5G (connected machines, cloud production,
+        low-latency services) are firms', not a shopper's QR code or a portal form, which 4G carries."""
+        covered = self.world.coverage.by_commune["5g"] / np.maximum(self._sizes, 1)
+        return 1.0 + self.spec.behaviour.digital_economy.five_g_boost.value * covered
+
+    def _merchant_demand(self) -> NDArray[np.float64]:
+        """Two-sided payments: the share of each commune's merchants' customers who pay cashless."""
+        return self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
 
     def _merchant_terms(self, year: int, demand: NDArray[np.float64], offset: float) -> kern.Merchants:
         """What merchants weigh in `year` (`kern.Merchants`), with the calibrated intercept."""
@@ -443,8 +471,7 @@ class CityModel(mesa.Model):
         the starting share is exact whatever the scale). Drawn any other way, acceptance drifts
         to the rule's resting point in the first year (it moved single runs by up to 12 points)."""
         b = self.world.businesses
-        demand = self._home_and_away(self.citizen_counts[:, kern.CASHLESS].astype(float), self._sizes.astype(float))
-        mk = self._merchant_terms(self.calendar.year_month(0)[0], demand, 0.0)
+        mk = self._merchant_terms(self.calendar.year_month(0)[0], self._merchant_demand(), 0.0)
         benefit = kern.merchant_benefits(mk, b.commune.astype(np.int64), b.size, b.taste, b.tax_taste, b.onboarded_at)
         cf = b.consumer_facing
         target = self.spec.baseline.merchant_acceptance.value
@@ -481,11 +508,14 @@ class CityModel(mesa.Model):
         numbers); a returned online dossier comes back, so it costs its effort again."""
         weekdays = self.calendar.days_in(month) * WORKING_DAYS_PER_WEEK / 7.0
         offline, online = self._dossier_load(month)
-        self.offices.online_effort = self.spec.effects.online_dossier_effort.value * (1.0 + self.rejection)
-        self.offices.month(offline, online, weekdays)
-        # Management moves officers towards the busy offices for the next month.
-        self.offices.reassign(offline + self.offices.online_effort * online,
-                              self.spec.effects.officer_reassignment.value)
+        o, eff = self.offices, self.spec.effects
+        o.online_effort = eff.online_dossier_effort.value * (1.0 + self.rejection)
+        o.month(offline, online, weekdays)
+        effort = (offline + o.online_effort * online) / weekdays
+        # Management moves officers towards the busy offices for the next month, and the
+        # province's own posts follow its whole load (yearly rate, taken monthly).
+        o.reassign(effort, eff.officer_reassignment.value)
+        o.restaff(effort, float(_prob(eff.staffing_response.value)))
 
     def _payments(self, month: int) -> None:
         self.habit.month(self.citizen_counts[:, kern.CASHLESS], self.cashless_joined)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import brentq
 
 from sim.schema import PaymentsSpec
 
@@ -69,19 +70,17 @@ def equilibrium_offset(benefit: NDArray[np.float64], weight: NDArray[np.float64]
                        leave_p: float) -> float:
     """The intercept of merchants' benefit at which their long-run acceptance (weighted) is
     `target`: the starting acceptance is then the market's own resting point, so it does not
-    drift in the first year (bisection; acceptance rises with the intercept).
+    drift in the first year (Brent's method: acceptance rises with the intercept).
 
     >>> abs(equilibrium_offset(np.zeros(3), np.ones(3), 0.5, 0.05, 0.05)) < 1e-9
     True
     """
-    def mean(offset: float) -> float:
-        return float((stationary_acceptance(benefit, offset, join_p, leave_p) * weight).sum() / weight.sum())
+    def excess(offset: float) -> float:
+        accept = stationary_acceptance(benefit, offset, join_p, leave_p)
+        return float((accept * weight).sum() / weight.sum()) - target
 
-    low, high = -50.0, 50.0  # structural: benefit units far beyond any merchant's
-    for _ in range(100):  # structural: bisection steps (to machine precision)
-        mid = 0.5 * (low + high)  # structural: the midpoint
-        low, high = (mid, high) if mean(mid) < target else (low, mid)
-    return 0.5 * (low + high)  # structural: the midpoint
+    # structural: benefit units far beyond any merchant's bracket the root
+    return float(brentq(excess, -50.0, 50.0, xtol=1e-12))
 
 
 def cashless_share(adopters: NDArray[np.int64], adults: NDArray[np.int64], acceptance: NDArray[np.float64],

@@ -121,6 +121,10 @@ class OfficeQueues:
         self.online_effort: float | NDArray[np.float64] = float(online_effort)
         self.deadline_days = float(deadline_days)
         self.deployed = np.ones_like(self.staff)
+        # The province's own posts (not funded by programmes) and, once set, the posts it keeps
+        # per unit of load (effort a day): `restaff` follows the load at that ratio.
+        self.own_posts = float(np.maximum(self.staff, 0.0).sum())
+        self.posts_per_effort: float | None = None
         self.backlog = np.zeros_like(self.staff)
         self.wait_days = np.zeros_like(self.staff)
         self.overdue_share = np.zeros_like(self.staff)
@@ -154,6 +158,21 @@ class OfficeQueues:
         wanted = present + rate * (total * np.asarray(effort_per_day) / load - present)
         in_post = np.maximum(self.staff, 0.0)
         self.deployed = np.divide(wanted, in_post, out=self.deployed.copy(), where=in_post > 0)
+
+    def restaff(self, effort_per_day: NDArray[np.float64], rate: float) -> None:
+        """The province's response to its whole load: its own posts close a share `rate` of the
+        gap to the posts the load needs at the starting ratio (`posts_per_effort`): posts are
+        streamlined as online filing lightens the load and added as it grows, so the back office
+        neither idles for ever nor collapses. Posts funded by programmes come on top (`add_staff`).
+        New and cut posts follow where officers are in post."""
+        if self.posts_per_effort is None:
+            return
+        in_post = np.maximum(self.staff, 0.0)
+        if in_post.sum() <= 0.0:
+            return
+        change = rate * (self.posts_per_effort * float(np.sum(effort_per_day)) - self.own_posts)
+        self.own_posts += change
+        self.staff = self.staff + change * in_post / in_post.sum()
 
     def month(self, offline: NDArray[np.float64], online: NDArray[np.float64], days: float) -> None:
         """Take a month's dossier arrivals per commune and update the queue indicators.

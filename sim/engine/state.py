@@ -80,5 +80,11 @@ class ProvinceState:
         """The month's fee discounts draw on their pool."""
         self.fee_pool = np.maximum(0.0, self.fee_pool - fee_vnd)
 
+    @property
+    def campaign_running(self) -> NDArray[np.float64]:
+        """Share of this month a campaign runs, per commune (a part of a month bought runs for that part)."""
+        return np.minimum(self.campaign_months, 1.0)
+
     def end_campaign_month(self) -> None:
-        self.campaign_months = np.maximum(0.0, self.campaign_months - 1)
+        """The month's part of every campaign has run."""
+        self.campaign_months = self.campaign_months - self.campaign_running

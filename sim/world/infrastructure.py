@@ -150,6 +150,8 @@ class Coverage:
     sites: dict[str, list[NDArray[np.float64]]] = field(default_factory=dict)  # per tech: [x, y, r, commune, cofunded]
     by_commune: dict[str, NDArray[np.int64]] = field(default_factory=dict)  # covered citizens per commune
     built: dict[str, int] = field(default_factory=dict)  # sites per tech (kept: counted every month)
+    # Homes a site can reach (None: all): the rest are never covered (`reach_limit_km`).
+    reach: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.xy)
@@ -164,7 +166,10 @@ class Coverage:
         # structural: x, y
         nx, ny = (int((hi - lo)[k] // CELL_KM) + 1 for k in range(2))
         x0, y0 = float(lo[0]), float(lo[1])
-        cell_start, members, mx, my = _grid(self.xy, x0, y0, CELL_KM, nx, ny)
+        # Homes out of reach are left off the grid, so no disc ever marks them.
+        reachable = np.arange(n) if self.reach is None else np.flatnonzero(self.reach)
+        cell_start, members, mx, my = _grid(self.xy[reachable], x0, y0, CELL_KM, nx, ny)
+        members = reachable[members].astype(np.int32)
         self._grid = HomeGrid(cell_start, members, mx, my, x0, y0, CELL_KM, nx, ny)
         self._full = {t: np.zeros(nx * ny, dtype=bool) for t in TECHS}  # cells wholly covered
 
@@ -424,6 +429,27 @@ class _Draws:
     alive: int
 
 
+def reach_limit_km(geo: Geography, out_of_reach: float) -> float:
+    """Distance from a commune's centre beyond which no site can be built: the farthest
+    settlement cells holding `out_of_reach` of the province's people (`infrastructure.out_of_reach`:
+    the remotest hamlets, in forest, on mountains or islands without power or road). Read from
+    the settlement grid, so the same at every scale; inf when nobody is out of reach."""
+    if out_of_reach <= 0.0:
+        return float("inf")
+    cells = geo.cells
+    distance = np.hypot(*(cells.centre - geo.seeds[cells.commune]).T)
+    order = np.argsort(-distance, kind="stable")
+    people = cells.people(geo.population)[order]
+    beyond = np.searchsorted(np.cumsum(people), out_of_reach * people.sum(), side="left")
+    return float(distance[order][min(beyond, len(order) - 1)])
+
+
+def within_reach(geo: Geography, xy: NDArray[np.floating], commune: NDArray[np.integer],
+                 limit_km: float) -> NDArray[np.bool_]:
+    """Whether each place (homes, or cells' points) lies within `limit_km` of its commune's centre."""
+    return np.hypot(*(np.asarray(xy, dtype=np.float64) - geo.seeds[commune]).T) < limit_km
+
+
 @dataclass
 class SitePlan:
     """Where new sites go: the cells of the settlement grid (`sim.world.settlement`), their people and
@@ -440,10 +466,13 @@ class SitePlan:
     draws: dict[tuple[str, float], _Draws] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, geo: Geography) -> SitePlan:
+    def of(cls, geo: Geography, limit_km: float = float("inf")) -> SitePlan:
+        """The plan of `geo`'s cells; cells beyond `limit_km` of their commune's centre
+        (`reach_limit_km`) hold no one a site could serve, so none is ever drawn."""
         cells = geo.cells
-        grid = Coverage(geo, cells.centre.astype(np.float32), cells.commune_start, cells.commune)
-        return cls(cells, cells.people(geo.population), geo.urban[cells.commune], grid)
+        reach = within_reach(geo, cells.centre, cells.commune, limit_km)
+        grid = Coverage(geo, cells.centre.astype(np.float32), cells.commune_start, cells.commune, reach=reach)
+        return cls(cells, cells.people(geo.population) * reach, geo.urban[cells.commune], grid)
 
     def pick(self, rng: np.random.Generator, tech: str, n: int, communes: NDArray[np.int64] | None,
              urban_weight: float, uncovered_only: bool = True) -> NDArray[np.int64]:

@@ -264,13 +264,9 @@ def build_businesses(scenario: Scenario, geo: Geography, scale: float, rng: np.r
     taste = rng.standard_normal(n).astype(np.float32)
     # Household stalls differ in how much they mind visible revenue (exponential: most a little, some a lot).
     tax_taste = np.where(size == 0, rng.exponential(1.0, n), 0.0).astype(np.float32)
-    m = scenario.behaviour.merchants
-    tax = m.tax_visibility.value
-    size_benefit = np.array(m.size_benefit)[size]
-    # The first merchants to accept are those with the most to gain where demand is highest.
-    score = (size_benefit * (1.0 + syn.urban_merchant_benefit.value * urban) - tax * tax_taste
-             + m.heterogeneity.value * taste)
-    accepts = top_weight_share(score, np.where(consumer, weight, 0.0), b.merchant_acceptance.value, consumer)
+    # Who accepts cashless is the model's to draw, at its market's own resting point
+    # (`sim.engine.model.CityModel`): the world only says who could (consumer-facing merchants).
+    accepts = np.zeros(n, dtype=bool)
     ahead = syn.urban_digital_head_start.value * urban
     online_score = size + ahead + rng.normal(0, syn.online_noise.value, n)
     online = top_weight_share(online_score, weight, b.business_online_services.value, np.ones(n, dtype=bool))

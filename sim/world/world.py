@@ -31,7 +31,7 @@ from sim.inputs.national import procedures_online_path
 from sim.schema import InfrastructureSpec, Scenario, year_month
 from sim.streams import stream
 from sim.world.geography import Geography, build_geography, world_rng
-from sim.world.infrastructure import Coverage, SitePlan
+from sim.world.infrastructure import Coverage, SitePlan, reach_limit_km, within_reach
 from sim.world.network import Network, build_network
 from sim.world.population import Businesses, Citizens, adult_counts, build_businesses, build_citizens
 
@@ -122,8 +122,10 @@ def build_world(spec: Scenario, seed: int | None = None, scale: float | None = N
         network = (None if spec.network.mean_field else
                    pool.submit(build_network, commune_start, spec.network, stream(seed, "network")))
         citizens = build_citizens(spec, geo, scale, stream(seed, "citizens"), offered)
-        coverage = pool.submit(Coverage, geo, citizens.xy, citizens.commune_start, citizens.commune)
-        site_plan = SitePlan.of(geo)
+        limit = reach_limit_km(geo, spec.infrastructure.out_of_reach.value)
+        coverage = pool.submit(Coverage, geo, citizens.xy, citizens.commune_start, citizens.commune,
+                               reach=within_reach(geo, citizens.xy, citizens.commune, limit))
+        site_plan = SitePlan.of(geo, limit)
         businesses = build_businesses(spec, geo, scale, stream(seed, "businesses"), offered)
         world = World(geo, citizens, businesses, None if network is None else network.result(), coverage.result(),
                       site_plan, spec.infrastructure, seed, scale)

@@ -1,5 +1,6 @@
-"""Awareness (DX budget): campaign months that raise the innovation coefficient p of online
-services and cashless (`[effects] campaign_p_boost`, read by the citizens' month). A campaign
+"""Awareness (DX budget): campaign months that raise the whole adoption hazard of online
+services and cashless while they run (`[effects] campaign_boost`, read by the citizens' month:
+the Generalized Bass Model's marketing effort). A campaign
 month costs `[costs] campaign_month_vnd` for the whole province, in proportion to the people
 it reaches; a commune runs at most twelve a year (more money is not absorbed).
 """
