@@ -237,3 +237,19 @@ def test_communes_dealt_to_threads_by_their_work():
     assert sorted(order.tolist()) == list(range(6))
     first, second = work[order[:3]].sum(), work[order[3:]].sum()
     assert abs(first - second) <= 1
+
+
+def test_gated_counts_are_the_adults_behind_each_gate():
+    """Bass's market potential per commune (`kern.gated_counts`) against a plain numpy count."""
+    m = _model()
+    for _ in range(3):
+        m.step()
+    c, cov = m.world.citizens, m.world.coverage.covered["4g"]
+    people = kern.People(c.income, c.skill, c.smartphone, c.account, c.broadband, cov, c.online_services,
+                         c.cashless, m.nbr["online_services"], m.nbr["cashless"], m.degree, c.last_dossier,
+                         c.last_online, c.last_assisted)
+    online = c.smartphone & (cov | c.broadband)
+    expected = np.stack([np.bincount(c.commune, online, m.world.geo.n),
+                         np.bincount(c.commune, online & c.account, m.world.geo.n)], axis=1)
+    got = kern.gated_counts(m._units, people)
+    assert np.array_equal(got, expected) and 0 < got[:, 1].sum() < got[:, 0].sum() < c.n
