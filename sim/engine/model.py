@@ -555,7 +555,9 @@ class CityModel(mesa.Model):
         expire on the calendar."""
         o = self.offices
         busy = self.spec.effects.officer_target_utilisation.value
-        target = o.utilisation[communes] * np.maximum(o.staff[communes], 0.0) / busy
+        staff = np.maximum(o.staff[communes], 0.0)
+        # An office with no one in post has no utilisation to scale (its load is all backlog).
+        target = np.multiply(o.utilisation[communes], staff, out=np.zeros_like(staff), where=staff > 0) / busy
         gap = np.maximum(np.nan_to_num(target, posinf=0.0) - o.staff[communes], 0.0)
         weights = gap if gap.sum() > 0 else np.maximum(o.staff[communes], 1e-9)  # structural: no division by zero
         extra = np.zeros(self.world.geo.n)

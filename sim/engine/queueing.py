@@ -123,7 +123,7 @@ class OfficeQueues:
         self.deployed = np.ones_like(self.staff)
         # The province's own posts (not funded by programmes) and, once set, the posts it keeps
         # per unit of load (effort a day): `restaff` follows the load at that ratio.
-        self.own_posts = float(np.maximum(self.staff, 0.0).sum())
+        self.own = np.maximum(self.staff, 0.0)  # per commune: the province's own posts
         self.posts_per_effort: float | None = None
         self.backlog = np.zeros_like(self.staff)
         self.wait_days = np.zeros_like(self.staff)
@@ -164,15 +164,20 @@ class OfficeQueues:
         gap to the posts the load needs at the starting ratio (`posts_per_effort`): posts are
         streamlined as online filing lightens the load and added as it grows, so the back office
         neither idles for ever nor collapses. Posts funded by programmes come on top (`add_staff`).
-        New and cut posts follow where officers are in post."""
-        if self.posts_per_effort is None:
+        New and cut posts follow where the own posts are."""
+        own = float(self.own.sum())
+        if self.posts_per_effort is None or own <= 0.0:
             return
-        in_post = np.maximum(self.staff, 0.0)
-        if in_post.sum() <= 0.0:
-            return
-        change = rate * (self.posts_per_effort * float(np.sum(effort_per_day)) - self.own_posts)
-        self.own_posts += change
-        self.staff = self.staff + change * in_post / in_post.sum()
+        # Spread over the own posts (never the funded ones, which end on their own calendar): a
+        # cut of at most `rate` of the posts leaves every office's own posts positive.
+        change = rate * (self.posts_per_effort * float(np.sum(effort_per_day)) - own) * self.own / own
+        self.own = self.own + change
+        self.staff = self.staff + change
+
+    @property
+    def own_posts(self) -> float:
+        """The province's own posts, all communes."""
+        return float(self.own.sum())
 
     def month(self, offline: NDArray[np.float64], online: NDArray[np.float64], days: float) -> None:
         """Take a month's dossier arrivals per commune and update the queue indicators.
