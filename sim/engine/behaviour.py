@@ -451,8 +451,8 @@ def gated_counts(units, people):  # type: ignore[no-untyped-def]
         for i in range(bounds[k], bounds[k + 1]):
             # Branch-free (bytes, not booleans): a pass over every adult each month.
             g = np.uint8(smartphone[i]) & (np.uint8(covered[i]) | np.uint8(broadband[i]))
-            online += g
-            cash += g & np.uint8(account[i])
+            online += int(g)
+            cash += int(g & np.uint8(account[i]))
         per_unit[k, 0] = online
         per_unit[k, 1] = cash
     out = np.zeros((units.n_communes, 2), np.int64)  # structural: two behaviours
