@@ -220,9 +220,7 @@ class CityModel(mesa.Model):
         # The first month's quantities: its load and its returned dossiers (national data
         # sharing's first month, no provincial money yet), so the first month shows the target.
         offline, online = self._dossier_load(-1)
-        rejection = self.state.rejection(eff.rejection_start.value, eff.rejection_floor.value,
-                                         eff.rejection_national.value * DT, spec.costs.integration_vnd_per_person.value,
-                                         geo.population)
+        rejection = self._rejection(0)
         online_effort = eff.online_dossier_effort.value * (1.0 + rejection)
         effort = offline + online_effort * online
         days = self.calendar.days_in(0) * WORKING_DAYS_PER_WEEK / 7.0
@@ -317,17 +315,22 @@ class CityModel(mesa.Model):
     def _services(self, month: int) -> None:
         """Returned dossiers fall with integration; community teams under contract assist filing."""
         spec, st = self.spec, self.state
-        eff = spec.effects
-        # National data sharing works from the first month on, with or without provincial money.
-        national = eff.rejection_national.value * (month + 1) * DT
-        self.rejection = st.rejection(eff.rejection_start.value, eff.rejection_floor.value, national,
-                                      spec.costs.integration_vnd_per_person.value, self.world.geo.population)
+        self.rejection = self._rejection(month)
         # Chance a non-adopter with an online-able need is helped: the dossiers the teams under
         # contract can assist this month over the expected such needs.
         dossiers = st.assist_monthly / spec.costs.assisted_dossier_vnd.value
         non_adopters = (self._sizes - self.citizen_counts[:, kern.ONLINE_SERVICES]) / self.world.scale
         needs = non_adopters * float(_prob(spec.population.needs_per_year)) * st.procedures_online
         self.assist_chance = np.divide(dossiers, needs, out=np.zeros(self.world.geo.n), where=needs > 0).clip(0, 1)
+
+    def _rejection(self, month: int) -> NDArray[np.float64]:
+        """Share of online dossiers returned in `month`, per commune: national data sharing works
+        from the first month on, with or without provincial money, which adds to it."""
+        spec = self.spec
+        eff = spec.effects
+        national = eff.rejection_national.value * (month + 1) * DT
+        return self.state.rejection(eff.rejection_start.value, eff.rejection_floor.value, national,
+                                    spec.costs.integration_vnd_per_person.value, self.world.geo.population)
 
     def _adoption(self, name: str, attract: NDArray[np.float64], lapse: NDArray[np.float64],
                   gated: NDArray[np.int64]) -> kern.Adoption:
