@@ -42,13 +42,21 @@ def year_end_table(runs: int = RUNS, seed: int = SEED, overrides: tuple[str, ...
     return pd.DataFrame(rows, columns=["run", "indicator", "year", "value"])
 
 
+def _shown(path: str) -> str:
+    """The path as the header records it: relative to the repository, never this machine's."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
+
+
 def main(path: str) -> None:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     table = year_end_table()
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"# engine commit {commit}; scenarios/dak_lak.toml {' '.join(SETTINGS)} runs={RUNS} seed={SEED}; "
-                f"python benchmarks/reference.py {path}\n")
+                f"python benchmarks/reference.py {_shown(path)}\n")
         table.to_csv(f, index=False)
 
 
