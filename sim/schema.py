@@ -279,6 +279,9 @@ class ProvinceSpec(Strict):
     population: SourcedPopulation
     adult_share: SourcedAdultShare
     businesses_per_1000: SourcedDensity
+    grdp_vnd: SourcedVnd | None = Field(
+        None, description="GRDP at current prices of the last full year (VND): weights a national run's "
+                          "GRDP-share indicators (seeds/provinces.csv)")
     # Used only where no population data exist (a schematic map):
     # assumption: a ward holds 2.5x the people of a rural commune (range 1.5-4).
     ward_weight: Annotated[float, Field(gt=0.0, le=100.0)] = Field(

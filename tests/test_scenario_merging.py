@@ -88,7 +88,7 @@ def test_set_keeps_a_sourced_number_sourced() -> None:
 
 def test_set_reaches_a_number_the_shipped_data_fill_in(root) -> None:
     """A false refusal of round one: Gia Lai takes its population from the shipped data, and
-    `--set province.population=...` sets that number (per-person budgets follow it), instead of
+    `--set province.population=...` sets that number (per-person totals, 5G sites, follow it), instead of
     failing on a key the file does not spell out."""
     from sim.inputs.scenario import load_scenario
 
@@ -96,5 +96,5 @@ def test_set_reaches_a_number_the_shipped_data_fill_in(root) -> None:
     fewer = base.province.population.range[0] + 1000
     spec = load_scenario(root / "scenarios" / "gia_lai.toml", [f"province.population={fewer}"])
     assert spec.province.population.value == fewer and "set on the command line" in spec.province.population.source
-    assert spec.budget.spending_vnd.value / base.budget.spending_vnd.value == pytest.approx(
+    assert spec.baseline.sites_5g.value / base.baseline.sites_5g.value == pytest.approx(
         fewer / base.province.population.value)

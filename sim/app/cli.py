@@ -63,6 +63,11 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, NoReturn  # noqa: E402
 
+from sim.inputs.catalogue import scenario_argument  # noqa: E402 - light: pathlib and re only
+
+SCENARIO_HELP = ("scenario TOML file (e.g. scenarios/dak_lak.toml), or a province's code or name for its shipped "
+                 "scenario (79, ho_chi_minh)")
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -92,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="citytwin", description="Digital twin of a Vietnamese province's digital transformation.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a scenario ensemble, print the verdict, write results")
-    run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    run.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
     run.add_argument("--runs", type=int, help="ensemble size (default: the scenario's ensemble.runs)")
     run.add_argument("--seed", type=int, help="base seed; run r's seed is a hash of (seed, r)")
     run.add_argument("--scale", type=float, help="agents per person, 0 < scale <= 1 (1 = every adult)")
@@ -112,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
 
     seek = sub.add_parser("seek", help="what would it take: the smallest lever value that reaches a target "
                                        "with a required probability")
-    seek.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    seek.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
     seek.add_argument("--target", required=True, metavar="ID",
                       help="a modelled target id of the scenario, or 'all' (every modelled target in the same run)")
     seek.add_argument("--lever", default="budget.dx_share", metavar="KEY=LOW:HIGH",
@@ -129,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="the ensemble at every point of a design over levers, into a resumable "
                                          "Parquet store")
-    sweep.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    sweep.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
     sweep.add_argument("--vary", action="append", required=True, metavar="KEY=LOW:HIGH[:N]",
                        help="a lever and its range, N values on a grid (default 5) (repeatable)")
     sweep.add_argument("--design", choices=("grid", "lhs", "sobol"), default="grid",
@@ -142,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
 
     disc = sub.add_parser("discover", help="scenario discovery: the region of the uncertain assumptions where a "
                                            "target fails (PRIM)")
-    disc.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    disc.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
     disc.add_argument("--target", required=True, metavar="ID",
                       help="a modelled target id of the scenario, or 'all' (every modelled target in the same run)")
     _exploring(disc, runs="runs, each with every uncertainty drawn afresh (default 200: PRIM needs failures and "
@@ -150,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
                out="output folder (default results/<scenario name>_discover/)", runs_default=200)
 
     sens = sub.add_parser("sensitivity", help="which uncertain assumptions and priors (and levers) drive each target")
-    sens.add_argument("scenario", help="scenario TOML file, e.g. scenarios/dak_lak.toml")
+    sens.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
     sens.add_argument("--method", choices=("morris", "sobol"), default="morris",
                       help="morris: elementary effects (screening, r (k+1) runs); sobol: first-order and total "
                            "indices (N (k+2) runs) (default morris)")
@@ -171,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
     cal = sub.add_parser("calibrate", help="fit the scenario's [free] parameters to its [observed] series")
-    cal.add_argument("scenario", help="scenario TOML file with [observed] and [free], "
+    cal.add_argument("scenario", type=scenario_argument, help="scenario TOML file with [observed] and [free], "
                                       "e.g. scenarios/validation/vietnam_dossiers.toml")
     cal.add_argument("--draws", "--trials", dest="draws", type=int, default=96,
                      help="parameter sets drawn in the importance sampling of the posterior (default 96)")
@@ -191,7 +196,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
     app = sub.add_parser("app", help="a planner's dashboard in the browser: move the levers, run, read the verdict")
-    app.add_argument("scenario", nargs="?", help="scenario TOML to open (default: the first in the folder)")
+    app.add_argument("scenario", nargs="?", type=scenario_argument,
+                     help="scenario TOML to open (default: the first in the folder)")
     app.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)")
@@ -304,11 +310,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiments.pilot import has_pilots, without_pilots
     from sim.experiments.resources import check_cost, duration
     from sim.experiments.sensitivity import drivers_from_folder, rank_drivers
+    from sim.inputs.provenance import starting_values
+    from sim.inputs.provenance import summary as provenance_summary
     from sim.inputs.scenario import load_scenario
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder
     from sim.outputs.report import manifest, profile_table, write_outputs
-    from sim.outputs.verdict import verdict_table, verdicts
+    from sim.outputs.verdict import verdict_table, verdicts, with_start_basis
 
     checkpoint()
     # Everything that can refuse is checked before any work: scenario, output folder, cost.
@@ -339,7 +347,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
             checkpoint()
             without = run_ensemble(counterfactual, execution=execution, label="runs without the pilot")
-        items = verdicts(targets, result)
+        starting = starting_values(spec)
+        items = with_start_basis(verdicts(targets, result), starting)
         drivers = drivers_from_folder(sens_dir, spec, targets, explicit=args.sensitivity is not None) \
             or rank_drivers(targets, result.runs)
         for v in items:
@@ -347,7 +356,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         meta = manifest(spec, result, e.seed, e.scale, sys.argv) | {"drivers": drivers.describe()}
         checkpoint()  # the last moment before results are replaced
         pilot = write_outputs(out, spec, result, items, meta, without)
-    print(verdict_table(items) if items
+    print(verdict_table(items, provenance_summary(starting)) if items
           else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if any(v.drivers for v in items):
         print(drivers.describe())

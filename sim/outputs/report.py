@@ -80,8 +80,10 @@ def experiment_manifest(spec: Scenario, result: ExperimentResult, argv: list[str
     """manifest.json of any command's results: the scenario and its file, citytwin's version, the
     command's own `fields`, where the runs executed and how long they took (with the command's
     own `timings`), the command line, the platform and the resolved scenario."""
+    from sim.inputs.provenance import starting_values
+
     return {"scenario": spec.name, "scenario_file": spec.source_file, "citytwin_version": version("citytwin"),
-            **fields, "workers": result.workers, "executor": result.executor,
+            **fields, "starting_values": starting_values(spec), "workers": result.workers, "executor": result.executor,
             "timings": {"wall_seconds": round(result.wall_seconds, 3), **(timings or {})}, "command": argv,
             "platform": {"python": sys.version.split()[0], "machine": platform.machine(), "numpy": np.__version__,
                          "mesa": version("mesa")},

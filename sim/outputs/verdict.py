@@ -52,6 +52,9 @@ class Verdict:
     spent_vnd: float | None = None
     spent_effect_not_modelled_vnd: float | None = None
     horizon_year: int | None = None
+    # Where the indicator's starting value comes from (sim.inputs.provenance.BASES): a provincial
+    # figure, a small-area estimate, a national default, ...
+    start_basis: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -141,7 +144,18 @@ def _fmt(v: float | None, indicator: str) -> str:
     return f"{v:.1%}" if abs(v) <= 1.5 and not indicator.endswith("_vnd") else f"{v:.3g}"
 
 
-def verdict_table(items: list[Verdict]) -> str:
+def with_start_basis(items: list[Verdict], starting: list[dict]) -> list[Verdict]:
+    """Each verdict told where its indicator's starting value comes from (`starting`:
+    `sim.inputs.provenance.starting_values`)."""
+    from sim.inputs.provenance import INDICATOR_START
+
+    by_key = {i["key"]: i["basis"] for i in starting}
+    for v in items:
+        v.start_basis = by_key.get(INDICATOR_START.get(v.indicator, ""))
+    return items
+
+
+def verdict_table(items: list[Verdict], starting: str | None = None) -> str:
     """A plain-text table for the terminal (with a last column of drivers when any target has
     them), then what each modelled indicator measures: the goal as the model reads it."""
     header: tuple[str, ...] = ("target", "year", "goal", "median [5-95%]", "P(reach) [95%]", "reached", "status")
@@ -171,5 +185,7 @@ def verdict_table(items: list[Verdict]) -> str:
             break
     if defined:
         table += ["", "where"] + [f"  {name}: {what}" for name, what in defined.items()]
+    if starting:
+        table += ["", starting]
     return "\n".join(table)
 
