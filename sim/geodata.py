@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 from sim.errors import ScenarioError
@@ -87,6 +88,18 @@ def boundaries(province: int) -> Path | None:
     """The GeoJSON file of the province's unit boundaries, None if not shipped."""
     found = sorted((DATA / "provinces").glob(f"{province:02d}_*.geojson"))
     return found[0] if found else None
+
+
+def province_outline(province: int, tolerance: float = 0.005) -> shapely.Geometry:
+    """The province's boundary (the union of its units', simplified to `tolerance` degrees, about
+    half a kilometre) for a map of the country; an empty polygon if no boundaries are shipped."""
+    from sim.files import read_geojson
+
+    path = boundaries(province)
+    if path is None:
+        return shapely.Polygon()
+    parts = [shapely.make_valid(shapely.geometry.shape(f["geometry"])) for f in read_geojson(path)]
+    return shapely.union_all(parts).simplify(tolerance)
 
 
 def populations(members: list[Unit]) -> list[float]:

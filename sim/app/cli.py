@@ -310,6 +310,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiments.pilot import has_pilots, without_pilots
     from sim.experiments.resources import check_cost, duration
     from sim.experiments.sensitivity import drivers_from_folder, rank_drivers
+    from sim.inputs.nation import is_nation
     from sim.inputs.provenance import starting_values
     from sim.inputs.provenance import summary as provenance_summary
     from sim.inputs.scenario import load_scenario
@@ -319,6 +320,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.outputs.verdict import verdict_table, verdicts, with_start_basis
 
     checkpoint()
+    if is_nation(args.scenario):
+        return _run_nation(args)
     # Everything that can refuse is checked before any work: scenario, output folder, cost.
     spec = load_scenario(args.scenario, _overrides(args))
     out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
@@ -368,6 +371,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     twice = ", twice (with and without the pilot)" if without is not None else ""
     both = replace(result, wall_seconds=result.wall_seconds + (without.wall_seconds if without is not None else 0.0))
     print(_finished(f"{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months{twice}", both,
+                    out.path))
+    return 0
+
+
+def _run_nation(args: argparse.Namespace) -> int:
+    """`citytwin run scenarios/vietnam.toml`: every province's runs, combined into national runs
+    and judged against the national goals (`sim.experiments.national`)."""
+    from sim.experiments.national import run_nation
+    from sim.inputs.nation import load_nation
+    from sim.outputs.national import province_table, ranking_text, write_nation
+    from sim.outputs.outfolder import OutputFolder
+    from sim.outputs.report import experiment_manifest
+    from sim.outputs.verdict import verdict_table, verdicts
+
+    nation = load_nation(args.scenario, _overrides(args))
+    out = OutputFolder(args.out or Path("results") / nation.name, kind="run")
+    out.check()
+    execution = _execution(args)
+    with out.locked():
+        if not args.quiet:
+            print(f"{nation.name}: {len(nation.provinces)} provinces x {nation.runs} runs at scale {nation.scale:g}, "
+                  f"seed {nation.seed}", file=sys.stderr)
+        checkpoint()
+        result = run_nation(nation, execution=execution)
+        items = verdicts(nation.targets, result)
+        table = province_table(nation, result)
+        meta = experiment_manifest(
+            nation.provinces[0], result, sys.argv, seed=nation.seed, runs=nation.runs, scale=nation.scale,
+            nation=nation.name, provinces=[{"code": p.code, "scenario": p.scenario, "seconds": round(p.seconds, 2),
+                                            "citizens_per_run": p.citizens} for p in result.provinces],
+            citizens=sum(p.citizens for p in result.provinces))
+        meta["scenario"], meta["scenario_file"] = nation.name, nation.source_file
+        meta.pop("resolved_scenario", None)  # 34 scenarios: each province's is its own file plus the --set given
+        checkpoint()
+        write_nation(out, nation, result, items, table, meta)
+    print(verdict_table(items))
+    print("\n" + ranking_text(table))
+    citizens = sum(p.citizens for p in result.provinces)
+    print(_finished(f"{len(nation.provinces)} provinces x {nation.runs} runs x {citizens:,} citizens", result,
                     out.path))
     return 0
 

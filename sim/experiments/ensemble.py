@@ -80,9 +80,11 @@ def run_one(spec: Scenario, run: int, scale: float | None = None, seed: int | No
 
 
 @dataclass
-class EnsembleResult(ExperimentResult):
+class RunTable(ExperimentResult):
+    """Runs' monthly indicators, as the verdict reads them: a province's ensemble, or a nation's
+    runs combined from its provinces' (`sim.experiments.national`)."""
+
     runs: list[RunResult]
-    geography: Geography  # the communes every run shared (codes, names, shapes): what maps and tables need
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
@@ -95,19 +97,24 @@ class EnsembleResult(ExperimentResult):
                 "indicator": np.tile(r.names, len(r.years)), "value": r.values.ravel()}))
         return pd.concat(frames, ignore_index=True)
 
-    @cached_property
-    def communes(self) -> pd.DataFrame:
-        rows = [{"run": r.run, **row} for r in self.runs for row in r.communes]
-        df = pd.DataFrame(rows)
-        front = ["run", "year", "code", "commune", "kind"]
-        return df[front + [c for c in df.columns if c not in front]]
-
     def year_end(self, indicator: str) -> pd.DataFrame:
         """runs x years table of the indicator's value in December (or the last month)."""
         df = self.indicators
         df = df[df.indicator == indicator]
         last = df.groupby(["run", "year"]).month.transform("max")
         return df[df.month == last].pivot(index="run", columns="year", values="value")
+
+
+@dataclass
+class EnsembleResult(RunTable):
+    geography: Geography  # the communes every run shared (codes, names, shapes): what maps and tables need
+
+    @cached_property
+    def communes(self) -> pd.DataFrame:
+        rows = [{"run": r.run, **row} for r in self.runs for row in r.communes]
+        df = pd.DataFrame(rows)
+        front = ["run", "year", "code", "commune", "kind"]
+        return df[front + [c for c in df.columns if c not in front]]
 
 
 def paired(a: EnsembleResult, b: EnsembleResult) -> bool:

@@ -789,3 +789,46 @@ def cost_tradeoff(result: CostResult, path: Path) -> None:
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     save(fig, path)
+
+
+def province_map(outlines: dict[int, shapely.Geometry], names: dict[int, str], values: dict[int, float],
+                 indicator: str, year: int, path: Path, title: str, goal: MapGoal | None = None) -> None:
+    """Choropleth of the provinces (median of each province's runs), browns where a province
+    misses the goal and blue-greens where it meets it, each province named with its value. The
+    far islands (Hoàng Sa, Trường Sa, east of 110°E) are left off the frame."""
+    codes = sorted(values)
+    vals = np.array([values[c] for c in codes], dtype=float)
+    threshold, comparison, goal_id = goal if goal is not None else (None, ">=", None)
+    cmap, norm = colour_scale(vals, threshold, comparison)
+    fig = plt.figure(figsize=(7.5, 10.5), dpi=110)
+    ax = fig.add_axes((0.04, 0.04, 0.80, 0.88))
+    patches, colours, label_at = [], [], {}
+    for c, v in zip(codes, vals):
+        geom = shapely.clip_by_rect(outlines[c], 100.0, 5.0, 110.0, 25.0)
+        for p in _paths(geom):
+            patches.append(PathPatch(p))
+            colours.append(v)
+        if not geom.is_empty:
+            label_at[c] = shapely.get_coordinates(geom.point_on_surface())[0]
+    coll = PatchCollection(patches, cmap=cmap, norm=norm, edgecolor="white", linewidth=0.5)
+    coll.set_array(np.ma.masked_invalid(np.array(colours, dtype=float)))
+    ax.add_collection(coll)
+    ax.set_xlim(102.0, 110.0)
+    ax.set_ylim(8.3, 23.5)
+    ax.set_aspect(1.0 / np.cos(np.radians(16.0)))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for c, (x, y) in label_at.items():
+        ax.text(x, y, f"{_short(names[c])}\n{fmt_value(values[c], indicator)}", fontsize=5.5, ha="center",
+                va="center", path_effects=HALO)
+    cax = fig.add_axes((0.86, 0.25, 0.025, 0.5))
+    bar = fig.colorbar(coll, cax=cax)
+    bar.ax.tick_params(labelsize=7)
+    if threshold is not None:
+        bar.ax.axhline(threshold, color="black", lw=1.2)
+    goal_text = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
+    missing = int(np.sum(misses(vals, threshold, comparison))) if threshold is not None else 0
+    fig.suptitle(f"{title}: {indicator}, {year} (median of runs){goal_text}", fontsize=9)
+    if threshold is not None:
+        ax.set_title(f"{missing} of {len(codes)} provinces miss {goal_id or 'the goal'}", fontsize=8, loc="left")
+    save(fig, path)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiments.ensemble import EnsembleResult
+from sim.experiments.ensemble import RunTable
 from sim.experiments.outcomes import reaches, wilson
 from sim.inputs.targets import Target
 from sim.schema import INDICATORS
@@ -100,7 +100,7 @@ def status_of(successes: int, n: int) -> str:
             else f"UNDECIDED (about {more} runs would decide)")
 
 
-def judge(target: Target, result: EnsembleResult) -> Verdict:
+def judge(target: Target, result: RunTable) -> Verdict:
     base: dict[str, Any] = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
                                 threshold=target.threshold, year=target.year, source=target.source,
                                 every_year=target.every_year, definition=INDICATORS.get(target.indicator, ""))
@@ -124,7 +124,7 @@ def judge(target: Target, result: EnsembleResult) -> Verdict:
                    probability_low=low, probability_high=high, runs=len(ok))
 
 
-def _beside_the_floor(result: EnsembleResult) -> dict[str, Any]:
+def _beside_the_floor(result: RunTable) -> dict[str, Any]:
     """What the money counted towards the floor bought nothing the model represents, by the end
     of the horizon (medians over runs)."""
     spent = result.year_end("dx_spent_vnd")
@@ -134,7 +134,7 @@ def _beside_the_floor(result: EnsembleResult) -> dict[str, Any]:
                 horizon_year=last)
 
 
-def verdicts(targets: list[Target], result: EnsembleResult) -> list[Verdict]:
+def verdicts(targets: list[Target], result: RunTable) -> list[Verdict]:
     return [judge(t, result) for t in targets]
 
 

@@ -1,0 +1,152 @@
+"""The nation: every province run with the same runs and seeds (so run r of every province draws
+the national priors alike: the national forcing is shared), and run r of every province combined
+into national run r, each indicator weighted as its definition requires.
+
+Provinces are streamed: one province's ensemble runs, its runs are reduced to their monthly
+indicators and weights, and the next starts; no two worlds are held at once by this process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.experiments.ensemble import RunResult, RunTable, run_one
+from sim.experiments.execution import DEFAULT_EXECUTION, Execution
+from sim.inputs.nation import Nation
+from sim.schema import Scenario
+
+__all__ = ["ProvinceRuns", "NationalResult", "weight_kind", "combine", "run_nation"]
+
+# What each indicator is a share or mean of, hence its weight when provinces are combined.
+BY_BUSINESSES = {"merchant_acceptance", "business_online_services"}
+BY_GRDP = {"digital_economy_share", "digital_economy_core_share", "digital_economy_digitalisation_share"}
+BY_SPENDING = {"dx_budget_share"}
+BY_NATION = {"procedures_online"}  # national forcing: the same in every province
+
+
+def weight_kind(indicator: str) -> str:
+    """How national run r combines the provinces' values of an indicator: "sum" for totals
+    (money, counts), else the weight of a weighted mean ("adults", "businesses", "grdp",
+    "spending"); the least digital sector's share is the minimum over provinces."""
+    if indicator.endswith("_vnd") or indicator in ("sites_4g_built", "sites_5g_built", "fibre_households",
+                                                   "people_trained", "merchants_onboarded", "dossiers_assisted",
+                                                   "firms_supported", "officers_funded", "r57_tasks_done"):
+        return "sum"
+    if indicator == "digital_economy_min_sector_share":
+        return "min"
+    if indicator in BY_BUSINESSES:
+        return "businesses"
+    if indicator in BY_GRDP:
+        return "grdp"
+    if indicator in BY_SPENDING:
+        return "spending"
+    return "adults"  # shares of adults, of people with a dossier, of transactions, of dossiers
+
+
+@dataclass
+class ProvinceRuns:
+    """A province's runs reduced to what the nation needs: monthly indicators (runs x months x
+    indicators) and each run's weights."""
+
+    code: int
+    name: str
+    scenario: str
+    names: list[str]
+    years: NDArray[np.int64]
+    months: NDArray[np.int64]
+    values: NDArray[np.float64]
+    weights: dict[str, NDArray[np.float64]]   # kind -> (runs,)
+    citizens: int
+    seconds: float           # summed over its runs (building and running): the tasks' cost
+    runs: list[RunResult] = field(default_factory=list)  # kept for the province's own verdict
+
+
+def reduce(spec: Scenario, runs: list[RunResult], seconds: float) -> ProvinceRuns:
+    """A province's ensemble as the nation combines it. Weights: adults and businesses the run
+    represents (agents / scale), GRDP (the province's figure or estimate), spending of the year."""
+    scale = spec.ensemble.scale
+    grdp = spec.province.grdp_vnd.value if spec.province.grdp_vnd else spec.budget.spending_vnd.value * 5
+    first = runs[0]
+    for r in runs:
+        r.communes = []  # the nation maps provinces, not communes: free the per-commune records
+    return ProvinceRuns(
+        code=spec.province.code, name=spec.province.name, scenario=spec.name, names=first.names, years=first.years,
+        months=first.months, values=np.stack([r.values for r in runs]),
+        weights={"adults": np.array([r.citizens / scale for r in runs]),
+                 "businesses": np.array([r.businesses / scale for r in runs]),
+                 "grdp": np.full(len(runs), grdp), "spending": np.full(len(runs), spec.budget.spending_vnd.value)},
+        citizens=first.citizens, seconds=seconds, runs=runs)
+
+
+@dataclass(kw_only=True)
+class NationalResult(RunTable):
+    provinces: list[ProvinceRuns]
+
+
+def combine(provinces: list[ProvinceRuns]) -> list[RunResult]:
+    """National run r from run r of every province (same months and indicators in each)."""
+    first = provinces[0]
+    for p in provinces[1:]:
+        if p.names != first.names or not np.array_equal(p.months, first.months) or p.values.shape != first.values.shape:
+            raise ValueError(f"{p.name}: its runs do not have the same months and indicators as {first.name}'s")
+    stack = np.stack([p.values for p in provinces])  # provinces x runs x months x indicators
+    out = np.empty_like(stack[0])
+    for j, name in enumerate(first.names):
+        kind = weight_kind(name)
+        if kind == "sum":
+            out[:, :, j] = stack[:, :, :, j].sum(axis=0)
+        elif kind == "min":
+            out[:, :, j] = stack[:, :, :, j].min(axis=0)
+        else:
+            w = np.stack([p.weights[kind] for p in provinces])[:, :, None]  # provinces x runs x 1
+            out[:, :, j] = (stack[:, :, :, j] * w).sum(axis=0) / w.sum(axis=0)
+    runs = []
+    for r in range(out.shape[0]):
+        src = [p.runs[r] for p in provinces]
+        runs.append(RunResult(run=src[0].run, seed=src[0].seed, years=first.years, months=first.months,
+                              names=list(first.names), values=out[r], communes=[],
+                              citizens=sum(s.citizens for s in src), businesses=sum(s.businesses for s in src),
+                              build_seconds=sum(s.build_seconds for s in src),
+                              run_seconds=sum(s.run_seconds for s in src)))
+    return runs
+
+
+def _province_run(job: tuple[int, Scenario, int, int | None]) -> tuple[int, RunResult]:
+    """One run of one province (a task of the pool or of a Dask cluster): its monthly indicators,
+    without the per-commune records the nation does not map."""
+    index, spec, run, threads = job
+    result = run_one(spec, run, threads=threads)
+    result.communes = []
+    return index, result
+
+
+def run_nation(nation: Nation, execution: Execution = DEFAULT_EXECUTION,
+               on_province: Callable[[ProvinceRuns], None] | None = None) -> NationalResult:
+    """Every province's runs as the tasks of one pool (provinces x runs, the largest provinces
+    first so that no worker idles at the end), then the national runs. A province's runs are
+    reduced as soon as its last one returns; its worlds live only in the workers."""
+    t0 = time.perf_counter()
+    order = sorted(range(len(nation.provinces)), key=lambda i: -nation.provinces[i].province.population.value)
+    pending: dict[int, list[RunResult]] = {i: [] for i in order}
+    done: dict[int, ProvinceRuns] = {}
+    bar = execution.bar(f"{nation.name}: province runs", total=len(order) * nation.runs)
+    with execution.runner(nation.provinces[0], nation.runs) as runner:
+        jobs = [(i, nation.provinces[i], r, runner.threads) for i in order for r in range(nation.runs)]
+        for i, result in runner.imap(_province_run, jobs):
+            pending[i].append(result)
+            bar.update(1)
+            if len(pending[i]) == nation.runs:
+                runs = sorted(pending.pop(i), key=lambda r: r.run)
+                done[i] = reduce(nation.provinces[i], runs, sum(r.build_seconds + r.run_seconds for r in runs))
+                if on_province:
+                    on_province(done[i])
+        executor, workers = runner.executor, runner.workers
+    bar.close()
+    provinces = [done[i] for i in range(len(nation.provinces))]
+    return NationalResult(runs=combine(provinces), provinces=provinces, wall_seconds=time.perf_counter() - t0,
+                          executor=executor, workers=workers)
