@@ -99,7 +99,11 @@ def province_outline(province: int, tolerance: float = 0.005) -> shapely.Geometr
     if path is None:
         return shapely.Polygon()
     parts = [shapely.make_valid(shapely.geometry.shape(f["geometry"])) for f in read_geojson(path)]
-    return shapely.union_all(parts).simplify(tolerance)
+    # Neighbouring units' borders do not always meet (gaps of metres to a few hundred metres in the
+    # source): the union keeps them as holes, so only each part's outer ring is kept (a province
+    # has no hole of its own; an enclave of another province would be drawn over by it).
+    whole = shapely.union_all(parts)
+    return shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(whole)]).simplify(tolerance)
 
 
 def populations(members: list[Unit]) -> list[float]:

@@ -173,3 +173,64 @@ def test_the_app_refuses_bad_input_in_one_line(tmp_path):
             assert time.perf_counter() - start < 60
     finally:
         busy.close()
+
+
+@pytest.fixture(scope="module")
+def nation_app(tmp_path_factory):
+    """`citytwin app` on a nation of two provinces (their shipped scenarios), 2 runs each."""
+    folder = tmp_path_factory.mktemp("nation")
+    (folder / "provinces").mkdir()
+    for name in ("12_lai_chau.toml", "04_cao_bang.toml"):
+        shipped = ROOT / "scenarios" / "provinces" / name
+        (folder / "provinces" / name).write_text(f'extends = "{shipped.as_posix()}"\n', encoding="utf-8")
+    (folder / "two.toml").write_text(
+        'name = "two"\n[nation]\nprovinces = "provinces"\ngoals = ["national.online_services_2030", '
+        '"national.budget_floor"]\n[ensemble]\nruns = 2\nseed = 5\nscale = 0.004\n', encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "app", str(folder / "two.toml"),
+                             "--port", str(port), "--runs", "2", "--scale", "0.004"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONWARNINGS="ignore", CITYTWIN_APP_NATION_RUNS="2",
+                                     CITYTWIN_APP_NATION_SCALE="0.004"),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    line = proc.stdout.readline()
+    assert f"http://127.0.0.1:{port}/" in line, line + proc.stderr.read()
+    yield f"http://127.0.0.1:{port}/"
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_the_national_page_maps_the_provinces_and_opens_one(nation_app):
+    """Issue 26, point 6: the nation is offered, its page runs the provinces, shows the national
+    verdict and the province map (names on hover), and a province clicked opens its own page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.set_default_timeout(120_000)
+        expect.set_options(timeout=120_000)
+        page.goto(nation_app)
+        expect(page.get_by_text("will the nation reach its goals?")).to_be_visible()
+        page.get_by_role("button", name=re.compile("Run the nation")).click()
+        expect(page.locator("[data-testid=verdict-table] tr[data-target='national.budget_floor']")).to_be_visible(
+            timeout=360_000)
+        provinces = page.locator("path.commune")
+        expect(provinces).to_have_count(2)
+        assert set(provinces.evaluate_all("els => els.map(e => e.dataset.name)")) == {"Lai Châu", "Cao Bằng"}
+        provinces.nth(0).hover(force=True)
+        hover = page.locator("[data-testid=map-hover]").inner_text()
+        assert ("Lai Châu" in hover or "Cao Bằng" in hover) and re.search(r"\d+\.\d%", hover), hover
+        page.screenshot(path=str(SHOTS / "app_nation.png"), full_page=True)
+        name = provinces.nth(0).get_attribute("data-name")
+        provinces.nth(0).click(force=True)
+        expect(page.get_by_text("will the province reach its goals?")).to_be_visible()
+        expect(page.locator("[data-testid=verdict-table] tr").first).to_be_visible(timeout=360_000)
+        codes = {"Lai Châu": 12, "Cao Bằng": 4}
+        expect(page.locator("path.commune")).to_have_count(len(geodata.units(codes[name])), timeout=360_000)
+        page.screenshot(path=str(SHOTS / "app_nation_province.png"), full_page=True)
+        browser.close()

@@ -103,3 +103,20 @@ def test_calibrate_on_the_cluster_is_identical(tmp_path, scheduler):
     for table in ("draws.csv", "fit.csv"):  # every draw, its likelihood and weight; the fit: to the last digit
         local, cluster = (pd.read_csv(tmp_path / name / table) for name in ("local", "cluster"))
         pd.testing.assert_frame_equal(local, cluster)
+
+
+def test_the_nation_on_the_cluster_is_identical(tmp_path, scheduler):
+    """Issue 26, point 5: provinces x runs are the cluster's tasks; the national runs, the provinces'
+    table and the verdict are the local processes' to the last bit."""
+    (tmp_path / "p").mkdir()
+    for name in ("12_lai_chau.toml", "04_cao_bang.toml"):
+        shipped = ROOT / "scenarios" / "provinces" / name
+        (tmp_path / "p" / name).write_text(f'extends = "{shipped.as_posix()}"\n', encoding="utf-8")
+    nation = tmp_path / "two.toml"
+    nation.write_text('name = "two"\n[nation]\nprovinces = "p"\ngoals = ["national.online_services_2030"]\n'
+                      '[ensemble]\nruns = 2\nseed = 3\nscale = 0.004\n', encoding="utf-8")
+    here, there = _both(tmp_path, scheduler, "run", str(nation), "--quiet")
+    for name in ("indicators.csv", "provinces.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(here / name), pd.read_csv(there / name))
+    assert json.loads((there / "verdict.json").read_text()) == json.loads((here / "verdict.json").read_text())
+    assert json.loads((there / "manifest.json").read_text())["executor"] == "dask"

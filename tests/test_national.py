@@ -105,3 +105,40 @@ def test_a_bad_province_lever_is_one_line(nation_file: Path, tmp_path: Path) -> 
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "provinces.<code>" in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_admission_keeps_running_worlds_within_the_budget() -> None:
+    """The memory-aware dispatch: the largest waiting task that fits, any task when none runs (one
+    larger than the budget runs alone), and every task handed out once."""
+    import threading
+    import time as clock
+
+    from sim.experiments.admission import Admission
+
+    costs = {"huge": 5.0, "big": 3.0, "mid": 2.0, "a": 1.0, "b": 1.0, "c": 0.5}
+    gate = Admission(list(costs), costs.__getitem__, budget=4.0)
+    seen: list[str] = []
+    running: set[str] = set()
+    worst = [0.0]
+    lock = threading.Lock()
+
+    def work(task: str) -> None:
+        with lock:
+            running.add(task)
+            total = sum(costs[t] for t in running)
+            if len(running) > 1:
+                worst[0] = max(worst[0], total)
+        clock.sleep(0.01 * costs[task])
+        with lock:
+            running.discard(task)
+        gate.release(task)
+
+    threads = []
+    for task in gate.feed():
+        seen.append(task)
+        threads.append(threading.Thread(target=work, args=(task,)))
+        threads[-1].start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == sorted(costs) and seen[0] == "huge"
+    assert worst[0] <= 4.0

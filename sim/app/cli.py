@@ -379,6 +379,7 @@ def _run_nation(args: argparse.Namespace) -> int:
     """`citytwin run scenarios/vietnam.toml`: every province's runs, combined into national runs
     and judged against the national goals (`sim.experiments.national`)."""
     from sim.experiments.national import run_nation
+    from sim.experiments.resources import check_cost
     from sim.inputs.nation import load_nation
     from sim.outputs.national import province_table, ranking_text, write_nation
     from sim.outputs.outfolder import OutputFolder
@@ -386,6 +387,8 @@ def _run_nation(args: argparse.Namespace) -> int:
     from sim.outputs.verdict import verdict_table, verdicts
 
     nation = load_nation(args.scenario, _overrides(args))
+    for spec in nation.provinces:  # a scale too small for a province refuses here, naming it, not in a worker
+        check_cost(spec, nation.runs, 1, yes=True)
     out = OutputFolder(args.out or Path("results") / nation.name, kind="run")
     out.check()
     execution = _execution(args)
@@ -681,6 +684,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.experiments.execution import Execution
     from sim.experiments.resources import check_cost
+    from sim.inputs.nation import is_nation, load_nation
     from sim.inputs.scenario import load_scenario
     from sim.outputs.outfolder import check_name
 
@@ -690,17 +694,19 @@ def cmd_app(args: argparse.Namespace) -> int:
     # first (the one named, else the folder's first) with the page's runs and scale, and their cost.
     page = [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale!r}"]
     _SAID_AS.update({f"--set {page[0]}": f"--runs {args.runs}", f"--set {page[1]}": f"--scale {args.scale!r}"})
-    spec = load_scenario(args.scenario, page) if args.scenario else None
     folder = args.folder or (Path(args.scenario).parent if args.scenario else Path("scenarios"))
     check_name(folder, "--folder")
     if not folder.is_dir():
         raise ScenarioError(f"--folder {folder}: not a folder")
-    if spec is None:
-        first = next(iter(sorted(p for p in folder.glob("*.toml") if p.is_file())), None)
-        if first is None:
-            raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
+    first = Path(args.scenario) if args.scenario else next(
+        iter(sorted(p for p in folder.glob("*.toml") if p.is_file())), None)
+    if first is None:
+        raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
+    if is_nation(first):
+        load_nation(first)  # the nation's page runs at its own size (sim.app.nationpage); checked now
+    else:
         spec = load_scenario(first, page)
-    check_cost(spec, args.runs, Execution().planned(spec), counterfactual=False)
+        check_cost(spec, args.runs, Execution().planned(spec), counterfactual=False)
     serve(Path(args.scenario) if args.scenario else None, folder, args.host, args.port, args.runs, args.scale)
     return 0
 

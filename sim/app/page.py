@@ -27,6 +27,7 @@ import solara.lab
 from matplotlib.figure import Figure
 
 from sim.app import mapview
+from sim.app.nationpage import NationPage
 from sim.app.session import (
     APP_RUNS,
     APP_SCALE,
@@ -45,6 +46,7 @@ from sim.app.session import (
     scenario_toml,
 )
 from sim.errors import ScenarioError
+from sim.inputs.nation import is_nation
 from sim.inputs.scenario import load_scenario
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.plots import fan_figure
@@ -94,12 +96,15 @@ def folder() -> Path:
 
 
 def scenario_files() -> list[Path]:
-    """The scenarios a planner may pick: the TOML files at the top of the app's folder."""
-    return sorted(p for p in folder().glob("*.toml") if p.is_file())
+    """The scenarios a planner may pick: the TOML files at the top of the app's folder (a nation's
+    among them) and its provinces' (`provinces/`, one per province)."""
+    top = sorted(p for p in folder().glob("*.toml") if p.is_file())
+    return top + sorted(p for p in (folder() / "provinces").glob("*.toml") if p.is_file())
 
 
 # ------------------------------------------------------------------------ this tab's state
 
+nation_file = solara.reactive("")                  # a nation scenario shown instead of a province
 loaded_key = solara.reactive("")                   # the session key of the scenario as loaded
 loaded: solara.Reactive[Scenario | None] = solara.reactive(None)   # its Scenario
 values: solara.Reactive[dict[str, float]] = solara.reactive({})    # the levers as set
@@ -125,6 +130,11 @@ def load(key: str, spec: Scenario) -> None:
 
 
 def load_file(path: str) -> None:
+    if is_nation(path):
+        nation_file.set(str(Path(path).resolve()))
+        message.set("")
+        return
+    nation_file.set("")
     try:
         spec = load_scenario(path)
     except ScenarioError as exc:
@@ -191,6 +201,7 @@ def paragraph(markup: str) -> None:
 
 @solara.component_vue("commune_map.vue")
 def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float,
+               hint: str = "Hover over a commune for its name and value; click to add it to the pilot.",
                event_pick: Callable[[str], None] | None = None) -> None:
     pass
 
@@ -430,10 +441,11 @@ def Downloads(outcome: Outcome | None, spec: Scenario | None, base: Scenario) ->
 @solara.component
 def ScenarioPicker(base: Scenario | None) -> None:
     files = scenario_files()
-    names = [p.name for p in files]
-    current = Path(loaded_key.value).name if loaded_key.value in {str(p) for p in files} else None
+    names = [p.relative_to(folder()).as_posix() for p in files]
+    shown = nation_file.value or loaded_key.value
+    current = Path(shown).relative_to(folder()).as_posix() if shown in {str(p) for p in files} else None
     with solara.Row():
-        solara.Select("Scenario", values=names, value=current,
+        solara.Select("Scenario (the nation, a province, a variant)", values=names, value=current,
                       on_value=lambda n: load_file(str(folder() / n)))
         solara.FileDrop(label="…or drop a scenario TOML here", lazy=False,
                         on_file=lambda f: load_text(f["name"], f["data"] or b""))
@@ -518,6 +530,14 @@ def Page() -> None:
                 load_file(first)
 
     solara.use_effect(open_first, [])
+    if nation_file.value:
+        with solara.Column(style={"padding": "8px 16px"}):
+            heading("citytwin: will the nation reach its goals?", 2)
+            ScenarioPicker(None)
+            if message.value:
+                solara.Error(message.value)
+            NationPage(nation_file.value, on_open=load_file, verdict_html=verdict_html)
+        return
     base = loaded.value
     spec, refused = current_plan()
     with solara.Sidebar():

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.experiments.admission import Admission
 from sim.experiments.ensemble import RunResult, RunTable, run_one
 from sim.experiments.execution import DEFAULT_EXECUTION, Execution
+from sim.experiments.resources import BASE_BYTES, CITIZEN_BYTES
 from sim.inputs.nation import Nation
 from sim.schema import Scenario
+from sim.world.geography import forget_maps
 
 __all__ = ["ProvinceRuns", "NationalResult", "weight_kind", "combine", "run_nation"]
 
@@ -86,6 +89,7 @@ def reduce(spec: Scenario, runs: list[RunResult], seconds: float) -> ProvinceRun
 @dataclass(kw_only=True)
 class NationalResult(RunTable):
     provinces: list[ProvinceRuns]
+    worlds_peak_bytes: float = 0.0   # the most the dispatched worlds were estimated to hold at once
 
 
 def combine(provinces: list[ProvinceRuns]) -> list[RunResult]:
@@ -116,30 +120,74 @@ def combine(provinces: list[ProvinceRuns]) -> list[RunResult]:
     return runs
 
 
-def _province_run(job: tuple[int, Scenario, int, int | None]) -> tuple[int, RunResult]:
-    """One run of one province (a task of the pool or of a Dask cluster): its monthly indicators,
-    without the per-commune records the nation does not map."""
-    index, spec, run, threads = job
-    result = run_one(spec, run, threads=threads)
-    result.communes = []
-    return index, result
+def _province_runs(job: tuple[int, Scenario, tuple[int, ...], int | None]) -> tuple[int, list[RunResult]]:
+    """Some runs of one province (a task of the pool or of a Dask cluster), one after the other so
+    that the province's map and settlement grid are built once in the worker: their monthly
+    indicators, without the per-commune records the nation does not map."""
+    index, spec, runs, threads = job
+    out = []
+    for run in runs:
+        result = run_one(spec, run, threads=threads)
+        result.communes = []
+        out.append(result)
+    forget_maps()  # the worker's next task is most likely another province: free this one's map
+    _give_back_memory()
+    return index, out
+
+
+def _give_back_memory() -> None:
+    """Return freed memory to the system (glibc keeps a worker's freed heap otherwise, and the next
+    province's world would sit on top of the last one's high-water mark)."""
+    import ctypes
+    import gc
+    import sys
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except OSError:  # not glibc (musl): nothing to trim
+            pass
+
+
+# A worker's peak over the steady world of `sim.experiments.resources` (which errs high). Measured at
+# 1:1 (benchmarks/nation.py): with each task's memory given back (`_give_back_memory`) the estimate
+# holds (the run peaked at 3.1 GB of 4); without it glibc kept each province's heap and a worker
+# grew to 3.4 GB. Kept as a named factor to raise if a measurement says so.
+BUILD_PEAK = 1.0
+
+
+def world_bytes(spec: Scenario) -> float:
+    """A run's world in memory at its peak (`sim.experiments.resources`' bytes per citizen agent,
+    times the build's transient arrays), for the memory-aware dispatch."""
+    return (BUILD_PEAK * CITIZEN_BYTES * spec.province.population.value * spec.province.adult_share.value
+            * spec.ensemble.scale)
 
 
 def run_nation(nation: Nation, execution: Execution = DEFAULT_EXECUTION,
                on_province: Callable[[ProvinceRuns], None] | None = None) -> NationalResult:
-    """Every province's runs as the tasks of one pool (provinces x runs, the largest provinces
-    first so that no worker idles at the end), then the national runs. A province's runs are
-    reduced as soon as its last one returns; its worlds live only in the workers."""
+    """Every province's runs as the tasks of one pool (provinces x shares of runs), then the national runs.
+    On local processes the tasks are dispatched largest first and only while the worlds running
+    together fit in `nation.memory_bytes` (less each process's own); a province's runs are
+    reduced as soon as its last one returns, and its worlds live only in the workers."""
     t0 = time.perf_counter()
-    order = sorted(range(len(nation.provinces)), key=lambda i: -nation.provinces[i].province.population.value)
-    pending: dict[int, list[RunResult]] = {i: [] for i in order}
+    pending: dict[int, list[RunResult]] = {i: [] for i in range(len(nation.provinces))}
     done: dict[int, ProvinceRuns] = {}
-    bar = execution.bar(f"{nation.name}: province runs", total=len(order) * nation.runs)
-    with execution.runner(nation.provinces[0], nation.runs) as runner:
-        jobs = [(i, nation.provinces[i], r, runner.threads) for i in order for r in range(nation.runs)]
-        for i, result in runner.imap(_province_run, jobs):
-            pending[i].append(result)
-            bar.update(1)
+    bar = execution.bar(f"{nation.name}: province runs", total=len(nation.provinces) * nation.runs)
+    # Workers for the tasks, not for one province's runs (one run of 34 provinces keeps two workers busy).
+    with execution.runner(nation.provinces[0], nation.runs * len(nation.provinces)) as runner:
+        # A task is a share of a province's runs (a worker builds the province's map once for them):
+        # as many shares as workers, so that every worker has work and the largest province ends early.
+        per = -(-nation.runs // runner.workers)
+        tasks = [(i, nation.provinces[i], tuple(range(lo, min(lo + per, nation.runs))), runner.threads)
+                 for i in range(len(nation.provinces)) for lo in range(0, nation.runs, per)]
+        budget = nation.memory_bytes - (runner.workers + 1) * BASE_BYTES
+        gate = Admission(tasks, lambda t: world_bytes(t[1]), budget if runner.executor != "dask" else float("inf"))
+        by_key = {(t[0], t[2][0]): t for t in tasks}
+        for i, results in runner.imap(_province_runs, gate.feed()):
+            gate.release(by_key[(i, results[0].run)])
+            pending[i].extend(results)
+            bar.update(len(results))
             if len(pending[i]) == nation.runs:
                 runs = sorted(pending.pop(i), key=lambda r: r.run)
                 done[i] = reduce(nation.provinces[i], runs, sum(r.build_seconds + r.run_seconds for r in runs))
@@ -149,4 +197,4 @@ def run_nation(nation: Nation, execution: Execution = DEFAULT_EXECUTION,
     bar.close()
     provinces = [done[i] for i in range(len(nation.provinces))]
     return NationalResult(runs=combine(provinces), provinces=provinces, wall_seconds=time.perf_counter() - t0,
-                          executor=executor, workers=workers)
+                          executor=executor, workers=workers, worlds_peak_bytes=gate.peak)

@@ -26,7 +26,7 @@ from sim.inputs.scenario import load_scenario
 from sim.inputs.targets import Target, resolve_targets
 from sim.schema import Name, Scenario
 
-__all__ = ["Nation", "is_nation", "load_nation"]
+__all__ = ["Nation", "is_nation", "load_nation", "province_files_of"]
 
 
 class _Strict(BaseModel):
@@ -36,6 +36,8 @@ class _Strict(BaseModel):
 class _NationTable(_Strict):
     provinces: str = Field(min_length=1, description="folder of the province scenarios, beside this file")
     goals: list[str] = Field(min_length=1, description="national goal ids of seeds/goals.toml")
+    memory_gb: float = Field(4.0, gt=0.5, le=1e4, description="memory the run may use on this machine (local "
+                                                               "processes): provinces' worlds are dispatched to fit")
 
 
 class _Ensemble(_Strict):
@@ -64,6 +66,7 @@ class Nation:
     runs: int
     seed: int
     scale: float
+    memory_bytes: float = 4e9
 
 
 def is_nation(path: str | Path) -> bool:
@@ -75,6 +78,12 @@ def is_nation(path: str | Path) -> bool:
         return isinstance(read_toml(p).get("nation"), dict)
     except ScenarioError:
         return False
+
+
+def province_files_of(path: str | Path) -> dict[int, Path]:
+    """The province scenario files a nation names (code -> file), without loading them."""
+    folder = Path(path).parent / str(read_toml(Path(path)).get("nation", {}).get("provinces", ""))
+    return {int(f.name[:2]): f for f in sorted(folder.glob("[0-9][0-9]_*.toml"))}
 
 
 def _split(overrides: list[str] | tuple[str, ...], codes: set[int]) -> tuple[list[str], dict[int, list[str]]]:
@@ -135,4 +144,5 @@ def load_nation(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     judged = first.model_copy(update={"targets": first.targets.model_copy(update={"goals": spec.nation.goals,
                                                                                  "custom": []})})
     targets = resolve_targets(judged, f"{file}: nation")
-    return Nation(spec.name, spec.description, str(path.resolve()), provinces, targets, e.runs, e.seed, e.scale)
+    return Nation(spec.name, spec.description, str(path.resolve()), provinces, targets, e.runs, e.seed, e.scale,
+                  spec.nation.memory_gb * 1e9)

@@ -123,6 +123,12 @@ def _project(lon: NDArray[np.float64], lat: NDArray[np.float64], lon0: float,
     return (lon - lon0) * 111.32 * np.cos(np.radians(lat0)), (lat - lat0) * 110.57
 
 
+def forget_maps() -> None:
+    """Drop the cached maps (a nation's worker moves on to another province: the settlement grid of
+    a large province, Khánh Hòa's with its islands above all, is hundreds of MB)."""
+    _real_map.cache_clear()
+
+
 # structural: a cache of a few maps
 @functools.lru_cache(maxsize=8)
 def _real_map(path: str, mtime: float, code: int, centre_share: float,
