@@ -694,19 +694,24 @@ def cmd_app(args: argparse.Namespace) -> int:
     # first (the one named, else the folder's first) with the page's runs and scale, and their cost.
     page = [f"ensemble.runs={args.runs}", f"ensemble.scale={args.scale!r}"]
     _SAID_AS.update({f"--set {page[0]}": f"--runs {args.runs}", f"--set {page[1]}": f"--scale {args.scale!r}"})
+    def check(first: Path) -> None:
+        if is_nation(first):
+            load_nation(first)  # the nation's page runs at its own size (sim.app.nationpage); checked now
+        else:
+            spec = load_scenario(first, page)
+            check_cost(spec, args.runs, Execution().planned(spec), counterfactual=False)
+
+    if args.scenario:  # the file named is checked first: its own error names it
+        check(Path(args.scenario))
     folder = args.folder or (Path(args.scenario).parent if args.scenario else Path("scenarios"))
     check_name(folder, "--folder")
     if not folder.is_dir():
         raise ScenarioError(f"--folder {folder}: not a folder")
-    first = Path(args.scenario) if args.scenario else next(
-        iter(sorted(p for p in folder.glob("*.toml") if p.is_file())), None)
-    if first is None:
-        raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
-    if is_nation(first):
-        load_nation(first)  # the nation's page runs at its own size (sim.app.nationpage); checked now
-    else:
-        spec = load_scenario(first, page)
-        check_cost(spec, args.runs, Execution().planned(spec), counterfactual=False)
+    if not args.scenario:
+        first = next(iter(sorted(p for p in folder.glob("*.toml") if p.is_file())), None)
+        if first is None:
+            raise ScenarioError(f"{folder}: no scenario (*.toml) to open; name one: citytwin app SCENARIO")
+        check(first)
     serve(Path(args.scenario) if args.scenario else None, folder, args.host, args.port, args.runs, args.scale)
     return 0
 

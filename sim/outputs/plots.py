@@ -819,7 +819,7 @@ def province_map(outlines: dict[int, shapely.Geometry], names: dict[int, str], v
     ax.set_xticks([])
     ax.set_yticks([])
     for c, (x, y) in label_at.items():
-        ax.text(x, y, f"{_short(names[c])}\n{fmt_value(values[c], indicator)}", fontsize=5.5, ha="center",
+        ax.text(x, y, f"{names[c].removeprefix('TP. ')}\n{fmt_value(values[c], indicator)}", fontsize=5.5, ha="center",
                 va="center", path_effects=HALO)
     cax = fig.add_axes((0.86, 0.25, 0.025, 0.5))
     bar = fig.colorbar(coll, cax=cax)
