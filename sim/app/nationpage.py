@@ -5,7 +5,6 @@ for a province's value, click to open it: the province page with its levers)."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,12 +55,10 @@ def run_national(path: str) -> NationOutcome:
     nation = load_nation(path, [f"ensemble.runs={runs}", f"ensemble.scale={scale}"])
     done = [0]
     shown = [0.0]
-    stop = threading.Event()
 
     def on_province(_: ProvinceRuns) -> None:
         done[0] += 1
         if not run_national.is_current():
-            stop.set()
             raise KeyboardInterrupt("cancelled")
         now = time.monotonic()
         if now - shown[0] > 1.0 or done[0] == len(nation.provinces):

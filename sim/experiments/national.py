@@ -20,6 +20,7 @@ from sim.experiments.ensemble import RunResult, RunTable, run_one
 from sim.experiments.execution import DEFAULT_EXECUTION, Execution
 from sim.experiments.resources import BASE_BYTES, CITIZEN_BYTES
 from sim.inputs.nation import Nation
+from sim.names import OUTPUT_INDICATORS
 from sim.schema import Scenario
 from sim.world.geography import forget_maps
 
@@ -36,9 +37,7 @@ def weight_kind(indicator: str) -> str:
     """How national run r combines the provinces' values of an indicator: "sum" for totals
     (money, counts), else the weight of a weighted mean ("adults", "businesses", "grdp",
     "spending"); the least digital sector's share is the minimum over provinces."""
-    if indicator.endswith("_vnd") or indicator in ("sites_4g_built", "sites_5g_built", "fibre_households",
-                                                   "people_trained", "merchants_onboarded", "dossiers_assisted",
-                                                   "firms_supported", "officers_funded", "r57_tasks_done"):
+    if indicator.endswith("_vnd") or indicator in (*OUTPUT_INDICATORS, "r57_tasks_done"):
         return "sum"
     if indicator == "digital_economy_min_sector_share":
         return "min"
@@ -73,7 +72,9 @@ def reduce(spec: Scenario, runs: list[RunResult], seconds: float) -> ProvinceRun
     """A province's ensemble as the nation combines it. Weights: adults and businesses the run
     represents (agents / scale), GRDP (the province's figure or estimate), spending of the year."""
     scale = spec.ensemble.scale
-    grdp = spec.province.grdp_vnd.value if spec.province.grdp_vnd else spec.budget.spending_vnd.value * 5
+    if spec.province.grdp_vnd is None:
+        raise ValueError(f"{spec.name}: province.grdp_vnd is needed to weigh the digital economy")
+    grdp = spec.province.grdp_vnd.value
     first = runs[0]
     for r in runs:
         r.communes = []  # the nation maps provinces, not communes: free the per-commune records
