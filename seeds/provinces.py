@@ -190,6 +190,7 @@ class Context:
     x_all: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     gradient: np.ndarray = field(default_factory=lambda: np.zeros(0))
     defaults: dict = field(default_factory=lambda: tomllib.loads(DEFAULTS.read_text(encoding="utf-8"))["baseline"])
+    growth: list[dict[str, str]] = field(default_factory=lambda: read_research("growth.csv"))
 
     @property
     def plist(self) -> list[Province]:
@@ -463,6 +464,49 @@ def _sites(ctx: Context) -> None:
 
 
 
+# National GDP growth 2015-2021 and investment rate (GSO, seeds/research/growth.csv): vietnam.toml's defaults.
+NATIONAL_GROWTH = 0.0588
+NATIONAL_INVESTMENT = 0.33
+
+
+def _growth(ctx: Context) -> None:
+    """GRDP growth at constant prices over 2021-2024 from the statistics offices' figures (a year's
+    growth or an average over a period ending then) of the province or its pre-merger parts. The
+    figures come mostly from lists of the fastest-growing provinces, so a merged province's slower
+    parts are often missing: the range reaches down to the national growth."""
+    by_code: dict[int, list[dict[str, str]]] = {}
+    for r in ctx.growth:
+        if r["indicator"] not in ("grdp_growth", "grdp_growth_avg") or not r["province_code"]:
+            continue
+        end = int(r["year"].split("-")[-1])
+        if 2021 <= end <= 2024:
+            by_code.setdefault(int(r["province_code"]), []).append(r)
+    for code, rows in sorted(by_code.items()):
+        p = ctx.ps.get(code)
+        if p is None or code in SEED_SCENARIOS:  # a seed province's own file weighs its parts by hand
+            continue
+        values = [float(r["value"]) for r in rows]
+        parts = sorted({r["old_province"] or r["province_name"] for r in rows})
+        mean = sum(values) / len(values)
+        p.rows.append(Row(code, p.name, "grdp_growth_history", 2024, round(mean, 4),
+                          round(min(min(values), NATIONAL_GROWTH) - 0.005, 4), round(max(values) + 0.005, 4),
+                          "share a year", "provincial figure",
+                          f"GRDP growth at constant prices 2021-2024, mean of {len(values)} figures of "
+                          f"{', '.join(parts)} (statistics offices via the press); the range reaches the national "
+                          f"{NATIONAL_GROWTH:.2%} as slower merged parts may be missing",
+                          "; ".join(sorted({r['source_url'] for r in rows}))))
+        # Without its own investment figure a province invests as the nation does per point of growth:
+        # otherwise all of a fast province's extra growth would be counted as TFP.
+        icor = NATIONAL_INVESTMENT / NATIONAL_GROWTH
+        rate = min(max(icor * mean, 0.2), 0.6)
+        p.rows.append(Row(code, p.name, "investment_rate", 2024, round(rate, 4), round(max(0.8 * rate, 0.15), 4),
+                          round(min(1.2 * rate, 0.7), 4), "share of GRDP", "small-area estimate",
+                          "total social investment / GRDP",
+                          f"assumption: no provincial figure; the nation's investment per point of growth "
+                          f"({NATIONAL_INVESTMENT:.0%} of GDP for {NATIONAL_GROWTH:.2%} a year, 5.6; GSO's ICOR "
+                          f"6.07-6.42 counts it differently) times this GRDP growth, within 0.2-0.6; range ±20%"))
+
+
 def _reported(ctx: Context) -> None:
     ps, plist, econ, dti, serv, notes, gdppc = ctx.ps, ctx.plist, ctx.econ, ctx.dti, ctx.serv, ctx.notes, ctx.gdppc  # noqa: E501, F841
     x_all, gradient, defaults = ctx.x_all, ctx.gradient, ctx.defaults  # noqa: F841
@@ -484,7 +528,7 @@ def build() -> tuple[list[Row], dict[int, Province], dict[str, str]]:
     """The table's rows, the provinces (each with its rows) and the small-area models' notes."""
     c = Context(provinces(), read_research("economy.csv"), read_research("dti.csv"), read_research("services.csv"))
     for step in (_population, _grdp, _structure, _digital_economy, _core, _smartphones, _synthetic, _budget,
-                 _sites, _reported):
+                 _sites, _growth, _reported):
         step(c)
     rows = [r for p in c.plist for r in p.rows]
     return rows, c.ps, c.notes
@@ -574,6 +618,10 @@ def scenario_text(p: Province) -> str:
     shares = {k: round(v, 4) for k, v in shares.items()}
     shares["other_services"] = round(1.0 - sum(v for k, v in shares.items() if k != "other_services"), 4)
     lines += [f"{k} = {v:.4f}" for k, v in shares.items()]
+    if "grdp_growth_history" in get:
+        lines += ["", "[economy.production]   # the rest: national defaults (vietnam.toml)",
+                  f"grdp_growth_history = {sourced(get['grdp_growth_history'])}",
+                  f"investment_rate = {sourced(get['investment_rate'])}"]
     return "\n".join(lines) + "\n"
 
 

@@ -81,6 +81,14 @@ INDICATORS: dict[str, str] = {
     "digital_economy_core_share": "core digital economy (ICT industries) as a share of GRDP",
     "digital_economy_digitalisation_share": "digitalisation of the other sectors as a share of GRDP",
     "digital_economy_min_sector_share": "digital share of the least digital sector's value added",
+    "grdp_growth": "GRDP growth at constant prices on the same month a year earlier (growth accounting)",
+    "labour_productivity_growth": "growth of GRDP per employed person on the same month a year earlier",
+    "tfp_growth": "average yearly growth of total factor productivity since the start (log rate)",
+    "grdp_growth_average": "average yearly GRDP growth since the start (log rate)",
+    "tfp_contribution_share": ("TFP's share of GRDP growth since the start (average TFP growth over average GRDP "
+                               "growth, as the statistics office computes it for a period)"),
+    "digital_tfp_gain": "log TFP added since the start by firms' digital adoption and the core digital economy",
+    "hightech_export_share": "share of high-tech goods in the province's goods exports (the month's annualised flows)",
     "business_online_services": "share of businesses using online public services",
     "backoffice_wait_days": "population-weighted mean wait of a dossier in a commune office's queue (working days)",
     "backoffice_overdue_share": "population-weighted share of dossiers waiting beyond the statutory deadline",
@@ -530,6 +538,78 @@ class DigitalEconomySpec(Strict):
     _intensity = table("sector_intensity", NON_CORE)
 
 
+class SourcedRatio(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=20.0, description="years of output")]
+
+
+class SourcedYears(Sourced):
+    value: Annotated[float, Field(ge=0.0, le=50.0, description="years")]
+
+
+class SourcedUsd(Sourced):
+    value: Annotated[float, Field(gt=0.0, le=1e13, description="US dollars a year")]
+
+
+class ProductionSpec(Strict):
+    """Growth accounting (`sim.world.production`): GRDP = TFP x capital^alpha x labour^(1-alpha).
+
+    Base TFP growth is not a free number: it is the residual of the province's own history (GRDP
+    growth minus the inputs' contributions at the same investment rate, capital-output ratio and
+    employment growth), less the part of that history the model attributes to digital adoption."""
+
+    capital_share: SourcedShare = Field(description="alpha: output elasticity of capital (income share of capital)")
+    capital_output_ratio: SourcedRatio = Field(description="capital stock / GRDP at the start")
+    depreciation: SourcedRate = Field(description="yearly depreciation of the capital stock")
+    investment_rate: SourcedShare = Field(description="gross investment / GRDP (total social investment)")
+    employment_growth: SourcedGrowth = Field(description="yearly growth of employed persons")
+    grdp_growth_history: SourcedGrowth = Field(
+        description="average yearly GRDP growth at constant prices over the history the base TFP growth is read from")
+    digital_tfp_elasticity: SourcedFactor = Field(
+        description="log TFP gained per unit of firms' digital realisation (0: no firm digital, 1: every firm at the "
+                    "top level), value-added weighted outside the core")
+    core_productivity_premium: SourcedFactor = Field(
+        description="log TFP gained per unit of GRDP share moved into the core digital economy (ICT industries' "
+                    "higher output per worker: 1 - 1/relative labour productivity)")
+    digital_pace_history: SourcedRate = Field(
+        description="yearly rise of firms' digital realisation over the history (its TFP is taken out of the base)")
+
+
+ExportStage = Literal["announced", "under_construction", "producing"]
+
+
+class ExportInvestmentSpec(Strict):
+    """A named investment that exports (a factory, a technology park's tenants), as a pipeline:
+    announced -> under construction (after `approval_years`) -> producing (after
+    `construction_years`), ramping to `exports_usd` over `ramp_years`. Its exports start in
+    its producing year, never before."""
+
+    stage: ExportStage = Field(description="the stage it had reached in `stage_year`")
+    stage_year: Year
+    approval_years: SourcedYears = Field(description="years from announcement to construction starting")
+    construction_years: SourcedYears = Field(description="years from construction start to first production")
+    ramp_years: SourcedYears = Field(description="years from first production to full exports")
+    exports_usd: SourcedUsd = Field(description="exports a year at full production (USD)")
+    hightech: bool = Field(True, description="its exports count as high-tech goods")
+    source: str = Field(min_length=3)
+
+
+class ExportsSpec(Strict):
+    """The province's goods exports and their high-tech share (`sim.world.exports`)."""
+
+    exports_usd: SourcedUsd = Field(description="goods exports of the last full year before the start (USD)")
+    hightech_share: SourcedShare = Field(description="high-tech goods' share of those exports")
+    growth: SourcedGrowth = Field(description="yearly growth of exports other than the named investments'")
+    hightech_growth_premium: SourcedGrowth = Field(
+        description="yearly growth of existing high-tech exports above the rest's (negative: they grow slower)")
+    investments: dict[str, ExportInvestmentSpec] = Field(
+        default_factory=dict, description="named investments by name (a table keeps each one's draws by name)")
+
+
+class EconomySpec(Strict):
+    production: ProductionSpec
+    exports: ExportsSpec
+
+
 class BehaviourSpec(Strict):
     online_services: AdoptionSpec
     cashless: AdoptionSpec
@@ -867,6 +947,7 @@ class Scenario(Strict):
     network: NetworkSpec
     businesses: BusinessesSpec
     behaviour: BehaviourSpec
+    economy: EconomySpec
     budget: BudgetSpec
     costs: CostSpec
     effects: EffectSpec

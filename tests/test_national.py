@@ -38,11 +38,12 @@ def nation_file(tmp_path_factory) -> Path:
 def test_every_indicator_has_a_rule_and_no_share_is_summed() -> None:
     for name in INDICATORS:
         kind = weight_kind(name)
-        assert kind in ("sum", "min", "adults", "businesses", "grdp", "spending")
+        assert kind in ("sum", "min", "adults", "businesses", "grdp", "spending", "exports", "ratio")
         if name in SHARE_INDICATORS:
             assert kind != "sum", name
     assert weight_kind("digital_economy_share") == "grdp" and weight_kind("dx_budget_share") == "spending"
     assert weight_kind("merchant_acceptance") == "businesses" and weight_kind("dx_spent_vnd") == "sum"
+    assert weight_kind("hightech_export_share") == "exports" and weight_kind("tfp_contribution_share") == "ratio"
 
 
 def test_national_run_r_combines_provincial_runs_r(nation_file: Path) -> None:
@@ -60,11 +61,17 @@ def test_national_run_r_combines_provincial_runs_r(nation_file: Path) -> None:
                 expected = vals.sum(axis=0)
             elif kind == "min":
                 expected = vals.min(axis=0)
+            elif kind == "ratio":  # the nation's TFP growth over its GRDP growth, each weighted by GRDP
+                grdp = [s.province.grdp_vnd.value for s in nation.provinces]
+                part = [np.stack([rows[s.province.code].values[:, names.index(k)] for s in nation.provinces])
+                        for k in ("tfp_growth", "grdp_growth_average")]
+                expected = np.average(part[0], axis=0, weights=grdp) / np.average(part[1], axis=0, weights=grdp)
             else:
                 w = {"adults": [rows[s.province.code].citizens / s.ensemble.scale for s in nation.provinces],
                      "businesses": [rows[s.province.code].businesses / s.ensemble.scale for s in nation.provinces],
                      "grdp": [s.province.grdp_vnd.value for s in nation.provinces],
-                     "spending": [s.budget.spending_vnd.value for s in nation.provinces]}[kind]
+                     "spending": [s.budget.spending_vnd.value for s in nation.provinces],
+                     "exports": [s.economy.exports.exports_usd.value for s in nation.provinces]}[kind]
                 expected = np.average(vals, axis=0, weights=w)
             np.testing.assert_allclose(national.values[:, j], expected, rtol=1e-12, err_msg=name)
         assert national.seed == rows[12].seed == rows[4].seed  # the same seeds in every province

@@ -39,7 +39,9 @@ from sim.schema import SECTORS, Scenario
 from sim.streams import stream, stream_key
 from sim.world import World, build_world
 from sim.world.economy import DigitalEconomy
+from sim.world.exports import Exports
 from sim.world.population import top_weight_share
+from sim.world.production import Production
 from sim.world.sampling import count_where
 
 DT = 1.0 / 12.0  # one month in years: p, q and hazards are per year
@@ -80,7 +82,9 @@ class CityModel(mesa.Model):
     5. **businesses**: merchants reconsider cashless, firms file online, digital levels climb.
     6. **back office**: every commune office's M/M/c queue takes the month's dossiers.
     7. **payments**: the adopters' cashless habit.
-    8. **economy**: the core digital economy grows (and named investments land).
+    8. **economy**: the core digital economy grows (and named investments land); GRDP follows
+       from capital, labour and TFP, which firms' digital levels and the core move
+       (`sim.world.production`); exports are read from their pipeline when recorded.
     9. **monitor**: what the government steers by next (`sim.engine.monitoring`).
     """
 
@@ -175,6 +179,9 @@ class CityModel(mesa.Model):
                                             spec.businesses.grdp_shares)
         self._month_constants()
         self._measure_businesses()
+        self.production = Production.start(spec.economy.production, spec.behaviour.digital_economy.core_growth.value,
+                                           self.digital_realisation(), self.economy.core_share)
+        self.exports = Exports.start(spec.economy.exports, self.calendar.year_month(0)[0])
 
     def _dossier_load(self, month: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(offline, online) dossiers a commune office receives in `month`, real numbers: the
@@ -525,6 +532,17 @@ class CityModel(mesa.Model):
 
     def _economy(self, month: int) -> None:
         self.economy.month(self.calendar.year_month(month)[0])
+        self.production.month(self.digital_realisation(), self.economy.core_share)
+
+    def digital_realisation(self) -> float:
+        """Firms' digital realisation outside the core (`DigitalEconomy.realisation`), this month."""
+        digital, total = self.business_value_added.sum(axis=0).T
+        return self.economy.realisation(digital, total)
+
+    def exports_time(self, month: int) -> float:
+        """The middle of `month` as a fractional calendar year (when the month's export flows are read)."""
+        year, mon = self.calendar.year_month(month)
+        return year + (mon - 0.5) / 12.0  # structural: the middle of the month
 
     # ------------------------------------------------------- named state changes
 

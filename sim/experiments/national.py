@@ -28,7 +28,12 @@ __all__ = ["ProvinceRuns", "NationalResult", "weight_kind", "combine", "run_nati
 
 # What each indicator is a share or mean of, hence its weight when provinces are combined.
 BY_BUSINESSES = {"merchant_acceptance", "business_online_services"}
-BY_GRDP = {"digital_economy_share", "digital_economy_core_share", "digital_economy_digitalisation_share"}
+BY_GRDP = {"digital_economy_share", "digital_economy_core_share", "digital_economy_digitalisation_share",
+           "grdp_growth", "labour_productivity_growth", "tfp_growth", "grdp_growth_average", "digital_tfp_gain"}
+BY_EXPORTS = {"hightech_export_share"}
+# Shares of a growth that are ratios of two GRDP-weighted growths (the nation's TFP share is its TFP
+# growth over its GRDP growth, not a mean of the provinces' shares).
+RATIOS = {"tfp_contribution_share": ("tfp_growth", "grdp_growth_average")}
 BY_SPENDING = {"dx_budget_share"}
 BY_NATION = {"procedures_online"}  # national forcing: the same in every province
 
@@ -36,7 +41,8 @@ BY_NATION = {"procedures_online"}  # national forcing: the same in every provinc
 def weight_kind(indicator: str) -> str:
     """How national run r combines the provinces' values of an indicator: "sum" for totals
     (money, counts), else the weight of a weighted mean ("adults", "businesses", "grdp",
-    "spending"); the least digital sector's share is the minimum over provinces."""
+    "spending", "exports"); the least digital sector's share is the minimum over provinces; a
+    "ratio" is computed from the nation's values of its parts (`RATIOS`)."""
     if indicator.endswith("_vnd") or indicator in (*OUTPUT_INDICATORS, "r57_tasks_done"):
         return "sum"
     if indicator == "digital_economy_min_sector_share":
@@ -47,6 +53,10 @@ def weight_kind(indicator: str) -> str:
         return "grdp"
     if indicator in BY_SPENDING:
         return "spending"
+    if indicator in BY_EXPORTS:
+        return "exports"
+    if indicator in RATIOS:
+        return "ratio"
     return "adults"  # shares of adults, of people with a dossier, of transactions, of dossiers
 
 
@@ -83,7 +93,8 @@ def reduce(spec: Scenario, runs: list[RunResult], seconds: float) -> ProvinceRun
         months=first.months, values=np.stack([r.values for r in runs]),
         weights={"adults": np.array([r.citizens / scale for r in runs]),
                  "businesses": np.array([r.businesses / scale for r in runs]),
-                 "grdp": np.full(len(runs), grdp), "spending": np.full(len(runs), spec.budget.spending_vnd.value)},
+                 "grdp": np.full(len(runs), grdp), "spending": np.full(len(runs), spec.budget.spending_vnd.value),
+                 "exports": np.full(len(runs), spec.economy.exports.exports_usd.value)},
         citizens=first.citizens, seconds=seconds, runs=runs)
 
 
@@ -107,9 +118,15 @@ def combine(provinces: list[ProvinceRuns]) -> list[RunResult]:
             out[:, :, j] = stack[:, :, :, j].sum(axis=0)
         elif kind == "min":
             out[:, :, j] = stack[:, :, :, j].min(axis=0)
+        elif kind == "ratio":
+            continue  # from its parts, below
         else:
             w = np.stack([p.weights[kind] for p in provinces])[:, :, None]  # provinces x runs x 1
             out[:, :, j] = (stack[:, :, :, j] * w).sum(axis=0) / w.sum(axis=0)
+    for name, (part, whole) in RATIOS.items():
+        if name in first.names:
+            num, den = out[:, :, first.names.index(part)], out[:, :, first.names.index(whole)]
+            out[:, :, first.names.index(name)] = np.divide(num, den, out=np.zeros_like(num), where=den > 1e-9)
     runs = []
     for r in range(out.shape[0]):
         src = [p.runs[r] for p in provinces]

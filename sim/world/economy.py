@@ -74,6 +74,12 @@ class DigitalEconomy:
         """(S,) share of each sector's intensity its firms realise (value-added weighted)."""
         return np.divide(digital_va, total_va, out=np.zeros(len(SECTORS)), where=total_va > 0)
 
+    def realisation(self, digital_va: NDArray[np.float64], total_va: NDArray[np.float64]) -> float:
+        """Firms' digital realisation outside the core: the GRDP-weighted share of their sectors'
+        digital intensity they realise at their digital levels (0: none digital, 1: all at the top)."""
+        weight = self.sector_grdp.sum()
+        return float((self.sector_grdp * self.sector_realised(digital_va, total_va)).sum() / weight) if weight else 0.0
+
     def shares(self, digital_va: NDArray[np.float64], total_va: NDArray[np.float64]) -> dict[str, float]:
         """Core, digitalisation and total shares of GRDP in the scenario's definition, and the
         least digital sector's share of its own value added (the core sector counts whole)."""

@@ -1,0 +1,108 @@
+"""Growth accounting and exports (issue 27): the identities, the response to firms' digital
+adoption, and named investments that move exports in their producing year, not before."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from sim.engine.indicators import Recorder
+from sim.engine.model import CityModel
+from sim.inputs.scenario import load_scenario
+from sim.schema import ExportsSpec
+from sim.world.exports import Exports
+from sim.world.production import Production
+
+SMALL = ["ensemble.scale=0.003", "ensemble.uncertainty=false"]
+
+
+def _production(province: str = "dak_lak", *sets: str) -> Production:
+    spec = load_scenario(ROOT / "scenarios" / f"{province}.toml", [*SMALL, *sets])
+    return Production.start(spec.economy.production, spec.behaviour.digital_economy.core_growth.value,
+                            digital=0.3, core=0.05)
+
+
+@pytest.mark.parametrize("province", ["dak_lak", "dong_nai", "hai_phong"])
+def test_on_the_historical_pace_the_province_grows_as_its_history(province: str) -> None:
+    """Firms and the core keeping the history's pace: the first year's GRDP growth is the
+    history's (the base TFP growth is its residual), labour productivity the same less employment."""
+    p = _production(province)
+    s = p.spec
+    for month in range(1, 13):
+        core = p.core0 + p.core0 * (1 - p.core0) * p.core_growth * month / 12
+        p.month(p.digital0 + s.digital_pace_history.value * month / 12, core)
+    assert p.grdp_growth() == pytest.approx(s.grdp_growth_history.value, abs=0.002)
+    lp = (1 + s.grdp_growth_history.value) / (1 + s.employment_growth.value) - 1
+    assert p.labour_productivity_growth() == pytest.approx(lp, abs=0.002)
+    assert 0.0 < p.tfp_contribution_share() < 1.0
+    # Before twelve months have passed, the year-ago level is the history's trend: no jump at the start.
+    q = _production(province)
+    q.month(q.digital0 + s.digital_pace_history.value / 12, q.core0)
+    assert q.grdp_growth() == pytest.approx(s.grdp_growth_history.value, abs=0.003)
+
+
+def test_more_digital_adoption_more_tfp_and_nothing_else_moves_capital() -> None:
+    runs = {}
+    for digital in (0.3, 0.4, 0.5):
+        p = _production()
+        for _ in range(24):
+            p.month(digital, p.core0)
+        runs[digital] = p
+    gains = [runs[d].digital_log_tfp for d in (0.3, 0.4, 0.5)]
+    assert gains[0] == 0.0 and gains[0] < gains[1] < gains[2]
+    assert runs[0.5].tfp_contribution_share() > runs[0.3].tfp_contribution_share()
+    assert runs[0.5].log_labour == runs[0.3].log_labour
+    # Capital accumulates from investment out of GRDP: more TFP, more GRDP, more capital.
+    assert runs[0.5].log_capital > runs[0.3].log_capital
+
+
+def test_tfp_share_is_the_ratio_of_average_growths() -> None:
+    p = _production()
+    for _ in range(60):
+        p.month(p.digital0, p.core0)
+    assert p.tfp_contribution_share() == pytest.approx(p.tfp_growth() / p.grdp_growth_average())
+    assert p.grdp_growth_average() == pytest.approx(p.log_grdp / 5)
+
+
+def _exports(**investment: object) -> Exports:
+    inv = {"stage": "announced", "stage_year": 2025,
+           "approval_years": {"value": 1.0, "source": "test"}, "construction_years": {"value": 2.0, "source": "test"},
+           "ramp_years": {"value": 2.0, "source": "test"}, "exports_usd": {"value": 10e9, "source": "test"},
+           "source": "test"} | investment
+    spec = ExportsSpec.model_validate({
+        "exports_usd": {"value": 20e9, "source": "test"}, "hightech_share": {"value": 0.2, "source": "test"},
+        "growth": {"value": 0.05, "source": "test"}, "hightech_growth_premium": {"value": 0.0, "source": "test"},
+        "investments": {"park": inv}})
+    return Exports.start(spec, 2025)
+
+
+def test_a_named_investment_exports_from_its_producing_year_not_before() -> None:
+    x = _exports()
+    assert x.producing_from[0] == 2028.0  # announced 2025, one year to build permits, two to build
+    before = [x.hightech_share(2025 + m / 12) for m in range(36)]
+    assert np.allclose(before, 0.2)  # everything else grows alike: the share holds until it produces
+    assert x.investments_at(2027.99)[0] == 0.0 and x.investments_at(2028.5)[0] == pytest.approx(2.5e9)
+    assert x.investments_at(2031.0)[0] == 10e9  # full after the ramp
+    assert x.hightech_share(2028.5) > 0.2 and x.hightech_share(2031) > x.hightech_share(2029)
+    under = _exports(stage="under_construction")
+    assert under.producing_from[0] == 2027.0
+    producing = _exports(stage="producing", stage_year=2024, ramp_years={"value": 0.0, "source": "test"})
+    assert producing.investments_at(2025.0)[0] == 10e9
+    low_tech = _exports(hightech=False)
+    assert low_tech.hightech_share(2031) < 0.2  # it exports, but not high-tech goods
+
+
+def test_the_model_records_productivity_and_exports_every_month() -> None:
+    spec = load_scenario(ROOT / "scenarios" / "dong_nai.toml", [*SMALL, 'time.end="2030-12"'])
+    rec = Recorder(CityModel.build(spec, seed=3))
+    for _ in range(24):
+        rec.step()
+    values = {k: [v for (_, _, name, v) in rec.records if name == k]
+              for k in ("grdp_growth", "labour_productivity_growth", "tfp_contribution_share", "hightech_export_share")}
+    assert all(len(v) == 24 and all(math.isfinite(x) for x in v) for v in values.values())
+    # Month to month, GRDP growth on a year earlier moves smoothly (no step at the start or the new year).
+    assert np.abs(np.diff(values["grdp_growth"])).max() < 0.005
+    assert rec.phase_seconds["economy"] < 0.05 * sum(rec.phase_seconds.values())
