@@ -106,3 +106,22 @@ def test_the_model_records_productivity_and_exports_every_month() -> None:
     # Month to month, GRDP growth on a year earlier moves smoothly (no step at the start or the new year).
     assert np.abs(np.diff(values["grdp_growth"])).max() < 0.005
     assert rec.phase_seconds["economy"] < 0.05 * sum(rec.phase_seconds.values())
+
+
+def test_long_thanh_moves_dong_nai_exports_from_its_producing_month_and_not_before() -> None:
+    """The park (announced 2025, two years to tenants' construction, 1.6 to production at the
+    scenario's values) adds high-tech exports from mid-2028, and not a month earlier."""
+    sets = [*SMALL, 'time.end="2030-12"']
+    runs, starts = {}, {}
+    for name, extra in (("with", []), ("without", ["economy.exports.investments={}"])):
+        rec = Recorder(CityModel.build(load_scenario(ROOT / "scenarios" / "dong_nai.toml", [*sets, *extra]), seed=2))
+        rec.run()
+        runs[name] = {(y, m): v for (y, m, k, v) in rec.records if k == "hightech_export_share"}
+        starts[name] = rec.model.exports.producing_from
+    start = starts["with"][0]
+    assert start == pytest.approx(2028.6)
+    gap = {ym: runs["with"][ym] - runs["without"][ym] for ym in runs["with"]}
+    for (y, m), g in gap.items():
+        middle = y + (m - 0.5) / 12
+        assert (g > 0) == (middle > start), (y, m, g)
+    assert gap[(2030, 12)] > 0.02  # a sizeable plant: about 2 bn USD a year at full production
