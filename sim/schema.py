@@ -109,6 +109,11 @@ INDICATORS: dict[str, str] = {
     "officers_funded": "officer-years of back-office staff funded (cumulative)",
     "r57_tasks_done": "Resolution 57 tasks done (of those the centre assigned)",
     "r57_tasks_done_share": "share of the assigned Resolution 57 tasks done",
+    "dti_proxy_score": ("DTI-like composite (0-1): the provincial Digital Transformation Index's pillars the model "
+                        "measures (infrastructure, human resources, digital government, economy, society), weighted "
+                        "by the ministry's points"),
+    "dti_proxy_rank": ("rank among the 34 provinces on the DTI-like composite, the others on their own scenarios at "
+                       "the Resolution 57 minimum (a proxy for the DTI ranking)"),
 }
 
 # Indicators that are shares or means of 0-1 scores: observed values of them lie in [0, 1].

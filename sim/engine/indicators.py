@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine import behaviour as kern
+from sim.engine import dti
 from sim.engine.monitoring import (
     NO_STAFF_WAIT_DAYS,
     online_services_assisted,
@@ -113,7 +114,7 @@ def province_indicators(model: CityModel) -> dict[str, float]:
         "grdp_growth_average": model.production.grdp_growth_average(),
         "tfp_contribution_share": model.production.tfp_contribution_share(),
         "digital_tfp_gain": model.production.digital_log_tfp,
-        "hightech_export_share": model.exports.hightech_share(model.exports_time(model.month)),
+        "hightech_export_share": model.exports.hightech_share(model.mid_month(model.month)),
         "business_online_services": ratio(bc[kern.B_ONLINE], model.world.businesses.weight.sum()),
         "backoffice_wait_days": weighted(offices.wait_days, sizes),
         "backoffice_overdue_share": weighted(offices.overdue_share, sizes),
@@ -129,6 +130,8 @@ def province_indicators(model: CityModel) -> dict[str, float]:
         out[k] = float(delivered[k])
     out["r57_tasks_done"] = float(tasks.done) if tasks else 0.0
     out["r57_tasks_done_share"] = tasks.done / tasks.assigned if tasks else 0.0
+    out["dti_proxy_score"] = dti.composite(out)
+    out["dti_proxy_rank"] = dti.rank(out["dti_proxy_score"], model.mid_month(model.month), model.spec.province.code)
     return out
 
 

@@ -539,8 +539,9 @@ class CityModel(mesa.Model):
         digital, total = self.business_value_added.sum(axis=0).T
         return self.economy.realisation(digital, total)
 
-    def exports_time(self, month: int) -> float:
-        """The middle of `month` as a fractional calendar year (when the month's export flows are read)."""
+    def mid_month(self, month: int) -> float:
+        """The middle of `month` as a fractional calendar year (when the month's export flows and
+        the other provinces' DTI-like scores are read)."""
         year, mon = self.calendar.year_month(month)
         return year + (mon - 0.5) / 12.0  # structural: the middle of the month
 

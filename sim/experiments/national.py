@@ -45,8 +45,8 @@ def weight_kind(indicator: str) -> str:
     "ratio" is computed from the nation's values of its parts (`RATIOS`)."""
     if indicator.endswith("_vnd") or indicator in (*OUTPUT_INDICATORS, "r57_tasks_done"):
         return "sum"
-    if indicator == "digital_economy_min_sector_share":
-        return "min"
+    if indicator in ("digital_economy_min_sector_share", "dti_proxy_rank"):
+        return "min"  # the least digital sector; the best-placed province's rank (the nation has none)
     if indicator in BY_BUSINESSES:
         return "businesses"
     if indicator in BY_GRDP:
