@@ -18,3 +18,8 @@ COMMUNE_INDICATORS = ("online_services_adoption", "online_services_uptake", "onl
                       "cashless_adoption", "cashless_share",
                       "merchant_acceptance", "smartphone_ownership", "coverage_4g", "coverage_5g",
                       "backoffice_wait_days", "backoffice_overdue_share")
+
+# Indicators of growth accounting and exports (`sim.world.production`, `sim.world.exports`): the
+# only ones the `economy.*` parameters can move, since nothing else in the model reads them.
+GROWTH_INDICATORS = ("grdp_growth", "labour_productivity_growth", "tfp_growth", "grdp_growth_average",
+                     "tfp_contribution_share", "digital_tfp_gain", "hightech_export_share")

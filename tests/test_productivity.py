@@ -125,3 +125,25 @@ def test_long_thanh_moves_dong_nai_exports_from_its_producing_month_and_not_befo
         middle = y + (m - 0.5) / 12
         assert (g > 0) == (middle > start), (y, m, g)
     assert gap[(2030, 12)] > 0.02  # a sizeable plant: about 2 bn USD a year at full production
+
+
+def test_economy_draws_drive_only_the_growth_indicators() -> None:
+    """The economy block feeds nothing but growth accounting and exports: a draw of it that happens
+    to rank-correlate with online uptake over a few runs is not named as uptake's driver."""
+    from sim.experiments.ensemble import RunResult
+    from sim.experiments.sensitivity import rank_drivers
+    from sim.inputs.targets import Target
+
+    names = ["online_services_uptake", "tfp_contribution_share"]
+    runs = [RunResult(run=i, seed=i, years=np.array([2030]), months=np.array([12]), names=names,
+                      values=np.array([[0.5 + 0.01 * i, 0.4 + 0.01 * i]]), communes=[], citizens=1, businesses=1,
+                      build_seconds=0.0, run_seconds=0.0,
+                      parameters={"economy.production.capital_share": 0.3 + 0.01 * i,
+                                  "behaviour.online_services.q": 0.3 + 0.01 * ((i * 7) % 10)})
+            for i in range(10)]
+    targets = [Target("up", "online_services_uptake", ">=", 0.8, 2030, "test"),
+               Target("tfp", "tfp_contribution_share", ">=", 0.42, 2030, "test")]
+    drivers = rank_drivers(targets, runs).by_target
+    assert "economy.production.capital_share" not in drivers["up"]
+    assert drivers["up"] == ["behaviour.online_services.q"]
+    assert drivers["tfp"][0] == "economy.production.capital_share"

@@ -89,9 +89,9 @@ def section() -> str:
 
 
 def main() -> None:
+    from productivity import replace_section  # the sections after this one stay as they are
     text = REPORT.read_text(encoding="utf-8")
-    head = text.split(HEADING)[0].rstrip() + "\n\n"
-    REPORT.write_text(head + section(), encoding="utf-8")
+    REPORT.write_text(replace_section(text, HEADING, section()), encoding="utf-8")
     print(f"wrote {HEADING} into {REPORT}")
 
 

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import experiments as vx  # noqa: E402
+import productivity as vprod  # noqa: E402
 import provinces as vp  # noqa: E402
 
 from sim.experiments.calibrate import calibrate  # noqa: E402
@@ -637,7 +638,7 @@ def main() -> None:
     text = TEMPLATE.format(minutes=(time.perf_counter() - t0) / 60, bass_table=bass_table, tp=vx.TWIN_P,
                            tq=vx.TWIN_Q, twin_table=twin_table, twin_info=twin_info, crn_table=crn_table,
                            cal_table=cal_table, fit_table=fit_table, hindcast_table=hindcast_table)
-    REPORT.write_text(text + "\n" + mechanisms + "\n" + vp.section(), encoding="utf-8")
+    REPORT.write_text(text + "\n" + mechanisms + "\n" + vp.section() + "\n" + vprod.section(), encoding="utf-8")
     print(f"wrote {REPORT} and {FIGURES}/ in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 

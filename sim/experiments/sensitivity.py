@@ -53,6 +53,7 @@ from sim.files import MAX_BYTES, read_json
 from sim.inputs.scenario import with_levers
 from sim.inputs.targets import Target
 from sim.inputs.uncertainty import uncertain_keys
+from sim.names import GROWTH_INDICATORS
 from sim.schema import Scenario, lookup
 from sim.schema import levers as lever_keys
 
@@ -419,6 +420,8 @@ def rank_drivers(targets: list[Target], runs: list[RunResult]) -> Drivers:
         with np.errstate(invalid="ignore", divide="ignore"):
             rho = (rx * ry[:, None]).sum(axis=0) / np.sqrt((rx ** 2).sum(axis=0) * (ry ** 2).sum())
         rho = np.nan_to_num(rho)
+        if t.indicator not in GROWTH_INDICATORS:  # the economy block feeds nothing else: its draws are noise here
+            rho[[k.startswith("economy.") for k in keys]] = 0.0
         order = np.argsort(-np.abs(rho), kind="stable")
         by_target[t.id] = [keys[i] for i in order[:TOP_DRIVERS] if rho[i] != 0]
     return Drivers(by_target, f"rank correlation over {len(runs)} runs", "")
