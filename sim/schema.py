@@ -117,8 +117,13 @@ INDICATORS: dict[str, str] = {
 }
 
 # Indicators that are shares or means of 0-1 scores: observed values of them lie in [0, 1].
+# TFP's share of growth is not bounded: below 0 or above 1 when the inputs grow faster than GRDP.
 SHARE_INDICATORS = frozenset(k for k, what in INDICATORS.items()
-                             if "share of" in what or "(0-1)" in what or k == "dx_budget_share")
+                             if ("share of" in what or "(0-1)" in what or k == "dx_budget_share")
+                             and k != "tfp_contribution_share")
+# Indicators read as per cent: shares, growth rates and log changes.
+PERCENT_INDICATORS = SHARE_INDICATORS | frozenset(k for k in INDICATORS if "growth" in k or k == "digital_tfp_gain"
+                                                  or k == "tfp_contribution_share")
 
 # --------------------------------------------------------------------------- schema
 

@@ -51,7 +51,7 @@ from sim.inputs.scenario import load_scenario
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.plots import fan_figure
 from sim.outputs.report import commune_values
-from sim.outputs.verdict import Verdict
+from sim.outputs.verdict import Verdict, format_value
 from sim.schema import INDICATORS, PROGRAMMES, Scenario
 
 SCENARIO_ENV = "CITYTWIN_APP_SCENARIO"   # the scenario the app opens with (set by `citytwin app`)
@@ -266,9 +266,7 @@ def PilotControls(spec: Scenario) -> None:
 
 
 def _fmt(v: float | None, indicator: str) -> str:
-    if v is None or not np.isfinite(v):
-        return "–"
-    return f"{v:.1%}" if abs(v) <= 1.5 and not indicator.endswith(("_vnd", "_days")) else f"{v:,.3g}"
+    return "–" if v is None or not np.isfinite(v) else format_value(v, indicator)
 
 
 def _status_colour(status: str) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from sim.experiments.ensemble import RunTable
 from sim.experiments.outcomes import reaches, wilson
 from sim.inputs.targets import Target
-from sim.schema import INDICATORS
+from sim.schema import INDICATORS, PERCENT_INDICATORS
 
 LINES = (0.2, 0.8)
 # The Resolution 57 floor: money counts towards it whether or not the model represents its effect.
@@ -138,10 +138,13 @@ def verdicts(targets: list[Target], result: RunTable) -> list[Verdict]:
     return [judge(t, result) for t in targets]
 
 
-def _fmt(v: float | None, indicator: str) -> str:
+def format_value(v: float | None, indicator: str) -> str:
+    """A value as a planner reads it: shares and growth rates in per cent, anything else (days,
+    ranks, counts, money, the 1 of an achieved goal) as a number."""
     if v is None:
         return "-"
-    return f"{v:.1%}" if abs(v) <= 1.5 and not indicator.endswith("_vnd") else f"{v:.3g}"
+    return f"{v:.1%}" if indicator in PERCENT_INDICATORS else f"{v:,.3g}"
+
 
 
 def with_start_basis(items: list[Verdict], starting: list[dict]) -> list[Verdict]:
@@ -165,11 +168,11 @@ def verdict_table(items: list[Verdict], starting: str | None = None) -> str:
     rows = []
     for v in items:
         when = f"{v.year}+" if v.every_year else str(v.year)
-        band = ("-" if v.median is None else
-                f"{_fmt(v.median, v.indicator)} [{_fmt(v.p5, v.indicator)}-{_fmt(v.p95, v.indicator)}]")
+        median, p5, p95 = (format_value(x, v.indicator) for x in (v.median, v.p5, v.p95))
+        band = "-" if v.median is None else f"{median} [{p5}-{p95}]"
         prob = "-" if v.probability is None else \
             f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
-        row = (v.indicator, when, f"{v.comparison} {_fmt(v.threshold, v.indicator)}", band, prob,
+        row = (v.indicator, when, f"{v.comparison} {format_value(v.threshold, v.indicator)}", band, prob,
                str(v.year_reached or "-"), v.status)
         rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
