@@ -29,3 +29,15 @@ def test_status_only_when_the_interval_is_on_one_side():
     more = runs_to_decide(0.1, 20)
     assert more is not None and more > 20 and status_of(round(0.1 * more), more) == "OFF TRACK"
     assert runs_to_decide(0.2, 20) is None
+
+
+def test_values_print_as_their_kind() -> None:
+    from sim.outputs.verdict import format_value
+
+    assert format_value(0.523, "online_services_uptake") == "52.3%"
+    assert format_value(0.092, "labour_productivity_growth") == "9.2%"
+    assert format_value(1.23, "tfp_contribution_share") == "123.0%"  # a share of growth, not held to 1
+    assert format_value(2.7, "dti_proxy_rank") == "3" and format_value(1.0, "dti_proxy_rank") == "1"
+    assert format_value(0.8, "backoffice_wait_days") == "0.8"
+    assert format_value(1.0, "world_leading_digital_firms_attracted") == "1"  # an unmodelled count, not 100%
+    assert format_value(None, "online_services_uptake") == "-"

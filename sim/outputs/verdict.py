@@ -143,6 +143,8 @@ def format_value(v: float | None, indicator: str) -> str:
     ranks, counts, money, the 1 of an achieved goal) as a number."""
     if v is None:
         return "-"
+    if indicator.endswith("_rank"):
+        return f"{v:.0f}"  # a band's end interpolated between two ranks reads as the nearer rank
     return f"{v:.1%}" if indicator in PERCENT_INDICATORS else f"{v:,.3g}"
 
 
