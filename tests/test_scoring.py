@@ -70,3 +70,22 @@ def test_reliability_bins_follow_the_verdicts_lines() -> None:
     assert [r["goals"] for r in rows] == [2, 1, 3]
     assert rows[0]["reached"] == 0.0 and rows[2]["forecast"] == pytest.approx(0.9667, abs=1e-3)
     assert rows[2]["reached"] == pytest.approx(2 / 3)
+
+
+def test_every_figure_and_outcome_carries_its_publication_date() -> None:
+    """A forecast 'as of' a date may use only what was published by then: every figure the scenarios
+    cite and every 2025 outcome says when it was published, and why that date."""
+    import csv
+    import re
+    import tomllib
+
+    from conftest import ROOT
+
+    figures = tomllib.loads((ROOT / "seeds" / "figures.toml").read_text(encoding="utf-8"))["figure"]
+    with open(ROOT / "seeds" / "research" / "outcomes.csv", encoding="utf-8") as f:
+        outcomes = list(csv.DictReader(f))
+    date = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+    for fig in figures:
+        assert date.match(fig["published"]) and len(fig["published_basis"]) > 10, fig["id"]
+    assert all(date.match(o["published"]) for o in outcomes)
+    assert all(o["published"] > "2025-01-01" for o in outcomes if o["period"].startswith("2025"))
