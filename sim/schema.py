@@ -582,6 +582,11 @@ class ProductionSpec(Strict):
                     "higher output per worker: 1 - 1/relative labour productivity)")
     digital_pace_history: SourcedRate = Field(
         description="yearly rise of firms' digital realisation over the history (its TFP is taken out of the base)")
+    tfp_shock_sd: SourcedRate = Field(
+        description="standard deviation of a year's TFP growth around its path (harvests, demand, FDI timing), "
+                    "drawn for each year of each run")
+    tfp_shock_national_share: SourcedShare = Field(
+        description="share of a year's TFP shock's variance common to every province (the rest is the province's own)")
 
 
 ExportStage = Literal["announced", "under_construction", "producing"]

@@ -44,6 +44,29 @@ def test_on_the_historical_pace_the_province_grows_as_its_history(province: str)
     assert q.grdp_growth() == pytest.approx(s.grdp_growth_history.value, abs=0.003)
 
 
+def test_a_years_shock_moves_that_years_growth_and_the_level_after_it() -> None:
+    """A run's yearly TFP shock adds to that year's growth; the level keeps it (growth shocks, as
+    years of fast or slow growth are not made up the year after)."""
+    base, shocked = _production(), _production()
+    shocked.shocks = (0.02, 0.0)
+    for p in (base, shocked):
+        for _ in range(24):
+            p.month(p.digital0, p.core0)
+    assert shocked.log_tfp - base.log_tfp == pytest.approx(0.02)
+    years = [np.log1p(p.grdp_growth()) for p in (base, shocked)]
+    assert abs(years[1] - years[0]) < 0.005  # the second year grows at the path's rate again
+
+
+def test_the_model_draws_each_years_shock_from_its_own_stream() -> None:
+    spec = load_scenario(ROOT / "scenarios" / "dak_lak.toml", SMALL)
+    a, b, c = (CityModel.build(spec, seed=s).production.shocks for s in (1, 1, 2))
+    assert len(a) == 11 and a == b and a != c
+    assert 0.0 < float(np.std(a)) < 4 * spec.economy.production.tfp_shock_sd.value
+    still = load_scenario(ROOT / "scenarios" / "dak_lak.toml",
+                          [*SMALL, "economy.production.tfp_shock_sd={value = 0.0, source = 'no shocks here'}"])
+    assert set(CityModel.build(still, seed=1).production.shocks) == {0.0}
+
+
 def test_more_digital_adoption_more_tfp_and_nothing_else_moves_capital() -> None:
     runs = {}
     for digital in (0.3, 0.4, 0.5):
@@ -147,3 +170,14 @@ def test_economy_draws_drive_only_the_growth_indicators() -> None:
     assert "economy.production.capital_share" not in drivers["up"]
     assert drivers["up"] == ["behaviour.online_services.q"]
     assert drivers["tfp"][0] == "economy.production.capital_share"
+
+
+def test_provinces_share_part_of_a_years_shock_and_not_all_of_it() -> None:
+    """Run r of two provinces (the same seed, as in a national run) shares the national part of each
+    year's shock: correlated as `tfp_shock_national_share` says, never identical."""
+    draws = {}
+    for name in ("dak_lak", "dong_nai"):
+        spec = load_scenario(ROOT / "scenarios" / f"{name}.toml", SMALL)
+        draws[name] = np.concatenate([CityModel.build(spec, seed=s).production.shocks for s in range(12)])
+    rho = float(np.corrcoef(draws["dak_lak"], draws["dong_nai"])[0, 1])
+    assert 0.2 < rho < 0.8 and not np.allclose(draws["dak_lak"], draws["dong_nai"])

@@ -179,8 +179,17 @@ class CityModel(mesa.Model):
                                             spec.businesses.grdp_shares)
         self._month_constants()
         self._measure_businesses()
+        # A year's TFP shock: a part every province of a nation's run r shares (the same seed gives the same
+        # draws) and the province's own (a stream named by its code).
+        prod = spec.economy.production
+        years = -(-spec.time.months // 12)  # every year of the run (a part year counts)
+        common = self.stream("economy.tfp_shocks").standard_normal(years)
+        own = self.stream(f"economy.tfp_shocks.{spec.province.code}").standard_normal(years)
+        share = prod.tfp_shock_national_share.value
+        shocks = prod.tfp_shock_sd.value * (np.sqrt(share) * common + np.sqrt(1.0 - share) * own)
         self.production = Production.start(spec.economy.production, spec.behaviour.digital_economy.core_growth.value,
-                                           self.digital_realisation(), self.economy.core_share)
+                                           self.digital_realisation(), self.economy.core_share,
+                                           tuple(float(x) for x in shocks))
         self.exports = Exports.start(spec.economy.exports, self.calendar.year_month(0)[0])
 
     def _dossier_load(self, month: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

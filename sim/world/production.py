@@ -6,7 +6,8 @@ provincial studies in seeds/research/productivity.csv use it), month by month:
 - **labour** L: employed persons, growing at `employment_growth` a year;
 - **capital** K: last month's stock, plus investment (`investment_rate` of GRDP), less depreciation;
   it starts at `capital_output_ratio` years of GRDP;
-- **TFP** A: a base growth rate plus what firms' digital adoption adds. Log TFP rises by
+- **TFP** A: a base growth rate plus what firms' digital adoption adds, plus each year's shock
+  (drawn per run and year, `tfp_shock_sd`: years scatter around a province's trend by 1-2 points). Log TFP rises by
   `digital_tfp_elasticity` per unit of firms' digital realisation D (the value-added-weighted share
   of their sectors' digital intensity firms realise at their digital level, 0-1, outside the core)
   and by `core_productivity_premium` per unit of GRDP share the core digital economy gains (ICT
@@ -53,13 +54,17 @@ class Production:
     log_tfp: float = 0.0
     log_grdp: float = 0.0
     months: int = 0
+    shocks: tuple[float, ...] = ()      # each year's deviation of TFP growth from its path (log, a year)
+    _shock_log_tfp: float = 0.0
     _digital_log_tfp: float = 0.0
     _grdp_path: list[float] = field(default_factory=list)  # log GRDP at the end of each month
     _labour_path: list[float] = field(default_factory=list)
 
     @classmethod
-    def start(cls, spec: ProductionSpec, core_growth: float, digital: float, core: float) -> Production:
-        p = cls(spec, core_growth, digital, core)
+    def start(cls, spec: ProductionSpec, core_growth: float, digital: float, core: float,
+              shocks: tuple[float, ...] = ()) -> Production:
+        """The accounts at the start; `shocks` are the run's yearly TFP shocks (none: on the path)."""
+        p = cls(spec, core_growth, digital, core, shocks=shocks)
         p.base_growth = p.history_residual() - p.digital_history()
         return p
 
@@ -95,8 +100,11 @@ class Production:
         self.log_labour += math.log1p(s.employment_growth.value) / YEAR
         self._digital_log_tfp = (s.digital_tfp_elasticity.value * (digital - self.digital0)
                                  + s.core_productivity_premium.value * (core - self.core0))
+        year = self.months // YEAR
+        if year < len(self.shocks):
+            self._shock_log_tfp += self.shocks[year] / YEAR
         self.months += 1
-        self.log_tfp = self.base_growth * self.months / YEAR + self._digital_log_tfp
+        self.log_tfp = self.base_growth * self.months / YEAR + self._digital_log_tfp + self._shock_log_tfp
         self.log_grdp = self.log_tfp + self.alpha * self.log_capital + (1.0 - self.alpha) * self.log_labour
         self._grdp_path.append(self.log_grdp)
         self._labour_path.append(self.log_labour)
