@@ -19,11 +19,12 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sections import rewrite, table  # noqa: E402
+
 from sim.experiments.execution import Execution  # noqa: E402
 from sim.experiments.national import run_nation  # noqa: E402
 from sim.inputs.nation import load_nation  # noqa: E402
 
-REPORT = ROOT / "VALIDATION.md"
 HEADING = "## 8. Productivity"
 SETTINGS = ["ensemble.runs=12", "ensemble.scale=0.003"]
 PERIOD_END = 2029  # five years from the start, as the statistics office reports a plan period
@@ -45,21 +46,6 @@ SEED_GOALS = [("hai_phong", "labour_productivity_growth", 2025, ">= 10%"),
               ("dong_nai", "tfp_contribution_share", 2030, "> 60%"),
               ("dong_nai", "hightech_export_share", 2030, ">= 50%"),
               ("dak_lak", "tfp_contribution_share", 2030, ">= 42%")]
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] +
-                     ["| " + " | ".join(r) + " |" for r in rows])
-
-
-def replace_section(text: str, heading: str, body: str) -> str:
-    """`text` with the section that starts at `heading` (up to the next '## ') replaced by `body`,
-    or `body` appended when the section is not there yet."""
-    if heading not in text:
-        return text.rstrip() + "\n\n" + body
-    head, rest = text.split(heading, 1)
-    tail = rest.split("\n## ", 1)
-    return head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
 
 
 def _at(values: np.ndarray, years: np.ndarray, months: np.ndarray, year: int) -> np.ndarray:
@@ -181,9 +167,7 @@ def section() -> str:
 
 
 def main() -> None:
-    text = REPORT.read_text(encoding="utf-8")
-    REPORT.write_text(replace_section(text, HEADING, section()), encoding="utf-8")
-    print(f"wrote {HEADING} into {REPORT}")
+    rewrite(HEADING, section())
 
 
 if __name__ == "__main__":

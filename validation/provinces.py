@@ -17,11 +17,12 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sections import rewrite, table  # noqa: E402
+
 from sim.experiments.execution import Execution  # noqa: E402
 from sim.experiments.national import run_nation  # noqa: E402
 from sim.inputs.nation import load_nation  # noqa: E402
 
-REPORT = ROOT / "VALIDATION.md"
 TABLE = ROOT / "seeds" / "provinces.csv"
 HEADING = "## 7. The whole country"
 GDP_2024 = 11_511.9e12          # GSO, 6 Jan 2025 (seeds/provinces.py)
@@ -34,11 +35,6 @@ NATIONAL = {  # the national figure each starting value should average to, and w
     "coverage_4g": (0.998, "99.8% of the population (MIC, FACTS.md)"),
     "digital_economy_share": (0.183, "MIC 2024 estimate 18.3% of GDP"),
 }
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] +
-                     ["| " + " | ".join(r) + " |" for r in rows])
 
 
 def section() -> str:
@@ -89,10 +85,7 @@ def section() -> str:
 
 
 def main() -> None:
-    from productivity import replace_section  # the sections after this one stay as they are
-    text = REPORT.read_text(encoding="utf-8")
-    REPORT.write_text(replace_section(text, HEADING, section()), encoding="utf-8")
-    print(f"wrote {HEADING} into {REPORT}")
+    rewrite(HEADING, section())
 
 
 if __name__ == "__main__":
