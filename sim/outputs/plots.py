@@ -4,6 +4,7 @@ the goal numbered and listed)."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,7 +67,8 @@ def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
     ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
     ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
     prob = "" if v.probability is None else f" — P(reach) = {v.probability:.2f}, {v.status}"
-    ax.set_title(f"{scenario_name}: {v.indicator}{prob}\n{INDICATORS.get(v.indicator, '')}", fontsize=9)
+    what = textwrap.fill(INDICATORS.get(v.indicator, ""), 110)  # long definitions wrap instead of leaving the figure
+    ax.set_title(f"{scenario_name}: {v.indicator}{prob}\n{what}", fontsize=9)
     ax.set_ylabel(v.indicator, fontsize=8)
     ax.set_xlabel("year")
     ax.legend(fontsize=8, loc="lower right")
