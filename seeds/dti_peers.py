@@ -11,6 +11,7 @@ composite itself does not depend on them).
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -34,10 +35,12 @@ def main() -> int:
         for k, (year, month) in enumerate(zip(p.years, p.months)):
             rows.append([f"{p.code:02d}", p.name, f"{year + (month - 0.5) / 12:.4f}", f"{p.values[0, k, j]:.5f}"])
     PEERS.parent.mkdir(parents=True, exist_ok=True)
-    with open(PEERS, "w", encoding="utf-8", newline="") as f:
+    partial = PEERS.with_suffix(".csv.partial")  # written whole, then put in place: Ctrl-C leaves the old table
+    with open(partial, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["province_code", "province", "time", "score"])
         w.writerows(rows)
+    os.replace(partial, PEERS)
     print(f"wrote {PEERS.relative_to(ROOT)}: {len(result.provinces)} provinces x {len(rows) // len(result.provinces)} "
           f"months ({' '.join(SETTINGS)})")
     return 0
