@@ -944,6 +944,15 @@ class PosteriorSpec(Strict):
         return self
 
 
+class AsOfSpec(Strict):
+    """What `--as-of DATE` did to a scenario (`sim.inputs.as_of`): set by citytwin, not by a file."""
+
+    date: str
+    replaced: dict[str, str] = Field(default_factory=dict, description="key -> the later figures it no longer uses")
+    kept: dict[str, str] = Field(default_factory=dict, description="key -> frame or policy figures it keeps")
+    dropped: dict[str, str] = Field(default_factory=dict, description="observations and forcing points not known")
+
+
 class EnsembleSpec(Strict):
     runs: Annotated[int, Field(ge=1, le=100_000)]
     seed: Annotated[int, Field(ge=0, le=2**62)]
@@ -982,6 +991,8 @@ class Scenario(Strict):
     posterior: PosteriorSpec | None = Field(
         None, description="a calibration's weighted joint draws, drawn per run (supersedes priors)")
     source_file: str = ""
+    as_of: AsOfSpec | None = Field(
+        None, description="set by --as-of: the date the scenario's evidence stops, and what that changed")
 
     @model_validator(mode="after")
     def _priors_on_numbers(self, info: ValidationInfo) -> Scenario:

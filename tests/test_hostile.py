@@ -66,6 +66,7 @@ COMMANDS = {
     "discover": ["discover", str(DAK_LAK), "--target", "dak_lak.online_services_2030"],
     "sensitivity": ["sensitivity", str(DAK_LAK), "--samples", "2"],
     "calibrate": ["calibrate", str(ROOT / "scenarios" / "validation" / "vietnam_accounts.toml"), "--draws", "2"],
+    "hindcast": ["hindcast", str(DAK_LAK), "--as-of", "2024-12-31"],
 }
 OUT_OPTION = {"sweep": "--store"}
 
@@ -88,7 +89,7 @@ SHARED_BAD = {
     "--workers": (["-1", "257", "100000"], "ensemble.workers"),
 }
 SHARED_NOT_A_NUMBER = ["", " ", "ten", "1,5", "0x10", "1e3.5", "--", "١٢٣x", "\u00a0"]
-COMMANDS_WITH = {"--runs": ["run", "seek", "seek --cost", "sweep", "discover", "calibrate"],
+COMMANDS_WITH = {"--runs": ["run", "seek", "seek --cost", "sweep", "discover", "calibrate", "hindcast"],
                  "--seed": list(COMMANDS), "--scale": list(COMMANDS),
                  "--workers": list(COMMANDS)}
 
@@ -610,6 +611,12 @@ def _found_by_hand(folder: Path) -> list[tuple[str, list[str], list[str]]]:
                                            'free={"population.account_uptake"=[0.0, 5e-324]}', "--write",
                                            str(folder / "w.toml")], ["too narrow"]),
         ("--draws 1", ["calibrate", accounts, "--draws", "1", "--write", str(folder / "w.toml")], ["--draws"]),
+        ("--as-of not a day", ["run", str(DAK_LAK), "--as-of", "2024-13-01"], ["--as-of", "YYYY-MM-DD"]),
+        ("--as-of in the future", ["sweep", str(DAK_LAK), "--vary", "budget.dx_share=0.02:0.05:2", "--as-of",
+                                   "2999-12-31"], ["--as-of", "future"]),
+        ("a hindcast without its date", ["hindcast", str(DAK_LAK)], ["--as-of is required"]),
+        ("a calibrated posterior before its data", ["hindcast", accounts.replace(".toml", "_calibrated.toml"),
+                                                    "--as-of", "2024-12-31"], ["calibrate", "--as-of 2024-12-31"]),
     ]
 
 

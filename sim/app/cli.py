@@ -63,7 +63,7 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, NoReturn  # noqa: E402
 
-from sim.inputs.catalogue import scenario_argument  # noqa: E402 - light: pathlib and re only
+from sim.inputs.catalogue import as_of_argument, scenario_argument  # noqa: E402 - light: pathlib and re only
 
 SCENARIO_HELP = ("scenario TOML file (e.g. scenarios/dak_lak.toml), or a province's code or name for its shipped "
                  "scenario (79, ho_chi_minh)")
@@ -195,6 +195,13 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
 
+    hind = sub.add_parser("hindcast", help="the forecast a scenario would have made on a past date, scored "
+                                           "against what was published since")
+    hind.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
+    _exploring(hind, runs="ensemble size (default: the scenario's ensemble.runs)",
+               seed="base seed; run r's seed is a hash of (seed, r)",
+               out="output folder (default results/<scenario name>_hindcast_<date>/)")
+
     app = sub.add_parser("app", help="a planner's dashboard in the browser: move the levers, run, read the verdict")
     app.add_argument("scenario", nargs="?", type=scenario_argument,
                      help="scenario TOML to open (default: the first in the folder)")
@@ -225,7 +232,10 @@ def _exploring(parser: argparse.ArgumentParser, runs: str, seed: str, out: str, 
 
 
 def _where(parser: argparse.ArgumentParser) -> None:
-    """Where runs execute: the options every command that runs an ensemble takes."""
+    """Where runs execute, and on what evidence: the options every command that runs an ensemble takes."""
+    parser.add_argument("--as-of", dest="as_of", type=as_of_argument, metavar="YYYY-MM-DD",
+                        help="use only the figures published by this date (seeds/figures.toml); what replaces a "
+                             "later one is in seeds/as_of.toml")
     parser.add_argument("--executor", choices=("processes", "inline", "dask"), default="processes",
                         help="where runs execute (dask: the cluster at --scheduler, else a local one)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -323,7 +333,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if is_nation(args.scenario):
         return _run_nation(args)
     # Everything that can refuse is checked before any work: scenario, output folder, cost.
-    spec = load_scenario(args.scenario, _overrides(args))
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
     out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
     out.check()
     targets = resolve_targets(spec, args.scenario)
@@ -386,7 +396,7 @@ def _run_nation(args: argparse.Namespace) -> int:
     from sim.outputs.report import experiment_manifest
     from sim.outputs.verdict import verdict_table, verdicts
 
-    nation = load_nation(args.scenario, _overrides(args))
+    nation = load_nation(args.scenario, _overrides(args), as_of=args.as_of)
     for spec in nation.provinces:  # a scale too small for a province refuses here, naming it, not in a worker
         check_cost(spec, nation.runs, 1, yes=True)
     out = OutputFolder(args.out or Path("results") / nation.name, kind="run")
@@ -430,7 +440,7 @@ def cmd_seek(args: argparse.Namespace) -> int:
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
     lever, low, high = parse_lever(args.lever)
-    spec = load_scenario(args.scenario, _overrides(args))
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
     targets = modelled(resolve_targets(spec, args.scenario), None if args.target == "all" else [args.target])
     low, high = lever_range(spec, lever, low, high)
     if not 0.0 < args.probability <= 1.0:
@@ -499,7 +509,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, design, store, cost.
     varies = [parse_vary(v) for v in args.vary]
-    spec = load_scenario(args.scenario, _overrides(args))
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
     e = spec.ensemble
     design = make_design(spec, varies, args.design, args.points, e.seed)
     targets = [t for t in resolve_targets(spec, args.scenario) if t.modelled]
@@ -553,7 +563,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
-    spec = load_scenario(args.scenario, _overrides(args))
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
     if not spec.ensemble.uncertainty:
         raise ScenarioError(f"{args.scenario}: ensemble.uncertainty is false: nothing is drawn, so there is no "
                             "region of the assumptions to find")
@@ -601,7 +611,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
     samples = DEFAULT_SAMPLES[args.method] if args.samples is None else args.samples
     check_samples(args.method, samples)
-    spec = load_scenario(args.scenario, _overrides(args))
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
     targets = modelled(resolve_targets(spec, args.scenario), args.target)
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_sensitivity", kind="sensitivity")
     out.check()
@@ -639,7 +649,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.outputs.calibration_outputs import check_variant, write_calibration
     from sim.outputs.outfolder import OutputFolder, check_name
 
-    spec = load_scenario(args.scenario, _overrides(args))
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
     if not 2 <= args.draws <= 100_000:
         raise ScenarioError(f"--draws {args.draws}: expected 2 to 100000 (a posterior needs draws to weigh)")
     check_calibratable(spec, args.until)
@@ -676,6 +686,70 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"\nhindcast after {args.until}: RMSE {rmse:.3f} (no-change forecast: {persistence:.3f})")
     print(f"\nlog-likelihood {cal.log_likelihood:.3f}; {cal.wall_seconds:.0f} s. "
           f"Calibrated scenario: {variant}  Fit plot: {out.path}/fit.png")
+    return 0
+
+
+def cmd_hindcast(args: argparse.Namespace) -> int:
+    """`citytwin hindcast SCENARIO --as-of DATE`: the ensemble with the evidence of DATE, scored
+    against every later observation of the same indicators (`sim.experiments.hindcast`)."""
+    from sim.errors import ScenarioError
+    from sim.experiments.ensemble import RunTable, run_ensemble
+    from sim.experiments.hindcast import from_observed, outcomes_of, score
+    from sim.experiments.national import run_nation
+    from sim.experiments.resources import check_cost
+    from sim.inputs.nation import is_nation, load_nation
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.targets import resolve_targets
+    from sim.outputs.hindcast import summary_text, write_hindcast
+    from sim.outputs.outfolder import OutputFolder
+    from sim.outputs.report import experiment_manifest
+
+    if args.as_of is None:
+        raise ScenarioError("hindcast: --as-of is required: the date the forecast is made on, e.g. --as-of 2024-12-31")
+    overrides = _overrides(args)
+    execution = _execution(args)
+    if is_nation(args.scenario):
+        nation = load_nation(args.scenario, overrides, as_of=args.as_of)
+        name, first, province, targets = nation.name, nation.provinces[0], 0, nation.targets
+        observations = [o for code in (0, *(p.province.code for p in nation.provinces)) for o in outcomes_of(code)]
+        restriction = {"date": args.as_of.isoformat(), "provinces": {
+            p.province.code: p.as_of.model_dump() if p.as_of else {} for p in nation.provinces}}
+        for spec in nation.provinces:
+            check_cost(spec, nation.runs, 1, yes=True)
+        runs, scale = nation.runs, nation.scale
+    else:
+        full = load_scenario(args.scenario, overrides)
+        first = load_scenario(args.scenario, overrides, as_of=args.as_of)
+        name, province = first.name, first.province.code
+        targets = resolve_targets(first, args.scenario)
+        observations = outcomes_of(province) + from_observed(full.observed, province)
+        restriction = first.as_of.model_dump() if first.as_of else {}
+        check_cost(first, first.ensemble.runs, execution.planned(first), yes=args.yes, counterfactual=False)
+        runs, scale = first.ensemble.runs, first.ensemble.scale
+    out = OutputFolder(args.out or Path("results") / f"{name}_hindcast_{args.as_of.isoformat()}", kind="hindcast")
+    out.check()
+    with out.locked():
+        if not args.quiet:
+            print(f"{name}: forecasting as of {args.as_of}: {runs} runs at scale {scale:g}", file=sys.stderr)
+        checkpoint()
+        result: RunTable
+        if is_nation(args.scenario):
+            national = run_nation(nation, execution=execution)
+            result = national
+            places = {0: national, **{p.code: RunTable(runs=p.runs) for p in national.provinces}}
+            names = {0: "Vietnam", **{p.code: p.name for p in national.provinces}}
+        else:
+            result = run_ensemble(first, execution=execution)
+            places = {province: result}
+            names = {province: first.province.name or name}
+        h = score(places, province, args.as_of, observations, targets, name, restriction)
+        known = [o for o in observations if o.published <= args.as_of and o.comparable]
+        meta = experiment_manifest(first, result, sys.argv, as_of=args.as_of.isoformat(), runs=runs, scale=scale,
+                                   summary=h.summary())
+        checkpoint()
+        write_hindcast(out, h, places, names, known, meta)
+    print(summary_text(h))
+    print(_finished(f"{runs} runs", result, out.path))
     return 0
 
 
@@ -730,7 +804,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     try:
         command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "discover": cmd_discover,
-                   "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity, "app": cmd_app}[args.command]
+                   "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity, "hindcast": cmd_hindcast,
+                   "app": cmd_app}[args.command]
         with warnings.catch_warnings():
             # A library's warning (numpy's, shapely's) is a developer's message in several lines, not
             # a planner's: shown with CITYTWIN_DEBUG=1 only.

@@ -4,13 +4,15 @@ name a province by code or name instead of a file."""
 
 from __future__ import annotations
 
+import argparse
 import re
+from datetime import date
 from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 PROVINCES = SCENARIOS / "provinces"
 
-__all__ = ["SCENARIOS", "PROVINCES", "province_files", "scenario_argument"]
+__all__ = ["SCENARIOS", "PROVINCES", "province_files", "scenario_argument", "as_of_argument"]
 
 
 def province_files() -> dict[int, Path]:
@@ -35,3 +37,14 @@ def scenario_argument(text: str) -> str:
         if path.stem[3:] == key:
             return str(path)
     return text
+
+
+def as_of_argument(text: str) -> date:
+    """An `--as-of` date: YYYY-MM-DD, not in the future."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, e.g. 2024-12-31, got {text!r}") from None
+    if day > date.today():
+        raise argparse.ArgumentTypeError(f"{day} is in the future: give a past date")
+    return day

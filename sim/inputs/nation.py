@@ -16,6 +16,7 @@ runs and seeds, judged together against the national goals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -103,9 +104,9 @@ def _split(overrides: list[str] | tuple[str, ...], codes: set[int]) -> tuple[lis
     return everyone, own
 
 
-def load_nation(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Nation:
-    """Read a nation scenario and every province scenario it names, with the overrides; one-line
-    ScenarioError otherwise."""
+def load_nation(path: str | Path, overrides: list[str] | tuple[str, ...] = (), as_of: date | None = None) -> Nation:
+    """Read a nation scenario and every province scenario it names, with the overrides (and only the
+    evidence published by `as_of`); one-line ScenarioError otherwise."""
     path = Path(path)
     file = str(path)
     data = read_toml(path)
@@ -131,7 +132,7 @@ def load_nation(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     everyone, own = _split([t for t in overrides if t not in own_sets], codes)
     e = spec.ensemble
     runs = [f"ensemble.runs={e.runs}", f"ensemble.seed={e.seed}", f"ensemble.scale={e.scale}"]
-    provinces = [load_scenario(f, [*everyone, *own.get(int(f.name[:2]), []), *runs]) for f in files]
+    provinces = [load_scenario(f, [*everyone, *own.get(int(f.name[:2]), []), *runs], as_of=as_of) for f in files]
     for f, s in zip(files, provinces):
         if s.province.grdp_vnd is None:
             raise ScenarioError(f"{f}: province.grdp_vnd: a nation weighs the digital economy by GRDP; give the "

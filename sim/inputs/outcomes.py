@@ -47,3 +47,20 @@ def load_outcomes(path: str | None = None) -> tuple[Outcome, ...]:
 def comparable(province: int, after: date) -> list[Outcome]:
     """The comparable outcomes of a province (0: the nation) published after `after`."""
     return [o for o in load_outcomes() if o.comparable and o.province == province and o.published > after]
+
+
+@lru_cache(maxsize=4)
+def load_history(path: str | None = None) -> tuple[Outcome, ...]:
+    """seeds/history.toml: what was published before the forecasts, for the naive forecasts (each a
+    comparable observation of its indicator; `research` names its parts in seeds/research/history.csv)."""
+    file = path or str(seeds_dir() / "history.toml")
+    with open(file, "rb") as fh:
+        rows = tomllib.load(fh)["history"]
+    out = []
+    for r in rows:
+        if r["indicator"] not in INDICATORS:
+            raise ValueError(f"{file}: history {r['id']}: unknown indicator {r['indicator']!r}")
+        parts = "; ".join(f"{p['old'] or 'the unit'} {p['period']}" for p in r["parts"])
+        out.append(Outcome(r["id"], int(r["province"]), r["indicator"], int(r["year"]), int(r.get("month", 12)),
+                           float(r["value"]), date.fromisoformat(r["published"]), True, r["why"], parts))
+    return tuple(out)

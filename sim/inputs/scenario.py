@@ -21,6 +21,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from sim.errors import ScenarioError
 from sim.files import MAX_DEPTH, confined, read_toml
 from sim.files import depth as nesting
 from sim.geodata import lookup_communes, province_units
+from sim.inputs.as_of import restrict
 from sim.inputs.provincefiles import check_province_files
 from sim.inputs.targets import resolve_targets
 from sim.schema import Scenario, levers, lookup, set_number
@@ -151,7 +153,7 @@ def _resolve(path: Path, origin: dict[str, str], roots: tuple[Path, ...] | None 
 
 
 # Keys citytwin sets itself: a scenario file or --set may not (source_file anchors relative paths).
-INTERNAL_KEYS = ("source_file", "extends")
+INTERNAL_KEYS = ("source_file", "extends", "as_of")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -245,9 +247,10 @@ def _format_error(exc: ValidationError, origin: dict[str, str], default: str) ->
 
 def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
                   roots: tuple[Path, ...] | None = None,
-                  base: Path | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+                  base: Path | None = None, as_of: date | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The merged raw data of a scenario file with overrides applied, and each key's file
-    (`base`: where the file's own `extends` is looked up, default its folder)."""
+    (`base`: where the file's own `extends` is looked up, default its folder; `as_of`: only the
+    evidence published by that date, `sim.inputs.as_of`, before the overrides)."""
     path = Path(path)
     origin: dict[str, str] = {}
     data = _resolve(path, origin, roots=roots, base=base)
@@ -255,6 +258,8 @@ def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         if key in data:
             raise ScenarioError(f"{origin.get(key, path)}: {key}: set by citytwin, not by a scenario")
     data.setdefault("name", path.stem)
+    if as_of is not None:
+        data["as_of"] = restrict(data, as_of, str(path), origin).as_dict()
     data = _province_filled(data)
     for text in overrides:
         keys, value = parse_override(text)
@@ -266,14 +271,16 @@ def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                  roots: Iterable[Path] | None = None, base: Path | None = None) -> Scenario:
+                  roots: Iterable[Path] | None = None, base: Path | None = None,
+                  as_of: date | None = None) -> Scenario:
     """Read, merge, override and validate a scenario; raises ScenarioError with one line.
 
     `roots`: for a scenario from someone else (an upload), the folders that the file itself,
     its `extends` chain and its data files (GeoJSON, CSV) must lie in. None: anywhere.
-    `base`: the folder the file's own `extends` is looked up in (an upload's: the app's folder)."""
+    `base`: the folder the file's own `extends` is looked up in (an upload's: the app's folder).
+    `as_of`: the scenario as it could have been written that day (`sim.inputs.as_of`)."""
     roots_t = None if roots is None else tuple(Path(r) for r in roots)
-    data, origin = scenario_dict(path, overrides, roots_t, base)
+    data, origin = scenario_dict(path, overrides, roots_t, base, as_of)
     return validate_scenario(data, origin, str(Path(path).resolve()), roots_t)
 
 
