@@ -69,12 +69,13 @@ class TreeMemory:
         self._thread.join()
 
 
-def citytwin(args: list[str], out: Path) -> dict:
-    """Run the CLI in a child process; wall, CPU, peak memory and the run's manifest timings."""
+def citytwin(args: list[str], out: Path, command: str = "run") -> dict:
+    """Run a CLI command (default `run`) in a child process; wall, CPU, peak memory and the
+    manifest it wrote."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", "run", *args, "--quiet", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "sim.app.cli", command, *args, "--quiet", "--out", str(out)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = TreeMemory(proc.pid)
     stdout, stderr = proc.communicate()
@@ -85,7 +86,7 @@ def citytwin(args: list[str], out: Path) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {
-        "command": "citytwin run " + " ".join(args),
+        "command": f"citytwin {command} " + " ".join(args),
         "wall_seconds": wall,
         "cpu_user_seconds": after.ru_utime - before.ru_utime,
         "cpu_sys_seconds": after.ru_stime - before.ru_stime,

@@ -59,15 +59,21 @@ def test_goals_with_a_published_outcome_get_their_probability_scored(monkeypatch
     import sim.experiments.hindcast as hc
 
     runs = _runs([0.05] * 5 + [0.09] * 15)  # 75% of runs reach 8%
+    here = hc.place_name(75)
+    assert here == "dong_nai" and hc.place_name(0) == "national"
+    out = {"published": "2026-01-05", "source": "test", "province": here}
     monkeypatch.setattr(hc, "goal_outcomes", lambda: {
-        "g.reached": {"reached": True, "published": "2026-01-05", "what": "9%", "source": "test"},
-        "g.missed": {"reached": False, "published": "2026-01-05", "what": "7%", "source": "test"},
-        "g.old": {"reached": True, "published": "2024-06-01", "what": "known before", "source": "test"}})
-    targets = [Target("g.reached", "grdp_growth", ">=", 0.08, 2025, "t"),
+        "g.reached": out | {"reached": True, "what": "9%"},
+        "g.missed": out | {"reached": False, "what": "7%"},
+        "g.old": out | {"reached": True, "published": "2024-06-01", "what": "known before"},
+        "g.elsewhere": out | {"reached": True, "what": "9%", "province": "national"},
+        "g.other_measure": out | {"reached": True, "what": "9%", "comparable": False, "why": "another measure"}})
+    targets = [Target("g.reached", "grdp_growth", ">=", 0.08, 2025, "t", every_year=True),
                Target("g.missed", "grdp_growth", ">=", 0.08, 2026, "t"),
-               Target("g.old", "grdp_growth", ">=", 0.08, 2025, "t")]
-    h = score({5: runs}, 5, CUTOFF, [], targets)
+               *(Target(g, "grdp_growth", ">=", 0.08, 2025, "t") for g in ("g.old", "g.elsewhere", "g.other_measure"))]
+    h = score({75: runs}, 75, CUTOFF, [], targets)
     assert [(g.id, g.probability, g.reached) for g in h.goals] == [("g.reached", 0.75, True), ("g.missed", 0.75, False)]
+    assert h.goals_not_comparable == [("g.other_measure", "another measure")]
     p = h.probabilities
     assert p.brier == pytest.approx((0.25**2 + 0.75**2) / 2) and p.brier_base == pytest.approx(0.25)
 

@@ -63,6 +63,9 @@ def test_probability_scores_against_the_base_rate() -> None:
     assert wrong.brier_skill < 0 and math.isfinite(wrong.log)  # certainty that is wrong: finite, held off 0 and 1
     with pytest.raises(ValueError):
         score_probabilities([0.5], [1, 0])
+    one_way = score_probabilities([0.75, 0.9], [1, 1])  # every goal reached: the base rate is certainty
+    assert not one_way.informative and math.isnan(one_way.brier_skill)
+    assert one_way.brier == pytest.approx((0.25**2 + 0.1**2) / 2)
 
 
 def test_reliability_bins_follow_the_verdicts_lines() -> None:

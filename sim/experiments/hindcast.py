@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -94,6 +94,7 @@ class Hindcast:
     outside: list[tuple[Observation, str]]   # comparable but not scorable here, with why
     goals: list[GoalScore]
     restriction: dict[str, Any] = field(default_factory=dict)
+    goals_not_comparable: list[tuple[str, str]] = field(default_factory=list)  # (goal id, why)
 
     @property
     def coverage(self) -> float:
@@ -183,7 +184,15 @@ def goal_outcomes(path: str | None = None) -> dict[str, dict[str, Any]]:
     file = path or str(seeds_dir() / "goals.toml")
     with open(file, "rb") as fh:
         goals = tomllib.load(fh)["goal"]
-    return {g["id"]: g["outcome"] for g in goals if "outcome" in g}
+    return {g["id"]: g["outcome"] | {"province": g["province"]} for g in goals if "outcome" in g}
+
+
+def place_name(code: int) -> str:
+    """How seeds/goals.toml names a place: "national", or the province's file name (dong_nai)."""
+    from sim.inputs.catalogue import province_files
+
+    path = province_files().get(code)
+    return "national" if code == 0 or path is None else path.stem[3:]
 
 
 def _draws(result: RunTable, indicator: str, year: int, month: int) -> NDArray[np.float64] | None:
@@ -224,18 +233,23 @@ def score(results: dict[int, RunTable], province: int, as_of: date, observations
             except ValueError:  # nothing published before: no naive forecast to compare with
                 naive[name] = (float("nan"), float("nan"))
         scored.append(ScoredObservation(o, score_figure(draws, o.value), naive))
-    goals = []
+    goals, goals_not_comparable = [], []
     outcomes = goal_outcomes()
     main = results[province]
     years = {int(y) for y in main.runs[0].years}
     for t in targets:
         out = outcomes.get(t.id)
-        if out is None or not t.modelled or date.fromisoformat(str(out["published"])) <= as_of:
+        # A goal's outcome is of its own place: the nation's goals are not scored on a province's runs.
+        if (out is None or not t.modelled or out["province"] != place_name(province)
+                or date.fromisoformat(str(out["published"])) <= as_of or t.year not in years):
             continue
-        if not out.get("comparable", True) or t.year not in years:
+        if not out.get("comparable", True):
+            goals_not_comparable.append((t.id, str(out["why"])))
             continue
-        p = float(np.mean([run_reaches([t], r)[0] for r in main.runs]))
+        # The outcome is of the deadline's year: a goal held every year after is scored for that year.
+        once = replace(t, every_year=False)
+        p = float(np.mean([run_reaches([once], r)[0] for r in main.runs]))
         goals.append(GoalScore(t.id, t.indicator, t.year, p, bool(out["reached"]), str(out["what"]),
                                str(out["source"])))
     return Hindcast(scenario, province, as_of, len(main.runs), scored,
-                    [o for o in later if not o.comparable], outside, goals, restriction or {})
+                    [o for o in later if not o.comparable], outside, goals, restriction or {}, goals_not_comparable)

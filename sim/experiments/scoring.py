@@ -87,12 +87,18 @@ class ProbabilityScore:
     log_base: float
 
     @property
+    def informative(self) -> bool:
+        """Whether the base rate can be beaten at all: some goals reached and some not (when every
+        goal went the same way the base rate is that certainty, and no skill is measurable)."""
+        return 0 < self.reached < self.goals
+
+    @property
     def brier_skill(self) -> float:
-        return 1.0 - self.brier / self.brier_base if self.brier_base > 0 else float("nan")
+        return 1.0 - self.brier / self.brier_base if self.informative and self.brier_base > 0 else float("nan")
 
     @property
     def log_skill(self) -> float:
-        return 1.0 - self.log / self.log_base if self.log_base > 0 else float("nan")
+        return 1.0 - self.log / self.log_base if self.informative and self.log_base > 0 else float("nan")
 
 
 def score_probabilities(probabilities: ArrayLike, outcomes: ArrayLike, floor: float = 0.01) -> ProbabilityScore:

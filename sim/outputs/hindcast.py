@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sim.experiments.ensemble import RunTable  # noqa: E402
 from sim.experiments.hindcast import Hindcast, Observation  # noqa: E402
@@ -30,15 +31,21 @@ def as_json(h: Hindcast) -> dict[str, Any]:
             "not_comparable": [{"id": o.id, "indicator": o.indicator, "year": o.year, "month": o.month,
                                 "observed": o.value, "published": o.published.isoformat(), "why": o.why}
                                for o in h.not_comparable],
+            "goals_not_comparable": [{"id": gid, "why": why} for gid, why in h.goals_not_comparable],
             "not_scored": [{"id": o.id, "indicator": o.indicator, "year": o.year, "month": o.month, "why": why}
                            for o, why in h.outside],
             "evidence": h.restriction}
 
 
+def _t(year: int, month: int) -> float:
+    """A month's place on the time axis: its middle (December 2025 just left of 2026)."""
+    return year + (month - 0.5) / 12
+
+
 def _fan(ax: plt.Axes, result: RunTable, indicator: str) -> tuple[float, float]:
     df = result.indicators
     wide = df[df.indicator == indicator].pivot_table(index="run", columns=["year", "month"], values="value")
-    t = np.array([int(y) + int(m) / 12 for y, m in wide.columns.to_list()])
+    t = np.array([_t(int(y), int(m)) for y, m in wide.columns.to_list()])
     q = np.percentile(wide.to_numpy(), [5, 50, 95], axis=0)
     ax.fill_between(t, q[0], q[2], color="tab:blue", alpha=0.2, label="forecast, 5–95% of runs")
     ax.plot(t, q[1], color="tab:blue", lw=1.5, label="forecast, median")
@@ -61,16 +68,19 @@ def figure(h: Hindcast, places: dict[int, RunTable], names: dict[int, str], indi
         first, last = _fan(ax, places[code], indicator)
         past = [o for o in known if o.indicator == indicator and o.province == code]
         if past:
-            ax.plot([o.when for o in past], [o.value for o in past], "o", color="black", ms=4,
+            ax.plot([_t(o.year, o.month) for o in past], [o.value for o in past], "o", color="black", ms=4,
                     label="published by the cutoff")
         for covered, marker, label in ((True, "o", "published since: inside the band"),
                                        (False, "X", "published since: outside the band")):
             pts = [s for s in scored if s.obs.province == code and s.score.covered == covered]
             if pts:
-                ax.plot([s.obs.when for s in pts], [s.obs.value for s in pts], marker, color="tab:red", ms=7,
+                ax.plot([_t(s.obs.year, s.obs.month) for s in pts], [s.obs.value for s in pts], marker,
+                        color="tab:red", ms=7,
                         label=label)
         ax.axvline(cut, color="grey", ls="--", lw=1)
-        ax.set_xlim(min([first, *[o.when for o in past]]) - 0.1, min(last, max(h.as_of.year + 4.0, first + 2)) + 0.1)
+        ax.set_xlim(min([first, cut, *[_t(o.year, o.month) for o in past]]) - 0.3,
+                    min(last, max(h.as_of.year + 4.0, first + 2)) + 0.1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(names.get(code, str(code)), fontsize=9)
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: format_value(v, indicator)))
         ax.tick_params(labelsize=7)
@@ -134,9 +144,14 @@ def summary_text(h: Hindcast) -> str:
                 lines.append(f"against {said}: no history published by the cutoff to make it from")
     if h.goals:
         g = s["goals"]
-        skill = "-" if g["brier_skill"] is None else f"{g['brier_skill']:.2f}"
-        lines.append(f"goals with a published outcome: {g['scored']} ({g['reached']} reached); Brier {g['brier']:.3f} "
-                     f"against the base rate's {g['brier_base']:.3f} (skill {skill})")
+        skill = (f"against the base rate's {g['brier_base']:.3f} (skill {g['brier_skill']:.2f})"
+                 if g["brier_skill"] is not None else "(all went the same way: no base rate to beat yet)")
+        each = ", ".join(f"{x.id} P(reach) {x.probability:.0%}, {'reached' if x.reached else 'missed'}"
+                         for x in h.goals)
+        lines.append(f"goals with a published outcome: {g['scored']} ({g['reached']} reached); "
+                     f"Brier {g['brier']:.3f} {skill}: {each}")
+    for gid, why in h.goals_not_comparable:
+        lines.append(f"goal {gid}: outcome not comparable ({why})")
     if h.not_comparable:
         lines.append(f"not comparable ({len(h.not_comparable)}): " + "; ".join(
             f"{o.id} ({o.why})" for o in h.not_comparable))
