@@ -142,3 +142,16 @@ def test_the_command_line_takes_as_of_and_refuses_a_bad_date() -> None:
     early = citytwin("run", str(DAK_LAK), "--as-of", "2023-01-01", "--runs", "1")
     assert early.returncode == 2 and "--as-of 2023-01-01" in early.stderr
     assert len(early.stderr.strip().splitlines()) == 1
+
+
+def test_a_posterior_calibrated_as_of_a_date_is_used_from_that_date_on() -> None:
+    from sim.inputs.as_of import Restriction, _posterior_known
+
+    done = Restriction("2024-12-31", dropped={"observed.1": "2024-12: cites national.online_dossier_share_2024, "
+                                                            "published after 2024-12-31"})
+    calibrated = {"source": "citytwin calibrate scenarios/validation/vietnam_dossiers.toml --as-of 2024-12-31 --quiet"}
+    assert _posterior_known(calibrated, done, date(2024, 12, 31))
+    assert not _posterior_known(calibrated, done, date(2024, 6, 30))  # fitted to more than was known then
+    assert not _posterior_known({"source": "citytwin calibrate x.toml"}, done, date(2024, 12, 31))
+    assert _posterior_known({"source": "citytwin calibrate x.toml --until 2019"}, done, date(2024, 12, 31))
+    assert _posterior_known({"source": "citytwin calibrate x.toml"}, Restriction("2024-12-31"), date(2024, 12, 31))

@@ -28,6 +28,9 @@ HEADING = "## 9. Out of sample (issue 28)"
 AS_OF = "2024-12-31"
 OUT = ROOT / "results" / "out_of_sample"
 SEEDS = ["dak_lak", "hai_phong", "dong_nai", "da_nang", "gia_lai"]
+# The national series of scenarios/validation/: calibrated with `--as-of`, then forecast with every assumption
+# and the posterior drawn (40 runs; the files themselves pin the best draw for calibration).
+SERIES = ["vietnam_accounts", "vietnam_dossiers"]
 
 
 # What the misses say about the mechanisms (read off the table above; the figures are in it).
@@ -59,7 +62,7 @@ MISSES = [
 ]
 
 
-def hindcast(scenario: str, name: str, reuse: bool = False) -> tuple[dict, float]:
+def hindcast(scenario: str, name: str, reuse: bool = False, extra: tuple[str, ...] = ()) -> tuple[dict, float]:
     """`citytwin hindcast SCENARIO --as-of 2024-12-31` at the scenario's own settings: its
     hindcast.json and the whole command's wall clock (with `reuse`, the last results' and the wall
     clock measured when they were made)."""
@@ -70,12 +73,26 @@ def hindcast(scenario: str, name: str, reuse: bool = False) -> tuple[dict, float
         return json.loads((folder / "hindcast.json").read_text(encoding="utf-8")), float(seconds[name])
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "hindcast", scenario, "--as-of", AS_OF,
-                           "--out", str(OUT / name), "--quiet"], cwd=ROOT, capture_output=True, text=True)
+                           "--out", str(OUT / name), "--quiet", *extra], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{scenario}: {proc.stderr.strip()}")
     seconds[name] = time.perf_counter() - t0
     timings.write_text(json.dumps(seconds, indent=1), encoding="utf-8")
     return json.loads((OUT / name / "hindcast.json").read_text(encoding="utf-8")), seconds[name]
+
+
+def series(name: str, reuse: bool) -> dict:
+    """A national series calibrated as of the cutoff (`citytwin calibrate --as-of`), then hindcast."""
+    variant = OUT / "variants" / f"{name}_asof.toml"
+    if not (reuse and variant.exists()):
+        variant.parent.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "calibrate", f"scenarios/validation/{name}.toml",
+                               "--as-of", AS_OF, "--write", str(variant), "--out", str(OUT / f"{name}_calibration"),
+                               "--quiet"], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{name}: {proc.stderr.strip()}")
+        reuse = False
+    return hindcast(str(variant), f"{name}_hindcast", reuse, ("--runs", "40", "--set", "ensemble.uncertainty=true"))[0]
 
 
 def _pct(v: float | None, indicator: str) -> str:
@@ -175,6 +192,31 @@ def main() -> None:
             "with published outcomes.",
             "",
         ]
+    lines += ["The national series (`scenarios/validation/`), calibrated as of 2024-12-31 on the readings published "
+              "by then (`citytwin calibrate --as-of 2024-12-31`) and forecast with the posterior and every assumption "
+              "drawn (40 runs), against the reading published since:", ""]
+    srows, beats = [], []
+    for name in SERIES:
+        h = series(name, reuse)
+        for e in h["observations"]:
+            nc = e["naive_scores"]["no_change"]
+            srows.append([name, e["indicator"], f"{e['year']}",
+                          f"{_pct(e['observed'], e['indicator'])} ({e['published']})",
+                          f"{_pct(e['median'], e['indicator'])} [{_pct(e['p5'], e['indicator'])}–"
+                          f"{_pct(e['p95'], e['indicator'])}]", "yes" if e["covered"] else "**no**",
+                          f"{e['score']['crps']:.4f}",
+                          "-" if nc["crps"] is None else f"{nc['crps']:.4f} ({_pct(nc['forecast'], e['indicator'])})"])
+            beats.append(nc["crps"] is not None and e["score"]["crps"] < nc["crps"])
+    verdict = ("Each beats no change." if all(beats) else
+               f"{sum(beats)} of {len(beats)} beat no change: where citytwin loses is in the table.")
+    lines += [table(["series", "indicator", "year", "observed (published)", "forecast median [5–95%]", "in band",
+                     "CRPS", "no change: CRPS (forecast)"], srows), "",
+              "Both fall short of the jump the next reading showed, as the provinces' 5G did: account ownership "
+              "(Findex) went from 30.8% (2017) to 70.55% (2024) and the fit to 2011-2017's flat readings cannot "
+              "see it; end-to-end online dossiers went from 5% (2019) to 45.8% (2024) with p and q identified by "
+              "one reading only (both weakly identified). " + verdict + " These are one origin each: the "
+              "rolling origins of issue 28 point 4 (2019, 2021, 2023) wait for as-of entries of the behavioural "
+              "figures these files cite (2022-2025), which an as-of run of an earlier date refuses without.", ""]
     lines += MISSES
     for gid, why in not_comparable.items():
         lines.append(f"- Not scored: {gid}: {why}.")
