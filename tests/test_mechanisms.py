@@ -345,3 +345,16 @@ def test_any_draw_of_the_assumptions_is_a_valid_scenario(province: str) -> None:
         drawn, _ = draw_assumptions(spec, seed)
         b = drawn.baseline
         assert 0 < b.digital_economy_core_share <= b.digital_economy_share.value
+
+
+@pytest.mark.parametrize("benefit", [-400.0, -1.0, 0.0, 3.0, 900.0])
+def test_the_merchants_resting_point_is_found_however_large_their_costs(benefit: float) -> None:
+    """A fee or cost far beyond the usual (a 100% fee, which the schema accepts) moves the intercept
+    that makes the starting acceptance the market's resting point; it does not stop the run."""
+    from sim.engine.payments import equilibrium_offset, stationary_acceptance
+
+    spread = benefit + np.linspace(-2.0, 2.0, 5)
+    weight = np.array([1.0, 2.0, 1.0, 3.0, 1.0])
+    offset = equilibrium_offset(spread, weight, 0.4, 0.05, 0.02)
+    rest = stationary_acceptance(spread, offset, 0.05, 0.02)
+    assert abs((rest * weight).sum() / weight.sum() - 0.4) < 1e-9

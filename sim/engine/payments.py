@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import brentq
+from scipy.special import expit
 
 from sim.schema import PaymentsSpec
 
@@ -61,7 +62,7 @@ def stationary_acceptance(benefit: NDArray[np.float64], offset: float, join_p: f
     >>> float(stationary_acceptance(np.array([0.0]), 0.0, 0.05, 0.05)[0])
     0.5
     """
-    accept = 1.0 / (1.0 + np.exp(-(benefit + offset)))
+    accept = expit(benefit + offset)  # no overflow at the far intercepts the search below may try
     joins, leaves = join_p * accept, leave_p * (1.0 - accept)
     return np.divide(joins, joins + leaves, out=np.zeros_like(accept), where=joins + leaves > 0)
 
@@ -79,8 +80,16 @@ def equilibrium_offset(benefit: NDArray[np.float64], weight: NDArray[np.float64]
         accept = stationary_acceptance(benefit, offset, join_p, leave_p)
         return float((accept * weight).sum() / weight.sum()) - target
 
-    # structural: benefit units far beyond any merchant's bracket the root
-    return float(brentq(excess, -50.0, 50.0, xtol=1e-12))
+    # structural: the bracket widens until it holds the root, so a fee or cost however large (a 100% fee
+    # is accepted) moves the intercept rather than stopping the run; 1e6 benefit units is beyond any float
+    # logistic, where acceptance is exactly 0 or 1 and no wider bracket helps.
+    half = 50.0
+    while excess(-half) > 0.0 or excess(half) < 0.0:
+        half *= 4.0
+        if half > 1e6:
+            raise ValueError(f"no merchant intercept gives the starting acceptance {target:.3f}: the merchants' "
+                             "benefit terms (fee, costs, weights) are beyond what a logistic choice can offset")
+    return float(brentq(excess, -half, half, xtol=1e-12))
 
 
 def cashless_share(adopters: NDArray[np.int64], adults: NDArray[np.int64], acceptance: NDArray[np.float64],
