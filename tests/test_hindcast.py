@@ -55,6 +55,18 @@ def test_scores_against_later_observations_and_naive_forecasts_from_earlier_ones
     assert s["crps"] == pytest.approx(np.mean([by[k].score.crps for k in by]))
 
 
+def test_a_forecast_that_kept_inert_numbers_is_scored_on_their_indicators_only() -> None:
+    runs = _runs([0.06, 0.07, 0.08])
+    obs = [_obs("o2025", 2025, 0.07, date(2026, 1, 5))]
+    kept = {"date": "2015-12-31", "only": ["account_ownership"]}
+    h = score({5: runs}, 5, date(2015, 12, 31), obs, [], restriction=kept)
+    assert not h.scored and "inert for account_ownership only" in h.outside[0][1]
+    growth = {**kept, "only": ["grdp_growth"]}
+    assert len(score({5: runs}, 5, date(2015, 12, 31), obs, [], restriction=growth).scored) == 1
+    nation = {"date": "2015-12-31", "provinces": {5: kept}}
+    assert not score({0: runs, 5: runs}, 0, date(2015, 12, 31), obs, [], restriction=nation).scored
+
+
 def test_goals_with_a_published_outcome_get_their_probability_scored(monkeypatch) -> None:
     import sim.experiments.hindcast as hc
 

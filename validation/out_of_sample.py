@@ -28,9 +28,14 @@ HEADING = "## 9. Out of sample (issue 28)"
 AS_OF = "2024-12-31"
 OUT = ROOT / "results" / "out_of_sample"
 SEEDS = ["dak_lak", "hai_phong", "dong_nai", "da_nang", "gia_lai"]
-# The national series of scenarios/validation/: calibrated with `--as-of`, then forecast with every assumption
-# and the posterior drawn (40 runs; the files themselves pin the best draw for calibration).
-SERIES = ["vietnam_accounts", "vietnam_dossiers"]
+# The national series of scenarios/validation/ and their forecast origins: the end of each year a new
+# reading came out (Findex 2014 in April 2015, 2017 in April 2018); each calibrated with `--as-of`,
+# then forecast with every assumption and the posterior drawn (40 runs; the files pin the best draw).
+# Findex has no Vietnam reading between 2017 and 2024, so every origin from 2018-12-31 to 2024-12-31
+# calibrates on the same readings and gives the same forecast (measured: 2018-12-31 and 2024-12-31 agree
+# to the digit): one origin stands for them, the cutoff. Every end-to-end dossier reading was first
+# published from July 2024 on: one origin.
+SERIES = {"vietnam_accounts": ["2015-12-31", AS_OF], "vietnam_dossiers": [AS_OF]}
 
 
 # What the misses say about the mechanisms (read off the table above; the figures are in it).
@@ -62,8 +67,9 @@ MISSES = [
 ]
 
 
-def hindcast(scenario: str, name: str, reuse: bool = False, extra: tuple[str, ...] = ()) -> tuple[dict, float]:
-    """`citytwin hindcast SCENARIO --as-of 2024-12-31` at the scenario's own settings: its
+def hindcast(scenario: str, name: str, reuse: bool = False, extra: tuple[str, ...] = (),
+             as_of: str = AS_OF) -> tuple[dict, float]:
+    """`citytwin hindcast SCENARIO --as-of AS_OF` at the scenario's own settings: its
     hindcast.json and the whole command's wall clock (with `reuse`, the last results' and the wall
     clock measured when they were made)."""
     folder = OUT / name
@@ -72,7 +78,7 @@ def hindcast(scenario: str, name: str, reuse: bool = False, extra: tuple[str, ..
     if reuse and (folder / "hindcast.json").exists() and name in seconds:
         return json.loads((folder / "hindcast.json").read_text(encoding="utf-8")), float(seconds[name])
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "hindcast", scenario, "--as-of", AS_OF,
+    proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "hindcast", scenario, "--as-of", as_of,
                            "--out", str(OUT / name), "--quiet", *extra], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{scenario}: {proc.stderr.strip()}")
@@ -81,18 +87,75 @@ def hindcast(scenario: str, name: str, reuse: bool = False, extra: tuple[str, ..
     return json.loads((OUT / name / "hindcast.json").read_text(encoding="utf-8")), seconds[name]
 
 
-def series(name: str, reuse: bool) -> dict:
-    """A national series calibrated as of the cutoff (`citytwin calibrate --as-of`), then hindcast."""
-    variant = OUT / "variants" / f"{name}_asof.toml"
+def series(name: str, origin: str, reuse: bool) -> dict:
+    """A national series calibrated as of `origin` (`citytwin calibrate --as-of`), then hindcast."""
+    tag = f"{name}_asof_{origin}"
+    variant = OUT / "variants" / f"{tag}.toml"
     if not (reuse and variant.exists()):
         variant.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run([sys.executable, "-m", "sim.app.cli", "calibrate", f"scenarios/validation/{name}.toml",
-                               "--as-of", AS_OF, "--write", str(variant), "--out", str(OUT / f"{name}_calibration"),
+                               "--as-of", origin, "--write", str(variant), "--out", str(OUT / f"{tag}_calibration"),
                                "--quiet"], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"{name}: {proc.stderr.strip()}")
         reuse = False
-    return hindcast(str(variant), f"{name}_hindcast", reuse, ("--runs", "40", "--set", "ensemble.uncertainty=true"))[0]
+    return hindcast(str(variant), f"{tag}_hindcast", reuse, ("--runs", "40", "--set", "ensemble.uncertainty=true"),
+                    as_of=origin)[0]
+
+
+def origins_section(reuse: bool) -> list[str]:
+    """Each national series forecast from every origin its readings allow, scored against every
+    reading published after it: one row per forecast, then the scores over origins."""
+    rows, summary, beats = [], [], []
+    for name, origins in SERIES.items():
+        for origin in origins:
+            h = series(name, origin, reuse)
+            for e in h["observations"]:
+                ind = e["indicator"]
+                nc, lt = e["naive_scores"]["no_change"], e["naive_scores"]["last_trend"]
+                rows.append([name, origin, f"{e['year']}", f"{_pct(e['observed'], ind)} ({e['published']})",
+                             f"{_pct(e['median'], ind)} [{_pct(e['p5'], ind)}–{_pct(e['p95'], ind)}]",
+                             "yes" if e["covered"] else "**no**", f"{e['score']['crps']:.4f}",
+                             "-" if nc["crps"] is None else f"{nc['crps']:.4f} ({_pct(nc['forecast'], ind)})",
+                             "-" if lt["crps"] is None else f"{lt['crps']:.4f} ({_pct(lt['forecast'], ind)})"])
+                beats.append((name, origin, e["year"], nc["crps"] is None or e["score"]["crps"] < nc["crps"],
+                              lt["crps"] is None or e["score"]["crps"] < lt["crps"]))
+                summary.append((e["covered"], e["score"]["crps"], nc["crps"], lt["crps"]))
+    n = len(summary)
+    covered = sum(c for c, *_ in summary)
+    mean = [sum(x[i] for x in summary) / n if all(x[i] is not None for x in summary) else None for i in (1, 2, 3)]
+    losses = [f"{name} from {origin} for {year}" + (" (against both)" if not a and not b else
+                                                    " (against no change)" if not a else " (against the last trend)")
+              for name, origin, year, a, b in beats if not (a and b)]
+    return [
+        "The national series (`scenarios/validation/`), each forecast from every origin its readings allow: "
+        "calibrated as of the origin on the readings published by then (`citytwin calibrate --as-of`; the later "
+        "figures these files cite for merchants, firms, 5G and offices cannot move the series and are kept as "
+        "inert, proven by tests/test_as_of.py), then forecast with the posterior and every assumption drawn "
+        "(40 runs) and scored against every reading published since. Findex has no Vietnam reading between 2017 "
+        "and 2024, so every origin from 2018-12-31 to 2024-12-31 calibrates on the same readings and gives the same "
+        "forecast (2018-12-31 and 2024-12-31 agree to the digit): the cutoff stands for them. Every end-to-end "
+        "dossier reading (5% for 2019 included) was first published from July 2024 on, so the dossiers have one "
+        "origin.",
+        "",
+        table(["series", "origin", "year", "observed (published)", "forecast median [5–95%]", "in band", "CRPS",
+               "no change: CRPS (forecast)", "last trend: CRPS (forecast)"], rows),
+        "",
+        f"Over {n} forecasts from {sum(len(o) for o in SERIES.values())} calibrations: {covered} of {n} inside the 90% "
+        f"band; mean CRPS {mean[0]:.4f}" + (f" against {mean[1]:.4f} for no change and {mean[2]:.4f} for the last "
+                                            f"trend" if None not in mean else "") + ". "
+        + ("citytwin beats both naive forecasts every time." if not losses else
+           "citytwin loses to a naive forecast " + "; ".join(losses) + ".")
+        + " Account ownership (Findex) stood still from 2014 to 2017 and then more than doubled by 2024, which "
+        "a constant uptake hazard fitted to the earlier readings cannot see: from 2015 the forecast overshoots "
+        "2017 and undershoots 2024; from the cutoff, with 2017's flat reading in the fit, it falls further short "
+        "of 2024, as the provinces' 5G fell short of 2025. End-to-end online dossiers went from 5% (2019) to "
+        "45.8% (2024), with p and q identified by one reading only: the forecast falls short too. The mechanism "
+        "that misses is the same each time: adoption in the model follows a hazard fitted to the past, and "
+        "these series jumped when policy pushed (Decision 1813's non-cash drive of 2021-2025 for accounts), "
+        "which no reading by the origin showed.",
+        "",
+    ]
 
 
 def _pct(v: float | None, indicator: str) -> str:
@@ -192,31 +255,7 @@ def main() -> None:
             "with published outcomes.",
             "",
         ]
-    lines += ["The national series (`scenarios/validation/`), calibrated as of 2024-12-31 on the readings published "
-              "by then (`citytwin calibrate --as-of 2024-12-31`) and forecast with the posterior and every assumption "
-              "drawn (40 runs), against the reading published since:", ""]
-    srows, beats = [], []
-    for name in SERIES:
-        h = series(name, reuse)
-        for e in h["observations"]:
-            nc = e["naive_scores"]["no_change"]
-            srows.append([name, e["indicator"], f"{e['year']}",
-                          f"{_pct(e['observed'], e['indicator'])} ({e['published']})",
-                          f"{_pct(e['median'], e['indicator'])} [{_pct(e['p5'], e['indicator'])}–"
-                          f"{_pct(e['p95'], e['indicator'])}]", "yes" if e["covered"] else "**no**",
-                          f"{e['score']['crps']:.4f}",
-                          "-" if nc["crps"] is None else f"{nc['crps']:.4f} ({_pct(nc['forecast'], e['indicator'])})"])
-            beats.append(nc["crps"] is not None and e["score"]["crps"] < nc["crps"])
-    verdict = ("Each beats no change." if all(beats) else
-               f"{sum(beats)} of {len(beats)} beat no change: where citytwin loses is in the table.")
-    lines += [table(["series", "indicator", "year", "observed (published)", "forecast median [5–95%]", "in band",
-                     "CRPS", "no change: CRPS (forecast)"], srows), "",
-              "Both fall short of the jump the next reading showed, as the provinces' 5G did: account ownership "
-              "(Findex) went from 30.8% (2017) to 70.55% (2024) and the fit to 2011-2017's flat readings cannot "
-              "see it; end-to-end online dossiers went from 5% (2019) to 45.8% (2024) with p and q identified by "
-              "one reading only (both weakly identified). " + verdict + " These are one origin each: the "
-              "rolling origins of issue 28 point 4 (2019, 2021, 2023) wait for as-of entries of the behavioural "
-              "figures these files cite (2022-2025), which an as-of run of an earlier date refuses without.", ""]
+    lines += origins_section(reuse)
     lines += MISSES
     for gid, why in not_comparable.items():
         lines.append(f"- Not scored: {gid}: {why}.")

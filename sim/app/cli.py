@@ -694,7 +694,7 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
     against every later observation of the same indicators (`sim.experiments.hindcast`)."""
     from sim.errors import ScenarioError
     from sim.experiments.ensemble import RunTable, run_ensemble
-    from sim.experiments.hindcast import from_observed, outcomes_of, score
+    from sim.experiments.hindcast import from_baseline, from_observed, outcomes_of, score
     from sim.experiments.national import run_nation
     from sim.experiments.resources import check_cost
     from sim.inputs.nation import is_nation, load_nation
@@ -722,7 +722,7 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
         first = load_scenario(args.scenario, overrides, as_of=args.as_of)
         name, province = first.name, first.province.code
         targets = resolve_targets(first, args.scenario)
-        observations = outcomes_of(province) + from_observed(full.observed, province)
+        observations = outcomes_of(province) + from_observed(full.observed, province) + from_baseline(full, province)
         restriction = first.as_of.model_dump() if first.as_of else {}
         check_cost(first, first.ensemble.runs, execution.planned(first), yes=args.yes, counterfactual=False)
         runs, scale = first.ensemble.runs, first.ensemble.scale

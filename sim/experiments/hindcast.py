@@ -36,10 +36,10 @@ from sim.experiments.scoring import (
     score_figure,
     score_probabilities,
 )
-from sim.inputs.evidence import FIGURE_REF, figure_dates
+from sim.inputs.evidence import FIGURE_REF, figure_dates, figure_values
 from sim.inputs.outcomes import load_history, load_outcomes
 from sim.inputs.targets import Target, seeds_dir
-from sim.schema import ObservedSpec
+from sim.schema import INDICATORS, ObservedSpec, Scenario, year_month
 
 NAIVE = {"no_change": no_change, "last_trend": last_trend}
 
@@ -169,6 +169,22 @@ def from_observed(observed: list[ObservedSpec], province: int) -> list[Observati
                         _published(o.source, o.year, o.month), o.source) for i, o in enumerate(observed)]
 
 
+def from_baseline(spec: Scenario, province: int) -> list[Observation]:
+    """The scenario's starting value of an indicator where it is a published reading (its source
+    cites one figure, of the same value): the first point of the history naive forecasts use."""
+    values, dates = figure_values(), figure_dates()
+    year, month = year_month(spec.time.start)
+    out = []
+    for name in type(spec.baseline).model_fields:
+        node = getattr(spec.baseline, name)
+        cited = FIGURE_REF.findall(str(getattr(node, "source", "")))
+        if (name in INDICATORS and len(cited) == 1 and cited[0] in values
+                and abs(values[cited[0]] - float(node.value)) < 1e-9):
+            out.append(Observation(f"baseline.{name}", province, name, year, month, float(node.value),
+                                   dates[cited[0]], str(node.source)))
+    return out
+
+
 def outcomes_of(province: int) -> list[Observation]:
     """seeds/outcomes.toml's and seeds/history.toml's rows for a place (0: the nation), comparable
     or not: the outcomes to score and the history the naive forecasts are made from."""
@@ -201,6 +217,16 @@ def _draws(result: RunTable, indicator: str, year: int, month: int) -> NDArray[n
     return hit.value.to_numpy() if len(hit) else None
 
 
+def _only(restriction: dict[str, Any] | None, place: int, province: int) -> list[str] | None:
+    """The indicators an as-of forecast of `place` holds for when it kept inert later numbers
+    (`sim.inputs.as_of`), None when it holds for all: a nation's restriction is by province."""
+    if not restriction:
+        return None
+    if "provinces" in restriction:
+        return (restriction["provinces"].get(place) or {}).get("only")
+    return restriction.get("only") if place == province else None
+
+
 def score(results: dict[int, RunTable], province: int, as_of: date, observations: list[Observation],
           targets: list[Target], scenario: str = "", restriction: dict[str, Any] | None = None) -> Hindcast:
     """Score ensembles made with the evidence of `as_of` against every observation published after
@@ -216,6 +242,11 @@ def score(results: dict[int, RunTable], province: int, as_of: date, observations
         result = results.get(o.province)
         if result is None:
             outside.append((o, "the place was not run"))
+            continue
+        only = _only(restriction, o.province, province)
+        if only is not None and o.indicator not in only:
+            outside.append((o, f"the as-of scenario keeps later numbers proven inert for {', '.join(only)} only "
+                               "(seeds/as_of.toml)"))
             continue
         if o.indicator not in set(result.runs[0].names):
             outside.append((o, f"the model does not record {o.indicator} here"))
@@ -245,6 +276,11 @@ def score(results: dict[int, RunTable], province: int, as_of: date, observations
             continue
         if not out.get("comparable", True):
             goals_not_comparable.append((t.id, str(out["why"])))
+            continue
+        only = _only(restriction, province, province)
+        if only is not None and t.indicator not in only:
+            goals_not_comparable.append((t.id, f"the as-of scenario keeps later numbers proven inert for "
+                                               f"{', '.join(only)} only"))
             continue
         # The outcome is of the deadline's year: a goal held every year after is scored for that year.
         once = replace(t, every_year=False)

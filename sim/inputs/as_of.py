@@ -13,6 +13,11 @@ date is settled by `seeds/as_of.toml`, which says for each such figure what a mo
 - `policy`: a rule decided after the date (a tax reform, a new fee rule); citytwin's forecasts
   are conditional on the policy a scenario states, as every scenario model's are: kept, and
   listed with every as-of run so a reader sees which later decisions it assumes.
+- `inert`: in a scenario built on one of the entry's `scenarios` files, the number cannot move
+  the entry's `indicators` (tests/test_as_of.py runs the scenario with every inert number at both
+  ends of its range, forcing points included, and finds those indicators unchanged to the bit):
+  kept at any date, and the as-of forecast holds for those indicators only (`only`), so a
+  hindcast scores no other.
 
 An observed value (`[[observed]]`) or a forcing point citing a later figure, or dated after the
 date, is dropped: it was not known. A posterior fitted to a dropped observation is refused
@@ -41,7 +46,7 @@ from sim.errors import ScenarioError
 from sim.inputs.evidence import FIGURE_REF, figure_dates
 from sim.inputs.targets import seeds_dir
 
-KINDS = ("replace", "restated", "frame", "policy")
+KINDS = ("replace", "restated", "frame", "policy", "inert")
 # Subtrees whose sources are not evidence: goals and custom targets cite the plan that sets them.
 NOT_EVIDENCE = ("targets", "free", "ensemble", "time", "name", "description", "posterior")
 # Lists whose items are observations in time: an item not known by the date is dropped, not replaced.
@@ -61,6 +66,8 @@ class Earlier:
     source: str = ""
     also: dict[str, Any] = field(default_factory=dict)  # plain numbers elsewhere that rest on the same figure
     files: tuple[str, ...] = ()     # only where one of these files (by name) set the key; empty: anywhere
+    scenarios: tuple[str, ...] = ()  # inert: the scenario files (by name) whose runs it was proven in
+    indicators: tuple[str, ...] = ()  # inert: what the number cannot move there
 
     def settles(self, key: str, figure: str, file: str = "") -> bool:
         return (figure in self.figures and (not self.keys or key in self.keys)
@@ -87,6 +94,9 @@ def load_earlier(path: str | None = None) -> tuple[Earlier, ...]:
             raise ValueError(f"{where}: a replacement needs `set` and `source`")
         if r["kind"] == "restated" and not r.get("source"):
             raise ValueError(f"{where}: a restated value needs the `source` it rests on instead")
+        if (r["kind"] == "inert") != bool(r.get("scenarios") and r.get("indicators") and r.get("keys")):
+            raise ValueError(f"{where}: an inert entry needs its `keys`, the `scenarios` and the `indicators` "
+                             "they cannot move (and only an inert entry has them)")
         # A frame is the unit the question is about, not evidence: it holds at any date.
         basis = date.fromisoformat(str(r.get("basis_published", "0001-01-01")))
         for f in FIGURE_REF.findall(r.get("source", "")):
@@ -94,7 +104,8 @@ def load_earlier(path: str | None = None) -> tuple[Earlier, ...]:
                 raise ValueError(f"{where}: source cites {f}, published after basis_published {basis}")
         out.append(Earlier(figures, tuple(r.get("keys", ())), r["kind"], basis, r["why"],
                            dict(r.get("set", {})), r.get("source", ""), dict(r.get("also", {})),
-                           tuple(r.get("files", ()))))
+                           tuple(r.get("files", ())), tuple(r.get("scenarios", ())),
+                           tuple(r.get("indicators", ()))))
     return tuple(out)
 
 
@@ -106,9 +117,11 @@ class Restriction:
     replaced: dict[str, str] = field(default_factory=dict)   # key -> the later figure(s) it no longer uses
     kept: dict[str, str] = field(default_factory=dict)       # key -> "kind: figure(s)"
     dropped: dict[str, str] = field(default_factory=dict)    # list item -> why
+    only: list[str] | None = None  # inert numbers kept: the indicators the forecast still holds for
 
     def as_dict(self) -> dict[str, Any]:
-        return {"date": self.date, "replaced": self.replaced, "kept": self.kept, "dropped": self.dropped}
+        return {"date": self.date, "replaced": self.replaced, "kept": self.kept, "dropped": self.dropped,
+                "only": self.only}
 
 
 def _origin_of(key: str, origin: dict[str, str]) -> str:
@@ -135,18 +148,39 @@ class _Restrictor:
 
     def __init__(self, data: dict[str, Any], as_of: date, file: str, origin: dict[str, str]) -> None:
         self.data, self.as_of, self.file, self.origin = data, as_of, file, origin
-        self.entries = load_earlier()
+        chain = {Path(f).name for f in (file, *origin.values())}  # the files this scenario is built on
+        self.entries = tuple(e for e in load_earlier() if e.kind != "inert" or chain & set(e.scenarios))
         self.done = Restriction(as_of.isoformat())
+
+    def inert(self, key: str, later: list[str]) -> bool:
+        """Whether every later figure `key` cites is settled by an inert entry of this scenario: kept,
+        and the forecast narrowed to the indicators the entries name."""
+        hits = [e for f in later for e in self.entries if e.kind == "inert" and e.settles(key, f)]
+        if not later or len({f for f in later for e in hits if f in e.figures}) < len(later):
+            return False
+        for e in hits:
+            only = set(e.indicators) if self.done.only is None else set(self.done.only) & set(e.indicators)
+            self.done.only = sorted(only)
+        self.done.kept[key] = f"inert for {', '.join(sorted({i for e in hits for i in e.indicators}))}: " \
+                              f"{', '.join(later)}"
+        return True
+
+    def usable(self, key: str, later: list[str]) -> bool:
+        """Whether entries other than inert ones settle every later figure `key` cites by the date."""
+        where = _origin_of(key, self.origin) or self.file
+        return all(any(e.kind != "inert" and e.settles(key, f, where) and e.basis_published <= self.as_of
+                       for e in self.entries) for f in later)
 
     def hits(self, key: str, later: list[str]) -> list[Earlier]:
         """The entries settling each later figure `key` cites, checked usable by the date."""
         where = _origin_of(key, self.origin) or self.file
-        missing = [f for f in later if not any(e.settles(key, f, where) for e in self.entries)]
+        missing = [f for f in later if not any(e.kind != "inert" and e.settles(key, f, where) for e in self.entries)]
         if missing:
             raise ScenarioError(f"{where}: {key} cites seeds/figures.toml#{missing[0]}, published "
                                 f"{figure_dates()[missing[0]]}, after --as-of {self.as_of}; seeds/as_of.toml says "
                                 "nothing about what was known before it")
-        hits = list({id(e): e for e in self.entries for f in later if e.settles(key, f, where)}.values())
+        hits = list({id(e): e for e in self.entries for f in later
+                     if e.kind != "inert" and e.settles(key, f, where)}.values())
         early = [e for e in hits if e.basis_published > self.as_of]
         if early:
             raise ScenarioError(f"{where}: {key}: what seeds/as_of.toml puts in place of {', '.join(later)} rests on "
@@ -159,7 +193,8 @@ class _Restrictor:
 
     def settle(self, node: dict[str, Any], key: str) -> None:
         later = _later(str(node.get("source", "")), self.as_of)
-        if not later:
+        # What was known replaces a later figure where it can; an inert entry keeps it where nothing can.
+        if not later or not self.usable(key, later) and self.inert(key, later):
             return
         hits = self.hits(key, later)
         entry = next((e for e in hits if e.kind == "replace"), None)
@@ -190,7 +225,9 @@ class _Restrictor:
         for i, item in enumerate(items):
             when = _when(item) if isinstance(item, dict) else (0, 12)
             later = _later(str(item.get("source", "")) if isinstance(item, dict) else "", self.as_of)
-            if later:
+            if key != "observed" and self.inert(key, later):  # an inert forcing point is kept, whatever its date
+                kept.append(item)
+            elif later:
                 self.done.dropped[f"{key}.{i}"] = (f"{when[0]}-{when[1]:02d}: cites {', '.join(later)}, "
                                                    f"published after {self.as_of}")
             elif when > (self.as_of.year, self.as_of.month):

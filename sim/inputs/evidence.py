@@ -41,6 +41,15 @@ def figure_dates(path: str | None = None) -> dict[str, date]:
     return {f["id"]: date.fromisoformat(f["published"]) for f in figures}
 
 
+@lru_cache(maxsize=4)
+def figure_values(path: str | None = None) -> dict[str, float]:
+    """Every numeric figure's value, by id."""
+    file = path or str(seeds_dir() / "figures.toml")
+    with open(file, "rb") as fh:
+        figures = tomllib.load(fh)["figure"]
+    return {f["id"]: float(f["value"]) for f in figures if isinstance(f.get("value"), (int, float))}
+
+
 def _sources(node: Any, prefix: str = "") -> list[tuple[str, str]]:
     """(dotted key, source text) of every `source` in the scenario's data, lists included."""
     out: list[tuple[str, str]] = []

@@ -159,6 +159,10 @@ def summary_text(h: Hindcast) -> str:
         lines.append("not scored: " + "; ".join(f"{o.id} ({why})" for o, why in h.outside))
     kept = h.restriction.get("kept", {})
     if kept:
-        lines.append(f"kept from after the cutoff ({len(kept)}: the unit forecast and later policy): "
+        lines.append(f"kept from after the cutoff ({len(kept)}: the unit forecast, later policy"
+                     + (", numbers that cannot move what is scored" if h.restriction.get("only") else "") + "): "
                      + ", ".join(sorted(kept)))
+    if h.restriction.get("only"):
+        lines.append(f"this forecast holds for {', '.join(h.restriction['only'])} only: it kept later numbers "
+                     "proven inert for it (seeds/as_of.toml)")
     return "\n".join(lines)
