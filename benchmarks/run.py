@@ -86,7 +86,7 @@ def citytwin(args: list[str], out: Path, command: str = "run") -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {
-        "command": f"citytwin {command} " + " ".join(args),
+        "command": _portable(f"citytwin {command} " + " ".join(args)),
         "wall_seconds": wall,
         "cpu_user_seconds": after.ru_utime - before.ru_utime,
         "cpu_sys_seconds": after.ru_stime - before.ru_stime,
@@ -97,8 +97,14 @@ def citytwin(args: list[str], out: Path, command: str = "run") -> dict:
         "peak_parent_rss_mb": memory.peak_parent / 2**20,
         "peak_worker_rss_mb": memory.peak_worker / 2**20,
         "manifest": manifest,
-        "summary": stdout.strip().splitlines()[-1],
+        "summary": _portable(stdout.strip().splitlines()[-1]),
     }
+
+
+def _portable(text: str) -> str:
+    """`text` as a record another machine can read: paths relative to the project, without the
+    temporary results folder (the record's own files hold what it wrote)."""
+    return text.replace(f"{ROOT}/", "").split(" Results: ")[0]
 
 
 def twin_network(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -68,3 +68,37 @@ def test_only_numba_kernels_go_untyped() -> None:
                 if not jitted:
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert wrong == []
+
+
+# Where a build machine keeps files: a home, a work tree, a temporary folder of tempfile.
+MACHINE_PATH = r"(?<![\w.])(/(home|Users|root|work)/[\w.-]+|/tmp/tmp\w+|[A-Z]:\\Users\\)"
+
+
+def machine_paths(text: str) -> list[str]:
+    """Absolute paths of a build machine in `text` (a system path such as /usr/bin/chromium is fine).
+
+    >>> machine_paths('"command": "citytwin run /work/main/scenarios/vietnam.toml"; /usr/bin/chromium')
+    ['/work/main']
+    """
+    import re
+
+    return [m.group(0) for m in re.finditer(MACHINE_PATH, text)]
+
+
+def test_no_machine_paths_anywhere_in_the_repository() -> None:
+    """Files, records and notebooks name files relative to the project: another machine reads them."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    files = listed.stdout.split() if listed.returncode == 0 else \
+        [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts
+         and ".venv" not in p.parts and "results" not in p.parts]
+    found = {}
+    for name in files:
+        if name == "tests/test_lint.py" or not (ROOT / name).is_file():
+            continue
+        try:
+            text = (ROOT / name).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # a binary file: figures, tables
+        if hits := machine_paths(text):
+            found[name] = hits[:3]
+    assert not found, found
