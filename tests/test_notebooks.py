@@ -17,3 +17,8 @@ def test_notebook_runs(path):
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+    # What a reader sees: no object's raw repr, and the plan's own 3% floor decided, not UNDECIDED.
+    shown = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                    for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "Target(id=" not in shown and "Verdict(id=" not in shown
+    assert not [line for line in shown.splitlines() if line.startswith("dx_budget_share") and "UNDECIDED" in line]

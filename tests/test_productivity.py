@@ -162,7 +162,7 @@ def test_economy_draws_drive_only_the_growth_indicators() -> None:
                       values=np.array([[0.5 + 0.01 * i, 0.4 + 0.01 * i]]), communes=[], citizens=1, businesses=1,
                       build_seconds=0.0, run_seconds=0.0,
                       parameters={"economy.production.capital_share": 0.3 + 0.01 * i,
-                                  "behaviour.online_services.q": 0.3 + 0.01 * ((i * 7) % 10)})
+                                  "behaviour.online_services.q": 0.3 + 0.02 * (i ^ 1)})
             for i in range(10)]
     targets = [Target("up", "online_services_uptake", ">=", 0.8, 2030, "test"),
                Target("tfp", "tfp_contribution_share", ">=", 0.42, 2030, "test")]

@@ -41,3 +41,34 @@ def test_values_print_as_their_kind() -> None:
     assert format_value(0.8, "backoffice_wait_days") == "0.8"
     assert format_value(1.0, "world_leading_digital_firms_attracted") == "1"  # an unmodelled count, not 100%
     assert format_value(None, "online_services_uptake") == "-"
+
+
+def _table(name: str, paths: list[list[float]]):
+    """A RunTable of one indicator (one path of yearly values per run), with the floor's money beside it."""
+    from sim.experiments.ensemble import RunResult, RunTable
+
+    years = np.arange(2025, 2025 + len(paths[0]))
+    names = [name, "dx_spent_vnd", "dx_spent_unmodelled_vnd"]
+    return RunTable(runs=[RunResult(run=r, seed=r, years=years, months=np.full(len(years), 12), names=names,
+                                    values=np.array([[v, 1e9, 1e8] for v in path]), communes=[], citizens=1,
+                                    businesses=1, build_seconds=0.0, run_seconds=0.0, parameters={})
+                          for r, path in enumerate(paths)])
+
+
+def test_a_share_the_plan_sets_is_decided_by_the_plan_however_few_the_runs() -> None:
+    """Three runs cannot decide an outcome the runs produce; they can read the plan's own share."""
+    from sim.inputs.targets import Target
+    from sim.outputs.verdict import judge
+
+    floor = Target("floor", "dx_budget_share", ">=", 0.03, 2025, "test", every_year=True)
+    met = judge(floor, _table("dx_budget_share", [[0.03, 0.03]] * 3))
+    assert (met.status, met.probability, met.probability_low, met.probability_high) == ("ON TRACK", 1.0, 1.0, 1.0)
+    missed = judge(floor, _table("dx_budget_share", [[0.02, 0.02]] * 3))
+    assert (missed.status, missed.probability_high) == ("OFF TRACK", 0.0)
+    # the same numbers on an outcome of the runs: three runs alike are no proof, the interval stays
+    uptake = judge(Target("up", "online_services_uptake", ">=", 0.03, 2025, "test"),
+                   _table("online_services_uptake", [[0.03, 0.03]] * 3))
+    assert uptake.status.startswith("UNDECIDED") and uptake.probability_low < 1.0
+    # a floor that differs between runs (a share drawn, say) is estimated like any outcome
+    drawn = judge(floor, _table("dx_budget_share", [[0.03, 0.03], [0.031, 0.03], [0.03, 0.032]]))
+    assert drawn.status.startswith("UNDECIDED") and drawn.probability == 1.0 > drawn.probability_low

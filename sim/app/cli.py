@@ -373,6 +373,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           else "No targets in this scenario (targets.goals and targets.custom are empty).")
     if any(v.drivers for v in items):
         print(drivers.describe())
+    elif any(v.status != "NOT MODELLED" for v in items):
+        print(drivers.none_named())
     if pilot is not None:
         print(f"\n{pilot.line}")
     if args.profile:

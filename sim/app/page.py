@@ -284,8 +284,10 @@ def verdict_html(items: list[Verdict]) -> str:
         prob = "–" if v.probability is None else \
             f"{v.probability:.2f} [{v.probability_low:.2f}–{v.probability_high:.2f}]"
         goal = f"{v.comparison} {_fmt(v.threshold, v.indicator)}"
+        # No driver: none is uncertain (a plan-set share), or the runs are too few to rank any.
+        none = "–" if v.probability is None or v.probability_low == v.probability_high else "too few runs to rank"
         cells = (v.indicator, f"{v.year}{'+' if v.every_year else ''}", goal, band, prob, v.status,
-                 ", ".join(v.drivers[:3]) or "–")
+                 ", ".join(v.drivers[:3]) or none)
         tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells[:5])
         tds += (f'<td class="status" style="color:white;background:{_status_colour(v.status)};'
                 f'border-radius:4px;white-space:nowrap">{html.escape(v.status)}</td>')

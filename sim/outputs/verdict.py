@@ -5,6 +5,8 @@ score interval over runs (`wilson`). Status follows DESIGN §3.7, called only wh
 lies on one side of the 0.2 and 0.8 lines: ON TRACK when it lies at or above 0.8, OFF TRACK
 below 0.2, AT RISK between; otherwise UNDECIDED, with about how many runs would decide it at
 the observed share (`runs_to_decide`). Goals the model does not represent are NOT MODELLED.
+A target on a share the plan itself sets (the Resolution 57 floor) is decided by the plan, not
+estimated from runs: when it is the same in every run, P(reach) is 0 or 1 exactly.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sim.schema import INDICATORS, PERCENT_INDICATORS
 LINES = (0.2, 0.8)
 # The Resolution 57 floor: money counts towards it whether or not the model represents its effect.
 FLOOR = "dx_budget_share"
+# Indicators the plan sets rather than the runs produce (no drawn assumption moves them).
+SET_BY_THE_PLAN = frozenset({FLOOR})
 
 
 @dataclass
@@ -116,12 +120,22 @@ def judge(target: Target, result: RunTable) -> Verdict:
         reached = [y for y in reached if all(target.holds(v) for yy, v in medians if yy >= y)]
     probability = float(ok.mean())
     low, high = wilson(int(ok.sum()), len(ok))
+    status = status_of(int(ok.sum()), len(ok))
+    if target.indicator in SET_BY_THE_PLAN and _alike(table.to_numpy()):
+        # The plan decides it: every run meets it or none does, and more runs would change nothing.
+        low = high = probability
+        status = "ON TRACK" if probability == 1.0 else "OFF TRACK"
     if target.indicator == FLOOR:
         base |= _beside_the_floor(result)
     return Verdict(**base, probability=probability, median=float(np.median(values)),
                    p5=float(np.percentile(values, 5)), p95=float(np.percentile(values, 95)),
-                   year_reached=reached[0] if reached else None, status=status_of(int(ok.sum()), len(ok)),
+                   year_reached=reached[0] if reached else None, status=status,
                    probability_low=low, probability_high=high, runs=len(ok))
+
+
+def _alike(values: np.ndarray) -> bool:
+    """Whether every run (row) has the same path, to rounding."""
+    return bool(np.all(np.abs(values - values[:1]) <= 1e-12 * max(1.0, float(np.abs(values).max(initial=0.0)))))
 
 
 def _beside_the_floor(result: RunTable) -> dict[str, Any]:
