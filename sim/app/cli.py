@@ -297,6 +297,25 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return list(args.set) + [f"{key}={option.split(' ', 1)[1]}" for key, option in given.items()]
 
 
+def _loaded(args: argparse.Namespace) -> Scenario:
+    """The scenario the command names, with its overrides and `--as-of`; a plan far outside
+    anything sourced is warned of (one line each, stderr) and still runs."""
+    from sim.inputs.scenario import load_scenario
+
+    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    _warn([spec])
+    return spec
+
+
+def _warn(specs: list[Scenario]) -> None:
+    from sim.inputs.plausibility import implausible
+
+    for spec in specs:
+        where = f"{spec.name}: " if len(specs) > 1 else ""
+        for line in implausible(spec):
+            print(f"citytwin: warning: {where}{line}", file=sys.stderr)
+
+
 def _check_scheduler(args: argparse.Namespace) -> None:
     """The dask scheduler a command will use (--scheduler, else $CITYTWIN_DASK_SCHEDULER with
     --executor dask): a real address that answers, checked before any work."""
@@ -323,7 +342,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.inputs.nation import is_nation
     from sim.inputs.provenance import starting_values
     from sim.inputs.provenance import summary as provenance_summary
-    from sim.inputs.scenario import load_scenario
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder
     from sim.outputs.report import manifest, profile_table, write_outputs
@@ -333,7 +351,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if is_nation(args.scenario):
         return _run_nation(args)
     # Everything that can refuse is checked before any work: scenario, output folder, cost.
-    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    spec = _loaded(args)
     out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
     out.check()
     targets = resolve_targets(spec, args.scenario)
@@ -399,6 +417,7 @@ def _run_nation(args: argparse.Namespace) -> int:
     from sim.outputs.verdict import verdict_table, verdicts
 
     nation = load_nation(args.scenario, _overrides(args), as_of=args.as_of)
+    _warn(nation.provinces)
     for spec in nation.provinces:  # a scale too small for a province refuses here, naming it, not in a worker
         check_cost(spec, nation.runs, 1, yes=True)
     out = OutputFolder(args.out or Path("results") / nation.name, kind="run")
@@ -434,7 +453,6 @@ def cmd_seek(args: argparse.Namespace) -> int:
     from sim.experiments.outcomes import modelled
     from sim.experiments.resources import check_cost, duration
     from sim.experiments.seek import DEFAULT_LEVER, STEPS, lever_range, parse_lever, seek
-    from sim.inputs.scenario import load_scenario
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder
     from sim.outputs.report import write_seek
@@ -442,7 +460,7 @@ def cmd_seek(args: argparse.Namespace) -> int:
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
     lever, low, high = parse_lever(args.lever)
-    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    spec = _loaded(args)
     targets = modelled(resolve_targets(spec, args.scenario), None if args.target == "all" else [args.target])
     low, high = lever_range(spec, lever, low, high)
     if not 0.0 < args.probability <= 1.0:
@@ -503,7 +521,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.experiments.resources import check_cost, duration
     from sim.experiments.sweep import SWEEP_FILE, Store, make_design, parse_vary, record, run_sweep
-    from sim.inputs.scenario import load_scenario
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder
     from sim.outputs.report import write_sweep
@@ -511,7 +528,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, design, store, cost.
     varies = [parse_vary(v) for v in args.vary]
-    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    spec = _loaded(args)
     e = spec.ensemble
     design = make_design(spec, varies, args.design, args.points, e.seed)
     targets = [t for t in resolve_targets(spec, args.scenario) if t.modelled]
@@ -558,14 +575,13 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from sim.experiments.discover import MIN_DISCOVERY_RUNS, discover
     from sim.experiments.outcomes import modelled
     from sim.experiments.resources import check_cost, duration
-    from sim.inputs.scenario import load_scenario
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder
     from sim.outputs.report import write_discovery
 
     checkpoint()
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
-    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    spec = _loaded(args)
     if not spec.ensemble.uncertainty:
         raise ScenarioError(f"{args.scenario}: ensemble.uncertainty is false: nothing is drawn, so there is no "
                             "region of the assumptions to find")
@@ -604,7 +620,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         run_sensitivity,
         varied,
     )
-    from sim.inputs.scenario import load_scenario
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder
     from sim.outputs.report import sensitivity_manifest, write_sensitivity
@@ -613,7 +628,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     # Everything that can refuse is checked before any work: arguments, scenario, folder, cost.
     samples = DEFAULT_SAMPLES[args.method] if args.samples is None else args.samples
     check_samples(args.method, samples)
-    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    spec = _loaded(args)
     targets = modelled(resolve_targets(spec, args.scenario), args.target)
     out = OutputFolder(args.out or Path("results") / f"{spec.name}_sensitivity", kind="sensitivity")
     out.check()
@@ -647,11 +662,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.experiments.calibrate import calibrate, check_calibratable
     from sim.experiments.resources import check_cost
-    from sim.inputs.scenario import load_scenario
     from sim.outputs.calibration_outputs import check_variant, write_calibration
     from sim.outputs.outfolder import OutputFolder, check_name
 
-    spec = load_scenario(args.scenario, _overrides(args), as_of=args.as_of)
+    spec = _loaded(args)
     if not 2 <= args.draws <= 100_000:
         raise ScenarioError(f"--draws {args.draws}: expected 2 to 100000 (a posterior needs draws to weigh)")
     check_calibratable(spec, args.until)
@@ -712,6 +726,7 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
     execution = _execution(args)
     if is_nation(args.scenario):
         nation = load_nation(args.scenario, overrides, as_of=args.as_of)
+        _warn(nation.provinces)
         name, first, province, targets = nation.name, nation.provinces[0], 0, nation.targets
         observations = [o for code in (0, *(p.province.code for p in nation.provinces)) for o in outcomes_of(code)]
         restriction = {"date": args.as_of.isoformat(), "provinces": {
@@ -721,7 +736,7 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
         runs, scale = nation.runs, nation.scale
     else:
         full = load_scenario(args.scenario, overrides)
-        first = load_scenario(args.scenario, overrides, as_of=args.as_of)
+        first = _loaded(args)
         name, province = first.name, first.province.code
         targets = resolve_targets(first, args.scenario)
         observations = outcomes_of(province) + from_observed(full.observed, province) + from_baseline(full, province)

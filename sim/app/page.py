@@ -47,6 +47,7 @@ from sim.app.session import (
 )
 from sim.errors import ScenarioError
 from sim.inputs.nation import is_nation
+from sim.inputs.plausibility import implausible
 from sim.inputs.scenario import load_scenario
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.plots import fan_figure
@@ -473,11 +474,14 @@ def Editor(base: Scenario) -> None:
 
 
 @solara.component
-def RunStatus(refused: str) -> None:
-    """The run's state in one place: only this re-renders as runs finish (the page stays still)."""
+def RunStatus(refused: str, doubts: list[str]) -> None:
+    """The run's state in one place: only this re-renders as runs finish (the page stays still).
+    `doubts`: the plan's values far outside anything sourced (`sim.inputs.plausibility`): it runs."""
     with solara.Column():
         if refused:
             solara.Error(f"This plan is refused: {refused}")
+        for line in doubts:
+            solara.Warning(f"Check this value: {line}.")
         if run_plan.pending:
             solara.ProgressLinear(value=run_plan.progress or 0)
             solara.Text(progress_text.value or "starting…")
@@ -555,6 +559,6 @@ def Page() -> None:
         paragraph(f"<b>{html.escape(base.name)}</b>: {html.escape(base.description)} "
                   f"({base.time.start}..{base.time.end}; {session.runs} runs at {session.scale:.1%} of adults as "
                   "agents; <code>citytwin run</code> gives the final word at the scenario's own size)")
-        RunStatus(refused)
+        RunStatus(refused, implausible(spec) if spec is not None else [])
         Outcomes(spec, base)
         Editor(base)

@@ -239,10 +239,32 @@ def _format_error(exc: ValidationError, origin: dict[str, str], default: str) ->
     elif "input" in err and not isinstance(err["input"], (dict, list)):
         got = repr(err["input"])
         msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
+    msg += _unit_hint(err)
     msg = re.sub(r" or instance of \w+", "", " ".join(msg.split()))  # one line, no class names
     more = len(exc.errors()) - 1
     tail = f" [and {more} more error{'s' if more > 1 else ''}]" if more else ""
     return f"{file}: {loc or '(top level)'}: {msg}{tail}"
+
+
+def _unit_hint(err: Any) -> str:
+    """The hint a per cent written as a per cent needs: shares are fractions (0.05 = 5%).
+
+    >>> _unit_hint({"type": "less_than_equal", "ctx": {"le": 1.0}, "input": 5})
+    '; a share is a fraction: 0.05 = 5%'
+    >>> _unit_hint({"type": "float_parsing", "input": "5%"})
+    '; write 5% as 0.05 (a share is a fraction)'
+    """
+    got = err.get("input")
+    if err["type"] == "less_than_equal" and err.get("ctx", {}).get("le") == 1.0 and isinstance(got, (int, float)) \
+            and 1.0 < got <= 100.0:
+        return "; a share is a fraction: 0.05 = 5%"
+    if err["type"] in ("float_parsing", "float_type") and isinstance(got, str) and got.strip().endswith("%"):
+        number = got.strip().removesuffix("%").strip()
+        try:
+            return f"; write {number}% as {float(number) / 100:g} (a share is a fraction)"
+        except ValueError:
+            return ""
+    return ""
 
 
 def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
