@@ -83,13 +83,13 @@ def equilibrium_offset(benefit: NDArray[np.float64], weight: NDArray[np.float64]
     # structural: the bracket widens until it holds the root, so a fee or cost however large (a 100% fee
     # is accepted) moves the intercept rather than stopping the run; 1e6 benefit units is beyond any float
     # logistic, where acceptance is exactly 0 or 1 and no wider bracket helps.
-    half = 50.0
+    half = 50.0  # structural: the first bracket's half-width (benefit units)
     while excess(-half) > 0.0 or excess(half) < 0.0:
-        half *= 4.0
+        half *= 4.0  # structural: the bracket's widening step
         if half > 1e6:
             raise ValueError(f"no merchant intercept gives the starting acceptance {target:.3f}: the merchants' "
                              "benefit terms (fee, costs, weights) are beyond what a logistic choice can offset")
-    return float(brentq(excess, -half, half, xtol=1e-12))
+    return float(brentq(excess, -half, half, xtol=1e-12))  # structural: the root's tolerance
 
 
 def cashless_share(adopters: NDArray[np.int64], adults: NDArray[np.int64], acceptance: NDArray[np.float64],
