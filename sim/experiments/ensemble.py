@@ -9,6 +9,7 @@ compact arrays.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from tqdm import tqdm
 
+from sim.experiments.engine_cache import compiled, notice
 from sim.experiments.execution import DEFAULT_EXECUTION, Execution, ExperimentResult
 from sim.experiments.runner import Runner
 from sim.schema import Scenario
@@ -138,13 +141,23 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
     runs = spec.ensemble.runs if runs is None else runs
     workers = execution.planned(spec, runs)
     t0 = time.perf_counter()
-    bar = execution.bar(f"{spec.name}: {label}", total=runs)
+    desc = f"{spec.name}: {label}"
+    # On a new checkout the first runs carry the engine's compile: said now, and the bar (whose
+    # estimate would count the compile) starts once a run has finished. A cluster compiles elsewhere.
+    cold = execution.progress and execution.executor != "dask" and not compiled()
+    if cold:
+        tqdm.write(notice(spec.name), file=sys.stderr)
+    bar = None if cold else execution.bar(desc, total=runs)
     results: list[RunResult] = []
 
     def collect(items: Iterable[RunResult]) -> None:
+        nonlocal bar
         for res in items:
             results.append(res)
-            bar.update(1)
+            if bar is None:
+                bar = execution.bar(desc, total=runs, initial=len(results))
+            else:
+                bar.update(1)
             if on_result:
                 on_result(res)
 
@@ -157,7 +170,8 @@ def run_ensemble(spec: Scenario, runs: int | None = None, scale: float | None = 
     else:
         with execution.runner(spec, runs) as own:
             executor = run_on(own)
-    bar.close()
+    if bar is not None:
+        bar.close()
     results.sort(key=lambda r: r.run)
     # The map is drawn once per ensemble seed (`CityModel`'s world_seed): the same for every run.
     base = spec.ensemble.seed if seed is None else seed
