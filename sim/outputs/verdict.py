@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.experiments.ensemble import RunTable
 from sim.experiments.outcomes import reaches, wilson
@@ -133,7 +134,7 @@ def judge(target: Target, result: RunTable) -> Verdict:
                    probability_low=low, probability_high=high, runs=len(ok))
 
 
-def _alike(values: np.ndarray) -> bool:
+def _alike(values: NDArray[np.float64]) -> bool:
     """Whether every run (row) has the same path, to rounding."""
     return bool(np.all(np.abs(values - values[:1]) <= 1e-12 * max(1.0, float(np.abs(values).max(initial=0.0)))))
 
