@@ -115,6 +115,20 @@ def _parser() -> argparse.ArgumentParser:
                           "(default: results/<scenario name>_sensitivity/ if it exists, else rank correlation "
                           "over the runs)")
 
+    comp = sub.add_parser("compare", help="two plans on the same runs: what B changes against A, per target")
+    comp.add_argument("a", type=scenario_argument, metavar="A", help="the plan compared against, " + SCENARIO_HELP)
+    comp.add_argument("b", type=scenario_argument, metavar="B", help="the plan compared (the same province)")
+    comp.add_argument("--runs", type=int, help="runs of each plan (default: A's ensemble.runs)")
+    comp.add_argument("--seed", type=int, help="base seed of both (default: A's)")
+    comp.add_argument("--scale", type=float, help="agents per person of both (default: A's)")
+    comp.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="override a key in both plans (repeatable)")
+    comp.add_argument("--out", type=Path, help="output folder (default results/<A name>_vs_<B name>/)")
+    comp.add_argument("--workers", type=int, help="parallel worker processes (default: all cores)")
+    _where(comp)
+    comp.add_argument("--quiet", action="store_true", help="no progress bar or start line (errors still print)")
+    comp.add_argument("--yes", action="store_true", help="start even if the work is estimated at more than a day")
+
     seek = sub.add_parser("seek", help="what would it take: the smallest lever value that reaches a target "
                                        "with a required probability")
     seek.add_argument("scenario", type=scenario_argument, help=SCENARIO_HELP)
@@ -343,7 +357,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.inputs.provenance import starting_values
     from sim.inputs.provenance import summary as provenance_summary
     from sim.inputs.targets import resolve_targets
-    from sim.outputs.outfolder import OutputFolder
+    from sim.outputs.outfolder import OutputFolder, changed_name
     from sim.outputs.report import manifest, profile_table, write_outputs
     from sim.outputs.verdict import verdict_table, verdicts, with_start_basis
 
@@ -352,7 +366,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run_nation(args)
     # Everything that can refuse is checked before any work: scenario, output folder, cost.
     spec = _loaded(args)
-    out = OutputFolder(args.out or Path("results") / spec.name, kind="run")
+    # A plan changed with --set writes beside the plan's own results, never over them.
+    out = OutputFolder(args.out or Path("results") / (changed_name(spec.name, args.set) if args.set else spec.name),
+                       kind="run")
     out.check()
     targets = resolve_targets(spec, args.scenario)
     sens_dir = args.sensitivity or Path("results") / f"{spec.name}_sensitivity"
@@ -405,6 +421,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from sim.errors import ScenarioError
+    from sim.experiments.compare import compare
+    from sim.experiments.ensemble import run_ensemble
+    from sim.experiments.resources import check_cost
+    from sim.inputs.nation import is_nation
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.targets import resolve_targets
+    from sim.outputs.comparison import comparison_text, write_comparison
+    from sim.outputs.outfolder import OutputFolder
+
+    checkpoint()
+    for path in (args.a, args.b):
+        if is_nation(path):
+            raise ScenarioError(f"{path}: compare takes two plans of one province (the nation: citytwin run "
+                                "scenarios/vietnam.toml --set provinces.<code>.<key>=...)")
+    args.as_of = None
+    overrides = _overrides(args)
+    a = load_scenario(args.a, overrides)
+    b = load_scenario(args.b, overrides)
+    if a.province.code != b.province.code:
+        raise ScenarioError(f"{args.b}: province {b.province.code} ({b.province.name}), not A's {a.province.code} "
+                            f"({a.province.name}): compare takes two plans of the same province")
+    _warn([a, b])
+    out = OutputFolder(args.out or Path("results") / f"{a.name}_vs_{b.name}", kind="compare")
+    out.check()
+    targets = resolve_targets(a, args.a)
+    e = a.ensemble  # B runs A's runs, seed and scale: run r of each is the same draw
+    execution = _execution(args)
+    check_cost(a, 2 * e.runs, execution.planned(a), yes=args.yes, counterfactual=False)
+
+    def work() -> tuple:
+        first = run_ensemble(a, execution=execution, label="runs of A")
+        checkpoint()
+        second = run_ensemble(b, runs=e.runs, scale=e.scale, seed=e.seed, execution=execution,
+                              label="runs of B")
+        return first, second, compare(targets, first, second, a.name, b.name)
+
+    first, second, c = _carry_out(
+        args, out, f"{a.name} (A) against {b.name} (B): {e.runs} runs each at scale {e.scale:g}, seed {e.seed}, "
+                   f"{a.time.start}..{a.time.end}; A's goals judged",
+        work, lambda done: write_comparison(out, done[2], b, done[1], sys.argv))
+    print(comparison_text(c))
+    both = replace(second, wall_seconds=first.wall_seconds + second.wall_seconds)
+    print(_finished(f"2 x {e.runs} runs", both, out.path))
+    return 0
+
+
 def _run_nation(args: argparse.Namespace) -> int:
     """`citytwin run scenarios/vietnam.toml`: every province's runs, combined into national runs
     and judged against the national goals (`sim.experiments.national`)."""
@@ -412,7 +478,7 @@ def _run_nation(args: argparse.Namespace) -> int:
     from sim.experiments.resources import check_cost
     from sim.inputs.nation import load_nation
     from sim.outputs.national import province_table, ranking_text, write_nation
-    from sim.outputs.outfolder import OutputFolder
+    from sim.outputs.outfolder import OutputFolder, changed_name
     from sim.outputs.report import experiment_manifest
     from sim.outputs.verdict import verdict_table, verdicts
 
@@ -420,7 +486,8 @@ def _run_nation(args: argparse.Namespace) -> int:
     _warn(nation.provinces)
     for spec in nation.provinces:  # a scale too small for a province refuses here, naming it, not in a worker
         check_cost(spec, nation.runs, 1, yes=True)
-    out = OutputFolder(args.out or Path("results") / nation.name, kind="run")
+    out = OutputFolder(args.out or Path("results") / (changed_name(nation.name, args.set) if args.set else nation.name),
+                       kind="run")
     out.check()
     execution = _execution(args)
     with out.locked():
@@ -820,9 +887,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(INTERRUPTED + "\n")
         return 130
     try:
-        command = {"run": cmd_run, "seek": cmd_seek, "sweep": cmd_sweep, "discover": cmd_discover,
-                   "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity, "hindcast": cmd_hindcast,
-                   "app": cmd_app}[args.command]
+        command = {"run": cmd_run, "compare": cmd_compare, "seek": cmd_seek, "sweep": cmd_sweep,
+                   "discover": cmd_discover, "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity,
+                   "hindcast": cmd_hindcast, "app": cmd_app}[args.command]
         with warnings.catch_warnings():
             # A library's warning (numpy's, shapely's) is a developer's message in several lines, not
             # a planner's: shown with CITYTWIN_DEBUG=1 only.

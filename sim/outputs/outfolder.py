@@ -283,3 +283,23 @@ def _swap(new: Path, dest: Path) -> None:
     _step("set_aside")
     new.rename(dest)
     old.rename(new)
+
+
+def changed_name(name: str, sets: list[str], limit: int = 80) -> str:
+    """The default results folder of a scenario run with `--set`: its name and the changes, so a
+    variant never replaces the plan's own results (a long list ends in a hash of the whole).
+
+    >>> changed_name("dak_lak", ["budget.dx_share=0.05"])
+    'dak_lak__budget.dx_share-0.05'
+    >>> changed_name("dak_lak", ['time.end="2030-12"', "budget.allocation.skills = 0.2"])
+    'dak_lak__time.end-2030-12__budget.allocation.skills-0.2'
+    """
+    import hashlib
+    import re
+
+    parts = [re.sub(r"[^A-Za-z0-9_.-]+", "", re.sub(r"\s*=\s*", "-", s.strip())) for s in sets]
+    text = "__".join([name, *parts])
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:10]
+    return f"{text[:limit - 12]}__{digest}"
