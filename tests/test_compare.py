@@ -72,3 +72,13 @@ def test_set_without_out_writes_beside_the_plans_own_results(tmp_path) -> None:
     assert made == [changed_name("dak_lak", [*SHORT, "budget.dx_share=0.05"])], made
     assert made[0].startswith("dak_lak__time.end-2026-12__")
     assert (tmp_path / "results" / made[0] / "verdict.json").is_file()
+
+
+def test_a_variant_run_says_how_to_compare_it_with_its_plan(tmp_path) -> None:
+    proc = citytwin("run", "scenarios/dak_lak_5g_delay.toml", "--runs", "1", "--out", str(tmp_path / "v"), "--quiet",
+                    *SETS, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "citytwin compare scenarios/dak_lak.toml scenarios/dak_lak_5g_delay.toml" in proc.stdout
+    plan = citytwin("run", "scenarios/dak_lak.toml", "--runs", "1", "--out", str(tmp_path / "p"), "--quiet", *SETS,
+                    cwd=ROOT)
+    assert plan.returncode == 0 and "citytwin compare" not in plan.stdout

@@ -356,6 +356,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.inputs.nation import is_nation
     from sim.inputs.provenance import starting_values
     from sim.inputs.provenance import summary as provenance_summary
+    from sim.inputs.scenario import parent_plan
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder, changed_name
     from sim.outputs.report import manifest, profile_table, write_outputs
@@ -411,6 +412,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(drivers.none_named())
     if pilot is not None:
         print(f"\n{pilot.line}")
+    elif (parent := parent_plan(args.scenario)) is not None:
+        print(f"\n{spec.name} changes {parent.stem}: to see what it changes, run by run, "
+              f"citytwin compare {parent.as_posix()} {Path(args.scenario).as_posix()}")
     if args.profile:
         print("\n" + profile_table(result.runs))
     r0 = result.runs[0]

@@ -267,6 +267,29 @@ def _unit_hint(err: Any) -> str:
     return ""
 
 
+def parent_plan(path: str | Path) -> Path | None:
+    """The plan a scenario file varies: the file its `extends` names, when that is a plan of the
+    same province (`dak_lak_5g_delay.toml` -> `dak_lak.toml`), not shared parameters (a file in a
+    `common` folder) or a nation. None when there is none or it cannot be read (the run itself
+    reports a broken file)."""
+    path = Path(path)
+    try:
+        parent = tomllib.loads(path.read_text(encoding="utf-8")).get("extends")
+        if not isinstance(parent, str):
+            return None
+        found = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
+        if "common" in found.parts or not found.is_file():
+            return None
+        own, theirs = (tomllib.loads(p.read_text(encoding="utf-8")) for p in (path, found))
+    except (OSError, ValueError):
+        return None
+    if "provinces" in theirs or own.get("province", {}).get("code", theirs.get("province", {}).get("code")) != \
+            theirs.get("province", {}).get("code"):
+        return None
+    resolved = found.resolve()
+    return resolved.relative_to(Path.cwd().resolve()) if resolved.is_relative_to(Path.cwd().resolve()) else resolved
+
+
 def scenario_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
                   roots: tuple[Path, ...] | None = None,
                   base: Path | None = None, as_of: date | None = None) -> tuple[dict[str, Any], dict[str, str]]:
