@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, FAST, citytwin
 
+from sim.labels import INDICATOR_LABELS
 from sim.schema import INDICATORS, SHARE_INDICATORS
 
 VERDICT_KEYS = {"indicator", "comparison", "threshold", "year", "probability", "median", "p5", "p95",
@@ -35,11 +36,16 @@ def test_prints_verdict_table(run_dir):
     header = stdout.splitlines()[0]
     for column in ("target", "year", "goal", "median [5-95%]", "P(reach)", "reached", "status"):
         assert column in header
-    assert "online_services_uptake" in stdout
+    # Each target by its label, not the model's id (the id only where its definition is given, below).
+    table = stdout.split("\n\n")[0].splitlines()[2:]
+    assert any(row.startswith("Online public services used (filed oneself)") for row in table)
+    ids = [i for i in INDICATOR_LABELS if any(f"{i} " in f"{row} " for row in table)]
+    assert ids == [], ids
     assert any(s in stdout for s in ("ON TRACK", "AT RISK", "OFF TRACK", "UNDECIDED (about"))
     assert "P(reach) [95%]" in header  # the probability with its Wilson interval
     # The goal as the model reads it: what each indicator measures, under the table.
-    assert "online_services_uptake: share of people and businesses" in stdout
+    assert "Online public services used (filed oneself) (online_services_uptake): share of people and businesses" \
+        in stdout
     assert "filed their latest online dossier themselves" in stdout
 
 

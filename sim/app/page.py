@@ -287,7 +287,7 @@ def verdict_html(items: list[Verdict]) -> str:
         goal = f"{v.comparison} {_fmt(v.threshold, v.indicator)}"
         # No driver: none is uncertain (a plan-set share), or the runs are too few to rank any.
         none = "–" if v.probability is None or v.probability_low == v.probability_high else "too few runs to rank"
-        cells = (v.indicator, f"{v.year}{'+' if v.every_year else ''}", goal, band, prob, v.status,
+        cells = (v.label or v.indicator, f"{v.year}{'+' if v.every_year else ''}", goal, band, prob, v.status,
                  ", ".join(v.drivers[:3]) or none)
         tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells[:5])
         tds += (f'<td class="status" style="color:white;background:{_status_colour(v.status)};'

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from sim.experiments.ensemble import RunTable
 from sim.experiments.outcomes import reaches, wilson
 from sim.inputs.targets import Target
+from sim.labels import label
 from sim.schema import INDICATORS, PERCENT_INDICATORS
 
 LINES = (0.2, 0.8)
@@ -52,6 +53,8 @@ class Verdict:
     drivers: list[str] = field(default_factory=list)
     # What the indicator measures (`sim.schema.INDICATORS`): the goal as the model reads it.
     definition: str = ""
+    # The indicator's name as a planner reads it (`sim.labels`), shown in place of the id.
+    label: str = ""
     # Beside the floor: money spent by the end of the horizon (median, VND) and the part of it
     # whose effect the model does not represent ("spent, effect not modelled").
     spent_vnd: float | None = None
@@ -108,7 +111,8 @@ def status_of(successes: int, n: int) -> str:
 def judge(target: Target, result: RunTable) -> Verdict:
     base: dict[str, Any] = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
                                 threshold=target.threshold, year=target.year, source=target.source,
-                                every_year=target.every_year, definition=INDICATORS.get(target.indicator, ""))
+                                every_year=target.every_year, definition=INDICATORS.get(target.indicator, ""),
+                                label=label(target.indicator))
     if not target.modelled:
         return Verdict(**base, probability=None, median=None, p5=None, p95=None, year_reached=None,
                        status="NOT MODELLED")
@@ -189,16 +193,18 @@ def verdict_table(items: list[Verdict], starting: str | None = None) -> str:
         band = "-" if v.median is None else f"{median} [{p5}-{p95}]"
         prob = "-" if v.probability is None else \
             f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
-        row = (v.indicator, when, f"{v.comparison} {format_value(v.threshold, v.indicator)}", band, prob,
+        row = (v.label or v.indicator, when, f"{v.comparison} {format_value(v.threshold, v.indicator)}", band, prob,
                str(v.year_reached or "-"), v.status)
         rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     table = [line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
-    defined = {v.indicator: v.definition for v in items if v.definition and v.status != "NOT MODELLED"}
+    defined = {f"{v.label or v.indicator} ({v.indicator})": v.definition for v in items
+               if v.definition and v.status != "NOT MODELLED"}
     for v in items:
         if v.spent_vnd and v.spent_effect_not_modelled_vnd is not None:
-            table += ["", f"{v.indicator}: of VND {v.spent_vnd / 1e9:,.0f} bn spent by {v.horizon_year} (median), "
+            table += ["", f"{v.label or v.indicator}: of VND {v.spent_vnd / 1e9:,.0f} bn spent by {v.horizon_year} "
+                          "(median), "
                           f"VND {v.spent_effect_not_modelled_vnd / 1e9:,.0f} bn "
                           f"({v.spent_effect_not_modelled_vnd / v.spent_vnd:.0%}) is spent, effect not modelled "
                           "(science and technology beyond the Resolution 57 tasks)"]

@@ -1,0 +1,70 @@
+"""What a planner reads in place of the model's names: a short label for every indicator.
+
+The ids (`online_services_uptake`) stay the keys of files and of `--set`; tables, the dashboard
+and `verdict.json` (`label` beside `id`) show these. What each indicator measures in full is
+`sim.schema.INDICATORS` (tests/test_labels.py: every indicator has a label)."""
+
+from __future__ import annotations
+
+from sim.schema import PROGRAMMES
+
+_PROGRAMMES = {"infrastructure": "infrastructure", "skills": "digital skills", "services": "online services",
+               "incentives": "cashless incentives", "awareness": "awareness campaigns",
+               "enterprise": "enterprise support", "research": "science and technology"}
+
+INDICATOR_LABELS: dict[str, str] = {
+    "online_services_adoption": "Adults who use online public services",
+    "online_services_uptake": "Online public services used (filed oneself)",
+    "online_services_assisted": "Online dossiers filed with a team's help",
+    "online_dossier_share": "Dossiers filed online",
+    "procedures_online": "Procedures offered online",
+    "online_dossier_rejection": "Online dossiers returned for correction",
+    "cashless_adoption": "Adults who pay cashless",
+    "cashless_share": "Retail payments made cashless",
+    "merchant_acceptance": "Shops accepting cashless payment",
+    "account_ownership": "Adults with a payment account",
+    "smartphone_ownership": "Adults with a smartphone",
+    "coverage_4g": "People covered by 4G",
+    "coverage_5g": "People covered by 5G",
+    "digital_skill": "Adults' digital skill (0-1)",
+    "digital_economy_share": "Digital economy, share of GRDP",
+    "digital_economy_core_share": "Core digital economy (ICT), share of GRDP",
+    "digital_economy_digitalisation_share": "Digitalisation of other sectors, share of GRDP",
+    "digital_economy_min_sector_share": "Digital share of the least digital sector",
+    "grdp_growth": "GRDP growth in the year",
+    "labour_productivity_growth": "Labour productivity growth in the year",
+    "tfp_growth": "TFP growth a year since the start",
+    "grdp_growth_average": "GRDP growth a year since the start",
+    "tfp_contribution_share": "TFP's share of growth",
+    "digital_tfp_gain": "Productivity added by digital adoption",
+    "hightech_export_share": "High-tech goods, share of exports",
+    "business_online_services": "Businesses using online public services",
+    "backoffice_wait_days": "Wait for a dossier in the office queue (days)",
+    "backoffice_overdue_share": "Dossiers past their deadline",
+    "backoffice_utilisation": "Commune offices' workload (arrivals / capacity)",
+    "dx_budget_share": "Resolution 57 share of the budget",
+    "dx_spent_vnd": "Resolution 57 money spent (VND)",
+    "dx_unabsorbed_vnd": "Money paid out but not spent (VND)",
+    **{f"dx_spent_{p}_vnd": f"Money spent on {_PROGRAMMES.get(p, p)} (VND)" for p in PROGRAMMES},
+    "dx_spent_unmodelled_vnd": "Money spent, effect not modelled (VND)",
+    "sites_4g_built": "4G sites co-funded",
+    "sites_5g_built": "5G sites co-funded",
+    "fibre_households": "Households connected to fibre",
+    "people_trained": "People trained in digital skills",
+    "merchants_onboarded": "Merchants onboarded to cashless",
+    "dossiers_assisted": "Dossiers filed with a team's help",
+    "firms_supported": "Firms supported to go digital",
+    "officers_funded": "Back-office officer-years funded",
+    "r57_tasks_done": "Resolution 57 tasks done",
+    "r57_tasks_done_share": "Resolution 57 tasks done, share",
+    "dti_proxy_score": "DTI-like score (0-1)",
+    "dti_proxy_rank": "Rank among the 34 provinces (DTI-like)",
+}
+
+def label(indicator: str) -> str:
+    """The planner's name of an indicator (its id when it has none).
+
+    >>> label("online_services_uptake"), label("not_an_indicator")
+    ('Online public services used (filed oneself)', 'not_an_indicator')
+    """
+    return INDICATOR_LABELS.get(indicator, indicator)
