@@ -7,6 +7,7 @@ import json
 
 from sim.experiments.compare import Comparison
 from sim.experiments.ensemble import EnsembleResult
+from sim.labels import label
 from sim.outputs.outfolder import OutputFolder
 from sim.outputs.verdict import format_value
 from sim.schema import PERCENT_INDICATORS, Scenario
@@ -29,7 +30,7 @@ def comparison_text(c: Comparison) -> str:
     rows = []
     for r in c.targets.itertuples():
         ind = r.indicator
-        rows.append((ind, str(r.year), f"{format_value(r.median_a, ind)} -> {format_value(r.median_b, ind)}",
+        rows.append((label(ind), str(r.year), f"{format_value(r.median_a, ind)} -> {format_value(r.median_b, ind)}",
                      f"{_change(r.difference_median, ind)} [{_change(r.difference_p5, ind)}, "
                      f"{_change(r.difference_p95, ind)}]",
                      f"{r.p_reach_a:.2f} -> {r.p_reach_b:.2f}",
@@ -44,8 +45,9 @@ def comparison_text(c: Comparison) -> str:
            line(header), line(tuple("-" * w for w in widths)), *[line(x) for x in rows]]
     if not c.moved.empty:
         out += ["", f"moved most by {c.horizon} (median A -> B; change relative to A's spread over runs):"]
-        out += [f"  {m.indicator}: {format_value(m.median_a, m.indicator)} -> {format_value(m.median_b, m.indicator)} "
-                f"({_change(m.difference_median, m.indicator)})" for m in c.moved.itertuples()]
+        out += [f"  {label(m.indicator)}: {format_value(m.median_a, m.indicator)} -> "
+                f"{format_value(m.median_b, m.indicator)} ({_change(m.difference_median, m.indicator)})"
+                for m in c.moved.itertuples()]
     else:
         out += ["", f"no indicator moved by {c.horizon}: the plans give the same runs"]
     return "\n".join(out)
