@@ -6,7 +6,7 @@ and `verdict.json` (`label` beside `id`) show these. What each indicator measure
 
 from __future__ import annotations
 
-from sim.schema import PROGRAMMES
+from sim.schema import PROGRAMMES, Scenario
 
 _PROGRAMMES = {"infrastructure": "infrastructure", "skills": "digital skills", "services": "online services",
                "incentives": "cashless incentives", "awareness": "awareness campaigns",
@@ -68,3 +68,13 @@ def label(indicator: str) -> str:
     ('Online public services used (filed oneself)', 'not_an_indicator')
     """
     return INDICATOR_LABELS.get(indicator, indicator)
+
+
+def place_name(spec: Scenario) -> str:
+    """The province as written, with the plan's name: what a figure's title calls a scenario.
+
+    >>> from sim.inputs.scenario import load_scenario
+    >>> place_name(load_scenario("scenarios/dak_lak_5g_delay.toml"))
+    'Đắk Lắk (dak_lak_5g_delay)'
+    """
+    return f"{spec.province.name} ({spec.name})" if spec.province.name else spec.name

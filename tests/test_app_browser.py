@@ -86,6 +86,10 @@ def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(
             timeout=360_000)
         assert "3.0%" in _row(page, "dak_lak.budget_floor")
         before = page.locator("[data-testid=verdict-table]").inner_text()
+        # Targets in plain words, in the table and in the fan chart's list (every target reachable).
+        assert _row(page, "uptake_2027").startswith("Online public services used (filed oneself)")
+        assert "online_services_uptake" not in before and "dx_budget_share" not in before
+        expect(page.get_by_text("Resolution 57 share of the budget, 2025+").first).to_be_visible()
 
         # 2. The map has every commune of the province; hovering one names it and gives its value.
         units = geodata.units(66)
@@ -121,6 +125,7 @@ def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(
         assert page.locator("[data-testid=verdict-table]").inner_text() != before
         comparison = page.locator("[data-testid=comparison-table]").inner_text()
         assert "+2.0 pt" in comparison, comparison  # the floor's paired change: 3% -> 5%
+        assert "Resolution 57 share of the budget" in comparison and "dx_budget_share" not in comparison
         expect(page.locator("[data-testid=money-table]")).to_be_visible()
         page.screenshot(path=str(SHOTS / "app_budget_5pct.png"), full_page=True)
 

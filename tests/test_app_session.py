@@ -161,3 +161,15 @@ def test_the_zip_holds_the_output_folder_and_the_scenario(session, base):
     for name in ("verdict.json", "indicators.csv", "communes.csv", "manifest.json", "pilot.csv", "scenario.toml"):
         assert folder + name in names
     assert any(n.startswith(folder + "figures/fan_") for n in names)
+
+
+def test_the_page_breaks_no_rule_of_hooks() -> None:
+    """Solara checks each component's hooks when the page is imported: a hook after an early return
+    (a different number of hooks from one render to the next) is a warning on every start."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", "import sim.app.page"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "rules-of-hooks" not in proc.stderr and "early return" not in proc.stderr, proc.stderr

@@ -49,6 +49,7 @@ from sim.errors import ScenarioError
 from sim.inputs.nation import is_nation
 from sim.inputs.plausibility import implausible
 from sim.inputs.scenario import load_scenario
+from sim.labels import label, place_name
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.plots import fan_figure
 from sim.outputs.report import commune_values
@@ -308,7 +309,7 @@ def comparison_html(outcome: Outcome) -> str:
     for r in df.itertuples():
         diff = f"{_signed(r.difference_median, r.indicator)} [{_signed(r.difference_p5, r.indicator)} to " \
                f"{_signed(r.difference_p95, r.indicator)}]"
-        cells = (r.indicator, str(r.year), diff, f"{r.p_reach_baseline:.2f} → {r.p_reach:.2f}",
+        cells = (label(r.indicator), str(r.year), diff, f"{r.p_reach_baseline:.2f} → {r.p_reach:.2f}",
                  f"{r.share_better:.0%} / {r.share_worse:.0%}")
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     head = ("target", "year", "change, same runs: median [5–95%]", "P(reach): as loaded → plan",
@@ -339,23 +340,34 @@ def money_html(outcome: Outcome) -> str:
             f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def fan_choices(outcome: Outcome) -> dict[str, Verdict]:
+    """The modelled targets by what the planner reads: the label and year (the goal's id where two
+    targets would read the same)."""
+    judged = [v for v in outcome.verdicts if v.status != "NOT MODELLED"]
+    names = [f"{v.label or v.indicator}, {v.year}{'+' if v.every_year else ''}" for v in judged]
+    return {(n if names.count(n) == 1 else f"{n} ({v.id})"): v for n, v in zip(names, judged)}
+
+
 @solara.component
 def Fans(outcome: Outcome) -> None:
-    judged = [v for v in outcome.verdicts if v.status != "NOT MODELLED"]
-    if not judged:
-        solara.Text("No modelled target.")
-        return
-    ids = [v.id for v in judged]
-    chosen = fan_target.value if fan_target.value in ids else ids[0]
-    solara.ToggleButtonsSingle(value=chosen, values=ids, on_value=fan_target.set)
-    v = judged[ids.index(chosen)]
+    choices = fan_choices(outcome)
+    chosen = fan_target.value if fan_target.value in choices else next(iter(choices), "")
 
-    def draw() -> Figure:
-        fig = fan_figure(v, outcome.result, outcome.spec.name, None if not outcome.changed else outcome.baseline)
+    def draw() -> Figure | None:
+        if not chosen:
+            return None
+        fig = fan_figure(choices[chosen], outcome.result, place_name(outcome.spec),
+                         None if not outcome.changed else outcome.baseline)
         plt.close(fig)  # drawn by FigureMatplotlib below; pyplot need not keep it
         return fig
 
+    # Hooks before any early return: the same hooks on every render (React's rules).
     fig = solara.use_memo(draw, dependencies=[id(outcome), chosen])
+    if fig is None:
+        solara.Text("No modelled target.")
+        return
+    # A list, not tabs: every target reachable however many there are.
+    solara.Select(label="Target", values=list(choices), value=chosen, on_value=fan_target.set)
     solara.FigureMatplotlib(fig, format="png", dependencies=[id(outcome), chosen])
 
 

@@ -56,7 +56,9 @@ def environment(scenario: Path | None, folder: Path, runs: int, scale: float) ->
     from sim.app.page import FOLDER_ENV, RUNS_ENV, SCALE_ENV, SCENARIO_ENV
 
     env = {FOLDER_ENV: str(folder.resolve()), RUNS_ENV: str(runs), SCALE_ENV: repr(scale), "SOLARA_APP": "sim.app.page",
-           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_CHECK_VERSION": "False"}
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_CHECK_VERSION": "False",
+           # No "This website runs on Solara" banner over the tables and the map; the tab says what it is.
+           "SOLARA_THEME_SHOW_BANNER": "False", "SOLARA_THEME_TITLE": "citytwin"}
     if scenario is not None:
         env[SCENARIO_ENV] = str(scenario.resolve())
     return env
@@ -72,6 +74,8 @@ def serve(scenario: Path | None, folder: Path, host: str = "127.0.0.1", port: in
 
     settings.main.mode = "production"
     settings.telemetry.mixpanel_enable = False
+    settings.theme.show_banner = False  # set here too: the settings may be read before the environment
+    settings.theme.title = "citytwin"
     from sim.app.page import close_sessions
     shown = f"[{host}]" if ":" in host else host
     print(f"citytwin app: http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)

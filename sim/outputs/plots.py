@@ -30,7 +30,7 @@ from sim.experiments.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
 from sim.inputs.targets import COMPARISONS, MapGoal  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
-from sim.outputs.verdict import Verdict  # noqa: E402
+from sim.outputs.verdict import Verdict, format_value  # noqa: E402
 from sim.schema import INDICATORS, PROGRAMMES  # noqa: E402
 from sim.world.geography import Geography  # noqa: E402
 
@@ -63,13 +63,14 @@ def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
     if baseline is not None:
         tb, vb = _monthly(baseline, v.indicator)
         ax.plot(tb, np.median(vb, axis=0), color="0.35", lw=1.4, ls="--", label="median, scenario as loaded")
-    ax.axhline(v.threshold, color="tab:red", ls="--", lw=1.2, label=f"goal {v.comparison} {v.threshold:g}")
+    ax.axhline(v.threshold, color="tab:red", ls="--", lw=1.2,
+               label=f"goal {v.comparison} {format_value(v.threshold, v.indicator)}")
     ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
     ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
     prob = "" if v.probability is None else f" — P(reach) = {v.probability:.2f}, {v.status}"
     what = textwrap.fill(INDICATORS.get(v.indicator, ""), 110)  # long definitions wrap instead of leaving the figure
-    ax.set_title(f"{scenario_name}: {v.indicator}{prob}\n{what}", fontsize=9)
-    ax.set_ylabel(v.indicator, fontsize=8)
+    ax.set_title(f"{scenario_name}: {v.label or v.indicator}{prob}\n{what}", fontsize=9)
+    ax.set_ylabel(v.label or v.indicator, fontsize=8)
     ax.set_xlabel("year")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)

@@ -29,6 +29,7 @@ from sim.experiments.seek import SeekResult
 from sim.experiments.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.experiments.sweep import SweepResult
 from sim.inputs.targets import MapGoal
+from sim.labels import place_name
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.draw import draw, figure
 from sim.outputs.outfolder import OutputFolder
@@ -154,13 +155,14 @@ def _figures(folder: Path, spec: Scenario, result: EnsembleResult, verdicts: lis
         [(v.indicator, v.year, v.threshold, v.comparison, v.id) for v in mapped(verdicts)] or \
         [("online_services_uptake", spec.time.end_year, None, ">=", None)]
     # The longest jobs first (`draw` hands them out in order to two processes): maps, the panels, the charts.
+    shown = place_name(spec)  # titles name the province as written, with the plan
     jobs = [partial(figure, "commune_map", geo, commune_values(result, geo, indicator, year), indicator, year,
-                    folder / f"map_{goal_id or indicator}.png", spec.name,
+                    folder / f"map_{goal_id or indicator}.png", shown,
                     MapGoal(threshold, comparison, goal_id) if threshold is not None else None, highlight)
             for indicator, year, threshold, comparison, goal_id in maps]
-    jobs.append(partial(figure, "what_money_bought", result, folder / "what_money_bought.png", spec.name))
-    jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", spec.name))
-    jobs += [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", spec.name)
+    jobs.append(partial(figure, "what_money_bought", result, folder / "what_money_bought.png", shown))
+    jobs.append(partial(figure, "budget_by_programme", result, folder / "budget_by_programme.png", shown))
+    jobs += [partial(figure, "fan_chart", v, result, folder / f"fan_{v.id}.png", shown)
              for v in verdicts if v.status != "NOT MODELLED"]
     draw(jobs)
 
