@@ -21,6 +21,7 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.colors import Colormap, ListedColormap, Normalize  # noqa: E402
 from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 from scipy import sparse  # noqa: E402
 from scipy.sparse.csgraph import connected_components  # noqa: E402
@@ -29,6 +30,7 @@ from shapely.geometry.polygon import orient  # noqa: E402
 from sim.experiments.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
 from sim.inputs.targets import COMPARISONS, MapGoal  # noqa: E402
+from sim.labels import label  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
 from sim.outputs.verdict import Verdict, format_value  # noqa: E402
 from sim.schema import INDICATORS, PROGRAMMES  # noqa: E402
@@ -67,9 +69,9 @@ def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
                label=f"goal {v.comparison} {format_value(v.threshold, v.indicator)}")
     ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
     ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
-    prob = "" if v.probability is None else f" — P(reach) = {v.probability:.2f}, {v.status}"
+    prob = "" if v.probability is None else f"P(reach) = {v.probability:.2f}, {v.status}\n"
     what = textwrap.fill(INDICATORS.get(v.indicator, ""), 110)  # long definitions wrap instead of leaving the figure
-    ax.set_title(f"{scenario_name}: {v.label or v.indicator}{prob}\n{what}", fontsize=9)
+    ax.set_title(f"{scenario_name}: {v.label or v.indicator}\n{prob}{what}", fontsize=9)
     ax.set_ylabel(v.label or v.indicator, fontsize=8)
     ax.set_xlabel("year")
     ax.legend(fontsize=8, loc="lower right")
@@ -122,15 +124,16 @@ def what_money_bought(result: EnsembleResult, path: Path, scenario_name: str) ->
         q = np.percentile(table.to_numpy(), [5, 50, 95], axis=0)
         ax.fill_between(years, q[0], q[2], color="tab:green", alpha=0.25)
         ax.plot(years, q[1], color="tab:green", lw=2)
-        ax.set_title(name.replace("_", " "), fontsize=9, pad=12)  # structural: room for the axis scale
-        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
+        ax.set_title(label(name), fontsize=9, pad=12)  # structural: room for the title
+        # Whole counts as a planner writes them (150,000, not 1.5 with an offset of 1e5 above the axis).
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(outputs):]:
         ax.axis("off")
     fig.suptitle(f"{scenario_name}: what the money bought (cumulative; median, band 5-95% of runs)", fontsize=11)
     # Fixed margins for small panels with short titles: tight_layout took most of this figure's time.
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.07, top=1 - 0.8 / (3.0 * rows), wspace=0.28,
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.07, top=1 - 0.8 / (3.0 * rows), wspace=0.38,
                         hspace=0.55)  # structural: layout
     save(fig, path)
 
@@ -510,7 +513,7 @@ def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, yea
     cax = fig.add_axes(CBAR_RECT)
     cbar = fig.colorbar(coll, cax=cax)
     cbar.ax.tick_params(labelsize=7)
-    cbar.set_label(indicator, fontsize=8)
+    cbar.set_label(label(indicator), fontsize=8)
     if threshold is not None:
         cbar.ax.axhline(threshold, color="k", lw=1.5)
         # Left of the bar: the tick labels are on its right.
@@ -524,7 +527,7 @@ def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, yea
            top=ZOOM_RECT[1] - 0.05 if zoom is not None else TABLE_TOP)
 
     goal_text = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
-    lines = [f"{scenario_name}: {indicator} at the end of {year}{goal_text}"
+    lines = [f"{scenario_name}: {label(indicator)} at the end of {year}{goal_text}"
              + (f"  [{goal_id}]" if goal_id else ""),
              f"{INDICATORS.get(indicator, '')} — median over runs, per commune/ward"]
     if geo.schematic:
@@ -831,7 +834,7 @@ def province_map(outlines: dict[int, shapely.Geometry], names: dict[int, str], v
         bar.ax.axhline(threshold, color="black", lw=1.2)
     goal_text = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
     missing = int(np.sum(misses(vals, threshold, comparison))) if threshold is not None else 0
-    fig.suptitle(f"{title}: {indicator}, {year} (median of runs){goal_text}", fontsize=9)
+    fig.suptitle(f"{title}: {label(indicator)}, {year} (median of runs){goal_text}", fontsize=9)
     if threshold is not None:
         ax.set_title(f"{missing} of {len(codes)} provinces miss {goal_id or 'the goal'}", fontsize=8, loc="left")
     save(fig, path)
