@@ -127,6 +127,12 @@ def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(
         assert "+2.0 pt" in comparison, comparison  # the floor's paired change: 3% -> 5%
         assert "Resolution 57 share of the budget" in comparison and "dx_budget_share" not in comparison
         expect(page.locator("[data-testid=money-table]")).to_be_visible()
+        # The money's two headline sums, the plan beside the scenario as loaded; rows in plain words.
+        expect(page.locator("[data-testid=money-headline]")).to_contain_text("as loaded")
+        headline = page.locator("[data-testid=money-headline]").inner_text()
+        assert "Money not spent" in headline and "Spent, effect not modelled" in headline, headline
+        assert re.search(r"VND [\d,]+ bn.*as loaded: VND [\d,]+ bn", headline.replace("\n", " ")), headline
+        assert "dx spent" not in page.locator("[data-testid=money-table]").inner_text()
         page.screenshot(path=str(SHOTS / "app_budget_5pct.png"), full_page=True)
 
         # 4. A commune clicked on the map joins the pilot (and is outlined); the plan with it runs.

@@ -331,7 +331,7 @@ def money_html(outcome: Outcome) -> str:
     for r in df.itertuples():
         vnd = r.what.endswith("_vnd")
         fmt = (lambda v: f"{v / 1e9:,.0f} bn") if vnd else (lambda v: f"{v:,.0f}")  # noqa: E731
-        cells = (r.what.replace("_", " "), fmt(r.plan), f"{fmt(r.plan_p5)}–{fmt(r.plan_p95)}", fmt(r.as_loaded))
+        cells = (label(r.what), fmt(r.plan), f"{fmt(r.plan_p5)}–{fmt(r.plan_p95)}", fmt(r.as_loaded))
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     year = int(df.year.max()) if len(df) else ""
     ths = "".join(f"<th>{h}</th>" for h in ("by the end of " + str(year), "plan (median)", "5–95% of runs",
@@ -431,8 +431,26 @@ def Results(outcome: Outcome, detail: Outcome | None) -> None:
         MoneyTable(detail)
 
 
+def money_headline(outcome: Outcome) -> str:
+    """The two sums a planner asks of the money first, in large type: what was not spent (paid out
+    but not absorbed, returned to the budget) and what was spent on what the model does not
+    represent, by the end of the horizon (medians over runs; the scenario as loaded beside them)."""
+    cells = []
+    for name, what in (("dx_unabsorbed_vnd", "Money not spent (returned to the budget)"),
+                       ("dx_spent_unmodelled_vnd", "Spent, effect not modelled")):
+        mine, base = outcome.result.year_end(name), outcome.baseline.year_end(name)
+        year = int(mine.columns.max())
+        plan, loaded = float(np.median(mine[year])) / 1e9, float(np.median(base[year])) / 1e9
+        beside = f" (as loaded: VND {loaded:,.0f} bn)" if outcome.changed else ""
+        cells.append(f'<div style="margin-right:32px"><div style="font-size:13px;color:#5f6368">{html.escape(what)}, '
+                     f'by the end of {year}</div><div style="font-size:24px;font-weight:600">VND {plan:,.0f} bn'
+                     f'<span style="font-size:13px;font-weight:400;color:#5f6368">{beside}</span></div></div>')
+    return f'<div data-testid="money-headline" style="display:flex;flex-wrap:wrap;margin:8px 0">{"".join(cells)}</div>'
+
+
 @solara.component
 def MoneyTable(outcome: Outcome) -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=money_headline(outcome))
     solara.HTML(tag="div", unsafe_innerHTML=money_html(outcome))
 
 
