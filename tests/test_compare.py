@@ -9,7 +9,7 @@ import json
 import pytest
 from conftest import DAK_LAK, ROOT, citytwin
 
-from sim.experiments.compare import paired_change_interval
+from sim.experiments.outcomes import paired_change_interval
 from sim.outputs.outfolder import changed_name
 
 SHORT = ['time.end="2026-12"', "ensemble.scale=0.002",

@@ -4,45 +4,24 @@ Both run with the same seeds, scale and runs, so run r of each draws the same as
 (common random numbers) whenever the two plans share their ranges, and the run-by-run difference
 is the plans' difference, not the draws'. Per target: the paired difference of its value (median
 and 5-95%), P(reach) of each with the change and its 95% interval for paired proportions
-(Newcombe 1998, method 10: Wilson intervals combined with the runs' correlation), and the
+(`sim.experiments.outcomes.paired_change_interval`), and the
 share of runs that do better or worse. Then the indicators that moved most at the horizon."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.experiments.ensemble import EnsembleResult, paired
-from sim.experiments.outcomes import reaches, wilson
+from sim.experiments.outcomes import paired_differences
 from sim.inputs.targets import Target
 
 # Indicators whose change says nothing about the plan's outcome (money is a lever's own echo
 # only in part: it stays, being what the money bought; these are bookkeeping).
 NOT_RANKED = ("dx_budget_share",)
 MOVED = 5  # indicators listed as those that moved most
-
-
-def paired_change_interval(both: int, only_b: int, only_a: int, neither: int) -> tuple[float, float]:
-    """95% interval of P_B - P_A from paired yes/no outcomes (Newcombe's method 10).
-
-    >>> [round(v, 3) for v in paired_change_interval(0, 0, 0, 20)]
-    [-0.161, 0.161]
-    >>> [round(v, 3) for v in paired_change_interval(10, 10, 0, 0)]
-    [0.243, 0.701]
-    """
-    n = both + only_b + only_a + neither
-    p_b, p_a = (both + only_b) / n, (both + only_a) / n
-    lb, ub = wilson(both + only_b, n)
-    la, ua = wilson(both + only_a, n)
-    margins = (both + only_b) * (only_a + neither) * (both + only_a) * (only_b + neither)
-    phi = (both * neither - only_b * only_a) / math.sqrt(margins) if margins else 0.0
-    change = p_b - p_a
-    low = change - math.sqrt(max(0.0, (p_b - lb) ** 2 - 2 * phi * (p_b - lb) * (ua - p_a) + (ua - p_a) ** 2))
-    high = change + math.sqrt(max(0.0, (ub - p_b) ** 2 - 2 * phi * (ub - p_b) * (p_a - la) + (p_a - la) ** 2))
-    return max(-1.0, low), min(1.0, high)
 
 
 @dataclass
@@ -58,30 +37,12 @@ class Comparison:
 
 def compare(targets: list[Target], a: EnsembleResult, b: EnsembleResult, name_a: str, name_b: str) -> Comparison:
     """What plan B changes against plan A, per target and for the indicators that moved most."""
-    same = paired(b, a)
-    rows = []
-    for t in targets:
-        if not t.modelled:
-            continue
-        ta, tb = a.year_end(t.indicator), b.year_end(t.indicator)
-        diff = tb[t.year].to_numpy() - ta[t.year].to_numpy()
-        ok_a = reaches(t, ta.columns.to_numpy(), ta.to_numpy())
-        ok_b = reaches(t, tb.columns.to_numpy(), tb.to_numpy())
-        both, only_b = int((ok_a & ok_b).sum()), int((ok_b & ~ok_a).sum())
-        only_a, neither = int((ok_a & ~ok_b).sum()), int((~ok_a & ~ok_b).sum())
-        low, high = paired_change_interval(both, only_b, only_a, neither)
-        better = 1.0 if t.comparison in (">", ">=") else -1.0
-        rows.append({"id": t.id, "indicator": t.indicator, "year": t.year,
-                     "median_a": float(np.median(ta[t.year])), "median_b": float(np.median(tb[t.year])),
-                     "difference_median": float(np.median(diff)), "difference_p5": float(np.percentile(diff, 5)),
-                     "difference_p95": float(np.percentile(diff, 95)),
-                     "p_reach_a": float(ok_a.mean()), "p_reach_b": float(ok_b.mean()),
-                     "p_reach_change": float(ok_b.mean() - ok_a.mean()), "p_reach_change_low": low,
-                     "p_reach_change_high": high,
-                     "share_better": float(np.mean(better * diff > 1e-12)),
-                     "share_worse": float(np.mean(better * diff < -1e-12))})
+    # B's changes against A, run by run: A is the baseline (`paired_differences`), its columns named
+    # for the two plans.
+    table = paired_differences(targets, b, a, require_paired=False).rename(columns={
+        "median": "median_b", "median_baseline": "median_a", "p_reach": "p_reach_b", "p_reach_baseline": "p_reach_a"})
     horizon = int(a.indicators.year.max())
-    return Comparison(name_a, name_b, len(a.runs), same, pd.DataFrame(rows), moved_most(a, b, horizon), horizon)
+    return Comparison(name_a, name_b, len(a.runs), paired(b, a), table, moved_most(a, b, horizon), horizon)
 
 
 def moved_most(a: EnsembleResult, b: EnsembleResult, year: int, count: int = MOVED) -> pd.DataFrame:

@@ -108,14 +108,37 @@ def horizon(spec: Scenario, targets: list[Target]) -> Scenario:
     return short if adaptive_year(short) == adaptive_year(spec) else spec
 
 
-def paired_differences(targets: list[Target], result: EnsembleResult, baseline: EnsembleResult) -> pd.DataFrame:
-    """Per modelled target, what changed against a baseline ensemble of the same runs (run r of
-    both has the same seed and the same drawn assumptions, common random numbers): the median
-    and 5-95% of the run-by-run difference of the target's value in its year, P(reach) of each
-    and its change, and the share of runs that do better. Pairing removes the noise between
-    draws, so a small effect shows with few runs. Raises ValueError if the runs are not paired.
+def paired_change_interval(both: int, only_b: int, only_a: int, neither: int) -> tuple[float, float]:
+    """95% interval of P_B - P_A from paired yes/no outcomes (Newcombe 1998, method 10: the two
+    Wilson intervals combined with the runs' correlation).
+
+    >>> [round(v, 3) for v in paired_change_interval(0, 0, 0, 20)]
+    [-0.161, 0.161]
+    >>> [round(v, 3) for v in paired_change_interval(10, 10, 0, 0)]
+    [0.243, 0.701]
     """
-    if not paired(result, baseline):
+    n = both + only_b + only_a + neither
+    p_b, p_a = (both + only_b) / n, (both + only_a) / n
+    lb, ub = wilson(both + only_b, n)
+    la, ua = wilson(both + only_a, n)
+    margins = (both + only_b) * (only_a + neither) * (both + only_a) * (only_b + neither)
+    phi = (both * neither - only_b * only_a) / math.sqrt(margins) if margins else 0.0
+    change = p_b - p_a
+    low = change - math.sqrt(max(0.0, (p_b - lb) ** 2 - 2 * phi * (p_b - lb) * (ua - p_a) + (ua - p_a) ** 2))
+    high = change + math.sqrt(max(0.0, (ub - p_b) ** 2 - 2 * phi * (ub - p_b) * (p_a - la) + (p_a - la) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
+def paired_differences(targets: list[Target], result: EnsembleResult, baseline: EnsembleResult,
+                       require_paired: bool = True) -> pd.DataFrame:
+    """Per modelled target, what changed against a baseline ensemble of the same runs (run r of
+    both has the same seed and the same drawn assumptions, common random numbers): each one's
+    median, the median and 5-95% of the run-by-run difference of the target's value in its year,
+    P(reach) of each and its change with the paired 95% interval (`paired_change_interval`), and
+    the share of runs that do better. Pairing removes the noise between draws, so a small effect
+    shows with few runs. Raises ValueError if the runs are not paired and `require_paired`.
+    """
+    if require_paired and not paired(result, baseline):
         raise ValueError("the ensembles are not paired (different runs, seeds or drawn assumptions)")
     rows = []
     for t in targets:
@@ -125,14 +148,19 @@ def paired_differences(targets: list[Target], result: EnsembleResult, baseline: 
         diff = mine[t.year].to_numpy() - base[t.year].to_numpy()
         ok = reaches(t, mine.columns.to_numpy(), mine.to_numpy())
         ok0 = reaches(t, base.columns.to_numpy(), base.to_numpy())
+        low, high = paired_change_interval(int((ok & ok0).sum()), int((ok & ~ok0).sum()), int((ok0 & ~ok).sum()),
+                                           int((~ok & ~ok0).sum()))
         sign = 1.0 if t.comparison in (">", ">=") else -1.0  # which way is better
         rows.append({"id": t.id, "indicator": t.indicator, "year": t.year,
+                     "median": float(np.median(mine[t.year])), "median_baseline": float(np.median(base[t.year])),
                      "difference_median": float(np.median(diff)), "difference_p5": float(np.percentile(diff, 5)),
                      "difference_p95": float(np.percentile(diff, 95)),
                      "p_reach": float(ok.mean()), "p_reach_baseline": float(ok0.mean()),
-                     "p_reach_change": float(ok.mean() - ok0.mean()),
+                     "p_reach_change": float(ok.mean() - ok0.mean()), "p_reach_change_low": low,
+                     "p_reach_change_high": high,
                      "share_better": float(np.mean(sign * diff > 1e-12)),
                      "share_worse": float(np.mean(sign * diff < -1e-12))})
-    return pd.DataFrame(rows, columns=["id", "indicator", "year", "difference_median", "difference_p5",
-                                       "difference_p95", "p_reach", "p_reach_baseline", "p_reach_change",
+    return pd.DataFrame(rows, columns=["id", "indicator", "year", "median", "median_baseline", "difference_median",
+                                       "difference_p5", "difference_p95", "p_reach", "p_reach_baseline",
+                                       "p_reach_change", "p_reach_change_low", "p_reach_change_high",
                                        "share_better", "share_worse"])
