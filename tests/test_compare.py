@@ -82,3 +82,14 @@ def test_a_variant_run_says_how_to_compare_it_with_its_plan(tmp_path) -> None:
     plan = citytwin("run", "scenarios/dak_lak.toml", "--runs", "1", "--out", str(tmp_path / "p"), "--quiet", *SETS,
                     cwd=ROOT)
     assert plan.returncode == 0 and "citytwin compare" not in plan.stdout
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".toml", "y" * 300])
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_scenario_name_too_long_for_the_file_system_is_one_line(tmp_path, name: str, command: str) -> None:
+    """The name is read before anything else (is it a province's code? a nation?): a name longer
+    than the file system allows is refused in one line, not a traceback."""
+    before = [str(DAK_LAK)] if command == "compare" else []
+    proc = citytwin(command, *before, str(tmp_path / name), "--runs", "1", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and proc.stderr.startswith("citytwin: error:"), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -26,7 +26,12 @@ def province_files() -> dict[int, Path]:
 def scenario_argument(text: str) -> str:
     """A scenario file as given, or the shipped province scenario a code ("79", "01") or a name
     ("ho_chi_minh", "lai-chau") stands for; anything else unchanged (loading says what is wrong)."""
-    if Path(text).exists() or text.endswith(".toml"):
+    if text.endswith(".toml"):
+        return text  # a file, whatever its state: loading says what is wrong with it in one line
+    try:
+        if Path(text).exists():
+            return text
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
         return text
     files = province_files()
     if re.fullmatch(r"\d{1,2}", text.strip()):

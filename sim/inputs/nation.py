@@ -73,11 +73,11 @@ class Nation:
 def is_nation(path: str | Path) -> bool:
     """Whether a TOML file is a nation scenario (it has a [nation] table)."""
     p = Path(path)
-    if p.suffix != ".toml" or not p.is_file():
-        return False
     try:
+        if p.suffix != ".toml" or not p.is_file():
+            return False
         return isinstance(read_toml(p).get("nation"), dict)
-    except ScenarioError:
+    except (ScenarioError, OSError, ValueError):  # unreadable, a name too long: loading says so in one line
         return False
 
 
