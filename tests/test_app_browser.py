@@ -109,7 +109,7 @@ def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(
             page.keyboard.press("ArrowRight")
         expect(page.get_by_test_id("value-budget.dx_share")).to_have_text("5.0%")
         # Beyond anything sourced (above 10%) the page warns and would still run; back at 5% it does not.
-        doubt = page.get_by_text(re.compile(r"Check this value: budget\.dx_share"))
+        doubt = page.get_by_text(re.compile(r"Check this value: Resolution 57 share of the budget \(budget\.dx_share"))
         expect(doubt).to_have_count(0)
         for _ in range(60):
             page.keyboard.press("ArrowRight")

@@ -30,10 +30,12 @@ def test_each_span_is_a_lever_the_schema_allows_and_narrower() -> None:
 
 
 @pytest.mark.parametrize(("sets", "expected"), [
-    (["budget.dx_share=0.5"], "budget.dx_share = 0.5 (50.0%) is far outside anything sourced"),
-    (["budget.dx_share=0.005"], "budget.dx_share = 0.005 (0.5%) is far outside"),
+    (["budget.dx_share=0.5"], "Resolution 57 share of the budget (budget.dx_share = 0.5, 50.0%) is far outside "
+                              "anything sourced"),
+    (["budget.dx_share=0.005"], "(budget.dx_share = 0.005, 0.5%) is far outside"),
     (["budget.growth=0.45"], "a growth rate is a fraction: 0.07 = 7% a year"),
-    (["infrastructure.five_g_start_year=2040"], "infrastructure.five_g_start_year = 2040 is far outside"),
+    (["infrastructure.five_g_start_year=2040"],
+     "5G start year (infrastructure.five_g_start_year = 2040) is far outside"),
 ])
 def test_a_plan_far_outside_anything_sourced_runs_with_a_warning(tmp_path, sets: list[str], expected: str) -> None:
     args = [a for s in sets for a in ("--set", s)]

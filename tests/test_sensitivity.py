@@ -168,7 +168,7 @@ def test_sensitivity_writes_table_figures_manifest(sens_dir):
     assert meta["scale"] == 0.002 and meta["timings"]["wall_seconds"] > 0
     assert all(f["low"] <= f["value"] <= f["high"] for f in meta["factors"])
     assert (out / ".citytwin-output").is_file()
-    assert "1. baseline.account_ownership" in stdout and "Results:" in stdout
+    assert "1. Start: adults with a payment account (baseline.account_ownership)" in stdout and "Results:" in stdout
 
 
 @pytest.mark.parametrize("args, expected", [

@@ -20,7 +20,7 @@ from sim.experiments.national import NationalResult, ProvinceRuns, run_nation
 from sim.geodata import province_name
 from sim.inputs.nation import Nation, load_nation, province_files_of
 from sim.outputs.national import province_table
-from sim.outputs.verdict import Verdict, verdicts
+from sim.outputs.verdict import Verdict, format_value, verdicts
 from sim.schema import INDICATORS
 
 NATION_RUNS_ENV = "CITYTWIN_APP_NATION_RUNS"
@@ -84,10 +84,13 @@ def NationMap(outcome: NationOutcome, on_open: Callable[[str], None]) -> None:
     modelled = [v for v in outcome.verdicts if v.status != "NOT MODELLED"]
     if not modelled:
         return
-    ids = [v.id for v in modelled]
-    chosen = map_target.value if map_target.value in ids else ids[0]
+    # The goals by what a planner reads (the label and year; the id where two would read the same).
+    shown = [f"{v.label or v.indicator}, {v.year}" for v in modelled]
+    by_name = {(n if shown.count(n) == 1 else f"{n} ({v.id})"): v.id for n, v in zip(shown, modelled)}
+    chosen = map_target.value if map_target.value in by_name.values() else modelled[0].id
     v = next(x for x in modelled if x.id == chosen)
-    solara.Select("Goal", values=ids, value=chosen, on_value=map_target.set)
+    solara.Select("Goal", values=list(by_name), value=next(n for n, i in by_name.items() if i == chosen),
+                  on_value=lambda n: map_target.set(by_name[n]))
     rows = outcome.provinces[outcome.provinces.target == chosen]
     codes = [p.code for p in outcome.result.provinces]
     names = {p.code: p.name for p in outcome.result.provinces}
@@ -96,8 +99,9 @@ def NationMap(outcome: NationOutcome, on_open: Callable[[str], None]) -> None:
     files = province_files_of(outcome.nation.source_file)
     units = nationview.province_units(codes, names, values, v.indicator, v.threshold, v.comparison)
     missing = int(sum(u["misses"] for u in units))
-    solara.Text(f"{v.indicator} at the end of {v.year}, median of each province's runs; goal {v.comparison} "
-                f"{v.threshold:g}: browns miss it ({missing} of {len(codes)} provinces). "
+    solara.Text(f"{v.label or v.indicator} at the end of {v.year}, median of each province's runs; goal "
+                f"{v.comparison} {format_value(v.threshold, v.indicator)}: browns miss it ({missing} of {len(codes)} "
+                "provinces). "
                 f"{INDICATORS.get(v.indicator, '')}", style={"font-size": "0.9em"})
     x, y, w, h = shapes.view_box
     ProvinceMap(units=units, paths=shapes.paths, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}", inset=None,

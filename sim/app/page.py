@@ -49,11 +49,12 @@ from sim.errors import ScenarioError
 from sim.inputs.nation import is_nation
 from sim.inputs.plausibility import implausible
 from sim.inputs.scenario import load_scenario
-from sim.labels import label, place_name
+from sim.labels import label, place_name, programme_label
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.plots import fan_figure
 from sim.outputs.report import commune_values
 from sim.outputs.verdict import Verdict, format_value
+from sim.parameter_labels import parameter_labels
 from sim.schema import INDICATORS, PROGRAMMES, Scenario
 
 SCENARIO_ENV = "CITYTWIN_APP_SCENARIO"   # the scenario the app opens with (set by `citytwin app`)
@@ -256,8 +257,9 @@ def PilotControls(spec: Scenario) -> None:
     p = pilot.value
     heading("Pilot (click communes on the map)", 4)
     solara.Text(f"{len(p.communes)} commune(s) picked" if p.communes else "No commune picked: no pilot.")
-    solara.Select("Pilot programme", values=list[str](PROGRAMMES), value=p.programme,
-                  on_value=lambda v: pilot.set(replace(pilot.value, programme=v)))
+    names = {programme_label(k).capitalize(): k for k in PROGRAMMES}
+    solara.Select("Pilot programme", values=list(names), value=programme_label(p.programme).capitalize(),
+                  on_value=lambda v: pilot.set(replace(pilot.value, programme=names[v])))
     solara.InputFloat("Pilot money, billion VND a year", value=p.amount_vnd_per_year / 1e9,
                       on_value=lambda v: pilot.set(replace(pilot.value, amount_vnd_per_year=float(v or 0.0) * 1e9)))
     with solara.Row():
@@ -289,11 +291,12 @@ def verdict_html(items: list[Verdict]) -> str:
         # No driver: none is uncertain (a plan-set share), or the runs are too few to rank any.
         none = "–" if v.probability is None or v.probability_low == v.probability_high else "too few runs to rank"
         cells = (v.label or v.indicator, f"{v.year}{'+' if v.every_year else ''}", goal, band, prob, v.status,
-                 ", ".join(v.drivers[:3]) or none)
+                 "; ".join(parameter_labels(v.drivers[:3])) or none)
         tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells[:5])
         tds += (f'<td class="status" style="color:white;background:{_status_colour(v.status)};'
                 f'border-radius:4px;white-space:nowrap">{html.escape(v.status)}</td>')
-        tds += f"<td>{html.escape(cells[6])}</td>"
+        keys = html.escape(", ".join(v.drivers[:3]))  # what --set and the scenario call them, on hover
+        tds += f'<td title="{keys}">{html.escape(cells[6])}</td>'
         rows.append(f'<tr data-target="{html.escape(v.id)}">{tds}</tr>')
     ths = "".join(f"<th>{h}</th>" for h in head)
     return (f'<table class="citytwin" data-testid="verdict-table">'
@@ -383,7 +386,9 @@ def MapPanel(outcome: Outcome | None) -> None:
     indicator = map_indicator.value if map_indicator.value in columns else columns[0]
     year = map_year.value if map_year.value in years else years[-1]
     with solara.Row():
-        solara.Select("Indicator", values=columns, value=indicator, on_value=map_indicator.set)
+        names = {label(c): c for c in columns}
+        solara.Select("Indicator", values=list(names), value=label(indicator),
+                      on_value=lambda v: map_indicator.set(names[v]))
         solara.SliderInt("Year", value=year, min=years[0], max=years[-1], on_value=map_year.set, thumb_label="always")
     target = next((t for t in outcome.targets if t.indicator == indicator and t.modelled), None)
     vals = commune_values(outcome.result, geo, indicator, year)
@@ -391,7 +396,7 @@ def MapPanel(outcome: Outcome | None) -> None:
     units = mapview.units(geo, geometry, vals, indicator, target.threshold if target else None,
                           target.comparison if target else ">=", picked)
     goal = f"; goal {target.comparison} {_fmt(target.threshold, indicator)}: browns miss it" if target else ""
-    solara.Text(f"{indicator} at the end of {year}, median over runs{goal}. {INDICATORS.get(indicator, '')}",
+    solara.Text(f"{label(indicator)} at the end of {year}, median over runs{goal}. {INDICATORS.get(indicator, '')}",
                 style={"font-size": "0.9em"})
 
     def pick(code: str) -> None:

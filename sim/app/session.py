@@ -47,6 +47,7 @@ from sim.names import OUTPUT_INDICATORS
 from sim.outputs.outfolder import OutputFolder
 from sim.outputs.report import manifest, mapped, write_outputs
 from sim.outputs.verdict import Verdict, verdicts
+from sim.parameter_labels import parameter_label
 from sim.schema import DX_PROGRAMMES, PROGRAMMES, Scenario, bounds, lookup, set_number, year_month
 
 # The app's ensemble: 20 runs (the issue's "20-run ensemble"; P(reach) to about ±0.2, Wilson) at
@@ -76,20 +77,18 @@ def controls(spec: Scenario) -> list[Control]:
     the budget, its disbursement, the DX allocation across programmes, the incentives' split
     between fee discounts and merchant onboarding, and the 5G start year (within the horizon and
     the year after it, which is "not within the horizon")."""
-    def share(key: str, label: str, step: float, group: str | None = None) -> Control:
+    def share(key: str, step: float, group: str | None = None) -> Control:
         low, high = bounds(key)
-        return Control(key, label, low, high, step, percent=True, group=group)
+        return Control(key, parameter_label(key), low, high, step, percent=True, group=group)
 
-    low, high = bounds("infrastructure.five_g_start_year")
-    five_g = Control("infrastructure.five_g_start_year", "5G start year", max(low, spec.time.start_year),
-                     min(high, spec.time.end_year + 1), 1)
-    return ([share("budget.dx_share", "Resolution 57 share of the budget", 0.001),
-             share("budget.disbursement", "Disbursement (share of each month's allocation paid out)", 0.01)]
-            + [share(f"budget.allocation.{p}", f"DX allocation: {p}", 0.01, "budget.allocation") for p in DX_PROGRAMMES]
-            + [share("budget.incentives_mix.fee_discount", "Incentives: fee discounts", 0.01, "budget.incentives_mix"),
-               share("budget.incentives_mix.merchant_onboarding", "Incentives: merchant onboarding", 0.01,
-                     "budget.incentives_mix"),
-               five_g])
+    key = "infrastructure.five_g_start_year"
+    low, high = bounds(key)
+    five_g = Control(key, parameter_label(key), max(low, spec.time.start_year), min(high, spec.time.end_year + 1), 1)
+    return ([share("budget.dx_share", 0.001), share("budget.disbursement", 0.01)]
+            + [share(f"budget.allocation.{p}", 0.01, "budget.allocation") for p in DX_PROGRAMMES]
+            + [share(f"budget.incentives_mix.{k}", 0.01, "budget.incentives_mix")
+               for k in ("fee_discount", "merchant_onboarding")]
+            + [five_g])
 
 
 def lever_values(spec: Scenario) -> dict[str, float]:

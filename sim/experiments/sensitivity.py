@@ -53,7 +53,9 @@ from sim.files import MAX_BYTES, read_json
 from sim.inputs.scenario import with_levers
 from sim.inputs.targets import Target
 from sim.inputs.uncertainty import uncertain_keys
+from sim.labels import label
 from sim.names import GROWTH_INDICATORS
+from sim.parameter_labels import parameter_label
 from sim.schema import Scenario, lookup
 from sim.schema import levers as lever_keys
 
@@ -318,13 +320,14 @@ def ranked_text(sens: Sensitivity, n: int = 5) -> str:
     for t, yv in zip(sens.targets, sens.y.T):
         rows = sens.table[sens.table.target == t.id]
         top = rows[rows[main] > 0].head(n)  # a factor that moves nothing is not a driver
-        lines.append(f"\n{t.id} ({t.indicator}, {t.year}): {np.min(yv):.3g} to {np.max(yv):.3g} over the design")
+        lines.append(f"\n{label(t.indicator)}, {t.year} ({t.id}): {np.min(yv):.3g} to {np.max(yv):.3g} over the design")
         if np.ptp(yv) == 0 or top.empty:
             lines.append("   no factor moves it")
             continue
-        width = max(len(f) for f in top.factor)
-        for rank, row in enumerate(top.itertuples(index=False), 1):
-            lines.append(f"  {rank}. {row.factor:<{width}}  {row.kind:<10}  "
+        names = [f"{parameter_label(f)} ({f})" for f in top.factor]
+        width = max(len(n) for n in names)
+        for rank, (name, row) in enumerate(zip(names, top.itertuples(index=False)), 1):
+            lines.append(f"  {rank}. {name:<{width}}  {row.kind:<10}  "
                          f"{getattr(row, main):.3g} ± {getattr(row, conf):.2g}")
     return "\n".join(lines)
 

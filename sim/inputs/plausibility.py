@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.parameter_labels import parameter_label
 from sim.schema import Scenario, lookup
 
 
@@ -59,10 +60,11 @@ def implausible(spec: Scenario) -> list[str]:
             value = value.get("value")
         if not isinstance(value, (int, float)) or rule.low <= value <= rule.high:
             continue
-        shown = f"{value:.4g}" + (f" ({value:.1%})" if rule.share else "")
+        shown = f"{value:.4g}" + (f", {value:.1%}" if rule.share else "")
         span = (f"{rule.low:.0%} to {rule.high:.0%}" if rule.share else f"{rule.low:g} to {rule.high:g}")
         hint = ("" if not rule.share else "; a growth rate is a fraction: 0.07 = 7% a year" if "growth" in rule.key
                 else "; a share is a fraction: 0.05 = 5%")
-        out.append(f"{rule.key} = {shown} is far outside anything sourced or planned ({span}: {rule.why}){hint}; "
+        out.append(f"{parameter_label(rule.key)} ({rule.key} = {shown}) is far outside anything sourced or "
+                   f"planned ({span}: {rule.why}){hint}; "
                    "it runs anyway")
     return out

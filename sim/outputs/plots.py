@@ -33,6 +33,7 @@ from sim.inputs.targets import COMPARISONS, MapGoal  # noqa: E402
 from sim.labels import label  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
 from sim.outputs.verdict import Verdict, format_value  # noqa: E402
+from sim.parameter_labels import parameter_label  # noqa: E402
 from sim.schema import INDICATORS, PROGRAMMES  # noqa: E402
 from sim.world.geography import Geography  # noqa: E402
 
@@ -641,7 +642,7 @@ def sensitivity_bars(rows: pd.DataFrame, method: str, title: str, path: Path, to
             error_kw=dict(ecolor="0.25", capsize=2, lw=0.8))
     if method == "sobol":
         ax.plot(rows["S1"], y, "o", color="k", ms=3.5, label="first order S1")
-    ax.set_yticks(y, rows.factor, fontsize=7.5)
+    ax.set_yticks(y, [parameter_label(f) for f in rows.factor], fontsize=7.5)
     ax.set_xlabel("mu* (mean |elementary effect| over the factor's range, indicator units)" if method == "morris"
                   else "total Sobol' index ST (share of the variance)", fontsize=8)
     ax.set_xlim(left=0)

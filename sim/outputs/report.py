@@ -29,7 +29,7 @@ from sim.experiments.seek import SeekResult
 from sim.experiments.sensitivity import MAIN_INDEX, Factor, Sensitivity
 from sim.experiments.sweep import SweepResult
 from sim.inputs.targets import MapGoal
-from sim.labels import place_name
+from sim.labels import label, place_name
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.draw import draw, figure
 from sim.outputs.outfolder import OutputFolder
@@ -197,10 +197,10 @@ def write_sensitivity(out: OutputFolder, sens: Sensitivity, meta: dict) -> None:
         values = pd.DataFrame(sens.y, columns=[t.id for t in sens.targets])
         pd.concat([points, values], axis=1).to_csv(tmp / "design.csv", index_label="evaluation")
         _write_json(tmp / "manifest.json", meta)
-        label = "Morris screening" if sens.method == "morris" else "Sobol' indices"
+        method = "Morris screening" if sens.method == "morris" else "Sobol' indices"
         jobs = [partial(figure, "sensitivity_bars", sens.table[sens.table.target == t.id], sens.method,
-                        f"{sens.spec.name}: what drives {t.indicator} in {t.year} ({t.id})\n"
-                        f"{label}, {len(sens.x)} runs; top 15 by {main}",
+                        f"{place_name(sens.spec)}: what drives {label(t.indicator).lower()} in {t.year}\n"
+                        f"{method}, {len(sens.x)} runs; top 15 by {main}",
                         tmp / "figures" / f"sensitivity_{t.id}.png")
                 for t in sens.targets]
         draw(jobs)

@@ -21,6 +21,7 @@ from sim.experiments.ensemble import RunTable
 from sim.experiments.outcomes import reaches, wilson
 from sim.inputs.targets import Target
 from sim.labels import label
+from sim.parameter_labels import parameter_label, parameter_labels
 from sim.schema import INDICATORS, PERCENT_INDICATORS
 
 LINES = (0.2, 0.8)
@@ -65,7 +66,8 @@ class Verdict:
     start_basis: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The verdict as verdict.json writes it: every field, and the drivers' labels beside their keys."""
+        return asdict(self) | {"driver_labels": parameter_labels(self.drivers)}
 
 
 def _side(low: float, high: float) -> str | None:
@@ -195,7 +197,7 @@ def verdict_table(items: list[Verdict], starting: str | None = None) -> str:
             f"{v.probability:.2f} [{v.probability_low:.2f}-{v.probability_high:.2f}]"
         row = (v.label or v.indicator, when, f"{v.comparison} {format_value(v.threshold, v.indicator)}", band, prob,
                str(v.year_reached or "-"), v.status)
-        rows.append(row + ((", ".join(v.drivers) or "-",) if with_drivers else ()))
+        rows.append(row + (("; ".join(parameter_labels(v.drivers)) or "-",) if with_drivers else ()))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     table = [line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
@@ -211,6 +213,9 @@ def verdict_table(items: list[Verdict], starting: str | None = None) -> str:
             break
     if defined:
         table += ["", "where"] + [f"  {name}: {what}" for name, what in defined.items()]
+    keys = list(dict.fromkeys(k for v in items for k in v.drivers))
+    if keys:  # what --set, sensitivity and the scenario files call each driver
+        table += ["", "drivers, as the scenario names them"] + [f"  {parameter_label(k)}: {k}" for k in keys]
     if starting:
         table += ["", starting]
     return "\n".join(table)
