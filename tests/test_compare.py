@@ -74,14 +74,39 @@ def test_set_without_out_writes_beside_the_plans_own_results(tmp_path) -> None:
     assert (tmp_path / "results" / made[0] / "verdict.json").is_file()
 
 
-def test_a_variant_run_says_how_to_compare_it_with_its_plan(tmp_path) -> None:
-    proc = citytwin("run", "scenarios/dak_lak_5g_delay.toml", "--runs", "1", "--out", str(tmp_path / "v"), "--quiet",
-                    *SETS, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
-    assert "citytwin compare scenarios/dak_lak.toml scenarios/dak_lak_5g_delay.toml" in proc.stdout
-    plan = citytwin("run", "scenarios/dak_lak.toml", "--runs", "1", "--out", str(tmp_path / "p"), "--quiet", *SETS,
-                    cwd=ROOT)
-    assert plan.returncode == 0 and "citytwin compare" not in plan.stdout
+def test_a_variant_run_prints_what_it_changes_from_the_plans_saved_runs(tmp_path) -> None:
+    """A planner's journey: a variant run before its plan says how to compare; once the plan's own
+    results are saved, every variant run (a file that extends it, or the plan under --set) prints
+    the paired change against them; runs that are not the same runs are never compared."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f'extends = "{DAK_LAK.as_posix()}"\nname = "plan"\n[time]\nend = "2026-12"\n'
+                    '[ensemble]\nruns = 3\nscale = 0.002\n'
+                    '[targets]\ngoals = ["dak_lak.budget_floor", "national.smartphone_2025"]\n', encoding="utf-8")
+    (tmp_path / "variant.toml").write_text('extends = "plan.toml"\nname = "variant"\n[budget]\ndx_share = 0.05\n',
+                                           encoding="utf-8")
+
+    def run(*args: str) -> str:
+        proc = citytwin("run", *args, "--quiet", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    first = run("variant.toml")
+    assert "citytwin compare plan.toml variant.toml" in first and "results/plan/ holds no results" in first
+    assert "plan changes dak_lak: to see what it changes" in run("plan.toml")  # it varies the shipped plan
+    shown = run("variant.toml")
+    assert "What variant changes against plan, the same runs:" in shown and "3 runs each, the same seeds" in shown
+    floor = next(line for line in shown.splitlines() if line.startswith("Resolution 57 share") and "->" in line)
+    assert "3.0% -> 5.0%" in floor and "+2.0 pt" in floor and "100% / 0%" in floor
+    changed = run("plan.toml", "--set", "budget.dx_share=0.05")
+    assert "What plan with budget.dx_share=0.05 changes against plan" in changed and "+2.0 pt" in changed
+    assert "not these 2 at 0.002" in run("variant.toml", "--runs", "2")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("runs = 3", "runs = 3\nseed = 7"), encoding="utf-8")
+    assert "holds 3 runs at scale 0.002, not these 3" in run("variant.toml")  # other seeds: other runs
+    plan.write_text(plan.read_text(encoding="utf-8") + '[infrastructure]\nfive_g_start_year = 2030\n',
+                    encoding="utf-8")
+    run("plan.toml")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("2030", "2031"), encoding="utf-8")
+    assert "results of another version of plan" in run("variant.toml")
 
 
 @pytest.mark.parametrize("name", ["x" * 300 + ".toml", "y" * 300])

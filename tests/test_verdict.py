@@ -41,6 +41,8 @@ def test_values_print_as_their_kind() -> None:
     assert format_value(0.8, "backoffice_wait_days") == "0.8"
     assert format_value(1.0, "world_leading_digital_firms_attracted") == "1"  # an unmodelled count, not 100%
     assert format_value(None, "online_services_uptake") == "-"
+    assert format_value(3.97e11, "dx_spent_awareness_vnd") == "VND 397 bn"  # money in billions, never 3.97e+11
+    assert format_value(12_345.0, "fibre_households") == "12,345" and format_value(543.2, "sites_5g_built") == "543"
 
 
 def _table(name: str, paths: list[list[float]]):

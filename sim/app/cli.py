@@ -71,6 +71,7 @@ SCENARIO_HELP = ("scenario TOML file (e.g. scenarios/dak_lak.toml), or a provinc
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sim.experiments.ensemble import EnsembleResult
     from sim.experiments.execution import Execution, ExperimentResult
     from sim.inputs.targets import Target
     from sim.outputs.outfolder import OutputFolder
@@ -356,7 +357,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.inputs.nation import is_nation
     from sim.inputs.provenance import starting_values
     from sim.inputs.provenance import summary as provenance_summary
-    from sim.inputs.scenario import parent_plan
     from sim.inputs.targets import resolve_targets
     from sim.outputs.outfolder import OutputFolder, changed_name
     from sim.outputs.report import manifest, profile_table, write_outputs
@@ -412,9 +412,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(drivers.none_named())
     if pilot is not None:
         print(f"\n{pilot.line}")
-    elif (parent := parent_plan(args.scenario)) is not None:
-        print(f"\n{spec.name} changes {parent.stem}: to see what it changes, run by run, "
-              f"citytwin compare {parent.as_posix()} {Path(args.scenario).as_posix()}")
+    elif (against := _against_plan(args, spec, targets, result)) is not None:
+        print("\n" + against)
     if args.profile:
         print("\n" + profile_table(result.runs))
     r0 = result.runs[0]
@@ -423,6 +422,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(_finished(f"{len(result.runs)} runs x {r0.citizens:,} citizens x {len(r0.years)} months{twice}", both,
                     out.path))
     return 0
+
+
+def _against_plan(args: argparse.Namespace, spec: Scenario, targets: list[Target],
+                  result: EnsembleResult) -> str | None:
+    """What a variant changes against the plan it varies (the file its `extends` names, or the
+    scenario as written under `--set`), run by run, from the plan's own saved results when they
+    are the same runs; else how to see it. None when the scenario varies no plan."""
+    from sim.errors import ScenarioError
+    from sim.experiments.compare import compare
+    from sim.inputs.scenario import load_scenario, parent_plan
+    from sim.outputs.comparison import comparison_text
+    from sim.outputs.saved import saved_runs
+
+    sized = {k: getattr(args, k) for k in ("runs", "seed", "scale", "workers") if getattr(args, k, None) is not None}
+    ensemble = [f"ensemble.{k}={v}" for k, v in sized.items()]
+    flags = "".join(f" --{k} {v}" for k, v in sized.items())
+    if args.set:
+        path, name = Path(args.scenario), f"{spec.name} with " + ", ".join(args.set)
+        how = f"run the plan as written (citytwin run {path.as_posix()}{flags}) and this command again"
+    elif (parent := parent_plan(args.scenario)) is not None:
+        path, name = parent, spec.name
+        how = f"citytwin compare {parent.as_posix()} {Path(args.scenario).as_posix()}{flags}"
+    else:
+        return None
+    try:
+        plan = load_scenario(path, ensemble, as_of=args.as_of)
+    except ScenarioError as exc:
+        return f"{name} changes {path.stem}, which does not load ({exc})"
+    folder = Path("results") / plan.name
+    saved, why = saved_runs(folder, plan, spec.ensemble.scale, [r.seed for r in result.runs])
+    if saved is None:
+        return f"{name} changes {plan.name}: to see what it changes, run by run, {how} ({why})"
+    c = compare(targets, saved, result, f"{plan.name} (as saved in {folder.as_posix()}/)", name)
+    return f"What {name} changes against {plan.name}, the same runs:\n{comparison_text(c)}"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.experiments.ensemble import EnsembleResult, paired
+from sim.experiments.ensemble import RunTable, paired
 from sim.experiments.outcomes import paired_differences
 from sim.inputs.targets import Target
 
@@ -35,7 +35,7 @@ class Comparison:
     horizon: int
 
 
-def compare(targets: list[Target], a: EnsembleResult, b: EnsembleResult, name_a: str, name_b: str) -> Comparison:
+def compare(targets: list[Target], a: RunTable, b: RunTable, name_a: str, name_b: str) -> Comparison:
     """What plan B changes against plan A, per target and for the indicators that moved most."""
     # B's changes against A, run by run: A is the baseline (`paired_differences`), its columns named
     # for the two plans.
@@ -45,7 +45,7 @@ def compare(targets: list[Target], a: EnsembleResult, b: EnsembleResult, name_a:
     return Comparison(name_a, name_b, len(a.runs), paired(b, a), table, moved_most(a, b, horizon), horizon)
 
 
-def moved_most(a: EnsembleResult, b: EnsembleResult, year: int, count: int = MOVED) -> pd.DataFrame:
+def moved_most(a: RunTable, b: RunTable, year: int, count: int = MOVED) -> pd.DataFrame:
     """The indicators whose median moved most between the plans at the end of `year`, by the
     paired change relative to A's spread over runs (a change the draws alone would not make) or,
     where A does not vary, to A's own level."""

@@ -120,7 +120,7 @@ class EnsembleResult(RunTable):
         return df[front + [c for c in df.columns if c not in front]]
 
 
-def paired(a: EnsembleResult, b: EnsembleResult) -> bool:
+def paired(a: RunTable, b: RunTable) -> bool:
     """Whether two ensembles are the same runs (run numbers, seeds and drawn assumptions): common
     random numbers, so a run-by-run difference is the scenarios' difference, not the draws'."""
     return [(r.run, r.seed, r.parameters) for r in a.runs] == [(r.run, r.seed, r.parameters) for r in b.runs]

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from sim.engine.model import adaptive_year
 from sim.errors import ScenarioError
-from sim.experiments.ensemble import EnsembleResult, RunResult, paired, run_one
+from sim.experiments.ensemble import RunResult, RunTable, paired, run_one
 from sim.inputs.targets import Target
 from sim.schema import Scenario
 
@@ -129,7 +129,7 @@ def paired_change_interval(both: int, only_b: int, only_a: int, neither: int) ->
     return max(-1.0, low), min(1.0, high)
 
 
-def paired_differences(targets: list[Target], result: EnsembleResult, baseline: EnsembleResult,
+def paired_differences(targets: list[Target], result: RunTable, baseline: RunTable,
                        require_paired: bool = True) -> pd.DataFrame:
     """Per modelled target, what changed against a baseline ensemble of the same runs (run r of
     both has the same seed and the same drawn assumptions, common random numbers): each one's

@@ -15,6 +15,8 @@ from sim.schema import PERCENT_INDICATORS, Scenario
 
 def _change(v: float, indicator: str) -> str:
     """A difference as a planner reads it: points for a share, the unit otherwise, with its sign."""
+    if indicator.endswith("_vnd"):
+        return f"VND {v / 1e9:+,.0f} bn"
     if indicator in PERCENT_INDICATORS:
         points = round(v * 100, 1)
         return "0.0 pt" if points == 0 else f"{points:+.1f} pt"

@@ -166,7 +166,11 @@ def format_value(v: float | None, indicator: str) -> str:
         return "-"
     if indicator.endswith("_rank"):
         return f"{v:.0f}"  # a band's end interpolated between two ranks reads as the nearer rank
-    return f"{v:.1%}" if indicator in PERCENT_INDICATORS else f"{v:,.3g}"
+    if indicator.endswith("_vnd"):
+        return f"VND {v / 1e9:,.0f} bn"  # budgets are planned in billions of dong
+    if indicator in PERCENT_INDICATORS:
+        return f"{v:.1%}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}"  # a count in full, not 1.2e+04
 
 
 
