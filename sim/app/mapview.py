@@ -86,3 +86,20 @@ def units(geo: Geography, geometry: Shapes, values: NDArray[np.float64], indicat
     return [{"code": str(int(geo.codes[i])), "name": geo.names[i], "kind": geo.kinds[i], "fill": fills[i],
              "label": fmt_value(float(values[i]), indicator), "misses": bool(missed[i]),
              "picked": str(int(geo.codes[i])) in picked} for i in range(geo.n)]
+
+
+def legend(values: NDArray[np.float64], indicator: str, threshold: float | None, comparison: str,
+           steps: int = 6) -> dict:
+    """The map's key: the colour scale as a gradient (`stops`: CSS colours at evenly spaced values,
+    from low to high), its end values and, with a goal, where the goal sits on it (0-1) and which
+    side misses it. The same scale as the fills (`colours`)."""
+    cmap, norm = colour_scale(values, threshold, comparison)
+    lo, hi = float(norm.vmin or 0.0), float(norm.vmax or 0.0)  # set by colour_scale
+    grid = np.linspace(lo, hi, 4 * steps + 1)
+    out: dict = {"stops": [to_hex(cmap(norm(v))) for v in grid], "low": fmt_value(lo, indicator),
+                 "high": fmt_value(hi, indicator), "goal_at": None, "goal": "", "missing": 0}
+    if threshold is not None:
+        out["goal_at"] = (threshold - lo) / (hi - lo) if hi > lo else 0.5
+        out["goal"] = f"goal {comparison} {fmt_value(threshold, indicator)}"
+        out["missing"] = int(misses(values, threshold, comparison).sum())
+    return out

@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import solara
 import solara.lab
 
-from sim.app import nationview
+from sim.app import mapview, nationview
 from sim.errors import ScenarioError
 from sim.experiments.execution import Execution
 from sim.experiments.national import NationalResult, ProvinceRuns, run_nation
@@ -74,7 +75,7 @@ def run_national(path: str) -> NationOutcome:
 
 
 @solara.component_vue("commune_map.vue")
-def ProvinceMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float,
+def ProvinceMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float, legend: dict | None = None,
                 hint: str = "", event_pick: Callable[[str], None] | None = None) -> None:
     pass
 
@@ -104,7 +105,9 @@ def NationMap(outcome: NationOutcome, on_open: Callable[[str], None]) -> None:
                 "provinces). "
                 f"{INDICATORS.get(v.indicator, '')}", style={"font-size": "0.9em"})
     x, y, w, h = shapes.view_box
-    ProvinceMap(units=units, paths=shapes.paths, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}", inset=None,
+    key = mapview.legend(np.array([values.get(c, np.nan) for c in codes], dtype=float), v.indicator, v.threshold,
+                         v.comparison)
+    ProvinceMap(units=units, paths=shapes.paths, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}", inset=None, legend=key,
                 stroke=max(w, h) / 1500, hint="Hover over a province for its name and value; click to open it.",
                 event_pick=lambda code: on_open(str(files[int(code)])))
 

@@ -20,13 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-import matplotlib.pyplot as plt
 import numpy as np
 import solara
 import solara.lab
-from matplotlib.figure import Figure
 
-from sim.app import mapview
+from sim.app import fanview, mapview
 from sim.app.nationpage import NationPage
 from sim.app.session import (
     APP_RUNS,
@@ -51,7 +49,6 @@ from sim.inputs.plausibility import implausible
 from sim.inputs.scenario import load_scenario
 from sim.labels import label, place_name, programme_label
 from sim.names import COMMUNE_INDICATORS
-from sim.outputs.plots import fan_figure
 from sim.outputs.report import commune_values
 from sim.outputs.verdict import Verdict, format_value
 from sim.parameter_labels import parameter_labels
@@ -203,7 +200,7 @@ def paragraph(markup: str) -> None:
 
 
 @solara.component_vue("commune_map.vue")
-def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float,
+def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stroke: float, legend: dict | None = None,
                hint: str = "Hover over a commune for its name and value; click to add it to the pilot.",
                event_pick: Callable[[str], None] | None = None) -> None:
     pass
@@ -211,9 +208,12 @@ def CommuneMap(units: list, paths: list, view_box: str, inset: list | None, stro
 
 @solara.component
 def LeverSlider(control: Control) -> None:
+    """A lever: its label on a line of its own, then a slider as wide as the sidebar allows and
+    the value typed in beside it (a share in per cent)."""
     value = values.value.get(control.key, control.low)
 
     def set_value(v: float) -> None:
+        v = min(max(v, control.low), control.high)
         now = dict(values.value)
         if control.group:
             group = {k: now[k] for k in now if k.rsplit(".", 1)[0] == control.group}
@@ -222,14 +222,32 @@ def LeverSlider(control: Control) -> None:
             now[control.key] = v
         values.set(now)
 
-    if control.percent:
-        solara.SliderFloat(control.label, value=value, min=control.low, max=control.high, step=control.step,
-                           on_value=set_value, thumb_label=False)
-        solara.HTML(tag="span", unsafe_innerHTML=f"{value:.1%}", style="font-size: 0.85em; color: #555",
-                    attributes={"data-testid": f"value-{control.key}"})
-    else:
-        solara.SliderInt(control.label, value=int(value), min=int(control.low), max=int(control.high),
-                         on_value=lambda v: set_value(float(v)), thumb_label="always")
+    def typed(v: float | None) -> None:
+        if v is not None:
+            set_value(v / 100 if control.percent else float(round(v)))
+
+    with solara.Column(gap="0px", style={"margin-bottom": "4px"}, classes=["citytwin-lever"]):
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(control.label),
+                    style="font-size: 0.85em; color: #444; line-height: 1.25")
+        with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "nowrap"}):
+            with solara.Column(style={"flex": "1 1 auto", "min-width": "120px"}, classes=["citytwin-slider"]):
+                if control.percent:
+                    solara.SliderFloat("", value=min(value, control.slider_top), min=control.low,
+                                       max=control.slider_top, step=control.step, on_value=set_value,
+                                       thumb_label=False)
+                else:
+                    solara.SliderInt("", value=int(value), min=int(control.low), max=int(control.slider_top),
+                                     on_value=lambda v: set_value(float(v)), thumb_label=False)
+            with solara.Column(style={"flex": "0 0 92px"}, classes=["citytwin-typed"]):
+                if control.percent:
+                    solara.InputFloat("", value=round(100 * value, 1), on_value=typed, dense=True, hide_details=True,
+                                      suffix="%")
+                else:
+                    solara.InputInt("", value=int(value), on_value=lambda v: typed(None if v is None else float(v)),
+                                    dense=True, hide_details=True)
+        if control.percent:  # what the page holds, for a reader and a test: the share as set
+            solara.HTML(tag="span", unsafe_innerHTML=f"{value:.1%}", style="display: none",
+                        attributes={"data-testid": f"value-{control.key}"})
 
 
 @solara.component
@@ -294,13 +312,13 @@ def verdict_html(items: list[Verdict]) -> str:
                  "; ".join(parameter_labels(v.drivers[:3])) or none)
         tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells[:5])
         tds += (f'<td class="status" style="color:white;background:{_status_colour(v.status)};'
-                f'border-radius:4px;white-space:nowrap">{html.escape(v.status)}</td>')
+                f'border-radius:4px;min-width:96px">{html.escape(v.status)}</td>')
         keys = html.escape(", ".join(v.drivers[:3]))  # what --set and the scenario call them, on hover
         tds += f'<td title="{keys}">{html.escape(cells[6])}</td>'
         rows.append(f'<tr data-target="{html.escape(v.id)}">{tds}</tr>')
     ths = "".join(f"<th>{h}</th>" for h in head)
-    return (f'<table class="citytwin" data-testid="verdict-table">'
-            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return (f'<div style="overflow-x:auto"><table class="citytwin" data-testid="verdict-table">'
+            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def comparison_html(outcome: Outcome) -> str:
@@ -351,27 +369,31 @@ def fan_choices(outcome: Outcome) -> dict[str, Verdict]:
     return {(n if names.count(n) == 1 else f"{n} ({v.id})"): v for n, v in zip(names, judged)}
 
 
+@solara.component_vue("fan_chart.vue")
+def FanChart(t: list, q: list, base: list, threshold: float, goal: str, goal_year: int, percent: bool,
+             runs: int) -> None:
+    pass
+
+
 @solara.component
 def Fans(outcome: Outcome) -> None:
+    """The chosen target's fan, drawn in the browser (hover for a month's values, drag to zoom)."""
     choices = fan_choices(outcome)
     chosen = fan_target.value if fan_target.value in choices else next(iter(choices), "")
-
-    def draw() -> Figure | None:
-        if not chosen:
-            return None
-        fig = fan_figure(choices[chosen], outcome.result, place_name(outcome.spec),
-                         None if not outcome.changed else outcome.baseline)
-        plt.close(fig)  # drawn by FigureMatplotlib below; pyplot need not keep it
-        return fig
-
     # Hooks before any early return: the same hooks on every render (React's rules).
-    fig = solara.use_memo(draw, dependencies=[id(outcome), chosen])
-    if fig is None:
+    data = solara.use_memo(lambda: fanview.fan_data(choices[chosen], outcome.result,
+                                                    outcome.baseline if outcome.changed else None)
+                           if chosen else None, dependencies=[id(outcome), chosen])
+    if data is None:
         solara.Text("No modelled target.")
         return
     # A list, not tabs: every target reachable however many there are.
     solara.Select(label="Target", values=list(choices), value=chosen, on_value=fan_target.set)
-    solara.FigureMatplotlib(fig, format="png", dependencies=[id(outcome), chosen])
+    v = choices[chosen]
+    odds = "" if v.probability is None else f"P(reach) {v.probability:.2f}, {v.status}. "
+    paragraph(f"<b>{html.escape(place_name(outcome.spec))}</b>: {html.escape(odds)}"
+              f"<span style='color:#5f6368'>{html.escape(INDICATORS.get(v.indicator, ''))}</span>")
+    FanChart(**data)
 
 
 @solara.component
@@ -385,11 +407,14 @@ def MapPanel(outcome: Outcome | None) -> None:
     years = sorted(int(y) for y in outcome.result.communes.year.unique())
     indicator = map_indicator.value if map_indicator.value in columns else columns[0]
     year = map_year.value if map_year.value in years else years[-1]
-    with solara.Row():
+    with solara.Row(gap="16px", style={"flex-wrap": "wrap", "align-items": "flex-end"}):
         names = {label(c): c for c in columns}
-        solara.Select("Indicator", values=list(names), value=label(indicator),
-                      on_value=lambda v: map_indicator.set(names[v]))
-        solara.SliderInt("Year", value=year, min=years[0], max=years[-1], on_value=map_year.set, thumb_label="always")
+        with solara.Column(style={"flex": "2 1 260px", "min-width": "220px"}):
+            solara.Select("Indicator", values=list(names), value=label(indicator),
+                          on_value=lambda v: map_indicator.set(names[v]))
+        with solara.Column(style={"flex": "1 1 200px", "min-width": "180px"}, classes=["citytwin-slider"]):
+            solara.SliderInt(f"Year: {year}", value=year, min=years[0], max=years[-1], on_value=map_year.set,
+                             thumb_label=False)
     target = next((t for t in outcome.targets if t.indicator == indicator and t.modelled), None)
     vals = commune_values(outcome.result, geo, indicator, year)
     picked = set(pilot.value.communes)
@@ -405,7 +430,8 @@ def MapPanel(outcome: Outcome | None) -> None:
         pilot.set(replace(pilot.value, communes=tuple(now)))
 
     x, y, w, h = geometry.view_box
-    CommuneMap(units=units, paths=geometry.paths, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}",
+    key = mapview.legend(vals, indicator, target.threshold if target else None, target.comparison if target else ">=")
+    CommuneMap(units=units, paths=geometry.paths, view_box=f"{x:.2f} {y:.2f} {w:.2f} {h:.2f}", legend=key,
                inset=list(geometry.inset) if geometry.inset else None, stroke=max(w, h) / 1500, event_pick=pick)
 
 
@@ -423,12 +449,13 @@ def Results(outcome: Outcome, detail: Outcome | None) -> None:
     if outcome.pilot is not None:
         solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(outcome.pilot.line)}</b>",
                     attributes={"data-testid": "pilot-line"})
-    with solara.Columns([1, 1]):
-        with solara.Column():
+    # Side by side where the page is wide enough, one above the other where it is not.
+    with solara.Row(gap="24px", style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        with solara.Column(style={"flex": "1 1 420px", "min-width": "0"}):
             heading("Fan chart per target")
             if detail is not None:
                 Fans(detail)
-        with solara.Column():
+        with solara.Column(style={"flex": "1 1 420px", "min-width": "0"}):
             heading("Communes")
             MapPanel(detail)
     heading("What the money bought")
@@ -461,7 +488,7 @@ def MoneyTable(outcome: Outcome) -> None:
 
 @solara.component
 def Downloads(outcome: Outcome | None, spec: Scenario | None, base: Scenario) -> None:
-    with solara.Row():
+    with solara.Row(style={"flex-wrap": "wrap"}):
         if spec is not None:
             solara.FileDownload(scenario_toml(spec, base.source_file, changes(base, spec)),
                                 filename=f"{base.name}_plan.toml", label="Download the scenario (TOML)",
@@ -480,11 +507,13 @@ def ScenarioPicker(base: Scenario | None) -> None:
     names = [p.relative_to(folder()).as_posix() for p in files]
     shown = nation_file.value or loaded_key.value
     current = Path(shown).relative_to(folder()).as_posix() if shown in {str(p) for p in files} else None
-    with solara.Row():
-        solara.Select("Scenario (the nation, a province, a variant)", values=names, value=current,
-                      on_value=lambda n: load_file(str(folder() / n)))
-        solara.FileDrop(label="…or drop a scenario TOML here", lazy=False,
-                        on_file=lambda f: load_text(f["name"], f["data"] or b""))
+    with solara.Row(gap="16px", style={"flex-wrap": "wrap", "align-items": "center"}):
+        with solara.Column(style={"flex": "3 1 300px"}):
+            solara.Select("Scenario (the nation, a province, a variant)", values=names, value=current,
+                          on_value=lambda n: load_file(str(folder() / n)))
+        with solara.Column(style={"flex": "1 1 200px"}):
+            solara.FileDrop(label="…or drop a scenario TOML here", lazy=False,
+                            on_file=lambda f: load_text(f["name"], f["data"] or b""))
 
 
 @solara.component

@@ -26,7 +26,7 @@ import time
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,19 @@ class Control:
     step: float
     percent: bool = False
     group: str | None = None
+    # The slider's top where the schema's range dwarfs any plan (the Resolution 57 share: 0-100%
+    # allowed, 1-10% planned, sim.inputs.plausibility): 3% -> 5% is then a visible move; a typed
+    # value still reaches `high`.
+    slider_high: float | None = None
+
+    @property
+    def slider_top(self) -> float:
+        return self.high if self.slider_high is None else min(self.slider_high, self.high)
+
+
+# The budget slider's top: 1.5 x the 10% above which a Resolution 57 share is far outside anything
+# sourced or planned (sim.inputs.plausibility), so a warned value is still on the slider.
+DX_SHARE_SLIDER_TOP = 0.15
 
 
 def controls(spec: Scenario) -> list[Control]:
@@ -84,7 +97,9 @@ def controls(spec: Scenario) -> list[Control]:
     key = "infrastructure.five_g_start_year"
     low, high = bounds(key)
     five_g = Control(key, parameter_label(key), max(low, spec.time.start_year), min(high, spec.time.end_year + 1), 1)
-    return ([share("budget.dx_share", 0.001), share("budget.disbursement", 0.01)]
+    dx_share = replace(share("budget.dx_share", 0.001),
+                       slider_high=max(DX_SHARE_SLIDER_TOP, 1.5 * spec.budget.dx_share))
+    return ([dx_share, share("budget.disbursement", 0.01)]
             + [share(f"budget.allocation.{p}", 0.01, "budget.allocation") for p in DX_PROGRAMMES]
             + [share(f"budget.incentives_mix.{k}", 0.01, "budget.incentives_mix")
                for k in ("fee_discount", "merchant_onboarding")]

@@ -30,7 +30,7 @@ from shapely.geometry.polygon import orient  # noqa: E402
 from sim.experiments.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
 from sim.inputs.targets import COMPARISONS, MapGoal  # noqa: E402
-from sim.labels import label  # noqa: E402
+from sim.labels import label, programme_label  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
 from sim.outputs.verdict import Verdict, format_value  # noqa: E402
 from sim.parameter_labels import parameter_label  # noqa: E402
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from sim.experiments.seek import SeekResult
 
 
-def _monthly(result: EnsembleResult, indicator: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def monthly(result: EnsembleResult, indicator: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Decimal time and runs x months values."""
     df = result.indicators
     df = df[df.indicator == indicator]
@@ -57,14 +57,14 @@ def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
                baseline: EnsembleResult | None = None) -> plt.Figure:
     """The fan of a target's indicator over the runs (5-95% and 25-75% bands, median), its goal and
     year marked; with `baseline`, that ensemble's median dashed beside it (the scenario as loaded)."""
-    t, values = _monthly(result, v.indicator)
+    t, values = monthly(result, v.indicator)
     q = np.percentile(values, [5, 25, 50, 75, 95], axis=0)
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     ax.fill_between(t, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95% of runs")
     ax.fill_between(t, q[1], q[3], color="tab:blue", alpha=0.32, label="25–75%")
     ax.plot(t, q[2], color="tab:blue", lw=2, label="median")
     if baseline is not None:
-        tb, vb = _monthly(baseline, v.indicator)
+        tb, vb = monthly(baseline, v.indicator)
         ax.plot(tb, np.median(vb, axis=0), color="0.35", lw=1.4, ls="--", label="median, scenario as loaded")
     ax.axhline(v.threshold, color="tab:red", ls="--", lw=1.2,
                label=f"goal {v.comparison} {format_value(v.threshold, v.indicator)}")
@@ -100,7 +100,7 @@ def budget_by_programme(result: EnsembleResult, path: Path, scenario_name: str) 
     for p in PROGRAMMES:
         years, yearly = _yearly(result, f"dx_spent_{p}_vnd")
         yearly = yearly / 1e9
-        ax.bar(years, yearly, bottom=bottom, label=p)
+        ax.bar(years, yearly, bottom=bottom, label=programme_label(p).capitalize())
         bottom = yearly if bottom is None else bottom + yearly
     years, unabsorbed = _yearly(result, "dx_unabsorbed_vnd")
     ax.bar(years, unabsorbed / 1e9, bottom=bottom, label="not absorbed (returned)", color="white",
