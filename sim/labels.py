@@ -6,7 +6,9 @@ and `verdict.json` (`label` beside `id`) show these. What each indicator measure
 
 from __future__ import annotations
 
-from sim.schema import PROGRAMMES, Scenario
+import re
+
+from sim.schema import INDICATORS, PROGRAMMES, Scenario
 
 PROGRAMME_LABELS: dict[str, str] = {
     "infrastructure": "infrastructure", "skills": "digital skills", "services": "online services",
@@ -86,6 +88,20 @@ def label(indicator: str) -> str:
     ('Online public services used (filed oneself)', 'not_an_indicator')
     """
     return INDICATOR_LABELS.get(indicator) or GOAL_LABELS.get(indicator, indicator)
+
+
+def definition(indicator: str) -> str:
+    """What an indicator measures (`sim.schema.INDICATORS`), another indicator it names called by
+    its label: "(assisted filings are 'Online dossiers filed with a team's help')".
+
+    >>> definition("online_services_uptake").endswith("are 'Online dossiers filed with a team's help')")
+    True
+    """
+    text = INDICATORS.get(indicator, "")
+    for other, name in INDICATOR_LABELS.items():
+        if other != indicator and other in text:
+            text = re.sub(rf"\b{other}\b", f"'{name}'", text)
+    return text
 
 
 def programme_label(programme: str) -> str:

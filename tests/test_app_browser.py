@@ -89,7 +89,7 @@ def test_a_planner_moves_a_lever_runs_picks_a_pilot_and_takes_the_scenario_home(
         # Targets in plain words, in the table and in the fan chart's list (every target reachable).
         assert _row(page, "uptake_2027").startswith("Online public services used (filed oneself)")
         assert "online_services_uptake" not in before and "dx_budget_share" not in before
-        expect(page.get_by_text("Resolution 57 share of the budget, 2025+").first).to_be_visible()
+        expect(page.get_by_text("Online public services used (filed oneself), 2027").first).to_be_visible()
 
         # 2. The map has every commune of the province; hovering one names it and gives its value.
         units = geodata.units(66)
@@ -255,4 +255,72 @@ def test_the_national_page_maps_the_provinces_and_opens_one(nation_app):
         codes = {"Lai Châu": 12, "Cao Bằng": 4}
         expect(page.locator("path.commune")).to_have_count(len(geodata.units(codes[name])), timeout=360_000)
         page.screenshot(path=str(SHOTS / "app_nation_province.png"), full_page=True)
+        browser.close()
+
+
+# What the layout check reads: the blocks a planner sees (none may overlap another) and the
+# elements whose text must fit them (none may be narrower than its content).
+BLOCKS = ("h2, h3, h4, .citytwin-lever, [data-testid=verdict-table], [data-testid=comparison-table], "
+          "[data-testid=fan-chart], [data-testid=commune-map], [data-testid=map-legend], [data-testid=money-headline], "
+          "[data-testid=money-table], .v-btn, .v-select, .v-input")
+FITTED = ".v-btn__content, th, td, .v-select__selection, .citytwin-typed input, .citytwin-lever > div, h2, h3, h4"
+LAYOUT_JS = """([blocks, fitted]) => {
+  const seen = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const name = e => (e.dataset.testid || e.className.toString().split(' ')[0] || e.tagName) + ': ' +
+                    (e.innerText || e.value || '').trim().slice(0, 40);
+  const boxes = [...document.querySelectorAll(blocks)].filter(seen);
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.contains(b) || b.contains(a)) continue;
+    const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+    if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1)
+      overlaps.push(name(a) + ' | ' + name(b));
+  }
+  const narrow = [...document.querySelectorAll(fitted)].filter(seen)
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => name(e) + ` (${e.scrollWidth} > ${e.clientWidth})`);
+  const width = document.documentElement.clientWidth;
+  const outside = boxes.filter(e => e.getBoundingClientRect().right > width + 1).map(name);
+  const sliders = [...document.querySelectorAll('.citytwin-slider')].filter(seen)
+    .map(e => e.getBoundingClientRect().width);
+  return {overlaps, narrow, outside, sliders};
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1024, 768)])
+def test_the_page_is_laid_out_for_a_planner_at_two_screen_sizes(app, width: int, height: int):
+    """Issue 29, point 5: at a desktop's and a small laptop's size, no block overlaps another, no
+    text is cut by its box, nothing runs off the right edge, every slider is wide enough to move
+    by a step; a lever's value typed in moves it; the fan reads a month on hover; the map has a
+    key. The screenshots are the README's."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = app
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(120_000)
+        expect.set_options(timeout=120_000)
+        page.goto(url)
+        expect(page.locator("[data-testid=fan-chart] svg")).to_be_visible(timeout=360_000)
+        expect(page.locator("[data-testid=map-legend]")).to_contain_text("browns miss it")
+        page.screenshot(path=str(SHOTS / f"dashboard_{width}x{height}.png"))
+        found = page.evaluate(LAYOUT_JS, [BLOCKS, FITTED])
+        assert not found["overlaps"], found["overlaps"]
+        assert not found["narrow"], found["narrow"]
+        assert not found["outside"], found["outside"]
+        assert len(found["sliders"]) >= 10 and min(found["sliders"]) >= 120, found["sliders"]
+
+        # A value typed in, in per cent, is the lever's value (and the slider's).
+        typed = page.locator(".citytwin-typed input").first
+        typed.fill("4.5")
+        typed.press("Enter")
+        expect(page.get_by_test_id("value-budget.dx_share")).to_have_text("4.5%")
+        # The fan chart reads a month's values under the pointer.
+        page.locator("[data-testid=fan-chart] svg").scroll_into_view_if_needed()
+        fan = page.locator("[data-testid=fan-chart] svg").bounding_box()
+        page.mouse.move(fan["x"] + 0.6 * fan["width"], fan["y"] + 0.5 * fan["height"])
+        expect(page.get_by_test_id("fan-hover")).to_have_text(re.compile(r"^\d{4}-\d{2}: median \d+\.\d%"))
+        page.screenshot(path=str(SHOTS / f"dashboard_{width}x{height}_results.png"))
         browser.close()

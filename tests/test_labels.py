@@ -129,3 +129,17 @@ def test_the_dashboard_shows_no_id_where_a_label_exists() -> None:
         for c in controls(spec):
             assert c.label == parameter_label(c.key) != c.key and "." not in c.label and "_" not in c.label
     assert all(label(c) != c for c in COMMUNE_INDICATORS)
+
+
+def test_what_an_indicator_measures_names_other_indicators_by_their_labels() -> None:
+    """The definitions the verdict's "where" lines, the fans and the maps print: another
+    indicator they mention is called by its label, never by its id."""
+    import re
+
+    from sim.labels import definition
+
+    for indicator in INDICATORS:
+        text = definition(indicator)
+        assert text, indicator
+        assert not [i for i in INDICATORS if re.search(rf"\b{i}\b", text)], (indicator, text)
+    assert "'Online dossiers filed with a team's help'" in definition("online_services_uptake")

@@ -20,9 +20,9 @@ from sim.experiments.execution import Execution
 from sim.experiments.national import NationalResult, ProvinceRuns, run_nation
 from sim.geodata import province_name
 from sim.inputs.nation import Nation, load_nation, province_files_of
+from sim.labels import definition
 from sim.outputs.national import province_table
 from sim.outputs.verdict import Verdict, format_value, verdicts
-from sim.schema import INDICATORS
 
 NATION_RUNS_ENV = "CITYTWIN_APP_NATION_RUNS"
 NATION_SCALE_ENV = "CITYTWIN_APP_NATION_SCALE"
@@ -103,7 +103,7 @@ def NationMap(outcome: NationOutcome, on_open: Callable[[str], None]) -> None:
     solara.Text(f"{v.label or v.indicator} at the end of {v.year}, median of each province's runs; goal "
                 f"{v.comparison} {format_value(v.threshold, v.indicator)}: browns miss it ({missing} of {len(codes)} "
                 "provinces). "
-                f"{INDICATORS.get(v.indicator, '')}", style={"font-size": "0.9em"})
+                f"{definition(v.indicator)}", style={"font-size": "0.9em"})
     x, y, w, h = shapes.view_box
     key = mapview.legend(np.array([values.get(c, np.nan) for c in codes], dtype=float), v.indicator, v.threshold,
                          v.comparison)

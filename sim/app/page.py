@@ -47,12 +47,12 @@ from sim.errors import ScenarioError
 from sim.inputs.nation import is_nation
 from sim.inputs.plausibility import implausible
 from sim.inputs.scenario import load_scenario
-from sim.labels import label, place_name, programme_label
+from sim.labels import definition, label, place_name, programme_label
 from sim.names import COMMUNE_INDICATORS
 from sim.outputs.report import commune_values
 from sim.outputs.verdict import Verdict, format_value
 from sim.parameter_labels import parameter_labels
-from sim.schema import INDICATORS, PROGRAMMES, Scenario
+from sim.schema import PROGRAMMES, Scenario
 
 SCENARIO_ENV = "CITYTWIN_APP_SCENARIO"   # the scenario the app opens with (set by `citytwin app`)
 FOLDER_ENV = "CITYTWIN_APP_FOLDER"       # the folder whose scenarios the planner may pick
@@ -379,7 +379,9 @@ def FanChart(t: list, q: list, base: list, threshold: float, goal: str, goal_yea
 def Fans(outcome: Outcome) -> None:
     """The chosen target's fan, drawn in the browser (hover for a month's values, drag to zoom)."""
     choices = fan_choices(outcome)
-    chosen = fan_target.value if fan_target.value in choices else next(iter(choices), "")
+    # First shown: the first target whose runs disagree (a share the plan sets draws a flat line).
+    spread = [n for n, v in choices.items() if v.p5 != v.p95]
+    chosen = fan_target.value if fan_target.value in choices else next(iter(spread or choices), "")
     # Hooks before any early return: the same hooks on every render (React's rules).
     data = solara.use_memo(lambda: fanview.fan_data(choices[chosen], outcome.result,
                                                     outcome.baseline if outcome.changed else None)
@@ -392,7 +394,7 @@ def Fans(outcome: Outcome) -> None:
     v = choices[chosen]
     odds = "" if v.probability is None else f"P(reach) {v.probability:.2f}, {v.status}. "
     paragraph(f"<b>{html.escape(place_name(outcome.spec))}</b>: {html.escape(odds)}"
-              f"<span style='color:#5f6368'>{html.escape(INDICATORS.get(v.indicator, ''))}</span>")
+              f"<span style='color:#5f6368'>{html.escape(definition(v.indicator))}</span>")
     FanChart(**data)
 
 
@@ -407,21 +409,19 @@ def MapPanel(outcome: Outcome | None) -> None:
     years = sorted(int(y) for y in outcome.result.communes.year.unique())
     indicator = map_indicator.value if map_indicator.value in columns else columns[0]
     year = map_year.value if map_year.value in years else years[-1]
-    with solara.Row(gap="16px", style={"flex-wrap": "wrap", "align-items": "flex-end"}):
-        names = {label(c): c for c in columns}
-        with solara.Column(style={"flex": "2 1 260px", "min-width": "220px"}):
-            solara.Select("Indicator", values=list(names), value=label(indicator),
-                          on_value=lambda v: map_indicator.set(names[v]))
-        with solara.Column(style={"flex": "1 1 200px", "min-width": "180px"}, classes=["citytwin-slider"]):
-            solara.SliderInt(f"Year: {year}", value=year, min=years[0], max=years[-1], on_value=map_year.set,
-                             thumb_label=False)
+    names = {label(c): c for c in columns}
+    solara.Select("Indicator", values=list(names), value=label(indicator),
+                  on_value=lambda v: map_indicator.set(names[v]))
+    with solara.Column(classes=["citytwin-slider"]):
+        solara.SliderInt(f"Year: {year}", value=year, min=years[0], max=years[-1], on_value=map_year.set,
+                         thumb_label=False)
     target = next((t for t in outcome.targets if t.indicator == indicator and t.modelled), None)
     vals = commune_values(outcome.result, geo, indicator, year)
     picked = set(pilot.value.communes)
     units = mapview.units(geo, geometry, vals, indicator, target.threshold if target else None,
                           target.comparison if target else ">=", picked)
     goal = f"; goal {target.comparison} {_fmt(target.threshold, indicator)}: browns miss it" if target else ""
-    solara.Text(f"{label(indicator)} at the end of {year}, median over runs{goal}. {INDICATORS.get(indicator, '')}",
+    solara.Text(f"{label(indicator)} at the end of {year}, median over runs{goal}. {definition(indicator)}",
                 style={"font-size": "0.9em"})
 
     def pick(code: str) -> None:

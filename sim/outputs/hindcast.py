@@ -18,9 +18,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sim.experiments.ensemble import RunTable  # noqa: E402
 from sim.experiments.hindcast import Hindcast, Observation  # noqa: E402
+from sim.labels import definition  # noqa: E402
 from sim.outputs.outfolder import OutputFolder  # noqa: E402
 from sim.outputs.verdict import format_value  # noqa: E402
-from sim.schema import INDICATORS  # noqa: E402
 
 
 def as_json(h: Hindcast) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def figure(h: Hindcast, places: dict[int, RunTable], names: dict[int, str], indi
     title = (f"{h.scenario}: {indicator} forecast as of {h.as_of} (dashed), {h.runs} runs, "
              f"against what was published since")
     fig.suptitle("\n".join(textwrap.wrap(title, 40 * max(cols, 2))), fontsize=10)
-    fig.text(0.5, 0.045 if rows > 1 else 0.075, "\n".join(textwrap.wrap(INDICATORS.get(indicator, indicator), 150)),
+    fig.text(0.5, 0.045 if rows > 1 else 0.075, "\n".join(textwrap.wrap(definition(indicator) or indicator, 150)),
              ha="center", fontsize=7, color="dimgrey")
     fig.tight_layout(rect=(0, 0.1 if rows == 1 else 0.07, 1, 0.95))
     fig.savefig(path, pil_kwargs={"compress_level": 1})

@@ -30,11 +30,11 @@ from shapely.geometry.polygon import orient  # noqa: E402
 from sim.experiments.ensemble import EnsembleResult  # noqa: E402
 from sim.geodata import bare_name  # noqa: E402
 from sim.inputs.targets import COMPARISONS, MapGoal  # noqa: E402
-from sim.labels import label, programme_label  # noqa: E402
+from sim.labels import definition, label, programme_label  # noqa: E402
 from sim.names import OUTPUT_INDICATORS  # noqa: E402
 from sim.outputs.verdict import Verdict, format_value  # noqa: E402
 from sim.parameter_labels import parameter_label  # noqa: E402
-from sim.schema import INDICATORS, PROGRAMMES  # noqa: E402
+from sim.schema import PROGRAMMES  # noqa: E402
 from sim.world.geography import Geography  # noqa: E402
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def fan_figure(v: Verdict, result: EnsembleResult, scenario_name: str,
     ax.axvline(v.year + 1, color="0.3", ls=":", lw=1.2)
     ax.annotate(f"end of {v.year}", (v.year + 1, ax.get_ylim()[1]), ha="right", va="top", fontsize=8, color="0.3")
     prob = "" if v.probability is None else f"P(reach) = {v.probability:.2f}, {v.status}\n"
-    what = textwrap.fill(INDICATORS.get(v.indicator, ""), 110)  # long definitions wrap instead of leaving the figure
+    what = textwrap.fill(definition(v.indicator), 110)  # long definitions wrap instead of leaving the figure
     ax.set_title(f"{scenario_name}: {v.label or v.indicator}\n{prob}{what}", fontsize=9)
     ax.set_ylabel(v.label or v.indicator, fontsize=8)
     ax.set_xlabel("year")
@@ -530,7 +530,7 @@ def commune_map(geo: Geography, values: NDArray[np.float64], indicator: str, yea
     goal_text = f"; goal {comparison} {fmt_value(threshold, indicator)}" if threshold is not None else ""
     lines = [f"{scenario_name}: {label(indicator)} at the end of {year}{goal_text}"
              + (f"  [{goal_id}]" if goal_id else ""),
-             f"{INDICATORS.get(indicator, '')} — median over runs, per commune/ward"]
+             f"{definition(indicator)} — median over runs, per commune/ward"]
     if geo.schematic:
         lines.append("SCHEMATIC map (Voronoi cells, true area; not real boundaries)")
     fig.text(0.045, 0.985, lines[0], fontsize=11, va="top", fontweight="bold")

@@ -20,9 +20,9 @@ from numpy.typing import NDArray
 from sim.experiments.ensemble import RunTable
 from sim.experiments.outcomes import reaches, wilson
 from sim.inputs.targets import Target
-from sim.labels import label
+from sim.labels import definition, label
 from sim.parameter_labels import parameter_label, parameter_labels
-from sim.schema import INDICATORS, PERCENT_INDICATORS
+from sim.schema import PERCENT_INDICATORS
 
 LINES = (0.2, 0.8)
 # The Resolution 57 floor: money counts towards it whether or not the model represents its effect.
@@ -113,7 +113,7 @@ def status_of(successes: int, n: int) -> str:
 def judge(target: Target, result: RunTable) -> Verdict:
     base: dict[str, Any] = dict(id=target.id, indicator=target.indicator, comparison=target.comparison,
                                 threshold=target.threshold, year=target.year, source=target.source,
-                                every_year=target.every_year, definition=INDICATORS.get(target.indicator, ""),
+                                every_year=target.every_year, definition=definition(target.indicator),
                                 label=label(target.indicator))
     if not target.modelled:
         return Verdict(**base, probability=None, median=None, p5=None, p95=None, year_reached=None,
