@@ -250,7 +250,7 @@ def test_the_national_page_maps_the_provinces_and_opens_one(nation_app):
         page.screenshot(path=str(SHOTS / "app_nation.png"), full_page=True)
         name = provinces.nth(0).get_attribute("data-name")
         provinces.nth(0).click(force=True)
-        expect(page.get_by_text("will the province reach its goals?")).to_be_visible()
+        expect(page.get_by_text(f"will {name} reach its goals?")).to_be_visible()  # the province by its name
         expect(page.locator("[data-testid=verdict-table] tr").first).to_be_visible(timeout=360_000)
         codes = {"Lai Châu": 12, "Cao Bằng": 4}
         expect(page.locator("path.commune")).to_have_count(len(geodata.units(codes[name])), timeout=360_000)

@@ -613,14 +613,15 @@ def Page() -> None:
             RunButtons(spec, base)
             Levers(base)
     with solara.Column(style={"padding": "8px 16px"}):
-        heading("citytwin: will the province reach its goals?", 2)
+        heading(f"citytwin: will {base.province.name or 'the province'} reach its goals?" if base is not None
+                else "citytwin: will the province reach its goals?", 2)
         ScenarioPicker(base)
         if message.value:
             solara.Error(message.value)
         if base is None:
             return
         session = session_for(loaded_key.value, base)
-        paragraph(f"<b>{html.escape(base.name)}</b>: {html.escape(base.description)} "
+        paragraph(f"<b>{html.escape(place_name(base))}</b>: {html.escape(base.description)} "
                   f"({base.time.start}..{base.time.end}; {session.runs} runs at {session.scale:.1%} of adults as "
                   "agents; <code>citytwin run</code> gives the final word at the scenario's own size)")
         RunStatus(refused, implausible(spec) if spec is not None else [])
