@@ -31,3 +31,21 @@ def test_a_cold_engine_is_announced_and_the_bar_waits_for_a_finished_run(monkeyp
     # a bar from the start shows 0/3 at once; a bar started by the first finished run shows 1/3
     assert ("0/3" in err) != cold
     assert "1/3" in err or not cold
+
+
+def test_prepare_leaves_a_compiled_engine_and_says_so_once(tmp_path) -> None:
+    """`citytwin prepare` (the README's install line): it compiles when asked (--force), the
+    engine is then compiled here, and a second call says it is already."""
+    import os
+
+    from conftest import citytwin
+
+    from sim.experiments.engine_cache import compiled
+
+    forced = citytwin("prepare", "--force", cwd=tmp_path)  # from any folder: it finds its own plan
+    assert forced.returncode == 0, forced.stderr
+    assert "compiling the engine for this machine" in forced.stdout and "done in" in forced.stdout
+    assert all(os.path.exists(p) for p in cache_indexes()) and compiled()
+    again = citytwin("prepare", cwd=tmp_path)
+    assert again.returncode == 0 and "compiled for this machine already" in again.stdout, again.stdout
+    assert not any(tmp_path.iterdir())  # it writes nothing where it is run

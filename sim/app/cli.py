@@ -217,6 +217,9 @@ def _parser() -> argparse.ArgumentParser:
                seed="base seed; run r's seed is a hash of (seed, r)",
                out="output folder (default results/<scenario name>_hindcast_<date>/)")
 
+    prep = sub.add_parser("prepare", help="compile the engine for this machine now (once per checkout), so the "
+                                          "first run is as quick as the next")
+    prep.add_argument("--force", action="store_true", help="compile again even if a compiled engine is found")
     app = sub.add_parser("app", help="a planner's dashboard in the browser: move the levers, run, read the verdict")
     app.add_argument("scenario", nargs="?", type=scenario_argument,
                      help="scenario TOML to open (default: the first in the folder)")
@@ -874,6 +877,21 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """Compile the engine's kernels for this machine (sim.experiments.engine_cache.prepare)."""
+    from sim.experiments.engine_cache import COMPILE_SECONDS, compiled, prepare
+
+    if compiled() and not args.force:
+        print("citytwin prepare: the engine is compiled for this machine already (--force compiles it again)")
+        return 0
+    low, high = COMPILE_SECONDS
+    print(f"citytwin prepare: compiling the engine for this machine, once per checkout (about {low} s, up to "
+          f"{high} s on a busy machine)...", flush=True)
+    seconds = prepare()
+    print(f"citytwin prepare: done in {seconds:.0f} s; runs now start at full speed")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from sim.app.server import check_host, serve
     from sim.errors import ScenarioError
@@ -926,7 +944,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         command = {"run": cmd_run, "compare": cmd_compare, "seek": cmd_seek, "sweep": cmd_sweep,
                    "discover": cmd_discover, "calibrate": cmd_calibrate, "sensitivity": cmd_sensitivity,
-                   "hindcast": cmd_hindcast, "app": cmd_app}[args.command]
+                   "hindcast": cmd_hindcast, "prepare": cmd_prepare, "app": cmd_app}[args.command]
         with warnings.catch_warnings():
             # A library's warning (numpy's, shapely's) is a developer's message in several lines, not
             # a planner's: shown with CITYTWIN_DEBUG=1 only.
