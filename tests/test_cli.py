@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import DAK_LAK, FAST, citytwin
 
-from sim.labels import INDICATOR_LABELS
-from sim.schema import INDICATORS, SHARE_INDICATORS
+from sim.labels import INDICATOR_LABELS, definition
+from sim.schema import SHARE_INDICATORS
 
 VERDICT_KEYS = {"indicator", "comparison", "threshold", "year", "probability", "median", "p5", "p95",
                 "year_reached", "status", "source"}
@@ -99,7 +99,7 @@ def test_verdict_manifest_communes(run_dir):
         if item["probability"] is not None:
             assert item["probability_low"] <= item["probability"] <= item["probability_high"]
             assert item["runs"] == 3
-            assert item["definition"] == INDICATORS[item["indicator"]]  # the goal as the model reads it
+            assert item["definition"] == definition(item["indicator"])  # the goal as the model reads it
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["runs"] == 3
     assert manifest["citizens"] > 1000 and manifest["businesses"] > 10 and manifest["months"] == 84

@@ -611,7 +611,7 @@ def calibration_fit(cal: Calibration, path: Path) -> None:
             ax.axvline(cal.until + 1, color="0.3", ls=":", lw=1.2)
             ax.annotate(f"fitted up to {cal.until} ", (cal.until + 1, ax.get_ylim()[0]), ha="right", va="bottom",
                         fontsize=8, color="0.3")
-        ax.set_ylabel(name, fontsize=8)
+        ax.set_ylabel(label(name), fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
     params = ", ".join(f"{k.split('.')[-1]} = {v:.3g} [{cal.ranges[k][0]:.3g}, {cal.ranges[k][1]:.3g}]"
@@ -681,7 +681,7 @@ def seek_curve(seek: SeekResult, path: Path) -> None:
     verdict = (f"smallest {seek.lever} = {seek.value:.4g}" if seek.reachable
                else f"out of reach within {seek.low:g}-{seek.high:g}")
     ax.set_title(f"{seek.scenario}: what would it take? {what}\n{verdict}", fontsize=9)
-    ax.set_xlabel(seek.lever)
+    ax.set_xlabel(f"{parameter_label(seek.lever)} ({seek.lever})")
     ax.set_ylabel("P(reach)")
     ax.set_xlim(seek.low, seek.high)
     ax.set_ylim(-0.02, 1.02)
@@ -702,7 +702,7 @@ def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, p
         ax.fill_between(x, rows.probability_low, rows.probability_high, color="C0", alpha=0.2,
                         label="95% Wilson interval")
         ax.plot(x, rows.probability, "o-", color="C0", label=f"share of {int(rows.runs.max())} runs reaching")
-        ax.set_xlabel(keys[0])
+        ax.set_xlabel(parameter_label(keys[0]))
         ax.set_ylabel("P(reach)")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
@@ -716,8 +716,8 @@ def sweep_reach(reach: pd.DataFrame, keys: list[str], target: str, title: str, p
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             if np.isfinite(v):
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w" if v < 0.6 else "k")
-        ax.set_xlabel(keys[0])
-        ax.set_ylabel(keys[1])
+        ax.set_xlabel(parameter_label(keys[0]))
+        ax.set_ylabel(parameter_label(keys[1]))
         fig.colorbar(im, ax=ax, label="P(reach)")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -754,8 +754,8 @@ def discovery(found: Discovery, path: Path) -> None:
         else:
             lo2, hi2 = -0.5, len(x) - 0.5
         right.add_patch(Rectangle((lo, lo2), hi - lo, hi2 - lo2, fill=False, ec="k", lw=1.5, label="the box"))
-        right.set_xlabel(names[0], fontsize=8)
-        right.set_ylabel(names[1] if len(names) > 1 else "run", fontsize=8)
+        right.set_xlabel(parameter_label(names[0]), fontsize=8)
+        right.set_ylabel(parameter_label(names[1]) if len(names) > 1 else "run", fontsize=8)
         right.legend(fontsize=8, loc="best")
     else:
         right.text(0.5, 0.5, found.notes[0] if found.notes else "no box", ha="center", va="center", wrap=True,
