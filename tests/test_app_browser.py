@@ -313,6 +313,12 @@ def test_the_page_is_laid_out_for_a_planner_at_two_screen_sizes(app, width: int,
         assert not found["narrow"], found["narrow"]
         assert not found["outside"], found["outside"]
         assert len(found["sliders"]) >= 10 and min(found["sliders"]) >= 120, found["sliders"]
+        # Plain words everywhere the planner reads: no indicator's id, no lever's dotted key.
+        from sim.schema import INDICATORS
+
+        shown = page.inner_text("body")
+        assert not [i for i in INDICATORS if re.search(rf"\b{i}\b", shown)], shown
+        assert not re.search(r"\b(budget|infrastructure|behaviour|baseline)\.[a-z_]+", shown), shown
 
         # A value typed in, in per cent, is the lever's value (and the slider's).
         typed = page.locator(".citytwin-typed input").first
