@@ -879,7 +879,8 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     """Compile the engine's kernels for this machine (sim.experiments.engine_cache.prepare)."""
-    from sim.experiments.engine_cache import COMPILE_SECONDS, compiled, prepare
+    from sim.experiments.engine_cache import COMPILE_SECONDS, compiled
+    from sim.experiments.prepare import prepare
 
     if compiled() and not args.force:
         print("citytwin prepare: the engine is compiled for this machine already (--force compiles it again)")

@@ -4,7 +4,7 @@ The numba kernels are compiled on their first call and cached beside their sourc
 (`cache=True`). On a fresh checkout the first runs of an ensemble carry the compile: without a
 word the bar sat at 0/60 for a minute and a half, then its estimate of the rest, taken from that
 first run, was an hour too long. `run_ensemble` says so before the runs start and starts the bar
-once a run has finished, so its estimate counts only runs of a compiled engine. `prepare`
+once a run has finished, so its estimate counts only runs of a compiled engine. `sim.experiments.prepare`
 (`citytwin prepare`, the README's install line) compiles the engine before any run: the first
 run after it took 1.31x the next, against 2.7x without it (benchmarks/first_run.py).
 
@@ -52,22 +52,3 @@ def notice(name: str) -> str:
     return (f"{name}: preparing the engine: compiling it for this machine, on the first run of a new checkout only "
             f"(about {low} s, up to {high} s on a busy machine); the progress bar starts once a run has finished")
 
-
-def prepare() -> float:
-    """Compile the engine for this machine (numba writes its cache beside the kernels' source) by
-    one short run of the shipped Dak Lak plan at a small scale: every kernel a run calls is
-    compiled, once, in this process; the workers of every later run load the cache. Returns the
-    seconds it took. `citytwin prepare`, the README's install line, calls it, so the first run a
-    planner makes is a warm one."""
-    import time
-    from pathlib import Path
-
-    from sim.experiments.ensemble import run_one
-    from sim.inputs.scenario import load_scenario
-
-    t0 = time.perf_counter()
-    plan = Path(__file__).resolve().parents[2] / "scenarios" / "dak_lak.toml"
-    # Two years: the second's January reaches what a year's turn calls (budgets, the economy).
-    spec = load_scenario(plan, ['time.end="2026-02"', "targets.goals=[]"])
-    run_one(spec, 0, scale=0.002)
-    return time.perf_counter() - t0
