@@ -118,3 +118,17 @@ def test_a_scenario_name_too_long_for_the_file_system_is_one_line(tmp_path, name
     proc = citytwin(command, *before, str(tmp_path / name), "--runs", "1", "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and proc.stderr.startswith("citytwin: error:"), proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("table", ["", "run,year\n0,2025\n", "run,year,month,indicator,value\n7,2025,1,x,0.1\n"])
+def test_a_saved_folder_edited_or_cut_short_is_never_compared(tmp_path, table: str) -> None:
+    """An empty, headless or foreign indicators.csv: one reason, no traceback, nothing compared."""
+    from sim.inputs.scenario import load_scenario
+    from sim.outputs.saved import saved_runs
+
+    spec = load_scenario(DAK_LAK)
+    (tmp_path / "manifest.json").write_text(json.dumps({"resolved_scenario": spec.model_dump(mode="json"),
+                                                        "scale": 0.01, "run_seeds": [1, 2], "runs": 2}))
+    (tmp_path / "indicators.csv").write_text(table)
+    runs, why = saved_runs(tmp_path, spec, 0.01, [1, 2])
+    assert runs is None and "indicators.csv" in why and "\n" not in why, why

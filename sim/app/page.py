@@ -49,6 +49,7 @@ from sim.inputs.plausibility import implausible
 from sim.inputs.scenario import load_scenario
 from sim.labels import definition, label, place_name, programme_label
 from sim.names import COMMUNE_INDICATORS
+from sim.outputs.comparison import format_change
 from sim.outputs.report import commune_values
 from sim.outputs.verdict import Verdict, format_value
 from sim.parameter_labels import parameter_labels
@@ -328,8 +329,8 @@ def comparison_html(outcome: Outcome) -> str:
         return "<p>The levers are as loaded: this is the scenario as loaded.</p>"
     rows = []
     for r in df.itertuples():
-        diff = f"{_signed(r.difference_median, r.indicator)} [{_signed(r.difference_p5, r.indicator)} to " \
-               f"{_signed(r.difference_p95, r.indicator)}]"
+        diff = f"{format_change(r.difference_median, r.indicator)} [{format_change(r.difference_p5, r.indicator)} " \
+               f"to {format_change(r.difference_p95, r.indicator)}]"
         cells = (label(r.indicator), str(r.year), diff, f"{r.p_reach_baseline:.2f} → {r.p_reach:.2f}",
                  f"{r.share_better:.0%} / {r.share_worse:.0%}")
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
@@ -338,12 +339,6 @@ def comparison_html(outcome: Outcome) -> str:
     ths = "".join(f"<th>{h}</th>" for h in head)
     return (f'<table class="citytwin" data-testid="comparison-table">'
             f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-
-
-def _signed(v: float, indicator: str) -> str:
-    if indicator.endswith(("_vnd", "_days")) or abs(v) > 1.5:
-        return f"{v:+,.3g}"
-    return f"{100 * v:+.1f} pt"
 
 
 def money_html(outcome: Outcome) -> str:

@@ -13,7 +13,7 @@ from sim.outputs.verdict import format_value
 from sim.schema import PERCENT_INDICATORS, Scenario
 
 
-def _change(v: float, indicator: str) -> str:
+def format_change(v: float, indicator: str) -> str:
     """A difference as a planner reads it: points for a share, the unit otherwise, with its sign."""
     if indicator.endswith("_vnd"):
         return f"VND {v / 1e9:+,.0f} bn"
@@ -33,8 +33,8 @@ def comparison_text(c: Comparison) -> str:
     for r in c.targets.itertuples():
         ind = r.indicator
         rows.append((label(ind), str(r.year), f"{format_value(r.median_a, ind)} -> {format_value(r.median_b, ind)}",
-                     f"{_change(r.difference_median, ind)} [{_change(r.difference_p5, ind)}, "
-                     f"{_change(r.difference_p95, ind)}]",
+                     f"{format_change(r.difference_median, ind)} [{format_change(r.difference_p5, ind)}, "
+                     f"{format_change(r.difference_p95, ind)}]",
                      f"{r.p_reach_a:.2f} -> {r.p_reach_b:.2f}",
                      f"{r.p_reach_change:+.2f} [{r.p_reach_change_low:+.2f}, {r.p_reach_change_high:+.2f}]",
                      f"{r.share_better:.0%} / {r.share_worse:.0%}"))
@@ -48,7 +48,7 @@ def comparison_text(c: Comparison) -> str:
     if not c.moved.empty:
         out += ["", f"moved most by {c.horizon} (median A -> B; change relative to A's spread over runs):"]
         out += [f"  {label(m.indicator)}: {format_value(m.median_a, m.indicator)} -> "
-                f"{format_value(m.median_b, m.indicator)} ({_change(m.difference_median, m.indicator)})"
+                f"{format_value(m.median_b, m.indicator)} ({format_change(m.difference_median, m.indicator)})"
                 for m in c.moved.itertuples()]
     else:
         out += ["", f"no indicator moved by {c.horizon}: the plans give the same runs"]

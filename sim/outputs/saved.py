@@ -39,14 +39,17 @@ def saved_runs(folder: Path, spec: Scenario, scale: float, seeds: list[int]) -> 
         return None, f"{folder.as_posix()}/indicators.csv cannot be read ({exc})"
     draws = meta.get("assumption_draws") or {}
     runs = []
-    for run, rows in long.groupby("run", sort=True):
-        wide = rows.pivot_table(index=["year", "month"], columns="indicator", values="value", sort=True)
-        years, months = (wide.index.get_level_values(k).to_numpy(dtype=np.int64) for k in ("year", "month"))
-        runs.append(RunResult(run=int(run), seed=seeds[int(run)], years=years, months=months,
-                              names=list(wide.columns), values=wide.to_numpy(dtype=np.float64), communes=[],
-                              citizens=int(meta.get("citizens", 0)), businesses=int(meta.get("businesses", 0)),
-                              build_seconds=0.0, run_seconds=0.0,
-                              parameters={k: float(v) for k, v in draws.get(str(run), {}).items()}))
+    try:
+        for run, rows in long.groupby("run", sort=True):
+            wide = rows.pivot_table(index=["year", "month"], columns="indicator", values="value", sort=True)
+            years, months = (wide.index.get_level_values(k).to_numpy(dtype=np.int64) for k in ("year", "month"))
+            runs.append(RunResult(run=int(run), seed=seeds[int(run)], years=years, months=months,
+                                  names=list(wide.columns), values=wide.to_numpy(dtype=np.float64), communes=[],
+                                  citizens=int(meta.get("citizens", 0)), businesses=int(meta.get("businesses", 0)),
+                                  build_seconds=0.0, run_seconds=0.0,
+                                  parameters={k: float(v) for k, v in draws.get(str(run), {}).items()}))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # a file edited or cut short
+        return None, f"{folder.as_posix()}/indicators.csv is not a run's table ({type(exc).__name__}: {exc})"
     if len(runs) != len(seeds):
         return None, f"{folder.as_posix()}/indicators.csv has {len(runs)} runs, not {len(seeds)}"
     return RunTable(runs=runs), ""
